@@ -1,0 +1,115 @@
+/**
+ * The SDP model (RFC 4566 §5) and the offer/answer types (RFC 3264) the rest of vmpilot codes against.
+ *
+ * Values are kept as text where vmpilot does not interpret them (b=, t=, unknown lines), so that a parsed
+ * description serializes back to what was received. Nothing here parses or negotiates: see parse.ts,
+ * serialize.ts and negotiate.ts.
+ */
+
+/** One c= line (RFC 4566 §5.7). */
+export interface SdpConnection {
+  /** Always "IN" in practice. */
+  netType: string;
+  /** IP4 | IP6 (other values are kept as received). */
+  addrType: string;
+  /** The connection address as written, including any /ttl or /count suffix of a multicast address. */
+  address: string;
+}
+
+/** One a= line (RFC 4566 §5.13): `a=name` (a property) or `a=name:value`. */
+export interface SdpAttribute {
+  name: string;
+  /** undefined for a property attribute such as a=sendrecv; '' for `a=name:` with nothing after the colon. */
+  value?: string;
+}
+
+/** One media description: an m= line and the lines up to the next m= (RFC 4566 §5.14). */
+export interface SdpMedia {
+  /** audio, video, text, application, message, image ... as received. */
+  type: string;
+  /** Transport port; 0 marks a rejected or disabled stream (RFC 3264 §6). */
+  port: number;
+  /** The n of `port/n`, when present. */
+  portCount?: number;
+  /** RTP/AVP, RTP/AVPF, RTP/SAVP, UDP/TLS/RTP/SAVPF, udptl ... as received. */
+  proto: string;
+  /** Format list; for RTP the payload type numbers, as text. */
+  formats: string[];
+  /** The first media-level c= line (it wins over the session-level one). */
+  connection?: SdpConnection;
+  attributes: SdpAttribute[];
+  /** Values of the media-level b= lines, e.g. "AS:64", "TIAS:64000". */
+  bandwidths: string[];
+  /** Other media-level lines kept verbatim (i=, k=, further c= lines, unknown letters). */
+  other?: string[];
+}
+
+/** One session description (RFC 4566 §5). */
+export interface SessionDescription {
+  /** v= (always 0). */
+  version: number;
+  /** o= (RFC 4566 §5.2). sessionId and sessionVersion are kept as text: they may exceed 2^53. */
+  origin: { username: string; sessionId: string; sessionVersion: string; netType: string; addrType: string; address: string };
+  /** s=; '' when the line was missing or blank (tolerated; serialized as "s=-"). */
+  sessionName: string;
+  /** The first session-level c= line. */
+  connection?: SdpConnection;
+  /** Values of the t= lines, e.g. "0 0". */
+  timing: string[];
+  attributes: SdpAttribute[];
+  /** Values of the session-level b= lines, e.g. "AS:64". */
+  bandwidths: string[];
+  media: SdpMedia[];
+  /** Session-level lines kept verbatim: i=, u=, e=, p=, r=, z=, k=, further c= lines, unknown letters. */
+  other: string[];
+}
+
+/** RFC 3264 §5.1 stream direction, from our or the remote side's point of view as the field says. */
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** The two G.711 laws vmpilot speaks: μ-law (static PT 0) and A-law (static PT 8), RFC 3551 §6. */
+export type Codec = 'PCMU' | 'PCMA';
+
+/** What vmpilot puts in its own offers and answers. */
+export interface LocalMediaConfig {
+  /** Our RTP address as advertised in c= and o= (an IPv4 or IPv6 literal, never 0.0.0.0). */
+  address: string;
+  /** Our RTP port (even; RTCP is port+1). */
+  port: number;
+  /** Codecs we accept, in our preference order (used when WE offer). When answering, the offerer's order
+   * decides among these; an empty list means both PCMU and PCMA. */
+  codecs: Codec[];
+  /** o= session id; constant for the dialog. */
+  sessionId: string;
+  /** o= session version; the caller MUST raise it for each new offer/answer sent in the dialog. */
+  sessionVersion: number;
+  /** o= username; default 'vmpilot'. */
+  username?: string;
+}
+
+/** The outcome of one offer/answer exchange for the single audio stream vmpilot uses. */
+export interface NegotiatedAudio {
+  codec: Codec;
+  /** RTP payload type of `codec` in both directions (the offerer's number). */
+  payloadType: number;
+  /** PT of telephone-event/8000 (RFC 4733) when both sides have it. */
+  telephoneEvent?: number;
+  /** Where to send RTP: the remote's connection address (media c= over session c=), without /ttl. */
+  remoteAddress: string;
+  remotePort: number;
+  /** The direction the remote declared (media-level a= over session-level a=, default sendrecv). */
+  remoteDirection: Direction;
+  /** What we may do: sendrecv = send and receive, sendonly = only send, recvonly = only receive, inactive. */
+  localDirection: Direction;
+  /** The remote holds us: it declared sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold). Do not send RTP. */
+  onHold: boolean;
+  /** Packetization we send and ask for, in ms. */
+  ptime: 20;
+  /** Where to send RTCP: a=rtcp (RFC 3605) or remotePort + 1. */
+  remoteRtcpPort: number;
+}
+
+/** answerOffer's result: an answer to send (200 OK / ACK body) or a 488 to send with a Warning header. */
+export type AnswerResult =
+  | { ok: true; answer: SessionDescription; audio: NegotiatedAudio }
+  | { ok: false; status: 488; warning: string /* text for a Warning: 304 header, e.g. 'Incompatible media format' */ };

@@ -1,0 +1,145 @@
+/**
+ * Wires one vmpilot process together: transports → SIP stack → UA core → call router → calls.
+ * Owns start-up order (nothing half-bound on failure) and shutdown (drain, then close everything once).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { TransportLayer } from './sip/transport/transport-layer.js';
+import type { SendTarget } from './sip/transport/types.js';
+import { SipStack } from './sip/stack.js';
+import { UserAgentCore } from './sip/user-agent-core.js';
+import { timerSet } from './sip/transaction/timers.js';
+import { AddressMatcher, LOOPBACK } from './sip/trust.js';
+import { SourceRateLimiter } from './sip/rate-limit.js';
+import type { IncomingRequest } from './sip/incoming-request.js';
+import { parseUri, uriUser } from './sip/uri.js';
+import { RtpPortPool } from './media/ports.js';
+import { CallRouter } from './call/router.js';
+import { Call } from './call/call.js';
+import type { InviteSession } from './sip/invite-session.js';
+
+export interface RunningServer {
+  /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
+  drain(deadlineMs: number): Promise<void>;
+  /** Ends every call and closes every socket now. Idempotent. */
+  close(): Promise<void>;
+  /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
+  addresses(): { transport: string; host: string; port: number }[];
+  readonly calls: ReadonlySet<Call>;
+  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number };
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const tls = config.sip.tls
+    ? {
+        cert: await readFile(config.sip.tls.cert),
+        key: await readFile(config.sip.tls.key),
+        ca: config.sip.tls.ca ? await readFile(config.sip.tls.ca) : undefined,
+        requireClientCert: config.sip.tls.requireClientCert,
+      }
+    : undefined;
+  const transport = new TransportLayer({ logger, tls });
+  await transport.listen(config.sip.listen);
+
+  // Trust: the union of every PBX's addresses; loopback only when no PBX is configured (DESIGN.md).
+  const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
+  const limiter = new SourceRateLimiter({ perSecond: config.sip.rateLimit.perSourcePerSecond, burst: config.sip.rateLimit.burst });
+  const stack = new SipStack(transport, {
+    logger,
+    timers: config.sip.timers,
+    userAgent: config.sip.userAgent,
+    isTrusted: (address) => trusted.matches(address),
+    admit: (address) => limiter.allow(address),
+    advertise: config.sip.advertise,
+  });
+
+  const pbxMatchers = config.pbx.map((p) => ({ matcher: new AddressMatcher(p.addresses), auth: p.auth }));
+  let draining = false;
+  const contactFor = (inc: IncomingRequest): string => {
+    const target: SendTarget = { transport: inc.flow.transport, address: inc.flow.remoteAddress, port: inc.flow.remotePort };
+    const local = stack.localEndpoint(target);
+    const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+    const uri = parseUri(inc.message.uri);
+    const user = uri ? uriUser(uri) : undefined;
+    const scheme = inc.flow.transport === 'tls' ? 'sips' : 'sip';
+    const params = inc.flow.transport === 'udp' ? '' : `;transport=${inc.flow.transport}`;
+    return `<${scheme}:${user ? `${user}@` : ''}${host}:${inc.flow.localPort}${params}>`;
+  };
+  const core = new UserAgentCore(stack, {
+    logger,
+    timers: (reliable) => timerSet(config.sip.timers, reliable),
+    sessionExpiresS: config.sip.sessionExpiresS,
+    contactFor,
+    credentialsFor: (address) => pbxMatchers.find((p) => p.matcher.matches(address))?.auth,
+    draining: () => draining,
+  });
+
+  const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
+  const router = new CallRouter(config.services);
+  const calls = new Set<Call>();
+  const mediaAddressFor = (session: InviteSession): string => {
+    if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
+    const flow = session.invite.flow;
+    return stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort }).address;
+  };
+
+  core.onInvite = (session) => {
+    const route = router.route(session.invite.message);
+    if (!route) {
+      logger.info({ callId: session.callId, uri: session.invite.message.uri }, 'INVITE for an unknown number');
+      session.reject(404);
+      return;
+    }
+    const call = new Call({ session, route, ports, mediaAddress: mediaAddressFor(session), codecs: ['PCMU', 'PCMA'], logger });
+    calls.add(call);
+    call.once('hangup', () => calls.delete(call));
+    logger.info({ callId: call.callId, service: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
+    const answer = (): void => {
+      call.answer().catch((err: unknown) => {
+        logger.error({ err, callId: call.callId }, 'answering failed');
+        session.reject(500);
+      });
+    };
+    const delay = config.services.answerDelayMs;
+    if (delay > 0) {
+      // Ring first: some sites want the caller to hear ringing before voicemail picks up.
+      session.progress(180);
+      const timer = setTimeout(answer, delay);
+      call.once('hangup', () => clearTimeout(timer));
+    } else {
+      answer();
+    }
+  };
+
+  const bound = transport.bound();
+  logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    draining = true;
+    await core.shutdownAll();
+    // Let the BYEs leave before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stack.close();
+    await transport.close();
+    logger.info('vmpilot stopped');
+  };
+
+  return {
+    calls,
+    addresses: () => bound,
+    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated }),
+    close,
+    async drain(deadlineMs: number): Promise<void> {
+      draining = true;
+      logger.info({ calls: calls.size, deadlineMs }, 'draining: new calls get 503');
+      const deadline = Date.now() + deadlineMs;
+      while (calls.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (calls.size > 0) logger.warn({ calls: calls.size }, 'drain deadline reached; ending remaining calls');
+      await close();
+    },
+  };
+}

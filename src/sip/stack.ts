@@ -1,0 +1,326 @@
+/**
+ * The SIP stack: transport frames in, parsed and matched to transactions, new requests handed to the
+ * transaction user (TU); requests out through client transactions. RFC 3261 §17 (matching), §18 (Via
+ * received/rport and response routing), RFC 3581.
+ *
+ * The stack does not know about dialogs, calls or voicemail: the TU (the SIP core in ua-core.ts) does. What it
+ * does decide is who may talk at all: untrusted sources get 403 and flooding sources are throttled before any
+ * parsing work is spent on them.
+ */
+import type { Logger } from 'pino';
+import { createRequest, type SipRequest, type SipResponse } from './message.js';
+import { parseMessage } from './parse.js';
+import { serializeMessage } from './serialize.js';
+import { formatVia, parseVia, type Via } from './headers/via.js';
+import { parseCSeq } from './headers/cseq.js';
+import { buildResponse } from './response.js';
+import { newBranch } from './ids.js';
+import { IncomingRequest } from './incoming-request.js';
+import type { Flow, InboundFrame, SendTarget } from './transport/types.js';
+import type { TransportLayer } from './transport/transport-layer.js';
+import { timerSet, type TimerBase, type TimerSet } from './transaction/timers.js';
+import { clientKey, inviteKeyForCancel, serverKey } from './transaction/transaction-key.js';
+import { InviteServerTransaction } from './transaction/invite-server-transaction.js';
+import { NonInviteServerTransaction } from './transaction/non-invite-server-transaction.js';
+import { InviteClientTransaction } from './transaction/invite-client-transaction.js';
+import { NonInviteClientTransaction } from './transaction/non-invite-client-transaction.js';
+import type { ClientTransactionUser } from './transaction/client-transaction-user.js';
+
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+
+/** The layer above the stack. */
+export interface TransactionUser {
+  /** A new request (not a retransmission, not an ACK). Its server transaction exists; respond through it. */
+  onRequest(req: IncomingRequest): void;
+  /** An ACK that no server transaction absorbed: the ACK for a 2xx, which belongs to a dialog. */
+  onAck(ack: IncomingRequest): void;
+  /** A CANCEL matched this INVITE; the stack has already answered the CANCEL with 200 (§9.2). */
+  onCancel(invite: IncomingRequest): void;
+  /** A 2xx to an INVITE with no client transaction left (a retransmission after Timer M): resend the ACK. */
+  onStray2xx?(res: SipResponse): void;
+}
+
+export interface StackOptions {
+  logger: Logger;
+  timers: TimerBase;
+  /** Server header value. */
+  userAgent: string;
+  /** Whether a source address may send us requests (responses are matched to our own transactions anyway). */
+  isTrusted(address: string): boolean;
+  /** Per-source admission; false drops the message before parsing. */
+  admit(address: string): boolean;
+  /** Host written in our Via and Contact instead of the local socket address. */
+  advertise?: string;
+}
+
+const RELIABLE = new Set(['tcp', 'tls']);
+
+export class SipStack {
+  tu: TransactionUser | undefined;
+  private readonly serverTxs = new Map<string, { tx: InviteServerTransaction | NonInviteServerTransaction; inc: IncomingRequest }>();
+  private readonly clientTxs = new Map<string, ClientTransaction>();
+  /** §8.2.2.2 merged-request detection: From tag + Call-ID + CSeq of live tag-less requests → their key. */
+  private readonly pendingByOrigin = new Map<string, string>();
+  private readonly timersUnreliable: TimerSet;
+  private readonly timersReliable: TimerSet;
+  private readonly log: Logger;
+
+  constructor(
+    readonly transport: TransportLayer,
+    private readonly opts: StackOptions,
+  ) {
+    this.log = opts.logger;
+    this.timersUnreliable = timerSet(opts.timers, false);
+    this.timersReliable = timerSet(opts.timers, true);
+    transport.onFrame = (frame) => this.receive(frame);
+  }
+
+  /** Counts for metrics and leak tests. */
+  stats(): { serverTransactions: number; clientTransactions: number } {
+    return { serverTransactions: this.serverTxs.size, clientTransactions: this.clientTxs.size };
+  }
+
+  // ---------------------------------------------------------------------------------------------- inbound
+
+  private receive(frame: InboundFrame): void {
+    try {
+      this.receiveUnsafe(frame);
+    } catch (err) {
+      // The server never dies from what arrives on the wire; a bug here costs one message, not the process.
+      this.log.error({ err, remote: `${frame.flow.remoteAddress}:${frame.flow.remotePort}` }, 'message handling failed');
+    }
+  }
+
+  private receiveUnsafe(frame: InboundFrame): void {
+    const { flow } = frame;
+    if (!this.opts.admit(flow.remoteAddress)) return;
+    const outcome = parseMessage(frame.data);
+    if (!outcome.ok) {
+      this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.reason }, 'discarded malformed message');
+      const bad = outcome.request;
+      if (bad && bad.method !== 'ACK') this.respondStateless(bad, flow, outcome.status, outcome.reason);
+      return;
+    }
+    const msg = outcome.message;
+    if (msg.kind === 'response') this.receiveResponse(msg);
+    else this.receiveRequest(msg, flow);
+  }
+
+  private receiveRequest(req: SipRequest, flow: Flow): void {
+    const via = parseVia(req.headers.getAll('via')[0] ?? '');
+    const cseq = parseCSeq(req.headers.get('cseq') ?? '');
+    if (!via || !cseq) return; // parse.ts guarantees both; belt and braces for the packet path
+    this.stampVia(req, via, flow);
+
+    const key = serverKey(req, via, req.method === 'ACK' ? 'ACK' : cseq.method);
+    const existing = this.serverTxs.get(key);
+    if (req.method === 'ACK') {
+      if (existing && existing.tx instanceof InviteServerTransaction && existing.tx.receiveAck()) return;
+      if (!this.opts.isTrusted(flow.remoteAddress)) return;
+      this.tu?.onAck(new IncomingRequest(req, flow, via, undefined, (r) => this.decorate(r)));
+      return;
+    }
+    if (existing) {
+      if (existing.tx instanceof InviteServerTransaction) existing.tx.receiveInvite();
+      else existing.tx.receiveRequest();
+      return;
+    }
+    if (!this.opts.isTrusted(flow.remoteAddress)) {
+      this.log.warn({ remote: `${flow.remoteAddress}:${flow.remotePort}`, method: req.method }, 'request from untrusted source refused');
+      this.respondStateless(req, flow, 403, 'Forbidden');
+      return;
+    }
+    const inc = this.createServerTransaction(req, flow, via, key);
+    if (req.method === 'INVITE') {
+      // §17.2.1: send 100 Trying at once; the TU may take longer than 200 ms (store look-ups, media setup).
+      inc.respond(100);
+    }
+    if (req.method === 'CANCEL') {
+      this.receiveCancel(inc);
+      return;
+    }
+    this.tu?.onRequest(inc);
+  }
+
+  /** §9.2: CANCEL gets 200 when it matches a pending INVITE (the TU then ends the INVITE with 487), else 481. */
+  private receiveCancel(cancel: IncomingRequest): void {
+    const inviteEntry = this.serverTxs.get(inviteKeyForCancel(cancel.message, cancel.via));
+    if (!inviteEntry || !(inviteEntry.tx instanceof InviteServerTransaction)) {
+      cancel.respond(481);
+      return;
+    }
+    // The CANCEL's To tag must equal the one we use for the INVITE's responses (§9.2).
+    cancel.useToTag(inviteEntry.inc.toTag);
+    cancel.respond(200);
+    this.tu?.onCancel(inviteEntry.inc);
+  }
+
+  private createServerTransaction(req: SipRequest, flow: Flow, via: Via, key: string): IncomingRequest {
+    const reliable = RELIABLE.has(flow.transport);
+    const timers = reliable ? this.timersReliable : this.timersUnreliable;
+    const send = this.responseSender(via, flow);
+    const originKey = this.originKey(req);
+    const onTerminated = (): void => {
+      this.serverTxs.delete(key);
+      if (originKey !== undefined && this.pendingByOrigin.get(originKey) === key) this.pendingByOrigin.delete(originKey);
+    };
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteServerTransaction(key, req, send, timers, reliable, { onTerminated })
+        : new NonInviteServerTransaction(key, req, send, timers, onTerminated);
+    const inc = new IncomingRequest(req, flow, via, tx, (r) => this.decorate(r));
+    this.serverTxs.set(key, { tx, inc });
+    if (originKey !== undefined && !this.pendingByOrigin.has(originKey)) this.pendingByOrigin.set(originKey, key);
+    return inc;
+  }
+
+  /**
+   * §8.2.2.2: a tag-less request whose From tag, Call-ID and CSeq equal those of a live transaction but which
+   * arrived on a different branch was forked to us twice: answer 482 (Loop Detected).
+   */
+  isMergedRequest(inc: IncomingRequest): boolean {
+    const origin = this.originKey(inc.message);
+    if (origin === undefined) return false;
+    const owner = this.pendingByOrigin.get(origin);
+    return owner !== undefined && owner !== inc.transaction?.key;
+  }
+
+  private originKey(req: SipRequest): string | undefined {
+    const to = req.headers.get('to') ?? '';
+    if (/;\s*tag\s*=/i.test(to.slice(Math.max(0, to.lastIndexOf('>'))))) return undefined;
+    const from = req.headers.get('from') ?? '';
+    const tag = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(from.slice(Math.max(0, from.lastIndexOf('>'))))?.[1];
+    if (tag === undefined) return undefined;
+    return `${tag}|${req.headers.get('call-id') ?? ''}|${req.headers.get('cseq') ?? ''}`;
+  }
+
+  private receiveResponse(res: SipResponse): void {
+    const via = parseVia(res.headers.getAll('via')[0] ?? '');
+    const cseq = parseCSeq(res.headers.get('cseq') ?? '');
+    if (!via?.branch || !cseq) return;
+    const tx = this.clientTxs.get(clientKey(via.branch, cseq.method));
+    if (tx) {
+      tx.receiveResponse(res);
+      return;
+    }
+    if (cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.tu?.onStray2xx?.(res);
+  }
+
+  /**
+   * §18.2.1: add `received` when the sent-by host differs from the packet's source; RFC 3581 §4: fill an empty
+   * `rport` with the source port (and then `received` is added unconditionally).
+   */
+  private stampVia(req: SipRequest, via: Via, flow: Flow): void {
+    let changed = false;
+    if (via.rport === null) {
+      via.rport = flow.remotePort;
+      via.params.set('rport', String(flow.remotePort));
+      via.received = flow.remoteAddress;
+      via.params.set('received', flow.remoteAddress);
+      changed = true;
+    } else if (via.host !== flow.remoteAddress && via.host !== `[${flow.remoteAddress}]`) {
+      via.received = flow.remoteAddress;
+      via.params.set('received', flow.remoteAddress);
+      changed = true;
+    }
+    if (changed) {
+      const vias = [...req.headers.getAll('via')];
+      vias[0] = formatVia(via);
+      req.headers.set('via', vias);
+    }
+  }
+
+  /** §18.2.2 with RFC 3581 §4: where responses to a request go. */
+  private responseSender(via: Via, flow: Flow): (data: Buffer) => void {
+    let target: SendTarget;
+    if (RELIABLE.has(flow.transport)) {
+      // Reuse the connection the request came on; if it is gone, connect to the source and the sent-by port.
+      target = {
+        transport: flow.transport,
+        address: flow.remoteAddress,
+        port: via.port ?? (flow.transport === 'tls' ? 5061 : 5060),
+        connectionId: flow.connectionId,
+      };
+    } else {
+      const port = typeof via.rport === 'number' ? flow.remotePort : (via.port ?? 5060);
+      target = { transport: flow.transport, address: flow.remoteAddress, port };
+    }
+    return (data) => this.transport.send(target, data);
+  }
+
+  private respondStateless(req: SipRequest, flow: Flow, status: number, reason: string): void {
+    const via = parseVia(req.headers.getAll('via')[0] ?? '');
+    if (!via) return;
+    this.stampVia(req, via, flow);
+    const res = buildResponse(req, status, { reason, toTag: 'x' + Date.now().toString(36) });
+    this.decorate(res);
+    this.responseSender(via, flow)(serializeMessage(res));
+  }
+
+  private decorate(res: SipResponse): void {
+    if (!res.headers.has('server')) res.headers.set('server', this.opts.userAgent);
+  }
+
+  // --------------------------------------------------------------------------------------------- outbound
+
+  /** Via sent-by for a request to this target: the advertised host or the local address the route uses. */
+  localEndpoint(target: SendTarget): { address: string; port: number } {
+    const local = this.transport.localEndpoint(target);
+    return { address: this.opts.advertise ?? local.address, port: local.port };
+  }
+
+  /**
+   * Sends a request (not ACK) through a new client transaction. The stack adds the top Via with a fresh branch
+   * and rport; everything else is the caller's.
+   */
+  sendRequest(req: SipRequest, target: SendTarget, user: ClientTransactionUser): ClientTransaction {
+    const branch = newBranch();
+    this.pushVia(req, target, branch);
+    const cseq = parseCSeq(req.headers.get('cseq') ?? '');
+    const key = clientKey(branch, cseq?.method ?? req.method);
+    const reliable = RELIABLE.has(target.transport);
+    const timers = reliable ? this.timersReliable : this.timersUnreliable;
+    const send = (data: Buffer): void => this.transport.send(target, data);
+    const wrapped: ClientTransactionUser = {
+      onResponse: (res) => user.onResponse(res),
+      onTimeout: () => user.onTimeout(),
+      onTransportError: () => user.onTransportError(),
+      onTerminated: () => {
+        this.clientTxs.delete(key);
+        user.onTerminated?.();
+      },
+    };
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteClientTransaction(key, req, send, timers, reliable, wrapped)
+        : new NonInviteClientTransaction(key, req, send, timers, reliable, wrapped);
+    this.clientTxs.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /** Sends an ACK for a 2xx (§13.2.2.4): no transaction, a new branch, sent as it is. */
+  sendAck(ack: SipRequest, target: SendTarget): void {
+    this.pushVia(ack, target, newBranch());
+    this.transport.send(target, serializeMessage(ack));
+  }
+
+  /** Builds a request skeleton for callers that do not use a dialog (OPTIONS pings, out-of-dialog NOTIFY). */
+  static request(method: string, uri: string): SipRequest {
+    return createRequest(method, uri);
+  }
+
+  private pushVia(req: SipRequest, target: SendTarget, branch: string): void {
+    const local = this.localEndpoint(target);
+    const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+    req.headers.prepend('via', `SIP/2.0/${target.transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`);
+    if (!req.headers.has('max-forwards')) req.headers.set('max-forwards', '70');
+    if (!req.headers.has('user-agent')) req.headers.set('user-agent', this.opts.userAgent);
+  }
+
+  /** Ends every transaction (shutdown). Timers are cleared; nothing is sent. */
+  close(): void {
+    for (const { tx } of [...this.serverTxs.values()]) tx.terminate();
+    for (const tx of [...this.clientTxs.values()]) tx.terminate();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The UAS core (RFC 3261 §8.2) and the dialog layer: checks every new request in the RFC's order, answers
+ * what needs no application (OPTIONS, unknown methods, stray in-dialog requests), routes in-dialog requests to
+ * their InviteSession, and hands each new INVITE to the application through `onInvite`.
+ */
+import type { Logger } from 'pino';
+import type { SipResponse } from './message.js';
+import type { IncomingRequest } from './incoming-request.js';
+import type { SipStack, TransactionUser } from './stack.js';
+import { InviteSession, type InviteSessionOptions } from './invite-session.js';
+import { dialogId } from './dialog.js';
+import { tagOf } from './response.js';
+import { findSdp } from './body.js';
+import type { TimerSet } from './transaction/timers.js';
+import type { DigestCredentials } from './auth/digest.js';
+import { MIN_SE_FLOOR_S } from './session-timer.js';
+
+/** Methods we implement; anything else is 501 (§8.2.1). */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'NOTIFY', 'REFER'] as const;
+/** Methods we recognise but do not serve out of dialog: 405 with Allow rather than 501. */
+const KNOWN_NOT_SERVED = new Set(['REGISTER', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH', 'PRACK']);
+/** Option tags we understand in Require (§8.2.2.3). */
+const SUPPORTED_EXTENSIONS = new Set(['timer']);
+const ALLOW = ALLOWED_METHODS.join(', ');
+
+export interface UserAgentCoreOptions {
+  logger: Logger;
+  timers: (reliable: boolean) => TimerSet;
+  sessionExpiresS: number;
+  /** Our Contact for a dialog created by this request (host and port the peer can reach us on). */
+  contactFor(inc: IncomingRequest): string;
+  /** Credentials for a peer that challenges our requests, by source address. */
+  credentialsFor?(address: string): DigestCredentials | undefined;
+  /** When true, new INVITEs get 503 (draining for shutdown). */
+  draining(): boolean;
+}
+
+export class UserAgentCore implements TransactionUser {
+  /** The application: called once per new INVITE with a session that must be accepted or rejected. */
+  onInvite: ((session: InviteSession) => void) | undefined;
+  private readonly sessions = new Map<string, InviteSession>();
+  private readonly pendingByTx = new Map<string, InviteSession>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly stack: SipStack,
+    private readonly opts: UserAgentCoreOptions,
+  ) {
+    this.log = opts.logger;
+    stack.tu = this;
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  allSessions(): InviteSession[] {
+    return [...this.sessions.values()];
+  }
+
+  onRequest(inc: IncomingRequest): void {
+    const req = inc.message;
+    const headers = req.headers;
+    // §8.2.1: method inspection.
+    if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
+      inc.respond(KNOWN_NOT_SERVED.has(req.method) ? 405 : 501, { headers: { allow: ALLOW } });
+      return;
+    }
+    // Max-Forwards 0 → 483 (§16.3 step 2 as applied by a UAS that will not serve it). OPTIONS with 0 is the
+    // classic "ask the next hop itself" probe (§11) and PBX keep-alives use it, so it is answered.
+    const maxForwards = headers.get('max-forwards');
+    if (maxForwards !== undefined && Number(maxForwards) === 0 && req.method !== 'OPTIONS') {
+      inc.respond(483);
+      return;
+    }
+    // §8.2.2.2: merged requests.
+    if (this.stack.isMergedRequest(inc)) {
+      inc.respond(482);
+      return;
+    }
+    // §8.2.2.3: Require with option tags we do not understand.
+    const unsupported = tokens(headers.getAll('require')).filter((t) => !SUPPORTED_EXTENSIONS.has(t.toLowerCase()));
+    if (unsupported.length > 0) {
+      inc.respond(420, { headers: { unsupported: unsupported.join(', ') } });
+      return;
+    }
+    const toTag = tagOf(headers.get('to') ?? '');
+    if (toTag !== undefined) {
+      this.inDialog(inc, toTag);
+      return;
+    }
+    switch (req.method) {
+      case 'OPTIONS':
+        inc.respond(200, {
+          headers: { allow: ALLOW, accept: 'application/sdp', 'accept-encoding': 'identity', 'accept-language': 'en', supported: 'timer' },
+        });
+        return;
+      case 'INVITE':
+        this.newInvite(inc);
+        return;
+      default:
+        // BYE, INFO, UPDATE, NOTIFY, REFER without a To tag name no dialog we have.
+        inc.respond(481);
+    }
+  }
+
+  onAck(ack: IncomingRequest): void {
+    const toTag = tagOf(ack.message.headers.get('to') ?? '');
+    const fromTag = tagOf(ack.message.headers.get('from') ?? '');
+    if (toTag === undefined || fromTag === undefined) return;
+    this.sessions.get(dialogId(ack.callId, toTag, fromTag))?.ack(ack);
+  }
+
+  onCancel(invite: IncomingRequest): void {
+    const key = invite.transaction?.key;
+    if (key !== undefined) this.pendingByTx.get(key)?.cancelled();
+  }
+
+  onStray2xx(_res: SipResponse): void {
+    // We send re-INVITEs only for session refresh; their ACK is sent when the 2xx first arrives. A late
+    // retransmission after Timer M has nothing left to acknowledge.
+  }
+
+  /** Ends every call (shutdown). */
+  async shutdownAll(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.shutdown()));
+  }
+
+  private inDialog(inc: IncomingRequest, toTag: string): void {
+    const fromTag = tagOf(inc.message.headers.get('from') ?? '') ?? '';
+    const session = this.sessions.get(dialogId(inc.callId, toTag, fromTag));
+    if (!session) {
+      // §12.2.2: "If the UAS receives a request ... with a To tag that does not match an existing dialog, it
+      // SHOULD return a 481".
+      inc.respond(481);
+      return;
+    }
+    inc.useToTag(toTag);
+    session.inDialog(inc);
+  }
+
+  private newInvite(inc: IncomingRequest): void {
+    if (this.opts.draining()) {
+      inc.respond(503, { headers: { 'retry-after': '30' }, reason: 'Shutting Down' });
+      return;
+    }
+    const body = findSdp(inc.message);
+    if (body.kind === 'unsupported') {
+      // §8.2.3: a body we cannot read → 415 with what we accept.
+      inc.respond(415, { headers: { accept: 'application/sdp' } });
+      return;
+    }
+    const reliable = inc.flow.transport !== 'udp';
+    const opts: InviteSessionOptions = {
+      stack: this.stack,
+      invite: inc,
+      localContact: this.opts.contactFor(inc),
+      timers: this.opts.timers(reliable),
+      sessionExpiresS: this.opts.sessionExpiresS,
+      minSeS: MIN_SE_FLOOR_S,
+      logger: this.log,
+      credentials: this.opts.credentialsFor?.(inc.flow.remoteAddress),
+      onClosed: (s) => {
+        this.sessions.delete(s.dialog.id);
+        if (inc.transaction) this.pendingByTx.delete(inc.transaction.key);
+      },
+    };
+    const session = new InviteSession(opts);
+    this.sessions.set(session.dialog.id, session);
+    if (inc.transaction) this.pendingByTx.set(inc.transaction.key, session);
+    if (!this.onInvite) {
+      session.reject(480);
+      return;
+    }
+    try {
+      this.onInvite(session);
+    } catch (err) {
+      this.log.error({ err, callId: inc.callId }, 'INVITE handler failed');
+      session.reject(500);
+    }
+  }
+}
+
+function tokens(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t.length > 0);
+}

@@ -1,0 +1,120 @@
+/**
+ * A bare UDP or TCP SIP peer for tests that need exact bytes or exact timing (malformed input, retransmission
+ * intervals). It records every message it receives with its arrival time.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
+
+export interface Received {
+  at: number;
+  text: string;
+}
+
+export class RawUdpPeer {
+  readonly received: Received[] = [];
+  private readonly socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('message', (data) => this.received.push({ at: performance.now(), text: data.toString('latin1') }));
+  }
+
+  static async open(address = '127.0.0.1'): Promise<RawUdpPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+    return new RawUdpPeer(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(port: number, data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Waits for a received message matching `test`, starting from index `from`. */
+  async waitFor(test: (text: string) => boolean, timeoutMs = 3000, from = 0): Promise<Received> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.received.slice(from).find((r) => test(r.text));
+      if (hit) return hit;
+      if (Date.now() > end) throw new Error(`no matching message within ${timeoutMs} ms; got:\n${this.received.map((r) => r.text.split('\r\n')[0]).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export class RawTcpPeer {
+  readonly received: Received[] = [];
+  private buffer = '';
+  closed = false;
+
+  private constructor(private readonly socket: TcpSocket) {
+    socket.on('data', (d) => {
+      this.buffer += d.toString('latin1');
+      this.received.push({ at: performance.now(), text: d.toString('latin1') });
+    });
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => (this.closed = true));
+  }
+
+  static open(port: number): Promise<RawTcpPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => resolve(new RawTcpPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
+  /** Everything received so far, as one string. */
+  get text(): string {
+    return this.buffer;
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A minimal INVITE with SDP from a raw peer. */
+export function invite(opts: { port: number; transport?: string; callId: string; service?: string; branch?: string; sdp?: string; extra?: string }): string {
+  const sdp =
+    opts.sdp ??
+    ['v=0', 'o=raw 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+  const transport = opts.transport ?? 'UDP';
+  return [
+    `INVITE sip:${opts.service ?? '8000'}@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/${transport} 127.0.0.1:${opts.port};branch=${opts.branch ?? 'z9hG4bK' + opts.callId};rport`,
+    `From: <sip:27000@127.0.0.1>;tag=from-${opts.callId}`,
+    `To: <sip:${opts.service ?? '8000'}@127.0.0.1>`,
+    `Call-ID: ${opts.callId}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:27000@127.0.0.1:${opts.port};transport=${transport.toLowerCase()}>`,
+    'Max-Forwards: 70',
+    ...(opts.extra ? [opts.extra] : []),
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
+}
+
+/** The 200 OK a UA sends for a request it received (copying the dialog headers). */
+export function okFor(request: string): string {
+  const lines = request.split('\r\n');
+  const pick = (name: string): string[] => lines.filter((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+  return ['SIP/2.0 200 OK', ...pick('Via'), ...pick('From'), ...pick('To'), ...pick('Call-ID'), ...pick('CSeq'), 'Content-Length: 0', '', ''].join('\r\n');
+}

@@ -1,0 +1,57 @@
+/**
+ * Starts a real vmpilot server in the test process on ephemeral loopback ports, configured through the same
+ * YAML parser operators use, and tells tests where it listens.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { tlsFixture } from './tls-fixture.js';
+
+export interface TestServer {
+  server: RunningServer;
+  port(transport: 'udp' | 'tcp' | 'tls'): number;
+  stop(): Promise<void>;
+}
+
+let rtpBase = 30000 + (process.pid % 50) * 400;
+
+/** `extraYaml` is appended to the generated config (top-level keys other than sip.listen, rtp and storage). */
+export async function startTestServer(extraYaml = '', sipExtra = ''): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmpilot-test-'));
+  const tls = tlsFixture();
+  const rtpMin = rtpBase;
+  rtpBase += 200;
+  const yaml = `
+sip:
+  listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
+  tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
+${sipExtra}
+rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}" }
+storage: { dir: ${JSON.stringify(dir)} }
+${extraYaml}
+`;
+  const config = parseConfig(yaml, dir);
+  const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
+  const server = await startServer(config, logger);
+  return {
+    server,
+    port(transport) {
+      const entry = server.addresses().find((a) => a.transport === transport);
+      if (!entry) throw new Error(`server has no ${transport} listener`);
+      return entry.port;
+    },
+    stop: () => server.close(),
+  };
+}
+
+/** Waits until `predicate` holds or the time runs out (then throws with `what`). */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
