@@ -15,6 +15,7 @@ import { serializeSdp } from '../sdp/serialize.js';
 import { acceptAnswer, answerOffer, createOffer } from '../sdp/negotiate.js';
 import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription } from '../sdp/types.js';
 import type { Route } from './router.js';
+import { sdpWarning } from './sdp-warning.js';
 
 export interface CallEvents {
   hangup: [reason: EndReason];
@@ -90,7 +91,7 @@ export class Call extends EventEmitter<CallEvents> {
       const result = answerOffer(offer, local);
       if (!result.ok) {
         this.log.info({ warning: result.warning }, 'no common codec; refusing the call');
-        session.reject(488, { warning: `304 vmpilot "${result.warning}"` });
+        session.reject(488, { warning: sdpWarning(result.warning) });
         return false;
       }
       this.audio = result.audio;
@@ -110,11 +111,11 @@ export class Call extends EventEmitter<CallEvents> {
     try {
       offer = parseSdp(sdp.toString('utf8'));
     } catch (err) {
-      return { ok: false, status: 488, warning: err instanceof SdpError ? err.message : 'Malformed SDP' };
+      return { ok: false, status: 488, warning: sdpWarning(err instanceof SdpError ? err.message : 'Malformed SDP') };
     }
     this.sessionVersion++;
     const result = answerOffer(offer, this.localMedia());
-    if (!result.ok) return { ok: false, status: 488, warning: result.warning };
+    if (!result.ok) return { ok: false, status: 488, warning: sdpWarning(result.warning) };
     this.audio = result.audio;
     this.log.info({ onHold: result.audio.onHold, codec: result.audio.codec }, 'media renegotiated');
     return { ok: true, answer: Buffer.from(serializeSdp(result.answer)) };

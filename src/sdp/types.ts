@@ -99,9 +99,11 @@ export interface NegotiatedAudio {
   remotePort: number;
   /** The direction the remote declared (media-level a= over session-level a=, default sendrecv). */
   remoteDirection: Direction;
-  /** What we may do: sendrecv = send and receive, sendonly = only send, recvonly = only receive, inactive. */
+  /** What we may do, from our side: the direction we declared narrowed by the remote's (for an answer we
+   * send, exactly the direction in it). sendonly = we only send, recvonly = we only receive. */
   localDirection: Direction;
-  /** The remote holds us: it declared sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold). Do not send RTP. */
+  /** The remote holds us: it declared sendonly/inactive, or c=0.0.0.0 (RFC 2543 hold). Do not send RTP,
+   * whatever localDirection says (with c=0.0.0.0 there is nowhere to send it). */
   onHold: boolean;
   /** Packetization we send and ask for, in ms. */
   ptime: 20;

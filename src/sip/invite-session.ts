@@ -46,6 +46,7 @@ export type EndReason =
   | 'shutdown';
 
 /** An offer in a re-INVITE, UPDATE or (offerless INVITE) ACK, and what to answer. */
+/** `warning` is a whole Warning header value (RFC 3261 §20.43), e.g. `305 vmpilot "Incompatible media format"`. */
 export type OfferAnswer = { ok: true; answer: Buffer } | { ok: false; status: number; warning?: string };
 
 export interface InviteSessionHandler {
@@ -269,7 +270,7 @@ export class InviteSession {
     if (found.kind === 'sdp') {
       const result = this.handler?.onOffer(found.sdp) ?? { ok: false as const, status: 488 };
       if (!result.ok) {
-        inc.respond(result.status, result.warning ? { headers: { warning: `304 vmpilot "${result.warning}"` } } : {});
+        inc.respond(result.status, result.warning ? { headers: { warning: result.warning } } : {});
         return;
       }
       answer = result.answer;

@@ -150,6 +150,11 @@ export class UserAgentCore implements TransactionUser {
       inc.respond(415, { headers: { accept: 'application/sdp' } });
       return;
     }
+    if (!acceptsSdp(inc.message.headers.getAll('accept'))) {
+      // RFC 3261 §21.4.7 and RFC 4475 sdp01: our 2xx must carry SDP; a request that accepts no SDP cannot get one.
+      inc.respond(406, { headers: { accept: 'application/sdp' } });
+      return;
+    }
     const reliable = inc.flow.transport !== 'udp';
     const opts: InviteSessionOptions = {
       stack: this.stack,
@@ -179,6 +184,13 @@ export class UserAgentCore implements TransactionUser {
       session.reject(500);
     }
   }
+}
+
+/** True when there is no Accept header or one of its media ranges covers application/sdp. */
+function acceptsSdp(values: readonly string[]): boolean {
+  if (values.length === 0) return true;
+  const ranges = tokens(values).map((t) => (t.split(';')[0] ?? '').trim().toLowerCase());
+  return ranges.some((r) => r === 'application/sdp' || r === 'application/*' || r === '*/*' || r === '');
 }
 
 function tokens(values: readonly string[]): string[] {

@@ -1,0 +1,50 @@
+/**
+ * The embedded defaults (DESIGN.md, "the operator's contract"): what `vmpilot serve` runs with when no config
+ * file is given, and what each absent key means. One place, so the README, the schema and `check` agree.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * This package's version, read from its package.json. The source file runs both as src/config/defaults.ts
+ * (tsx, tests) and as dist/src/config/defaults.js (installed), so walk up rather than hard-code the depth.
+ * Read once at start-up, never on a call path.
+ */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'vmpilot' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // No package.json here (or unreadable): keep walking up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return '0.0.0';
+}
+
+export const VERSION = packageVersion();
+
+export const DEFAULTS = {
+  /** SIP on UDP and TCP 5060 on all IPv4 addresses. */
+  listen: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'],
+  userAgent: `vmpilot/${VERSION}`,
+  /** RFC 3261 §17.1.1.1 T1, T2 and T4 (Table 4 values). */
+  timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 },
+  /** RFC 4028 Session-Expires we ask for; the RFC recommends 1800 s. */
+  sessionExpiresS: 1800,
+  /** RFC 4028 §4: Min-SE may not be below 90 s. */
+  minSessionExpiresS: 90,
+  rateLimit: { perSourcePerSecond: 200, burst: 400 },
+  rtpAddress: '0.0.0.0',
+  rtpPorts: '20000-29999',
+  /** Relative to the config file's folder (the working directory when there is no file). */
+  storageDir: './data',
+  services: { voicemail: ['8000'], attendant: ['8001'], echo: ['*43'] },
+  logLevel: 'info',
+  drainSeconds: 30,
+} as const;

@@ -1,0 +1,281 @@
+/**
+ * The config file's schema (DESIGN.md, "the operator's contract"): every key optional, unknown keys an error at
+ * any depth, compact strings ("udp:0.0.0.0:5060", "20000-29999") turned into the normalized `Config` that
+ * server code reads. Checks that need the file system (TLS files) and path resolution live in load.ts; this
+ * module is pure.
+ */
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+import {
+  checkAddressOrCidr,
+  checkBindAddress,
+  checkSipUri,
+  DIAL_STRING,
+  parseAdvertise,
+  parseListenSpec,
+  parsePortRange,
+  PIN,
+  type ListenSpec,
+  type Parsed,
+} from './fields.js';
+
+export type { ListenSpec, ListenTransport } from './fields.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface TlsConfig {
+  /** Absolute path of the PEM certificate chain we present. */
+  cert: string;
+  /** Absolute path of its PEM private key (unencrypted). */
+  key: string;
+  /** Absolute path of the PEM CA bundle that client certificates must chain to. */
+  ca?: string;
+  /** Refuse TLS clients that present no certificate signed by `ca`. Default false. */
+  requireClientCert: boolean;
+}
+
+export interface PbxConfig {
+  /** Unique name, used in logs. */
+  name: string;
+  /** Source addresses (IPv4/IPv6, or CIDR blocks) trusted as this PBX. */
+  addresses: string[];
+  /** Unsolicited NOTIFY message-summary goes to these URIs, tried in order. */
+  mwi?: { targets: string[] };
+  /** Digest credentials we answer this PBX's 401/407 challenges with. */
+  auth?: { username: string; password: string; realm?: string };
+}
+
+export interface MailboxConfig {
+  number: string;
+  pin: string;
+  name: string;
+  email?: string;
+  /** Further numbers that reach this mailbox. */
+  aliases: string[];
+}
+
+export interface Config {
+  sip: {
+    listen: ListenSpec[];
+    tls?: TlsConfig;
+    /** Host or IP put in Contact/Via instead of the local address (behind NAT). */
+    advertise?: string;
+    userAgent: string;
+    timers: { t1Ms: number; t2Ms: number; t4Ms: number };
+    sessionExpiresS: number;
+    rateLimit: { perSourcePerSecond: number; burst: number };
+  };
+  rtp: { address: string; portMin: number; portMax: number };
+  /** Absolute once loaded (load.ts resolves it against the config file's folder). */
+  storage: { dir: string };
+  services: { voicemail: string[]; attendant: string[]; echo: string[] };
+  /** Empty: calls are accepted from loopback only. */
+  pbx: PbxConfig[];
+  mailboxes: MailboxConfig[];
+  log: { level: LogLevel };
+  shutdown: { drainSeconds: number };
+}
+
+/** A mapping whose unknown keys are errors; the message lists the keys that are allowed. */
+function section<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key (allowed here: ${allowed})` : undefined),
+  });
+}
+
+/** A string field run through one of the fields.ts parsers. */
+function parsedString<T>(parse: (text: string) => Parsed<T>) {
+  return z.string().transform((text, ctx): T => {
+    const r = parse(text);
+    if (r.ok) return r.value;
+    ctx.addIssue({ code: 'custom', message: r.message, input: text });
+    return z.NEVER;
+  });
+}
+
+function checkedString(check: (text: string) => string | undefined) {
+  return z.string().superRefine((text, ctx) => {
+    const message = check(text);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: text });
+  });
+}
+
+/**
+ * A number as dialled. YAML reads `8000` as a number, so plain non-negative integers are accepted and turned
+ * into strings; numbers written with a leading zero or + are kept as written by load.ts before we see them.
+ */
+function dialString(pattern: RegExp, what: string) {
+  return z.union([z.string(), z.number()]).transform((v, ctx): string => {
+    const text = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
+    if (typeof text === 'string' && pattern.test(text)) return text;
+    ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not ${what}`, input: v });
+    return z.NEVER;
+  });
+}
+
+const number = dialString(DIAL_STRING, 'a number (digits, * and #, optionally after +)');
+const nonEmpty = z.string().min(1, 'must not be empty');
+const positiveMs = z.number().int().min(1, 'must be at least 1 ms');
+
+/** Issue paths relative to the schema being refined, e.g. ['listen', 1]. */
+type Path = (string | number)[];
+const issuesUnder = (payload: z.core.ParsePayload, ...prefixes: Path[]): boolean =>
+  payload.issues.some((i) => prefixes.some((p) => p.every((seg, k) => i.path?.[k] === seg)));
+
+const listenSchema = z
+  .array(parsedString(parseListenSpec))
+  .min(1, 'needs at least one listener')
+  .superRefine(
+    (list, ctx) => {
+      const seen = new Map<string, number>();
+      list.forEach((l, i) => {
+        if (l.port === 0) return; // Each port-0 listener gets its own free port.
+        // TLS runs over TCP: tcp and tls on one address and port would fight over the socket.
+        const key = `${l.transport === 'udp' ? 'udp' : 'tcp'}|${l.host}|${l.port}`;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', path: [i], message: `same socket as sip.listen[${first}]`, input: l });
+      });
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  )
+  .default(() => DEFAULTS.listen.map((s) => {
+    const r = parseListenSpec(s);
+    if (!r.ok) throw new Error(`bad embedded default listen spec ${s}`);
+    return r.value;
+  }));
+
+const tlsSchema = section({
+  cert: nonEmpty,
+  key: nonEmpty,
+  ca: nonEmpty.optional(),
+  requireClientCert: z.boolean().default(false),
+});
+
+const sipSchema = section({
+  listen: listenSchema,
+  tls: tlsSchema.optional(),
+  advertise: parsedString(parseAdvertise).optional(),
+  userAgent: nonEmpty
+    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII on one line')
+    .default(DEFAULTS.userAgent),
+  timers: section({
+    t1Ms: positiveMs.default(DEFAULTS.timers.t1Ms),
+    t2Ms: positiveMs.default(DEFAULTS.timers.t2Ms),
+    t4Ms: positiveMs.default(DEFAULTS.timers.t4Ms),
+  })
+    .superRefine((t, ctx) => {
+      // RFC 3261 §17.1.2.2: non-INVITE retransmits double "up to T2"; a T2 below T1 makes no sense.
+      if (t.t2Ms < t.t1Ms) ctx.addIssue({ code: 'custom', path: ['t2Ms'], message: `must be at least t1Ms (${t.t1Ms})`, input: t });
+    })
+    .prefault({}),
+  sessionExpiresS: z
+    .number()
+    .int()
+    .min(DEFAULTS.minSessionExpiresS, `must be at least ${DEFAULTS.minSessionExpiresS} (RFC 4028 §4: the Min-SE floor)`)
+    .default(DEFAULTS.sessionExpiresS),
+  rateLimit: section({
+    perSourcePerSecond: z.number().positive('must be above 0').default(DEFAULTS.rateLimit.perSourcePerSecond),
+    burst: z.number().int().min(1, 'must be at least 1').default(DEFAULTS.rateLimit.burst),
+  }).prefault({}),
+})
+  .superRefine(
+    (sip, ctx) => {
+      sip.listen.forEach((l, i) => {
+        if (l.transport === 'tls' && sip.tls === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['listen', i], message: 'tls listener needs sip.tls', input: l });
+        }
+      });
+    },
+    { when: (payload) => !issuesUnder(payload, ['listen']) },
+  )
+  .prefault({});
+
+const rtpSchema = section({
+  address: checkedString(checkBindAddress).default(DEFAULTS.rtpAddress),
+  ports: parsedString(parsePortRange).default(DEFAULTS.rtpPorts),
+})
+  .transform(({ address, ports }) => ({ address, portMin: ports.min, portMax: ports.max }))
+  .prefault({});
+
+const storageSchema = section({ dir: nonEmpty.default(DEFAULTS.storageDir) }).prefault({});
+
+const servicesSchema = section({
+  voicemail: z.array(number).default([...DEFAULTS.services.voicemail]),
+  attendant: z.array(number).default([...DEFAULTS.services.attendant]),
+  echo: z.array(number).default([...DEFAULTS.services.echo]),
+}).prefault({});
+
+const pbxSchema = z
+  .array(
+    section({
+      name: nonEmpty,
+      addresses: z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address'),
+      mwi: section({ targets: z.array(checkedString(checkSipUri)).min(1, 'needs at least one target') }).optional(),
+      auth: section({ username: nonEmpty, password: nonEmpty, realm: nonEmpty.optional() }).optional(),
+    }),
+  )
+  .superRefine(
+    (list, ctx) => {
+      const seen = new Map<string, number>();
+      list.forEach((p, i) => {
+        const first = seen.get(p.name);
+        if (first === undefined) seen.set(p.name, i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${p.name}" is already the name of pbx[${first}]`, input: p.name });
+      });
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  )
+  .default([]);
+
+const mailboxesSchema = z
+  .array(
+    section({
+      number,
+      pin: dialString(PIN, 'a PIN (4 to 16 digits)'),
+      name: nonEmpty,
+      email: z.email('is not an email address').optional(),
+      aliases: z.array(number).default([]),
+    }),
+  )
+  .default([]);
+
+const logSchema = section({ level: z.enum(LOG_LEVELS).default('info') }).prefault({});
+
+const shutdownSchema = section({
+  drainSeconds: z.number().int().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)').default(DEFAULTS.drainSeconds),
+}).prefault({});
+
+/**
+ * One numbering plan: a number dialled must lead to exactly one place. A pilot number, a mailbox number and an
+ * alias may not repeat each other, or the router could not tell which one the caller meant.
+ */
+function checkNumberingPlan(config: Pick<Config, 'services' | 'mailboxes'>, ctx: z.RefinementCtx): void {
+  const owner = new Map<string, string>();
+  const claim = (num: string, path: Path): void => {
+    const name = path.map((s, k) => (typeof s === 'number' ? `[${s}]` : k === 0 ? s : `.${s}`)).join('');
+    const first = owner.get(num);
+    if (first === undefined) owner.set(num, name);
+    else ctx.addIssue({ code: 'custom', path, message: `"${num}" is already used by ${first}`, input: num });
+  };
+  for (const service of ['voicemail', 'attendant', 'echo'] as const) {
+    config.services[service].forEach((n, i) => claim(n, ['services', service, i]));
+  }
+  config.mailboxes.forEach((m, i) => claim(m.number, ['mailboxes', i, 'number']));
+  config.mailboxes.forEach((m, i) => m.aliases.forEach((a, k) => claim(a, ['mailboxes', i, 'aliases', k])));
+}
+
+export const configSchema: z.ZodType<Config> = section({
+  sip: sipSchema,
+  rtp: rtpSchema,
+  storage: storageSchema,
+  services: servicesSchema,
+  pbx: pbxSchema,
+  mailboxes: mailboxesSchema,
+  log: logSchema,
+  shutdown: shutdownSchema,
+}).superRefine(checkNumberingPlan, {
+  when: (payload) => !issuesUnder(payload, ['services'], ['mailboxes']),
+});
