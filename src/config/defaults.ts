@@ -45,6 +45,8 @@ export const DEFAULTS = {
   /** Relative to the config file's folder (the working directory when there is no file). */
   storageDir: './data',
   services: { voicemail: ['8000'], attendant: ['8001'], echo: ['*43'] },
+  /** Answer at once; some sites want callers to hear ringing first. */
+  answerDelayMs: 0,
   logLevel: 'info',
   drainSeconds: 30,
 } as const;

@@ -69,7 +69,13 @@ export interface Config {
   rtp: { address: string; portMin: number; portMax: number };
   /** Absolute once loaded (load.ts resolves it against the config file's folder). */
   storage: { dir: string };
-  services: { voicemail: string[]; attendant: string[]; echo: string[] };
+  services: {
+    voicemail: string[];
+    attendant: string[];
+    echo: string[];
+    /** Ring (180) this long before answering a pilot; 0 answers at once. */
+    answerDelayMs: number;
+  };
   /** Empty: calls are accepted from loopback only. */
   pbx: PbxConfig[];
   mailboxes: MailboxConfig[];
@@ -107,7 +113,7 @@ function checkedString(check: (text: string) => string | undefined) {
  * into strings; numbers written with a leading zero or + are kept as written by load.ts before we see them.
  */
 function dialString(pattern: RegExp, what: string) {
-  return z.union([z.string(), z.number()]).transform((v, ctx): string => {
+  return z.union([z.string(), z.number()], { error: `expected ${what}` }).transform((v, ctx): string => {
     const text = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
     if (typeof text === 'string' && pattern.test(text)) return text;
     ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not ${what}`, input: v });
@@ -115,14 +121,25 @@ function dialString(pattern: RegExp, what: string) {
   });
 }
 
-const number = dialString(DIAL_STRING, 'a number (digits, * and #, optionally after +)');
+const dialNumber = dialString(DIAL_STRING, 'a number (digits, * and #, optionally after +)');
 const nonEmpty = z.string().min(1, 'must not be empty');
 const positiveMs = z.number().int().min(1, 'must be at least 1 ms');
 
 /** Issue paths relative to the schema being refined, e.g. ['listen', 1]. */
 type Path = (string | number)[];
-const issuesUnder = (payload: z.core.ParsePayload, ...prefixes: Path[]): boolean =>
-  payload.issues.some((i) => prefixes.some((p) => p.every((seg, k) => i.path?.[k] === seg)));
+
+/*
+ * Cross-field checks (duplicates, one numbering plan) run even when other fields have issues, so that every
+ * issue is reported at once. They then see a partly parsed value: each check looks only at the entries that
+ * parsed, through these guards.
+ */
+const isParsed = (v: unknown): v is object => typeof v === 'object' && v !== null;
+/** A listen entry that parsed (a failed one holds zod's NEVER marker, also an object). */
+const isListenSpec = (v: unknown): v is ListenSpec => isParsed(v) && typeof (v as Partial<ListenSpec>).port === 'number';
+const isMapping = (payload: z.core.ParsePayload): boolean =>
+  isParsed(payload.value) && !Array.isArray(payload.value);
+const strings = (v: unknown): (string | undefined)[] =>
+  Array.isArray(v) ? v.map((s) => (typeof s === 'string' ? s : undefined)) : [];
 
 const listenSchema = z
   .array(parsedString(parseListenSpec))
@@ -131,7 +148,7 @@ const listenSchema = z
     (list, ctx) => {
       const seen = new Map<string, number>();
       list.forEach((l, i) => {
-        if (l.port === 0) return; // Each port-0 listener gets its own free port.
+        if (!isListenSpec(l) || l.port === 0) return; // Each port-0 listener gets its own free port.
         // TLS runs over TCP: tcp and tls on one address and port would fight over the socket.
         const key = `${l.transport === 'udp' ? 'udp' : 'tcp'}|${l.host}|${l.port}`;
         const first = seen.get(key);
@@ -139,13 +156,9 @@ const listenSchema = z
         else ctx.addIssue({ code: 'custom', path: [i], message: `same socket as sip.listen[${first}]`, input: l });
       });
     },
-    { when: (payload) => payload.issues.length === 0 },
+    { when: (payload) => Array.isArray(payload.value) },
   )
-  .default(() => DEFAULTS.listen.map((s) => {
-    const r = parseListenSpec(s);
-    if (!r.ok) throw new Error(`bad embedded default listen spec ${s}`);
-    return r.value;
-  }));
+  .prefault(() => [...DEFAULTS.listen]);
 
 const tlsSchema = section({
   cert: nonEmpty,
@@ -183,19 +196,20 @@ const sipSchema = section({
 })
   .superRefine(
     (sip, ctx) => {
+      if (!Array.isArray(sip.listen)) return;
       sip.listen.forEach((l, i) => {
-        if (l.transport === 'tls' && sip.tls === undefined) {
+        if (isListenSpec(l) && l.transport === 'tls' && sip.tls === undefined) {
           ctx.addIssue({ code: 'custom', path: ['listen', i], message: 'tls listener needs sip.tls', input: l });
         }
       });
     },
-    { when: (payload) => !issuesUnder(payload, ['listen']) },
+    { when: isMapping },
   )
   .prefault({});
 
 const rtpSchema = section({
   address: checkedString(checkBindAddress).default(DEFAULTS.rtpAddress),
-  ports: parsedString(parsePortRange).default(DEFAULTS.rtpPorts),
+  ports: parsedString(parsePortRange).prefault(DEFAULTS.rtpPorts),
 })
   .transform(({ address, ports }) => ({ address, portMin: ports.min, portMax: ports.max }))
   .prefault({});
@@ -203,9 +217,10 @@ const rtpSchema = section({
 const storageSchema = section({ dir: nonEmpty.default(DEFAULTS.storageDir) }).prefault({});
 
 const servicesSchema = section({
-  voicemail: z.array(number).default([...DEFAULTS.services.voicemail]),
-  attendant: z.array(number).default([...DEFAULTS.services.attendant]),
-  echo: z.array(number).default([...DEFAULTS.services.echo]),
+  voicemail: z.array(dialNumber).default([...DEFAULTS.services.voicemail]),
+  attendant: z.array(dialNumber).default([...DEFAULTS.services.attendant]),
+  echo: z.array(dialNumber).default([...DEFAULTS.services.echo]),
+  answerDelayMs: z.number().int().min(0, 'must be 0 or more').max(60_000, 'must be at most 60000').default(DEFAULTS.answerDelayMs),
 }).prefault({});
 
 const pbxSchema = z
@@ -221,28 +236,33 @@ const pbxSchema = z
     (list, ctx) => {
       const seen = new Map<string, number>();
       list.forEach((p, i) => {
+        if (!isParsed(p) || typeof p.name !== 'string') return;
         const first = seen.get(p.name);
         if (first === undefined) seen.set(p.name, i);
         else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${p.name}" is already the name of pbx[${first}]`, input: p.name });
       });
     },
-    { when: (payload) => payload.issues.length === 0 },
+    { when: (payload) => Array.isArray(payload.value) },
   )
   .default([]);
 
 const mailboxesSchema = z
   .array(
     section({
-      number,
+      number: dialNumber,
       pin: dialString(PIN, 'a PIN (4 to 16 digits)'),
       name: nonEmpty,
       email: z.email('is not an email address').optional(),
-      aliases: z.array(number).default([]),
+      aliases: z.array(dialNumber).default([]),
     }),
   )
   .default([]);
 
-const logSchema = section({ level: z.enum(LOG_LEVELS).default('info') }).prefault({});
+const logSchema = section({
+  level: z
+    .enum(LOG_LEVELS, { error: (iss) => (iss.input === undefined ? undefined : `"${String(iss.input)}" is not a log level (${LOG_LEVELS.join(', ')})`) })
+    .default(DEFAULTS.logLevel),
+}).prefault({});
 
 const shutdownSchema = section({
   drainSeconds: z.number().int().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)').default(DEFAULTS.drainSeconds),
@@ -254,17 +274,26 @@ const shutdownSchema = section({
  */
 function checkNumberingPlan(config: Pick<Config, 'services' | 'mailboxes'>, ctx: z.RefinementCtx): void {
   const owner = new Map<string, string>();
-  const claim = (num: string, path: Path): void => {
+  const claim = (num: string | undefined, path: Path): void => {
+    if (num === undefined) return;
     const name = path.map((s, k) => (typeof s === 'number' ? `[${s}]` : k === 0 ? s : `.${s}`)).join('');
     const first = owner.get(num);
     if (first === undefined) owner.set(num, name);
     else ctx.addIssue({ code: 'custom', path, message: `"${num}" is already used by ${first}`, input: num });
   };
-  for (const service of ['voicemail', 'attendant', 'echo'] as const) {
-    config.services[service].forEach((n, i) => claim(n, ['services', service, i]));
+  const services: unknown = config.services;
+  if (isParsed(services)) {
+    for (const service of ['voicemail', 'attendant', 'echo'] as const) {
+      strings((services as Record<string, unknown>)[service]).forEach((n, i) => claim(n, ['services', service, i]));
+    }
   }
-  config.mailboxes.forEach((m, i) => claim(m.number, ['mailboxes', i, 'number']));
-  config.mailboxes.forEach((m, i) => m.aliases.forEach((a, k) => claim(a, ['mailboxes', i, 'aliases', k])));
+  const mailboxes: unknown[] = Array.isArray(config.mailboxes) ? config.mailboxes : [];
+  mailboxes.forEach((m, i) => {
+    if (isParsed(m)) claim(strings([(m as Record<string, unknown>).number])[0], ['mailboxes', i, 'number']);
+  });
+  mailboxes.forEach((m, i) => {
+    if (isParsed(m)) strings((m as Record<string, unknown>).aliases).forEach((a, k) => claim(a, ['mailboxes', i, 'aliases', k]));
+  });
 }
 
 export const configSchema: z.ZodType<Config> = section({
@@ -277,5 +306,5 @@ export const configSchema: z.ZodType<Config> = section({
   log: logSchema,
   shutdown: shutdownSchema,
 }).superRefine(checkNumberingPlan, {
-  when: (payload) => !issuesUnder(payload, ['services'], ['mailboxes']),
+  when: isMapping,
 });

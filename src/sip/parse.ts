@@ -15,7 +15,7 @@
  */
 import { Headers, type SipMessage, type SipRequest } from './message.js';
 import { LIST_HEADERS, normalizeHeaderName } from './headers/header-names.js';
-import { isToken, splitList } from './headers/tokens.js';
+import { isToken, splitList, trimLws } from './headers/tokens.js';
 import { parseVia } from './headers/via.js';
 import { parseNameAddr } from './headers/name-addr.js';
 import { parseCSeq } from './headers/cseq.js';
@@ -124,10 +124,11 @@ function parseStartLine(text: string): StartLine | undefined {
   const line: StartLine = { kind: 'request', method: first, uri: '', status: 0, reason: '' };
   let rest = text.slice(sp + 1);
   // RFC 4475 §3.1.2.8–3.1.2.10: extra SP inside or after the request line may be rejected; we do.
-  const trimmed = rest.trimEnd();
-  if (trimmed.length !== rest.length) {
+  let end = rest.length;
+  while (end > 0 && (rest.charCodeAt(end - 1) === 32 || rest.charCodeAt(end - 1) === 9)) end--;
+  if (end !== rest.length) {
     line.fault = { status: 400, reason: 'Bad request line: trailing whitespace' };
-    rest = trimmed;
+    rest = rest.slice(0, end);
   }
   const lastSp = rest.lastIndexOf(' ');
   let uri = lastSp < 0 ? rest : rest.slice(0, lastSp);
@@ -135,7 +136,7 @@ function parseStartLine(text: string): StartLine | undefined {
   if (lastSp < 0 || version.length === 0) line.fault ??= { status: 400, reason: 'Bad request line: no SIP-Version' };
   if (uri.length === 0 || uri.charCodeAt(0) === 32 || uri.charCodeAt(uri.length - 1) === 32) {
     line.fault ??= { status: 400, reason: 'Bad request line: extra spaces' };
-    uri = uri.trim();
+    uri = trimLws(uri);
   } else if (uri.indexOf(' ') >= 0 || uri.indexOf('\t') >= 0) {
     line.fault ??= { status: 400, reason: 'Bad Request-URI: embedded whitespace' };
   } else if (uri.charCodeAt(0) === 60 /* < */) {
@@ -180,7 +181,7 @@ function readHeaders(head: string, pos: number, headers: Headers): boolean {
     if (end < 0) end = n;
     const first = head.charCodeAt(pos);
     if (first === 32 || first === 9) {
-      const more = head.slice(pos, end).trim();
+      const more = trimLws(head, pos, end);
       if (name === undefined) clean = clean && more.length === 0;
       else if (more.length > 0) value = value.length === 0 ? more : `${value} ${more}`;
     } else {
@@ -188,10 +189,10 @@ function readHeaders(head: string, pos: number, headers: Headers): boolean {
       name = undefined;
       const colon = head.indexOf(':', pos);
       if (colon >= 0 && colon < end) {
-        const raw = head.slice(pos, colon).trimEnd();
+        const raw = trimLws(head, pos, colon);
         if (isToken(raw)) {
           name = normalizeHeaderName(raw);
-          value = head.slice(colon + 1, end).trim();
+          value = trimLws(head, colon + 1, end);
         } else clean = false;
       } else if (end - pos > 1 || (end - pos === 1 && first !== 13)) clean = false;
     }
@@ -288,7 +289,7 @@ function missingOrBad(value: string | undefined, wire: string): Fault {
 
 /** 1*DIGIT with optional surrounding whitespace → its value; -1 when not that or absurdly large. */
 function digits(text: string): number {
-  const s = text.trim();
+  const s = trimLws(text);
   if (s.length === 0 || s.length > 9) return -1;
   let value = 0;
   for (let i = 0; i < s.length; i++) {

@@ -19,9 +19,12 @@ export class RawUdpPeer {
     socket.on('message', (data) => this.received.push({ at: performance.now(), text: data.toString('latin1') }));
   }
 
-  static async open(address = '127.0.0.1'): Promise<RawUdpPeer> {
+  static async open(address = '127.0.0.1', port = 0): Promise<RawUdpPeer> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (err) => reject(new Error(`cannot bind the test peer to ${address}:${port}: ${err.message}`)));
+      socket.bind(port, address, () => resolve());
+    });
     return new RawUdpPeer(socket);
   }
 

@@ -32,10 +32,6 @@ const HOST_CHARS = table('-._', true);
 /** Characters inside an IPv6 reference: hex digits, ":" and "." for an embedded IPv4 tail. */
 const IPV6_CHARS = table(':.', true);
 
-export function isTokenCode(c: number): boolean {
-  return c < 128 && TOKEN_CHARS[c] === 1;
-}
-
 export function isToken(s: string): boolean {
   const n = s.length;
   if (n === 0) return false;
@@ -57,10 +53,6 @@ export function scanToken(s: string, i: number): number {
   return i;
 }
 
-export function isWsCode(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
 /** Skips SP and HTAB from `i`. */
 export function skipWs(s: string, i: number): number {
   const n = s.length;
@@ -70,6 +62,24 @@ export function skipWs(s: string, i: number): number {
     i++;
   }
   return i;
+}
+
+/**
+ * `s[from, to)` without leading and trailing SP, HTAB, CR and LF. Unlike String.prototype.trim it keeps
+ * U+FEFF, U+00A0 and the like, which are text in SIP (TEXT-UTF8char), not whitespace.
+ */
+export function trimLws(s: string, from = 0, to = s.length): string {
+  while (from < to) {
+    const c = s.charCodeAt(from);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) break;
+    from++;
+  }
+  while (to > from) {
+    const c = s.charCodeAt(to - 1);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) break;
+    to--;
+  }
+  return from === 0 && to === s.length ? s : s.slice(from, to);
 }
 
 /**
@@ -180,12 +190,12 @@ export function splitList(value: string): string[] {
     } else if (c === 60 /* < */) angle = true;
     else if (c === 62 /* > */) angle = false;
     else if (c === 44 /* , */ && !angle) {
-      const part = value.slice(start, i).trim();
+      const part = trimLws(value, start, i);
       if (part.length > 0) out.push(part);
       start = i + 1;
     }
   }
-  const last = value.slice(start).trim();
+  const last = trimLws(value, start);
   if (last.length > 0 || out.length === 0) out.push(last);
   return out;
 }

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * The `vmpilot` command (DESIGN.md, "the operator's contract"):
+ *   vmpilot serve [--config FILE]   run the server (no file: the embedded defaults)
+ *   vmpilot check --config FILE     validate a config, print every issue with its path
+ *
+ * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
+ * 2 bad config or bad command line. A config error is reported before anything is bound or logged.
+ *
+ * Not here: mailbox and message commands (they come with the store).
+ */
+import { constants as osConstants } from 'node:os';
+import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
+import { VERSION } from '../config/defaults.js';
+import { ConfigError, formatIssue, loadConfig } from '../config/load.js';
+import type { Config, ListenSpec } from '../config/schema.js';
+import { checkTlsMaterial } from '../config/tls-files.js';
+import { createLogger } from './log.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function printErr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** The config, or undefined after printing every issue and setting exit code 2. */
+async function loadOrReport(file: string | undefined): Promise<Config | undefined> {
+  try {
+    return await loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const issue of err.issues) printErr(formatIssue(issue));
+    process.exitCode = EXIT_USAGE;
+    return undefined;
+  }
+}
+
+const listenText = (l: ListenSpec): string => `${l.transport}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+
+function summary(config: Config): string {
+  const s = config.services;
+  const pilots = (name: string, numbers: string[]): string => `${name} ${numbers.length > 0 ? numbers.join(',') : 'off'}`;
+  return [
+    `sip ${config.sip.listen.map(listenText).join(' ')}`,
+    `rtp ${config.rtp.address}:${config.rtp.portMin}-${config.rtp.portMax}`,
+    `storage ${config.storage.dir}`,
+    [pilots('voicemail', s.voicemail), pilots('attendant', s.attendant), pilots('echo', s.echo)].join(', '),
+    config.pbx.length > 0 ? `pbx ${config.pbx.map((p) => p.name).join(',')}` : 'pbx none (calls from loopback only)',
+    `${config.mailboxes.length} mailbox${config.mailboxes.length === 1 ? '' : 'es'}`,
+  ].join('; ');
+}
+
+async function check(opts: { config: string }): Promise<void> {
+  const config = await loadOrReport(opts.config);
+  if (!config) return;
+  // Beyond what `serve` refuses as a config error: that the TLS files hold a matching certificate and key.
+  const tlsIssues = config.sip.tls ? checkTlsMaterial(config.sip.tls) : [];
+  if (tlsIssues.length > 0) {
+    for (const issue of tlsIssues) printErr(formatIssue(issue));
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  process.stdout.write(`config OK: ${summary(config)}\n`);
+}
+
+/** One line saying why the server could not start, without a stack trace. */
+function startFailure(err: unknown): string {
+  const e = err as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+  const where = e?.address !== undefined ? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port ?? ''}` : undefined;
+  if (where !== undefined && e?.code === 'EADDRINUSE') return `${where} is already in use by another program`;
+  if (where !== undefined && e?.code === 'EADDRNOTAVAIL') return `${where}: no such address on this machine`;
+  if (where !== undefined && e?.code === 'EACCES') return `${where}: permission denied (ports below 1024 need privileges)`;
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+function exitOnCrash(logger: Logger): void {
+  // A bug that escapes every handler: record it as one JSON line, then exit so a supervisor restarts us.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(EXIT_FAILED);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(EXIT_FAILED);
+  });
+}
+
+async function serve(opts: { config?: string }): Promise<void> {
+  const config = await loadOrReport(opts.config);
+  if (!config) return;
+  const tlsIssues = config.sip.tls ? checkTlsMaterial(config.sip.tls) : [];
+  if (tlsIssues.length > 0) {
+    printErr(`vmpilot: cannot start: ${tlsIssues.map(formatIssue).join('; ')}`);
+    process.exit(EXIT_FAILED);
+  }
+
+  const logger = createLogger(config.log.level);
+  exitOnCrash(logger);
+  logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
+  let server: Awaited<ReturnType<typeof import('../server.js').startServer>>;
+  try {
+    // Loaded here, not at the top: `check` and `--help` need none of the SIP stack.
+    const { startServer } = await import('../server.js');
+    server = await startServer(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    printErr(`vmpilot: cannot start: ${startFailure(err)}`);
+    process.exit(EXIT_FAILED);
+  }
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second signal: the operator does not want to wait for calls to finish.
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(128 + osConstants.signals[signal]);
+    }
+    stopping = true;
+    const deadlineMs = config.shutdown.drainSeconds * 1000;
+    logger.info({ signal, deadlineMs }, 'shutting down: draining calls');
+    server.drain(deadlineMs).then(
+      () => process.exit(EXIT_OK),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILED);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function program(): Command {
+  const cmd = new Command()
+    .name('vmpilot')
+    .description('Voicemail and auto-attendant server for SIP PBXs')
+    .version(VERSION)
+    // Throw instead of exiting, so that usage errors exit with 2 (commander's own default is 1).
+    .exitOverride()
+    .showHelpAfterError('(run "vmpilot --help" for usage)');
+  cmd
+    .command('serve')
+    .description('run the server; with no --config, the embedded defaults (SIP udp+tcp 5060, RTP 20000-29999, ./data)')
+    .option('-c, --config <file>', 'config file (YAML)')
+    .action(serve);
+  cmd
+    .command('check')
+    .description('validate a config file and print every issue with its path')
+    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .action(check);
+  return cmd;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    // --help and --version "fail" with exit code 0; anything else is a usage error (commander printed it).
+    process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+}
+
+main().catch((err: unknown) => {
+  printErr(`vmpilot: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(EXIT_FAILED);
+});

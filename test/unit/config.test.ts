@@ -1,0 +1,454 @@
+/*
+ * Config loading (src/config): parseConfig, loadConfig, checkTlsMaterial.
+ *
+ * Covers: the embedded defaults; every kind of bad value reported at its path ("sip.listen[1]",
+ * "pbx[0].addresses[2]") with the line it is on; every issue reported at once, not just the first; unknown keys
+ * at the top and nested; YAML syntax errors with line:column; numbers that YAML would mangle (leading zero, +);
+ * one numbering plan across pilots, mailboxes and aliases; TLS files missing, relative paths resolved against
+ * the config file's folder; TLS material that does not parse or whose key does not match.
+ *
+ * Does not cover: the CLI's output and exit codes (test/integration/cli.test.ts); what the server does with a
+ * config (the server's own tests).
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatIssue, loadConfig, parseConfig, type ConfigIssue } from '../../src/config/load.js';
+import { checkTlsMaterial } from '../../src/config/tls-files.js';
+import { tlsFixture } from '../helpers/tls-fixture.js';
+import packageJson from '../../package.json' with { type: 'json' };
+
+const BASE = '/srv/vmpilot';
+
+function issuesOf(yaml: string, baseDir = BASE): ConfigIssue[] {
+  try {
+    parseConfig(yaml, baseDir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but the config was accepted');
+}
+
+/** The single issue a config has; fails the test if there are none or several. */
+function onlyIssue(yaml: string): ConfigIssue {
+  const issues = issuesOf(yaml);
+  expect(issues.map(formatIssue)).toHaveLength(1);
+  return issues[0]!;
+}
+
+describe('embedded defaults (DESIGN.md)', () => {
+  const config = parseConfig('', BASE);
+
+  it('listens for SIP on UDP and TCP 5060 on all addresses', () => {
+    expect(config.sip.listen).toEqual([
+      { transport: 'udp', host: '0.0.0.0', port: 5060 },
+      { transport: 'tcp', host: '0.0.0.0', port: 5060 },
+    ]);
+    expect(config.sip.tls).toBeUndefined();
+    expect(config.sip.advertise).toBeUndefined();
+  });
+
+  it('uses RTP ports 20000-29999 on all addresses', () => {
+    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999 });
+  });
+
+  it('keeps data in ./data, resolved to an absolute path', () => {
+    expect(config.storage.dir).toBe('/srv/vmpilot/data');
+  });
+
+  it('answers voicemail on 8000, the attendant on 8001 and the echo test on *43', () => {
+    expect(config.services).toEqual({ voicemail: ['8000'], attendant: ['8001'], echo: ['*43'], answerDelayMs: 0 });
+  });
+
+  it('trusts no PBX (loopback only) and has no mailboxes', () => {
+    expect(config.pbx).toEqual([]);
+    expect(config.mailboxes).toEqual([]);
+  });
+
+  it('uses the RFC 3261 timer values T1 500 ms, T2 4 s, T4 5 s and asks for 1800 s sessions (RFC 4028)', () => {
+    expect(config.sip.timers).toEqual({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000 });
+    expect(config.sip.sessionExpiresS).toBe(1800);
+  });
+
+  it('names itself vmpilot/<package version> and limits each source to 200 requests/s, burst 400', () => {
+    expect(config.sip.userAgent).toBe(`vmpilot/${packageJson.version}`);
+    expect(config.sip.rateLimit).toEqual({ perSourcePerSecond: 200, burst: 400 });
+  });
+
+  it('logs at info and drains for 30 s on shutdown', () => {
+    expect(config.log.level).toBe('info');
+    expect(config.shutdown.drainSeconds).toBe(30);
+  });
+
+  it('treats an empty section ("sip:" with nothing under it) like an absent one', () => {
+    expect(parseConfig('sip:\nrtp:\n', BASE)).toEqual(config);
+  });
+
+  it('fills in the keys a section leaves out', () => {
+    const c = parseConfig('sip:\n  timers: { t1Ms: 100 }\n', BASE);
+    expect(c.sip.timers).toEqual({ t1Ms: 100, t2Ms: 4000, t4Ms: 5000 });
+    expect(c.sip.listen).toEqual(config.sip.listen);
+  });
+});
+
+describe('sip.listen', () => {
+  it('reads IPv4 and bracketed IPv6 specs, port 0 meaning any free port', () => {
+    const c = parseConfig('sip:\n  listen: ["udp:127.0.0.1:0", "tcp:[::]:5060", "udp:[::1]:5070"]\n', BASE);
+    expect(c.sip.listen).toEqual([
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { transport: 'tcp', host: '::', port: 5060 },
+      { transport: 'udp', host: '::1', port: 5070 },
+    ]);
+  });
+
+  it('rejects an unknown transport at its index', () => {
+    const i = onlyIssue('sip:\n  listen: ["udp:0.0.0.0:5060", "sctp:0.0.0.0:5060"]\n');
+    expect(i.path).toBe('sip.listen[1]');
+    expect(i.message).toMatch(/unknown transport "sctp"/);
+  });
+
+  it('rejects an IPv6 address without brackets, saying how to write it', () => {
+    const i = onlyIssue('sip:\n  listen: ["udp:::1:5060"]\n');
+    expect(i.path).toBe('sip.listen[0]');
+    expect(i.message).toContain('"udp:[::1]:5060"');
+  });
+
+  it('rejects a host name (a listener binds an address)', () => {
+    expect(onlyIssue('sip:\n  listen: ["udp:pbx.example.com:5060"]\n').path).toBe('sip.listen[0]');
+  });
+
+  it('rejects a port above 65535', () => {
+    const i = onlyIssue('sip:\n  listen: ["tcp:0.0.0.0:65536"]\n');
+    expect(i.path).toBe('sip.listen[0]');
+    expect(i.message).toMatch(/out of range/);
+  });
+
+  it('rejects a spec without a port', () => {
+    expect(onlyIssue('sip:\n  listen: ["udp:0.0.0.0"]\n').path).toBe('sip.listen[0]');
+  });
+
+  it('rejects the same socket twice, naming the first', () => {
+    const i = onlyIssue('sip:\n  listen: ["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060", "udp:0.0.0.0:5060"]\n');
+    expect(i.path).toBe('sip.listen[2]');
+    expect(i.message).toContain('sip.listen[0]');
+  });
+
+  it('rejects tcp and tls on one address and port (both need the TCP socket)', () => {
+    const yaml = 'sip:\n  listen: ["tcp:0.0.0.0:5060", "tls:0.0.0.0:5060"]\n  tls: { cert: a, key: b }\n';
+    expect(issuesOf(yaml).map((i) => i.path)).toContain('sip.listen[1]');
+  });
+
+  it('allows several port-0 listeners (each gets its own port)', () => {
+    expect(parseConfig('sip:\n  listen: ["udp:127.0.0.1:0", "udp:127.0.0.1:0"]\n', BASE).sip.listen).toHaveLength(2);
+  });
+
+  it('rejects an empty list', () => {
+    expect(onlyIssue('sip:\n  listen: []\n').path).toBe('sip.listen');
+  });
+
+  it('says that a tls listener needs sip.tls', () => {
+    const i = onlyIssue('sip:\n  listen: ["udp:0.0.0.0:5060", "tls:0.0.0.0:5061"]\n');
+    expect(formatIssue({ ...i, line: undefined })).toBe('sip.listen[1]: tls listener needs sip.tls');
+  });
+});
+
+describe('sip: other keys', () => {
+  it('rejects a session interval below 90 s (RFC 4028 §4 Min-SE)', () => {
+    expect(onlyIssue('sip: { sessionExpiresS: 60 }').path).toBe('sip.sessionExpiresS');
+  });
+
+  it('rejects a T2 below T1 (RFC 3261 §17.1.2.2)', () => {
+    expect(onlyIssue('sip: { timers: { t1Ms: 1000, t2Ms: 500 } }').path).toBe('sip.timers.t2Ms');
+  });
+
+  it('accepts a host name or IP to advertise, IPv6 with or without brackets', () => {
+    expect(parseConfig('sip: { advertise: vm.example.com }', BASE).sip.advertise).toBe('vm.example.com');
+    expect(parseConfig('sip: { advertise: "[2001:db8::5]" }', BASE).sip.advertise).toBe('2001:db8::5');
+  });
+
+  it('rejects 0.0.0.0 as the advertised address (peers cannot send to it)', () => {
+    expect(onlyIssue('sip: { advertise: 0.0.0.0 }').path).toBe('sip.advertise');
+  });
+
+  it('rejects a User-Agent that would break the header onto two lines', () => {
+    expect(onlyIssue('sip: { userAgent: "a\\r\\nX-Evil: 1" }').path).toBe('sip.userAgent');
+  });
+
+  it('rejects a rate limit of 0', () => {
+    expect(onlyIssue('sip: { rateLimit: { perSourcePerSecond: 0 } }').path).toBe('sip.rateLimit.perSourcePerSecond');
+  });
+});
+
+describe('rtp.ports', () => {
+  it('reads "min-max" into portMin and portMax', () => {
+    expect(parseConfig('rtp: { address: 10.1.2.3, ports: "30000-30099" }', BASE).rtp).toEqual({
+      address: '10.1.2.3',
+      portMin: 30000,
+      portMax: 30099,
+    });
+  });
+
+  it.each([
+    ['an odd first port (RTP uses the even ports, RFC 3550 §11)', '20001-29999', /even/],
+    ['a range that runs backwards', '30000-20000', /below/],
+    ['an empty range', '20000-20000', /below/],
+    ['a port below 1024', '1000-2000', /1024-65535/],
+    ['a port above 65535', '60000-70000', /1024-65535/],
+    ['text that is not a range', 'lots', /range of ports/],
+  ])('rejects %s', (_what, ports, message) => {
+    const i = onlyIssue(`rtp: { ports: "${ports}" }`);
+    expect(i.path).toBe('rtp.ports');
+    expect(i.message).toMatch(message);
+  });
+
+  it('rejects an RTP address that is not an IP address', () => {
+    expect(onlyIssue('rtp: { address: everywhere }').path).toBe('rtp.address');
+  });
+});
+
+describe('services, pbx and mailboxes', () => {
+  it('keeps numbers as digit strings, accepting unquoted YAML numbers', () => {
+    const c = parseConfig('services: { voicemail: [43334, "43335"], attendant: ["#9"], echo: [] }', BASE);
+    expect(c.services.voicemail).toEqual(['43334', '43335']);
+    expect(c.services.attendant).toEqual(['#9']);
+    expect(c.services.echo).toEqual([]);
+  });
+
+  it('keeps a PIN\'s leading zero and a number\'s leading + even when not quoted', () => {
+    const c = parseConfig('mailboxes:\n  - { number: +46870001, pin: 0042, name: Bo, aliases: [0701] }\n', BASE);
+    expect(c.mailboxes[0]).toEqual({ number: '+46870001', pin: '0042', name: 'Bo', aliases: ['0701'] });
+  });
+
+  it('rejects a service number that is not digits', () => {
+    const i = onlyIssue('services: { voicemail: ["8000", "vm"] }');
+    expect(i.path).toBe('services.voicemail[1]');
+  });
+
+  it('reads a PBX with addresses, CIDR blocks, MWI targets and credentials', () => {
+    const c = parseConfig(
+      [
+        'pbx:',
+        '  - name: mxone',
+        '    addresses: ["192.168.222.10", "10.0.0.0/8", "2001:db8::/32"]',
+        '    mwi: { targets: ["sip:192.168.222.10:5060", "sips:pbx.example.com;transport=tcp"] }',
+        '    auth: { username: vm, password: s3cret }',
+      ].join('\n'),
+      BASE,
+    );
+    expect(c.pbx).toEqual([
+      {
+        name: 'mxone',
+        addresses: ['192.168.222.10', '10.0.0.0/8', '2001:db8::/32'],
+        mwi: { targets: ['sip:192.168.222.10:5060', 'sips:pbx.example.com;transport=tcp'] },
+        auth: { username: 'vm', password: 's3cret' },
+      },
+    ]);
+  });
+
+  it('rejects a bad PBX address and a bad prefix length, each at its index', () => {
+    const issues = issuesOf('pbx:\n  - name: a\n    addresses: ["10.0.0.1", "10.0.0.0/33", "10.0.0.300"]\n');
+    expect(issues.map((i) => i.path)).toEqual(['pbx[0].addresses[1]', 'pbx[0].addresses[2]']);
+  });
+
+  it('rejects an MWI target that is not a SIP URI', () => {
+    const i = onlyIssue('pbx:\n  - { name: a, addresses: [10.0.0.1], mwi: { targets: ["http://x"] } }\n');
+    expect(i.path).toBe('pbx[0].mwi.targets[0]');
+  });
+
+  it('rejects two PBXs with one name', () => {
+    const i = onlyIssue('pbx:\n  - { name: a, addresses: [10.0.0.1] }\n  - { name: a, addresses: [10.0.0.2] }\n');
+    expect(i.path).toBe('pbx[1].name');
+  });
+
+  it('rejects two mailboxes with one number, naming the first', () => {
+    const i = onlyIssue('mailboxes:\n  - { number: "27000", pin: "1234", name: A }\n  - { number: 27000, pin: "1234", name: B }\n');
+    expect(i.path).toBe('mailboxes[1].number');
+    expect(i.message).toContain('mailboxes[0].number');
+  });
+
+  it('rejects a mailbox or alias that is also a pilot number', () => {
+    const issues = issuesOf('mailboxes:\n  - { number: "8000", pin: "1234", name: A, aliases: ["8001"] }\n');
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      ['mailboxes[0].number', '"8000" is already used by services.voicemail[0]'],
+      ['mailboxes[0].aliases[0]', '"8001" is already used by services.attendant[0]'],
+    ]);
+  });
+
+  it('rejects a short PIN, a missing name and a bad email address', () => {
+    const issues = issuesOf('mailboxes:\n  - { number: "27000", pin: "12", email: nope }\n');
+    // A missing key points at the start of its entry, so it comes first.
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      ['mailboxes[0].name', 'required'],
+      ['mailboxes[0].pin', '"12" is not a PIN (4 to 16 digits)'],
+      ['mailboxes[0].email', 'is not an email address'],
+    ]);
+  });
+});
+
+describe('unknown keys and wrong types', () => {
+  it('rejects an unknown top-level key, listing the allowed ones', () => {
+    const i = onlyIssue('sipp: {}');
+    expect(i.path).toBe('sipp');
+    expect(i.message).toMatch(/unknown key.*sip, rtp, storage/);
+  });
+
+  it('rejects an unknown key deep inside a list entry', () => {
+    const i = onlyIssue('pbx:\n  - name: a\n    addresses: [10.0.0.1]\n    mwi: { targets: ["sip:10.0.0.1"], interval: 5 }\n');
+    expect(i.path).toBe('pbx[0].mwi.interval');
+  });
+
+  it('says what type was expected, in YAML words', () => {
+    expect(onlyIssue('sip: [1]').message).toBe('expected a mapping, got a list');
+    expect(onlyIssue('log: { level: 3 }').path).toBe('log.level');
+    expect(onlyIssue('shutdown: { drainSeconds: soon }').message).toBe('expected a number, got string "soon"');
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    expect(onlyIssue('- a\n- b\n').path).toBe('config');
+  });
+});
+
+describe('reporting', () => {
+  it('reports every issue at once, in the order of the file', () => {
+    const yaml = [
+      'sip:', //                                                       1
+      '  listen: ["udp:0.0.0.0:5060", "udp:0.0.0.0:99999"]', //       2
+      'rtp: { ports: "20001-29999" }', //                              3
+      'pbx:', //                                                       4
+      '  - name: mxone', //                                            5
+      '    addresses: ["192.168.222.10", "x", "192.168.222.300"]', //  6
+      'log: { level: chatty }', //                                     7
+      'color: blue', //                                                8
+    ].join('\n');
+    const issues = issuesOf(yaml);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['sip.listen[1]', 2],
+      ['rtp.ports', 3],
+      ['pbx[0].addresses[1]', 6],
+      ['pbx[0].addresses[2]', 6],
+      ['log.level', 7],
+      ['color', 8],
+    ]);
+  });
+
+  it('points at the column of the bad value', () => {
+    const i = onlyIssue('pbx:\n  - name: a\n    addresses: [10.0.0.1, bogus]\n');
+    expect([i.line, i.column]).toEqual([3, 27]);
+    expect(formatIssue(i)).toBe('pbx[0].addresses[1]: "bogus" is not an IP address or CIDR block (line 3:27)');
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    const i = onlyIssue('sip:\n  listen: ["udp:0.0.0.0:5060"\nrtp: {}\n');
+    expect(i.path).toBe('yaml');
+    expect(i.line).toBeGreaterThanOrEqual(2);
+    expect(i.column).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports a key written twice', () => {
+    const i = onlyIssue('log: { level: info }\nlog: { level: debug }\n');
+    expect(i.path).toBe('yaml');
+    expect(i.line).toBe(2);
+  });
+
+  it('explains an unquoted *43 (YAML reads it as an alias)', () => {
+    const i = onlyIssue('services:\n  echo: [*43]\n');
+    expect(i.path).toBe('yaml');
+    expect(i.message).toContain('"*43"');
+    expect(i.line).toBe(2);
+  });
+
+  it('makes the error message one line per issue', () => {
+    const err = (() => {
+      try {
+        parseConfig('a: 1\nb: 2\n', BASE);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, storage, services, pbx, mailboxes, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
+  });
+});
+
+describe('files and paths', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmpilot-config-'));
+  mkdirSync(join(dir, 'tls'));
+  writeFileSync(join(dir, 'tls', 'server.crt'), 'not checked here\n');
+  writeFileSync(join(dir, 'tls', 'server.key'), 'not checked here\n');
+
+  it('resolves storage.dir and TLS files against the config file\'s folder', () => {
+    const c = parseConfig('storage: { dir: spool }\nsip:\n  tls: { cert: tls/server.crt, key: ./tls/server.key }\n', dir);
+    expect(c.storage.dir).toBe(join(dir, 'spool'));
+    expect(c.sip.tls).toEqual({ cert: join(dir, 'tls/server.crt'), key: join(dir, 'tls/server.key'), requireClientCert: false });
+  });
+
+  it('keeps absolute paths as written', () => {
+    expect(parseConfig('storage: { dir: /var/lib/vmpilot }', dir).storage.dir).toBe('/var/lib/vmpilot');
+  });
+
+  it('names a missing TLS file by its resolved path', () => {
+    const issues = issuesOf('sip:\n  tls: { cert: tls/server.crt, key: tls/server.key, ca: tls/pbx-ca.crt }\n', dir);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('sip.tls.ca');
+    expect(issues[0]!.message).toBe(`cannot read ${join(dir, 'tls/pbx-ca.crt')}: no such file`);
+  });
+
+  it('reports a missing TLS file together with the other issues', () => {
+    const paths = issuesOf('sip:\n  tls: { cert: gone.crt, key: tls/server.key }\nrtp: { ports: "1-2" }\n', dir).map((i) => i.path);
+    expect(paths).toEqual(['sip.tls.cert', 'rtp.ports']);
+  });
+
+  it('rejects a folder where a TLS file should be', () => {
+    expect(issuesOf('sip:\n  tls: { cert: tls, key: tls/server.key }\n', dir)[0]!.message).toMatch(/not a regular file/);
+  });
+
+  it('loadConfig without a file gives the defaults, storage under the working directory', async () => {
+    const c = await loadConfig();
+    expect(c.storage.dir).toBe(join(process.cwd(), 'data'));
+    expect(c.sip.listen).toHaveLength(2);
+  });
+
+  it('loadConfig resolves relative paths against the file\'s folder, not the working directory', async () => {
+    const file = join(dir, 'vmpilot.yaml');
+    writeFileSync(file, 'storage: { dir: ./voicemail }\n');
+    expect((await loadConfig(file)).storage.dir).toBe(join(dir, 'voicemail'));
+  });
+
+  it('loadConfig turns a missing file into a ConfigError naming it', async () => {
+    const missing = join(dir, 'missing.yaml');
+    await expect(loadConfig(missing)).rejects.toMatchObject({ issues: [{ path: 'config', message: `cannot read ${missing}: no such file` }] });
+  });
+});
+
+describe('checkTlsMaterial', () => {
+  const tls = tlsFixture();
+
+  it('accepts a certificate with its own key and a CA', () => {
+    expect(checkTlsMaterial({ cert: tls.certFile, key: tls.keyFile, ca: tls.caFile, requireClientCert: true })).toEqual([]);
+  });
+
+  it('rejects a key that belongs to another certificate', () => {
+    const caKey = join(tls.dir, 'ca.key');
+    expect(checkTlsMaterial({ cert: tls.certFile, key: caKey, requireClientCert: false })).toEqual([
+      { path: 'sip.tls.key', message: `${caKey} is not the private key of the certificate in ${tls.certFile}` },
+    ]);
+  });
+
+  it('rejects files that hold no PEM certificate or key', () => {
+    const junk = join(tls.dir, 'junk.pem');
+    writeFileSync(junk, 'hello\n');
+    const issues = checkTlsMaterial({ cert: junk, key: junk, ca: junk, requireClientCert: false });
+    expect(issues.map((i) => i.path)).toEqual(['sip.tls.cert', 'sip.tls.key', 'sip.tls.ca']);
+  });
+});
+
+describe('examples/vmpilot.yaml', () => {
+  it('is a valid config (the README points operators at it)', async () => {
+    const config = await loadConfig(join(import.meta.dirname, '../../examples/vmpilot.yaml'));
+    expect(config.services.voicemail).toEqual(['43334']);
+    expect(config.pbx.map((p) => p.name)).toEqual(['mxone']);
+    expect(config.mailboxes.map((m) => m.pin)).toEqual(['1234', '0042']);
+  });
+});
