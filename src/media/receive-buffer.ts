@@ -202,7 +202,7 @@ export class ReceiveBuffer {
 
   private accept(seq: number, ts: number, pt: number, buf: Uint8Array, offset: number, length: number): void {
     // Give up on missing packets that more than maxMisorder later packets have overtaken.
-    while (seqDelta(seq, this.nextSeq) > this.maxMisorder) {
+    while (seqDelta(seq, this.nextSeq) > this.maxMisorder + 1) {
       if (this.held === 0) {
         const skip = seqDelta(seq, this.nextSeq) - this.maxMisorder;
         this.stats.lost += skip;

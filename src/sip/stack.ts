@@ -96,7 +96,10 @@ export class SipStack {
     if (!this.opts.admit(flow.remoteAddress)) return;
     const outcome = parseMessage(frame.data);
     if (!outcome.ok) {
-      this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.reason }, 'discarded malformed message');
+      this.log.info(
+        { callId: outcome.request?.headers.get('call-id'), remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.reason },
+        outcome.request ? 'malformed request answered' : 'discarded malformed message',
+      );
       const bad = outcome.request;
       if (bad && bad.method !== 'ACK') this.respondStateless(bad, flow, outcome.status, outcome.reason);
       return;
@@ -126,7 +129,7 @@ export class SipStack {
       return;
     }
     if (!this.opts.isTrusted(flow.remoteAddress)) {
-      this.log.warn({ remote: `${flow.remoteAddress}:${flow.remotePort}`, method: req.method }, 'request from untrusted source refused');
+      this.log.warn({ callId: req.headers.get('call-id'), remote: `${flow.remoteAddress}:${flow.remotePort}`, method: req.method }, 'request from untrusted source refused');
       this.respondStateless(req, flow, 403, 'Forbidden');
       return;
     }

@@ -1,0 +1,339 @@
+/**
+ * WAV files: header build/parse, a reader for prompts and tests, and the incremental writer recordings use.
+ *
+ * On-disk format for messages: 16-bit PCM, 8 kHz, mono (WAVE_FORMAT_PCM). Every player opens it: browsers
+ * (an admin UI's <audio>), Outlook and phone mail clients (voicemail-to-email), Windows Media Player, VLC,
+ * and every audio library. G.711 u-law WAV (format 7) would be half the size (8 KB/s instead of 16 KB/s, a
+ * 3-minute message 1.4 MB instead of 2.9 MB), but Chrome and Firefox do not play it and several mail clients
+ * show it as an unplayable attachment. Messages are few and short, disks are large: we pay the 2x for
+ * "plays everywhere". Decoding G.711 to PCM on receipt also keeps one format on disk whatever the call's
+ * codec (PCMU or PCMA). The reader still accepts u-law and A-law WAVs (format 6/7), e.g. imported prompts.
+ *
+ * The writer is built for a process that may be killed at any moment: it buffers about one second of
+ * audio, writes it with async fs (never sync I/O on the media path), and after every data write rewrites
+ * the RIFF and data sizes in the header, so a killed process leaves a playable file missing at most the
+ * last second. close() writes the rest and fsyncs.
+ *
+ * Not here: resampling (prompts must be 8 kHz), stereo output, RF64 (> 4 GB).
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { ALAW_TO_LINEAR, ULAW_TO_LINEAR } from './g711.js';
+
+/** Sample encodings we write and read. */
+export type WavEncoding = 'pcm16' | 'ulaw' | 'alaw' | 'pcm8';
+
+/** A WAV file that is malformed or in a format we do not read. */
+export class WavFormatError extends Error {
+  override name = 'WavFormatError';
+}
+
+const WAVE_FORMAT_PCM = 1;
+const WAVE_FORMAT_ALAW = 6;
+const WAVE_FORMAT_MULAW = 7;
+const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+/** Length of the header buildWavHeader writes for PCM (RIFF, fmt 16, data). */
+export const PCM_HEADER_LENGTH = 44;
+/** Offsets of the two size fields in a header from buildWavHeader({encoding: 'pcm16'}). */
+const RIFF_SIZE_OFFSET = 4;
+const PCM_DATA_SIZE_OFFSET = 40;
+
+export interface WavHeaderOptions {
+  encoding: WavEncoding;
+  /** Default 8000. */
+  sampleRate?: number;
+  /** Default 1. */
+  channels?: number;
+  /** Bytes of sample data that follow the header. */
+  dataBytes: number;
+}
+
+/**
+ * A canonical header: PCM as RIFF + 16-byte fmt + data (44 bytes); G.711 with an 18-byte fmt (cbSize 0)
+ * and the fact chunk that non-PCM formats carry (58 bytes), as Microsoft's WAVEFORMATEX rules ask.
+ */
+export function buildWavHeader(options: WavHeaderOptions): Buffer {
+  const rate = options.sampleRate ?? 8000;
+  const channels = options.channels ?? 1;
+  const pcm = options.encoding === 'pcm16' || options.encoding === 'pcm8';
+  const bits = options.encoding === 'pcm16' ? 16 : 8;
+  const tag = pcm ? WAVE_FORMAT_PCM : options.encoding === 'ulaw' ? WAVE_FORMAT_MULAW : WAVE_FORMAT_ALAW;
+  const fmtLength = pcm ? 16 : 18;
+  const factLength = pcm ? 0 : 12;
+  const headerLength = 12 + 8 + fmtLength + factLength + 8;
+  const pad = options.dataBytes & 1;
+  const header = Buffer.alloc(headerLength);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(headerLength - 8 + options.dataBytes + pad, 4);
+  header.write('WAVE', 8, 'latin1');
+  header.write('fmt ', 12, 'latin1');
+  header.writeUInt32LE(fmtLength, 16);
+  header.writeUInt16LE(tag, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE((rate * channels * bits) / 8, 28);
+  header.writeUInt16LE((channels * bits) / 8, 32);
+  header.writeUInt16LE(bits, 34);
+  let at = 36;
+  if (!pcm) {
+    header.writeUInt16LE(0, at); // cbSize
+    at += 2;
+    header.write('fact', at, 'latin1');
+    header.writeUInt32LE(4, at + 4);
+    header.writeUInt32LE(options.dataBytes / channels, at + 8);
+    at += 12;
+  }
+  header.write('data', at, 'latin1');
+  header.writeUInt32LE(options.dataBytes, at + 4);
+  return header;
+}
+
+/** What a WAV header says. */
+export interface WavInfo {
+  encoding: WavEncoding;
+  sampleRate: number;
+  channels: number;
+  bitsPerSample: number;
+  /** Where the sample data starts in the file. */
+  dataOffset: number;
+  /** Bytes of sample data actually present (the header's size, or what the file holds if less or unset). */
+  dataBytes: number;
+}
+
+/** Reads the chunks of a WAV file. Throws WavFormatError for anything it cannot play. */
+export function parseWavHeader(buf: Uint8Array): WavInfo {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 12 || b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') {
+    throw new WavFormatError('not a RIFF/WAVE file');
+  }
+  let format: Omit<WavInfo, 'dataOffset' | 'dataBytes'> | undefined;
+  let at = 12;
+  while (at + 8 <= b.length) {
+    const id = b.toString('latin1', at, at + 4);
+    const size = b.readUInt32LE(at + 4);
+    const body = at + 8;
+    if (id === 'fmt ') {
+      if (size < 16 || body + size > b.length) throw new WavFormatError('truncated fmt chunk');
+      format = readFormat(b, body, size);
+    } else if (id === 'data') {
+      if (!format) throw new WavFormatError('data chunk before fmt chunk');
+      const present = b.length - body;
+      // A writer killed before its first header update leaves 0; a truncated copy says more than it has.
+      const dataBytes = size === 0 || size > present ? present : size;
+      return { ...format, dataOffset: body, dataBytes };
+    }
+    at = body + size + (size & 1); // RIFF chunks are padded to an even length
+  }
+  throw new WavFormatError(format ? 'no data chunk' : 'no fmt chunk');
+}
+
+function readFormat(b: Buffer, at: number, size: number): Omit<WavInfo, 'dataOffset' | 'dataBytes'> {
+  let tag = b.readUInt16LE(at);
+  const channels = b.readUInt16LE(at + 2);
+  const sampleRate = b.readUInt32LE(at + 4);
+  const bitsPerSample = b.readUInt16LE(at + 14);
+  if (tag === WAVE_FORMAT_EXTENSIBLE) {
+    // WAVEFORMATEXTENSIBLE: cbSize 22, then the sub-format GUID whose first two bytes are the format tag.
+    if (size < 40) throw new WavFormatError('truncated WAVE_FORMAT_EXTENSIBLE fmt chunk');
+    tag = b.readUInt16LE(at + 24);
+  }
+  if (channels < 1) throw new WavFormatError('no channels');
+  if (sampleRate < 1) throw new WavFormatError('no sample rate');
+  let encoding: WavEncoding;
+  if (tag === WAVE_FORMAT_PCM && bitsPerSample === 16) encoding = 'pcm16';
+  else if (tag === WAVE_FORMAT_PCM && bitsPerSample === 8) encoding = 'pcm8';
+  else if (tag === WAVE_FORMAT_MULAW && bitsPerSample === 8) encoding = 'ulaw';
+  else if (tag === WAVE_FORMAT_ALAW && bitsPerSample === 8) encoding = 'alaw';
+  else throw new WavFormatError(`unsupported WAV format ${tag} with ${bitsPerSample} bits per sample`);
+  return { encoding, sampleRate, channels, bitsPerSample };
+}
+
+/** Decoded audio: mono PCM16 (several channels are averaged). */
+export interface WavAudio {
+  encoding: WavEncoding;
+  sampleRate: number;
+  /** Channels in the file (the samples are mono whatever this is). */
+  channels: number;
+  samples: Int16Array;
+}
+
+/** Decodes a whole WAV file held in memory. Throws WavFormatError. */
+export function parseWav(buf: Uint8Array): WavAudio {
+  const info = parseWavHeader(buf);
+  const bytesPerSample = info.encoding === 'pcm16' ? 2 : 1;
+  const frames = Math.floor(info.dataBytes / (bytesPerSample * info.channels));
+  const samples = new Int16Array(frames);
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let frame = 0; frame < frames; frame++) {
+    let sum = 0;
+    for (let ch = 0; ch < info.channels; ch++) {
+      const at = info.dataOffset + (frame * info.channels + ch) * bytesPerSample;
+      switch (info.encoding) {
+        case 'pcm16':
+          sum += b.readInt16LE(at);
+          break;
+        case 'pcm8':
+          sum += (b[at]! - 128) << 8; // 8-bit WAV is unsigned
+          break;
+        case 'ulaw':
+          sum += ULAW_TO_LINEAR[b[at]!]!;
+          break;
+        case 'alaw':
+          sum += ALAW_TO_LINEAR[b[at]!]!;
+          break;
+      }
+    }
+    samples[frame] = Math.round(sum / info.channels);
+  }
+  return { encoding: info.encoding, sampleRate: info.sampleRate, channels: info.channels, samples };
+}
+
+/** Reads and decodes a WAV file. Rejects with WavFormatError for a bad file, or the fs error. */
+export async function readWavFile(path: string): Promise<WavAudio> {
+  return parseWav(await readFile(path));
+}
+
+export interface WavWriterOptions {
+  /** Default 8000. */
+  sampleRate?: number;
+  /** Audio buffered before a write, and the longest time between header updates while audio arrives. Default 1000 ms. */
+  flushMs?: number;
+  /** Clock for the time-based flush. Default Date.now. */
+  now?: () => number;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * Writes a mono PCM16 WAV as audio arrives. write() never throws and never blocks: it copies into a
+ * buffer and starts an async write when about flushMs of audio is buffered or flushMs have passed since
+ * the last one. A failed write is kept in `error`; later writes are dropped and close() rejects with it.
+ */
+export class WavWriter {
+  /** The first I/O error, if any. */
+  error: Error | undefined;
+  /** Samples accepted by write(). */
+  samplesWritten = 0;
+  /** Samples on disk with the header counting them. */
+  samplesOnDisk = 0;
+
+  private readonly capacity: number;
+  private current: Buffer;
+  private current16: Int16Array;
+  private fill = 0;
+  private spare: Buffer | undefined;
+  /** Serializes every file operation. */
+  private chain: Promise<void> = Promise.resolve();
+  private lastFlushAt: number;
+  private closing: Promise<void> | undefined;
+  private readonly sizeField = Buffer.alloc(4);
+  private readonly dataSizeField = Buffer.alloc(4);
+
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    private readonly flushMs: number,
+    private readonly now: () => number,
+    sampleRate: number,
+  ) {
+    this.capacity = Math.max(1, Math.round((sampleRate * flushMs) / 1000));
+    this.current = newBuffer(this.capacity);
+    this.current16 = view16(this.current);
+    this.lastFlushAt = now();
+  }
+
+  /** Creates (or truncates) the file and writes a header for an empty recording. */
+  static async open(path: string, options: WavWriterOptions = {}): Promise<WavWriter> {
+    const sampleRate = options.sampleRate ?? 8000;
+    const handle = await open(path, 'w');
+    try {
+      await handle.write(buildWavHeader({ encoding: 'pcm16', sampleRate, dataBytes: 0 }), 0, PCM_HEADER_LENGTH, 0);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return new WavWriter(handle, path, options.flushMs ?? 1000, options.now ?? Date.now, sampleRate);
+  }
+
+  /** Appends samples. Copies them: the caller may reuse its array at once. */
+  write(samples: Int16Array, offset: number = 0, count: number = samples.length - offset): void {
+    if (this.error || this.closing) return;
+    while (count > 0) {
+      const room = this.capacity - this.fill;
+      const n = count < room ? count : room;
+      if (LITTLE_ENDIAN) {
+        const dst = this.current16;
+        for (let i = 0; i < n; i++) dst[this.fill + i] = samples[offset + i]!;
+      } else {
+        for (let i = 0; i < n; i++) this.current.writeInt16LE(samples[offset + i]!, (this.fill + i) * 2);
+      }
+      this.fill += n;
+      this.samplesWritten += n;
+      offset += n;
+      count -= n;
+      if (this.fill === this.capacity) this.startFlush();
+    }
+    if (this.fill > 0 && this.now() - this.lastFlushAt >= this.flushMs) this.startFlush();
+  }
+
+  /** Writes what is buffered and updates the header; resolves when it is on disk (not fsynced). */
+  flush(): Promise<void> {
+    if (this.fill > 0 && !this.error) this.startFlush();
+    return this.chain;
+  }
+
+  /** Writes the rest, updates the header, fsyncs and closes. Idempotent. Rejects with the first I/O error. */
+  close(): Promise<void> {
+    this.closing ??= this.finish();
+    return this.closing;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.fill > 0 && !this.error) this.startFlush();
+    await this.chain;
+    try {
+      if (!this.error) await this.handle.sync();
+    } catch (err) {
+      this.error ??= err as Error;
+    }
+    await this.handle.close().catch(() => undefined);
+    if (this.error) throw this.error;
+  }
+
+  private startFlush(): void {
+    const buffer = this.current;
+    const samples = this.fill;
+    const position = PCM_HEADER_LENGTH + (this.samplesWritten - samples) * 2;
+    // Swap in the spare buffer; allocate another only if the disk is slower than the audio.
+    this.current = this.spare ?? newBuffer(this.capacity);
+    this.current16 = view16(this.current);
+    this.spare = undefined;
+    this.fill = 0;
+    this.lastFlushAt = this.now();
+    this.chain = this.chain.then(async () => {
+      if (this.error) return;
+      try {
+        await this.handle.write(buffer, 0, samples * 2, position);
+        const dataBytes = position - PCM_HEADER_LENGTH + samples * 2;
+        // Data first, then the sizes: the header never counts bytes that are not yet written.
+        this.sizeField.writeUInt32LE(PCM_HEADER_LENGTH - 8 + dataBytes, 0);
+        this.dataSizeField.writeUInt32LE(dataBytes, 0);
+        await this.handle.write(this.sizeField, 0, 4, RIFF_SIZE_OFFSET);
+        await this.handle.write(this.dataSizeField, 0, 4, PCM_DATA_SIZE_OFFSET);
+        this.samplesOnDisk = dataBytes / 2;
+      } catch (err) {
+        this.error ??= err as Error;
+      }
+      this.spare ??= buffer;
+    });
+  }
+}
+
+function newBuffer(samples: number): Buffer {
+  // A dedicated ArrayBuffer keeps the Int16Array view aligned (pooled Buffers may start at odd offsets).
+  return Buffer.from(new ArrayBuffer(samples * 2));
+}
+
+function view16(buffer: Buffer): Int16Array {
+  return new Int16Array(buffer.buffer, buffer.byteOffset, buffer.length / 2);
+}
