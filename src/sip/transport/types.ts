@@ -86,8 +86,6 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = {
   handshakeTimeoutMs: 10_000,
 };
 
-export const RELIABLE_TRANSPORTS: ReadonlySet<TransportName> = new Set(['tcp', 'tls']);
-
 /** "::ffff:192.0.2.1" → "192.0.2.1"; every other address unchanged. */
 export function plainAddress(address: string): string {
   if (address.length > 7 && address.slice(0, 7).toLowerCase() === '::ffff:') {
