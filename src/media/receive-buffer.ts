@@ -11,6 +11,7 @@
  * - Handles 16-bit sequence and 32-bit timestamp wrap; restarts on a new SSRC (a PBX that re-anchors media)
  *   and, after two consecutive packets confirm it, on a sequence jump (RFC 3550 §A.1 probation).
  * - Telephone-event and other non-audio packets consume their sequence number and produce no audio.
+ * - The first packet received starts the timeline; one sent before it that arrives after it is late.
  *
  * Output goes to a sink as (samples, count) with a reused Int16Array: the sink must copy or consume it
  * before returning. Nothing is allocated per packet: in-order packets are decoded straight from the

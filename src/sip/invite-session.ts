@@ -83,7 +83,9 @@ export class InviteSession {
   state = InviteSessionState.Incoming;
   readonly dialog: Dialog;
   handler: InviteSessionHandler | undefined;
-  private readonly timers = new TimerBag<'2xx' | 'ack' | 'session' | 'refresh'>();
+  private readonly timers = new TimerBag<'2xx' | 'ack' | 'session' | 'refresh' | 'reinvite2xx'>();
+  /** The 2xx to a re-INVITE, retransmitted until its ACK (§13.3.1.4 applies to re-INVITEs too). */
+  private pendingReinvite: { seq: number; offerless: boolean } | undefined;
   private final2xx: SipResponse | undefined;
   private localSdp: Buffer | undefined;
   private sessionTimer: SessionTimerNegotiation | undefined;
@@ -192,8 +194,16 @@ export class InviteSession {
 
   /** The ACK for our 2xx. */
   ack(inc: IncomingRequest): void {
-    if (this.state !== InviteSessionState.Answered) return;
     const cseq = parseCSeq(inc.message.headers.get('cseq') ?? '');
+    if (this.state === InviteSessionState.Confirmed && this.pendingReinvite && cseq?.seq === this.pendingReinvite.seq) {
+      const { offerless } = this.pendingReinvite;
+      this.pendingReinvite = undefined;
+      this.timers.stop('reinvite2xx');
+      const sdp = findSdp(inc.message);
+      if (offerless && sdp.kind === 'sdp') this.handler?.onAnswer?.(sdp.sdp);
+      return;
+    }
+    if (this.state !== InviteSessionState.Answered) return;
     const inviteSeq = parseCSeq(this.opts.invite.message.headers.get('cseq') ?? '');
     if (cseq?.seq !== inviteSeq?.seq) return; // an ACK for an older or a re-INVITE's 2xx
     this.timers.stop('2xx');
@@ -252,6 +262,10 @@ export class InviteSession {
       inc.respond(491);
       return;
     }
+    if (inc.method === 'INVITE' && this.pendingReinvite) {
+      inc.respond(491);
+      return;
+    }
     if (inc.method === 'INVITE' && this.reinviteInProgress) {
       inc.respond(500, { headers: { 'retry-after': String(Math.floor(Math.random() * 10)) } });
       return;
@@ -283,7 +297,12 @@ export class InviteSession {
     // An UPDATE or an offerless re-INVITE without SDP (a pure refresh) still gets our current SDP in a
     // re-INVITE 2xx (it is an offer then, answered in the ACK) but none in an UPDATE's 2xx.
     const body = inc.method === 'INVITE' || found.kind === 'sdp' ? answer : undefined;
-    inc.respond(200, { headers, body, contentType: body ? 'application/sdp' : undefined });
+    const ok = inc.respond(200, { headers, body, contentType: body ? 'application/sdp' : undefined });
+    if (inc.method === 'INVITE') {
+      const seq = parseCSeq(inc.message.headers.get('cseq') ?? '')?.seq ?? 0;
+      this.pendingReinvite = { seq, offerless: found.kind === 'none' };
+      this.retransmitReinvite2xx(inc, ok, this.opts.timers.T1, Date.now() + this.opts.timers.H);
+    }
     this.armSessionTimer();
   }
 
@@ -293,6 +312,20 @@ export class InviteSession {
       this.opts.invite.transaction?.respond(this.final2xx);
       // §13.3.1.4: start at T1, double up to T2.
       this.retransmit2xx(Math.min(interval * 2, this.opts.timers.T2));
+    });
+  }
+
+  private retransmitReinvite2xx(inc: IncomingRequest, res: SipResponse, interval: number, giveUpAt: number): void {
+    this.timers.start('reinvite2xx', interval, () => {
+      if (this.state !== InviteSessionState.Confirmed || !this.pendingReinvite) return;
+      if (Date.now() >= giveUpAt) {
+        // Same rule as for the initial 2xx: no ACK within 64*T1 ends the session.
+        this.log.warn({ callId: this.callId }, 'no ACK for our 200 to a re-INVITE within 64*T1; ending the call with BYE');
+        void this.sendBye('ack-timeout');
+        return;
+      }
+      inc.transaction?.respond(res);
+      this.retransmitReinvite2xx(inc, res, Math.min(interval * 2, this.opts.timers.T2), giveUpAt);
     });
   }
 

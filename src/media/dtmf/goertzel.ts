@@ -12,7 +12,7 @@
  * A block is a "hit" for a key when all of these hold (defaults in DtmfToneDetectorOptions):
  * - both tones at or above an absolute level (-36 dBm0 each: a -10 dBm0 sender through 26 dB of loss);
  * - twist within limits: normal twist (high group louder than low) up to 8 dB, reverse twist (low group
- *   louder) up to 4 dB -- the limits of the Bell/ITU receiver specifications;
+ *   louder) up to 4 dB -- the usual receiver limits (spandsp and Asterisk use the same);
  * - each tone 8 dB above every other frequency of its group (one row and one column, not a chord);
  * - the two tones carry at least 70% of the block's total energy: speech and music spread their energy
  *   over many frequencies, a DTMF pair does not. (spandsp and Asterisk ask 82%, but a tone 1.5% off
