@@ -8,12 +8,12 @@
  * parsing work is spent on them.
  */
 import type { Logger } from 'pino';
-import { createRequest, type SipRequest, type SipResponse } from './message.js';
+import type { SipRequest, SipResponse } from './message.js';
 import { parseMessage } from './parse.js';
 import { serializeMessage } from './serialize.js';
 import { formatVia, parseVia, type Via } from './headers/via.js';
 import { parseCSeq } from './headers/cseq.js';
-import { buildResponse } from './response.js';
+import { buildResponse, hasTag, tagOf } from './response.js';
 import { newBranch } from './ids.js';
 import { IncomingRequest } from './incoming-request.js';
 import type { Flow, InboundFrame, SendTarget } from './transport/types.js';
@@ -189,10 +189,8 @@ export class SipStack {
   }
 
   private originKey(req: SipRequest): string | undefined {
-    const to = req.headers.get('to') ?? '';
-    if (/;\s*tag\s*=/i.test(to.slice(Math.max(0, to.lastIndexOf('>'))))) return undefined;
-    const from = req.headers.get('from') ?? '';
-    const tag = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(from.slice(Math.max(0, from.lastIndexOf('>'))))?.[1];
+    if (hasTag(req.headers.get('to') ?? '')) return undefined;
+    const tag = tagOf(req.headers.get('from') ?? '');
     if (tag === undefined) return undefined;
     return `${tag}|${req.headers.get('call-id') ?? ''}|${req.headers.get('cseq') ?? ''}`;
   }
@@ -306,11 +304,6 @@ export class SipStack {
   sendAck(ack: SipRequest, target: SendTarget): void {
     this.pushVia(ack, target, newBranch());
     this.transport.send(target, serializeMessage(ack));
-  }
-
-  /** Builds a request skeleton for callers that do not use a dialog (OPTIONS pings, out-of-dialog NOTIFY). */
-  static request(method: string, uri: string): SipRequest {
-    return createRequest(method, uri);
   }
 
   private pushVia(req: SipRequest, target: SendTarget, branch: string): void {

@@ -6,8 +6,9 @@
  * (no cookie) fall back to the older rule: Call-ID, From tag, CSeq number, top Via, and Request-URI (an ACK
  * for a non-2xx and a CANCEL carry the INVITE's Request-URI, so they match it).
  */
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipRequest } from '../message.js';
 import type { Via } from '../headers/via.js';
+import { tagOf } from '../response.js';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
 
@@ -37,15 +38,7 @@ export function clientKey(branch: string, cseqMethod: string): string {
  */
 function legacyKey(req: SipRequest, via: Via, method: string): string {
   const callId = req.headers.get('call-id') ?? '';
-  const from = req.headers.get('from') ?? '';
-  const tagAt = from.search(/;\s*tag\s*=/i);
-  const fromTag = tagAt >= 0 ? from.slice(tagAt).replace(/^;\s*tag\s*=\s*/i, '').split(/[;\s>]/)[0] : '';
+  const fromTag = tagOf(req.headers.get('from') ?? '') ?? '';
   const cseq = (req.headers.get('cseq') ?? '').trim().split(/\s+/)[0];
   return `2543|${callId}|${fromTag}|${cseq}|${via.host}:${via.port ?? ''}|${method}|${req.uri}`;
-}
-
-/** Key of the response's transaction, from the response itself (its top Via and CSeq). */
-export function responseClientKey(res: SipResponse, via: Via | undefined, cseqMethod: string): string | undefined {
-  if (via?.branch === undefined) return undefined;
-  return clientKey(via.branch, cseqMethod);
 }
