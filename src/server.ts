@@ -13,7 +13,8 @@ import { timerSet } from './sip/transaction/timers.js';
 import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { SourceRateLimiter } from './sip/rate-limit.js';
 import type { IncomingRequest } from './sip/incoming-request.js';
-import { parseUri, uriUser } from './sip/uri.js';
+import { parseUri, uriScheme, uriUser } from './sip/uri.js';
+import { parseNameAddr } from './sip/headers/name-addr.js';
 import { RtpPortPool } from './media/ports.js';
 import { CallRouter } from './call/router.js';
 import { Call } from './call/call.js';
@@ -28,6 +29,14 @@ export interface RunningServer {
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
   stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number };
+}
+
+/** RFC 3261 §12.1.1: whether the dialog-creating request used a SIPS URI where the rule looks. */
+function dialogIsSips(inc: IncomingRequest): boolean {
+  const h = inc.message.headers;
+  const top = h.getAll('record-route')[0] ?? h.getAll('contact')[0];
+  const topUri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
+  return uriScheme(inc.message.uri) === 'sips' || (topUri !== undefined && uriScheme(topUri) === 'sips');
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -62,7 +71,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const host = local.address.includes(':') ? `[${local.address}]` : local.address;
     const uri = parseUri(inc.message.uri);
     const user = uri ? uriUser(uri) : undefined;
-    const scheme = inc.flow.transport === 'tls' ? 'sips' : 'sip';
+    // RFC 3261 §12.1.1: "If the request that initiated the dialog contained a SIPS URI in the Request-URI or in
+    // the top Record-Route header field value, if there was any, or the Contact header field if there was no
+    // Record-Route header field, the Contact header field in the response MUST be a SIPS URI."
+    // Otherwise answer in kind with sip:...;transport=tls: a caller that dialled a sip: URI over TLS may not
+    // handle a sips: remote target (baresip/libre drops the call with ENOSYS and never sends the ACK).
+    const scheme = inc.flow.transport === 'tls' && dialogIsSips(inc) ? 'sips' : 'sip';
     const params = inc.flow.transport === 'udp' ? '' : `;transport=${inc.flow.transport}`;
     return `<${scheme}:${user ? `${user}@` : ''}${host}:${inc.flow.localPort}${params}>`;
   };
@@ -94,7 +108,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const call = new Call({ session, route, ports, mediaAddress: mediaAddressFor(session), codecs: ['PCMU', 'PCMA'], logger });
     calls.add(call);
     call.once('hangup', () => calls.delete(call));
-    logger.info({ callId: call.callId, service: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
+    // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
+    // "service" key in the same JSON object hides it from jq and log shippers.
+    logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
     const answer = (): void => {
       call.answer().catch((err: unknown) => {
         logger.error({ err, callId: call.callId }, 'answering failed');

@@ -57,7 +57,13 @@ const RELIABLE = new Set(['tcp', 'tls']);
 
 export class SipStack {
   tu: TransactionUser | undefined;
-  private readonly serverTxs = new Map<string, { tx: InviteServerTransaction | NonInviteServerTransaction; inc: IncomingRequest }>();
+  /**
+   * Live server transactions. They linger for 64*T1 after their final response (Timers J and L), so at
+   * hundreds of calls per second there are tens of thousands: they keep only what retransmissions need.
+   */
+  private readonly serverTxs = new Map<string, InviteServerTransaction | NonInviteServerTransaction>();
+  /** INVITEs without a final response yet, for CANCEL (§9.2). */
+  private readonly pendingInvites = new Map<string, IncomingRequest>();
   private readonly clientTxs = new Map<string, ClientTransaction>();
   /** §8.2.2.2 merged-request detection: From tag + Call-ID + CSeq of live tag-less requests → their key. */
   private readonly pendingByOrigin = new Map<string, string>();
@@ -118,14 +124,14 @@ export class SipStack {
     const key = serverKey(req, via, req.method === 'ACK' ? 'ACK' : cseq.method);
     const existing = this.serverTxs.get(key);
     if (req.method === 'ACK') {
-      if (existing && existing.tx instanceof InviteServerTransaction && existing.tx.receiveAck()) return;
+      if (existing instanceof InviteServerTransaction && existing.receiveAck()) return;
       if (!this.opts.isTrusted(flow.remoteAddress)) return;
       this.tu?.onAck(new IncomingRequest(req, flow, via, undefined, (r) => this.decorate(r)));
       return;
     }
     if (existing) {
-      if (existing.tx instanceof InviteServerTransaction) existing.tx.receiveInvite();
-      else existing.tx.receiveRequest();
+      if (existing instanceof InviteServerTransaction) existing.receiveInvite();
+      else existing.receiveRequest();
       return;
     }
     if (!this.opts.isTrusted(flow.remoteAddress)) {
@@ -147,15 +153,18 @@ export class SipStack {
 
   /** §9.2: CANCEL gets 200 when it matches a pending INVITE (the TU then ends the INVITE with 487), else 481. */
   private receiveCancel(cancel: IncomingRequest): void {
-    const inviteEntry = this.serverTxs.get(inviteKeyForCancel(cancel.message, cancel.via));
-    if (!inviteEntry || !(inviteEntry.tx instanceof InviteServerTransaction)) {
-      cancel.respond(481);
+    const invite = this.pendingInvites.get(inviteKeyForCancel(cancel.message, cancel.via));
+    if (!invite) {
+      // No INVITE, or it already has its final response: "the CANCEL has no effect" (§9.2) — 481 for an
+      // unknown one; a late CANCEL still gets 200 as the transaction exists.
+      const late = this.serverTxs.has(inviteKeyForCancel(cancel.message, cancel.via));
+      cancel.respond(late ? 200 : 481);
       return;
     }
     // The CANCEL's To tag must equal the one we use for the INVITE's responses (§9.2).
-    cancel.useToTag(inviteEntry.inc.toTag);
+    cancel.useToTag(invite.toTag);
     cancel.respond(200);
-    this.tu?.onCancel(inviteEntry.inc);
+    this.tu?.onCancel(invite);
   }
 
   private createServerTransaction(req: SipRequest, flow: Flow, via: Via, key: string): IncomingRequest {
@@ -165,14 +174,19 @@ export class SipStack {
     const originKey = this.originKey(req);
     const onTerminated = (): void => {
       this.serverTxs.delete(key);
+      this.pendingInvites.delete(key);
       if (originKey !== undefined && this.pendingByOrigin.get(originKey) === key) this.pendingByOrigin.delete(originKey);
+    };
+    const onFinal = (): void => {
+      this.pendingInvites.delete(key);
     };
     const tx =
       req.method === 'INVITE'
-        ? new InviteServerTransaction(key, req, send, timers, reliable, { onTerminated })
-        : new NonInviteServerTransaction(key, req, send, timers, onTerminated);
+        ? new InviteServerTransaction(key, send, timers, reliable, { onTerminated, onFinal })
+        : new NonInviteServerTransaction(key, send, timers, onTerminated);
     const inc = new IncomingRequest(req, flow, via, tx, (r) => this.decorate(r));
-    this.serverTxs.set(key, { tx, inc });
+    this.serverTxs.set(key, tx);
+    if (req.method === 'INVITE') this.pendingInvites.set(key, inc);
     if (originKey !== undefined && !this.pendingByOrigin.has(originKey)) this.pendingByOrigin.set(originKey, key);
     return inc;
   }
@@ -316,7 +330,7 @@ export class SipStack {
 
   /** Ends every transaction (shutdown). Timers are cleared; nothing is sent. */
   close(): void {
-    for (const { tx } of [...this.serverTxs.values()]) tx.terminate();
+    for (const tx of [...this.serverTxs.values()]) tx.terminate();
     for (const tx of [...this.clientTxs.values()]) tx.terminate();
   }
 }

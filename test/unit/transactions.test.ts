@@ -179,7 +179,7 @@ describe('INVITE server transaction (§17.2.1, RFC 6026)', () => {
     const rec = recorder();
     const user = { onTerminated: vi.fn(), onAckTimeout: vi.fn() };
     const req = request('INVITE');
-    const tx = new InviteServerTransaction('k', req, rec.send, reliable ? TCP : UDP, reliable, user);
+    const tx = new InviteServerTransaction('k', rec.send, reliable ? TCP : UDP, reliable, user);
     return { ...rec, user, req, tx };
   }
 
@@ -240,7 +240,7 @@ describe('non-INVITE server transaction (§17.2.2)', () => {
     const { sent, send } = recorder();
     const req = request('OPTIONS');
     const onTerminated = vi.fn();
-    const tx = new NonInviteServerTransaction('k', req, send, UDP, onTerminated);
+    const tx = new NonInviteServerTransaction('k', send, UDP, onTerminated);
     tx.receiveRequest();
     expect(sent).toHaveLength(0);
     tx.respond(response(req, 200));
@@ -255,7 +255,7 @@ describe('non-INVITE server transaction (§17.2.2)', () => {
     const { send } = recorder();
     const req = request('OPTIONS');
     const onTerminated = vi.fn();
-    const tx = new NonInviteServerTransaction('k', req, send, TCP, onTerminated);
+    const tx = new NonInviteServerTransaction('k', send, TCP, onTerminated);
     tx.respond(response(req, 200));
     vi.advanceTimersByTime(0);
     expect(onTerminated).toHaveBeenCalledOnce();

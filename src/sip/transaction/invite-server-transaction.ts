@@ -5,7 +5,7 @@
  * arrives, and stays in Accepted after a 2xx so retransmitted INVITEs are absorbed while the TU (the dialog)
  * retransmits the 2xx itself (§13.3.1.4). It knows nothing about dialogs.
  */
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipResponse } from '../message.js';
 import { serializeMessage } from '../serialize.js';
 import { TimerBag } from './timer-bag.js';
 import type { TimerSet } from './timers.js';
@@ -26,6 +26,8 @@ export enum InviteServerState {
 export interface InviteServerTransactionUser {
   /** Timer H fired in Completed: the peer never acknowledged our failure response. */
   onAckTimeout?(): void;
+  /** A final response was sent: the request is no longer pending (CANCEL can no longer apply). */
+  onFinal?(): void;
   onTerminated(): void;
 }
 
@@ -37,7 +39,6 @@ export class InviteServerTransaction {
 
   constructor(
     readonly key: string,
-    readonly request: SipRequest,
     private readonly send: (data: Buffer) => void,
     private readonly timerSet: TimerSet,
     private readonly reliable: boolean,
@@ -80,6 +81,7 @@ export class InviteServerTransaction {
     this.lastResponse = bytes;
     this.send(bytes);
     if (res.status < 200) return;
+    this.user.onFinal?.();
     if (res.status < 300) {
       this.state = InviteServerState.Accepted;
       this.timers.start('L', this.timerSet.L, () => this.terminate());

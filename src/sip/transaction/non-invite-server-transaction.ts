@@ -2,7 +2,7 @@
  * Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8). Absorbs request retransmissions, resending the
  * last response; lingers in Completed for Timer J (64*T1 on UDP, 0 on reliable transports).
  */
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipResponse } from '../message.js';
 import { serializeMessage } from '../serialize.js';
 import { TimerBag } from './timer-bag.js';
 import type { TimerSet } from './timers.js';
@@ -24,7 +24,6 @@ export class NonInviteServerTransaction {
 
   constructor(
     readonly key: string,
-    readonly request: SipRequest,
     private readonly send: (data: Buffer) => void,
     private readonly timerSet: TimerSet,
     private readonly onTerminated: () => void,

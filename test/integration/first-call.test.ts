@@ -1,0 +1,95 @@
+/**
+ * What a new operator sees on a first call, against the real server over real TLS and UDP sockets: the
+ * Contact of the 2xx over TLS, and the JSON log line of an incoming call.
+ *
+ * Covers: Contact scheme of the 2xx for a sip: and a sips: Request-URI over TLS (RFC 3261 §12.1.1); the
+ * "call received" log line keeping `service: "vmpilot"` while naming the pilot's application.
+ * Does not cover: whole calls (sip-calls.test.ts), TLS handshakes and certificates (transport.test.ts),
+ * SIPS Record-Route (we are never behind a proxy in these tests).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/admin/log.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { tlsFixture } from '../helpers/tls-fixture.js';
+import { RawUdpPeer, invite } from '../helpers/raw-peer.js';
+import { waitFor } from '../helpers/test-server.js';
+
+let server: RunningServer;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmpilot-first-call-'));
+  const tls = tlsFixture();
+  const rtpMin = 36000 + (process.pid % 20) * 100;
+  const config = parseConfig(
+    `
+sip:
+  listen: ["udp:127.0.0.1:0", "tls:127.0.0.1:0"]
+  tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
+rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 99}" }
+storage: { dir: ${JSON.stringify(dir)} }
+`,
+    dir,
+  );
+  server = await startServer(config, createLogger('info', { write: (line: string) => void logLines.push(line) }));
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const portOf = (transport: string): number => server.addresses().find((a) => a.transport === transport)!.port;
+
+async function tlsInvite(requestUri: string, callId: string): Promise<string> {
+  const socket: TLSSocket = await new Promise((resolve, reject) => {
+    const s = connect({ port: portOf('tls'), host: '127.0.0.1', servername: 'localhost', ca: readFileSync(tlsFixture().caFile) });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  const scheme = requestUri.slice(0, requestUri.indexOf(':'));
+  const message = invite({ port: socket.localPort ?? 5061, transport: 'TLS', callId })
+    .replace('INVITE sip:8000@127.0.0.1 SIP/2.0', `INVITE ${requestUri} SIP/2.0`)
+    .replace(/Contact: <sip:/, `Contact: <${scheme}:`);
+  socket.write(message);
+  try {
+    await waitFor(() => /^SIP\/2\.0 200 /m.test(received), `200 OK to ${requestUri}`);
+  } finally {
+    socket.destroy();
+  }
+  const contact = received.slice(received.search(/^SIP\/2\.0 200 /m)).match(/^Contact: *(.*)$/im);
+  return contact?.[1]?.trim() ?? '';
+}
+
+describe('the Contact of our 2xx over TLS', () => {
+  it('MUST be a SIPS URI when the INVITE\'s Request-URI is a SIPS URI (RFC 3261 §12.1.1)', async () => {
+    expect(await tlsInvite('sips:8000@127.0.0.1', 'sips-ruri')).toMatch(/^<sips:8000@127\.0\.0\.1:\d+/);
+  });
+
+  it('keeps the sip: scheme, with transport=tls, when a sip: INVITE arrives over TLS', async () => {
+    // A sips: Contact here made baresip (libre) drop the call with ENOSYS and never send the ACK.
+    expect(await tlsInvite('sip:8000@127.0.0.1;transport=tls', 'sip-over-tls')).toMatch(/^<sip:8000@127\.0\.0\.1:\d+;transport=tls>$/);
+  });
+});
+
+describe('the "call received" log line', () => {
+  it('keeps service: "vmpilot" and names the pilot\'s application as app, with the callId', async () => {
+    const peer = await RawUdpPeer.open();
+    try {
+      await peer.send(portOf('udp'), invite({ port: peer.port, callId: 'log-line-1' }));
+      await waitFor(() => logLines.some((l) => l.includes('"call received"') && l.includes('log-line-1')), 'the call received line');
+    } finally {
+      peer.close();
+    }
+    const line = logLines.find((l) => l.includes('"call received"') && l.includes('log-line-1'))!;
+    // A repeated key is legal to emit but JSON.parse (and jq) keep only the last one.
+    expect(line.match(/"service":/g)).toHaveLength(1);
+    expect(JSON.parse(line)).toMatchObject({ service: 'vmpilot', app: 'voicemail', number: '8000', callId: 'log-line-1' });
+  });
+});
