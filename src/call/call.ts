@@ -113,9 +113,11 @@ export class Call extends EventEmitter<CallEvents> {
     } catch (err) {
       return { ok: false, status: 488, warning: sdpWarning(err instanceof SdpError ? err.message : 'Malformed SDP') };
     }
-    this.sessionVersion++;
-    const result = answerOffer(offer, this.localMedia());
+    // RFC 3264 §8: "the version in the origin field MUST increment by one from the previous SDP". A re-offer we
+    // refuse (488) sends no SDP, so only an answer we actually send takes the next version.
+    const result = answerOffer(offer, { ...this.localMedia(), sessionVersion: this.sessionVersion + 1 });
     if (!result.ok) return { ok: false, status: 488, warning: sdpWarning(result.warning) };
+    this.sessionVersion++;
     this.audio = result.audio;
     this.log.info({ onHold: result.audio.onHold, codec: result.audio.codec }, 'media renegotiated');
     return { ok: true, answer: Buffer.from(serializeSdp(result.answer)) };

@@ -3,7 +3,8 @@
  * Contact of the 2xx over TLS, and the JSON log line of an incoming call.
  *
  * Covers: Contact scheme of the 2xx for a sip: and a sips: Request-URI over TLS (RFC 3261 §12.1.1); the
- * "call received" log line keeping `service: "vmpilot"` while naming the pilot's application.
+ * "call received" log line keeping `service: "vmpilot"` while naming the pilot's application; the o= version
+ * of the answer to a hold re-INVITE that follows a refused (488) re-INVITE (RFC 3264 §8).
  * Does not cover: whole calls (sip-calls.test.ts), TLS handshakes and certificates (transport.test.ts),
  * SIPS Record-Route (we are never behind a proxy in these tests).
  */
@@ -91,5 +92,52 @@ describe('the "call received" log line', () => {
     // A repeated key is legal to emit but JSON.parse (and jq) keep only the last one.
     expect(line.match(/"service":/g)).toHaveLength(1);
     expect(JSON.parse(line)).toMatchObject({ service: 'vmpilot', app: 'voicemail', number: '8000', callId: 'log-line-1' });
+  });
+});
+
+describe('the SDP version after a refused re-INVITE', () => {
+  it('MUST increment by one from the previous SDP we sent, skipping nothing for a 488 (RFC 3264 §8)', async () => {
+    const peer = await RawUdpPeer.open();
+    const callId = 'sdp-version-1';
+    try {
+      const port = portOf('udp');
+      await peer.send(port, invite({ port: peer.port, callId }));
+      const ok = (await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes('CSeq: 1 INVITE'))).text;
+      const toLine = ok.match(/^To: *(.*)$/im)![1]!;
+      const target = ok.match(/^Contact: *<([^>]*)>/im)![1]!;
+      const versionOf = (text: string): string => text.match(/^o=\S+ \S+ (\d+) /m)![1]!;
+      const request = (method: string, cseq: number, branch: string, sdp = ''): string =>
+        [
+          `${method} ${target} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${branch};rport`,
+          `From: <sip:27000@127.0.0.1>;tag=from-${callId}`,
+          `To: ${toLine}`,
+          `Call-ID: ${callId}`,
+          `CSeq: ${cseq} ${method}`,
+          `Contact: <sip:27000@127.0.0.1:${peer.port}>`,
+          'Max-Forwards: 70',
+          ...(sdp ? ['Content-Type: application/sdp'] : []),
+          `Content-Length: ${Buffer.byteLength(sdp)}`,
+          '',
+          sdp,
+        ].join('\r\n');
+      const sdp = (media: string[]): string => ['v=0', 'o=raw 1 2 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', ...media, ''].join('\r\n');
+      expect(versionOf(ok)).toBe('1');
+      await peer.send(port, request('ACK', 1, 'ack1'));
+
+      await peer.send(port, request('INVITE', 2, 'video', sdp(['m=video 40002 RTP/AVP 96', 'a=rtpmap:96 H264/90000'])));
+      await peer.waitFor((t) => t.startsWith('SIP/2.0 488') && t.includes('CSeq: 2 INVITE'));
+      await peer.send(port, request('ACK', 2, 'video'));
+
+      await peer.send(port, request('INVITE', 3, 'hold', sdp(['m=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendonly'])));
+      const held = (await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes('CSeq: 3 INVITE'))).text;
+      expect(held).toContain('a=recvonly');
+      expect(versionOf(held)).toBe('2');
+      await peer.send(port, request('ACK', 3, 'ack3'));
+      await peer.send(port, request('BYE', 4, 'bye4'));
+      await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes('CSeq: 4 BYE'));
+    } finally {
+      peer.close();
+    }
   });
 });
