@@ -87,6 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     contactFor,
     credentialsFor: (address) => pbxMatchers.find((p) => p.matcher.matches(address))?.auth,
     draining: () => draining,
+    drainRetryAfterS: Math.max(1, config.shutdown.drainSeconds),
   });
 
   const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);

@@ -33,6 +33,8 @@ export interface UserAgentCoreOptions {
   credentialsFor?(address: string): DigestCredentials | undefined;
   /** When true, new INVITEs get 503 (draining for shutdown). */
   draining(): boolean;
+  /** Retry-After (seconds) on that 503: when this server will be gone and the PBX should have moved on. */
+  drainRetryAfterS: number;
 }
 
 export class UserAgentCore implements TransactionUser {
@@ -141,7 +143,7 @@ export class UserAgentCore implements TransactionUser {
 
   private newInvite(inc: IncomingRequest): void {
     if (this.opts.draining()) {
-      inc.respond(503, { headers: { 'retry-after': '30' }, reason: 'Shutting Down' });
+      inc.respond(503, { headers: { 'retry-after': String(this.opts.drainRetryAfterS) }, reason: 'Shutting Down' });
       return;
     }
     const body = findSdp(inc.message);
