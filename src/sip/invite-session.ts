@@ -336,7 +336,14 @@ export class InviteSession {
       this.log.warn({ callId: this.callId, intervalS: timer.intervalS }, 'session timer expired without refresh; ending the call');
       void this.sendBye('session-expired');
     });
-    if (timer.refresher === 'uas') this.timers.start('refresh', refreshMs(timer), () => void this.refresh());
+    if (timer.refresher === 'uas') {
+      this.timers.start('refresh', refreshMs(timer), () => {
+        this.refresh().catch((err: unknown) => {
+          // An unreachable peer (unresolvable Contact, refused connection): the session timer's expiry ends it.
+          this.log.warn({ callId: this.callId, err }, 'session refresh could not be sent');
+        });
+      });
+    }
   }
 
   /** We are the refresher: UPDATE without a body when the peer allows it, else a re-INVITE with our SDP. */
@@ -369,12 +376,13 @@ export class InviteSession {
     }
   }
 
+  /** Ends the session and tells the peer. Never rejects: it runs from timers where nobody awaits it. */
   private async sendBye(reason: EndReason): Promise<void> {
     if (this.state === InviteSessionState.Terminated) return;
     const wasConfirmed = this.state === InviteSessionState.Confirmed || this.state === InviteSessionState.Answered;
-    this.end(reason);
-    if (!wasConfirmed) return;
     try {
+      this.end(reason);
+      if (!wasConfirmed) return;
       const res = await this.request('BYE');
       if (res.status >= 300) this.log.info({ callId: this.callId, status: res.status }, 'BYE was refused; the call is over on our side');
     } catch (err) {
