@@ -29,9 +29,10 @@
  *
  * Not here: what a tick does (rtp-sender.ts, player), worker threads (one clock per event loop).
  */
+import { FRAME_MS } from './audio-format.js';
 
 /** 20 ms: the G.711 packet time (RFC 3551 §4.2 makes 20 ms the default packetization interval). */
-export const FRAME_MS = 20;
+export { FRAME_MS };
 
 /** One party driven by the clock. */
 export interface ClockSubscriber {

@@ -24,6 +24,7 @@
  */
 import { decodeG711, decodeTable, type G711Law } from './g711.js';
 import { seqDelta, tsAdd, tsDelta, type RtpPacketView } from './rtp-packet.js';
+import { SAMPLE_RATE } from './audio-format.js';
 
 /** Called with decoded samples in timeline order; `samples` is reused after the call returns. */
 export type PcmSink = (samples: Int16Array, count: number) => void;
@@ -77,7 +78,6 @@ export interface ReceiveStats {
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 /** G.711 samples per byte, and the timestamp clock: 8000 Hz. */
-const SAMPLE_RATE = 8000;
 /** Output chunk: 60 ms. */
 const CHUNK = 480;
 const NO_LAW = 0;

@@ -16,6 +16,7 @@
  * Not here: playing them (player.ts), other countries' cadences (FIXME: ringback is North American only).
  */
 import { encodeG711, encodeTable, silenceCode, type G711Law } from './g711.js';
+import { SAMPLE_RATE } from './audio-format.js';
 
 /** Samples (and G.711 bytes) in one 20 ms frame at 8 kHz. */
 export const TONE_FRAME = 160;
@@ -32,7 +33,6 @@ export const RINGBACK_OFF_MS = 4000;
 export const RINGBACK_HZ = [440, 480] as const;
 export const RINGBACK_DBM0 = -19;
 
-const SAMPLE_RATE = 8000;
 /** Peak of a 0 dBm0 sine in 16-bit PCM. */
 const DBM0_PEAK = 32768 / Math.pow(10, 3.14 / 20);
 const RAMP_SAMPLES = 40; // 5 ms

@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { encodeG711, encodeTable, silenceCode, type G711Law } from '../media/g711.js';
 import { readWavFile } from '../media/wav.js';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../media/audio-format.js';
 
 /** Bytes of one 20 ms G.711 frame at 8 kHz. */
-export const FRAME_BYTES = 160;
-const SAMPLE_RATE = 8000;
+export const FRAME_BYTES = FRAME_SAMPLES;
 /** Prompt ids: lower-case snake_case (letters, digits, single underscores). */
 const ID_PATTERN = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
 

@@ -36,6 +36,7 @@
  * filters only for blocks loud enough to hold a key.
  */
 import type { DtmfDigit } from './rfc4733.js';
+import { SAMPLE_RATE } from '../audio-format.js';
 
 /** Low group (rows) and high group (columns), Hz. */
 const ROWS = [697, 770, 852, 941] as const;
@@ -44,7 +45,6 @@ const KEYPAD: readonly DtmfDigit[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7
 
 /** Samples per Goertzel block. */
 export const DTMF_BLOCK = 102;
-const SAMPLE_RATE = 8000;
 /** Consecutive hits that confirm a key. */
 const CONFIRM_BLOCKS = 2;
 /** Consecutive blocks without the key that release it. */
