@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { TransportLayer } from './sip/transport/transport-layer.js';
-import type { SendTarget } from './sip/transport/types.js';
+import type { Flow } from './sip/transport/types.js';
 import { SipStack } from './sip/stack.js';
 import { UserAgentCore } from './sip/user-agent-core.js';
 import { timerSet } from './sip/transaction/timers.js';
@@ -63,11 +63,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     advertise: config.sip.advertise,
   });
 
+  /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
+  const localFacing = (flow: Flow): { address: string; port: number } =>
+    stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort });
   const pbxMatchers = config.pbx.map((p) => ({ matcher: new AddressMatcher(p.addresses), auth: p.auth }));
   let draining = false;
   const contactFor = (inc: IncomingRequest): string => {
-    const target: SendTarget = { transport: inc.flow.transport, address: inc.flow.remoteAddress, port: inc.flow.remotePort };
-    const local = stack.localEndpoint(target);
+    const local = localFacing(inc.flow);
     const host = local.address.includes(':') ? `[${local.address}]` : local.address;
     const uri = parseUri(inc.message.uri);
     const user = uri ? uriUser(uri) : undefined;
@@ -96,7 +98,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const mediaAddressFor = (session: InviteSession): string => {
     if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
     const flow = session.invite.flow;
-    return stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort }).address;
+    return localFacing(flow).address;
   };
 
   core.onInvite = (session) => {

@@ -346,27 +346,21 @@ export class InviteSession {
     }
   }
 
-  /** We are the refresher: UPDATE without a body when the peer allows it, else a re-INVITE with our SDP. */
+  /**
+   * We are the refresher (RFC 4028 §7.4): UPDATE without a body when the peer allows it (RFC 3311: no SDP,
+   * no ACK), else a re-INVITE with our current SDP. Both go through request(), so a PBX's digest challenge
+   * advances our CSeq the same way as for any other in-dialog request.
+   */
   private async refresh(): Promise<void> {
     if (this.state !== InviteSessionState.Confirmed || !this.sessionTimer) return;
-    const allow = (this.opts.invite.message.headers.getAll('allow').join(',') || '').toUpperCase();
+    const useUpdate = this.opts.invite.message.headers.getAll('allow').some((m) => m.toUpperCase().includes('UPDATE'));
     const st = { 'session-expires': `${this.sessionTimer.intervalS};refresher=uas`, supported: 'timer' };
-    if (allow.includes('UPDATE')) {
-      const res = await this.request('UPDATE', undefined, st);
-      if (res.status === 200) this.armSessionTimer();
-      else if (res.status === 481 || res.status === 408) this.end('session-expired');
-      return;
-    }
-    this.reinviteInProgress = true;
+    const body = !useUpdate && this.localSdp ? { contentType: 'application/sdp', data: this.localSdp } : undefined;
+    this.reinviteInProgress = !useUpdate;
     try {
-      const body = this.localSdp ? { contentType: 'application/sdp', data: this.localSdp } : undefined;
-      const req = this.dialog.createRequest('INVITE', body, st);
-      const target = await this.dialog.target();
-      const res = await sendUacRequest(this.opts.stack, req, target, { credentials: this.opts.credentials });
+      const res = await this.request(useUpdate ? 'UPDATE' : 'INVITE', body, st);
       if (res.status >= 200 && res.status < 300) {
-        const ack = this.dialog.createRequest('ACK');
-        ack.headers.set('cseq', `${parseCSeq(res.headers.get('cseq') ?? '')?.seq ?? this.dialog.localSeq} ACK`);
-        this.opts.stack.sendAck(ack, target);
+        if (!useUpdate) await this.ackReinvite(res);
         this.armSessionTimer();
       } else if (res.status === 481 || res.status === 408) {
         this.end('session-expired');
@@ -374,6 +368,13 @@ export class InviteSession {
     } finally {
       this.reinviteInProgress = false;
     }
+  }
+
+  /** §13.2.2.4: the ACK for a 2xx to our re-INVITE carries that INVITE's CSeq number. */
+  private async ackReinvite(res: SipResponse): Promise<void> {
+    const ack = this.dialog.createRequest('ACK');
+    ack.headers.set('cseq', `${parseCSeq(res.headers.get('cseq') ?? '')?.seq ?? this.dialog.localSeq} ACK`);
+    this.opts.stack.sendAck(ack, await this.dialog.target());
   }
 
   /** Ends the session and tells the peer. Never rejects: it runs from timers where nobody awaits it. */

@@ -4,6 +4,9 @@
  * for hours; session timers bound that.
  */
 import type { SipRequest } from './message.js';
+import { listElements } from './headers/tokens.js';
+
+const tokenList = (values: readonly string[]): string[] => listElements(values).map((t) => t.toLowerCase());
 
 export type Refresher = 'uac' | 'uas';
 
@@ -19,13 +22,9 @@ export type SessionTimerOutcome =
 /** RFC 4028 §4: the smallest interval anyone may ask for. */
 export const MIN_SE_FLOOR_S = 90;
 
-function tokenList(req: SipRequest, name: string): string[] {
-  return req.headers.getAll(name).flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase());
-}
-
 /** True when the peer lists `timer` in Supported (k) or Require. */
 export function peerSupportsTimer(req: SipRequest): boolean {
-  return tokenList(req, 'supported').includes('timer') || tokenList(req, 'require').includes('timer');
+  return tokenList(req.headers.getAll('supported')).includes('timer') || tokenList(req.headers.getAll('require')).includes('timer');
 }
 
 /**

@@ -14,7 +14,7 @@ import { serializeMessage } from './serialize.js';
 import { formatVia, parseVia, type Via } from './headers/via.js';
 import { parseCSeq } from './headers/cseq.js';
 import { buildResponse, hasTag, tagOf } from './response.js';
-import { newBranch } from './ids.js';
+import { newBranch, newTag } from './ids.js';
 import { IncomingRequest } from './incoming-request.js';
 import type { Flow, InboundFrame, SendTarget } from './transport/types.js';
 import type { TransportLayer } from './transport/transport-layer.js';
@@ -267,7 +267,7 @@ export class SipStack {
     const via = parseVia(req.headers.getAll('via')[0] ?? '');
     if (!via) return;
     this.stampVia(req, via, flow);
-    const res = buildResponse(req, status, { reason, toTag: 'x' + Date.now().toString(36) });
+    const res = buildResponse(req, status, { reason, toTag: newTag() });
     this.decorate(res);
     this.responseSender(via, flow)(serializeMessage(res));
   }

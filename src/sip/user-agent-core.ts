@@ -14,6 +14,7 @@ import { findSdp } from './body.js';
 import type { TimerSet } from './transaction/timers.js';
 import type { DigestCredentials } from './auth/digest.js';
 import { MIN_SE_FLOOR_S } from './session-timer.js';
+import { listElements } from './headers/tokens.js';
 
 /** Methods we implement; anything else is 501 (§8.2.1). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'NOTIFY', 'REFER'] as const;
@@ -81,7 +82,7 @@ export class UserAgentCore implements TransactionUser {
       return;
     }
     // §8.2.2.3: Require with option tags we do not understand.
-    const unsupported = tokens(headers.getAll('require')).filter((t) => !SUPPORTED_EXTENSIONS.has(t.toLowerCase()));
+    const unsupported = listElements(headers.getAll('require')).filter((t) => !SUPPORTED_EXTENSIONS.has(t.toLowerCase()));
     if (unsupported.length > 0) {
       inc.respond(420, { headers: { unsupported: unsupported.join(', ') } });
       return;
@@ -191,10 +192,6 @@ export class UserAgentCore implements TransactionUser {
 /** True when there is no Accept header or one of its media ranges covers application/sdp. */
 function acceptsSdp(values: readonly string[]): boolean {
   if (values.length === 0) return true;
-  const ranges = tokens(values).map((t) => (t.split(';')[0] ?? '').trim().toLowerCase());
+  const ranges = listElements(values).map((t) => (t.split(';')[0] ?? '').trim().toLowerCase());
   return ranges.some((r) => r === 'application/sdp' || r === 'application/*' || r === '*/*' || r === '');
-}
-
-function tokens(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t.length > 0);
 }

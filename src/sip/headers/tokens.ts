@@ -176,6 +176,11 @@ export function formatHost(host: string): string {
  * outside `<...>`. Elements are trimmed; empty elements (`a,,b`) are dropped. An unterminated quote leaves
  * the rest of the value as one element, for the element's own parser to reject.
  */
+/** Every element of every value of a list header (Require, Supported, Accept...), for checks that read tokens. */
+export function listElements(values: readonly string[]): string[] {
+  return values.flatMap((v) => splitList(v)).filter((t) => t.length > 0);
+}
+
 export function splitList(value: string): string[] {
   const out: string[] = [];
   const n = value.length;
