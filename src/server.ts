@@ -19,6 +19,10 @@ import { RtpPortPool } from './media/ports.js';
 import { CallRouter } from './call/router.js';
 import { Call } from './call/call.js';
 import type { InviteSession } from './sip/invite-session.js';
+import { MediaClock } from './media/pacer.js';
+import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
+import { loadCatalog } from './prompts/catalog.js';
+import { runApp } from './apps/run.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -28,7 +32,7 @@ export interface RunningServer {
   /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
-  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number };
+  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClock['stats'] };
 }
 
 /** RFC 3261 §12.1.1: whether the dialog-creating request used a SIPS URI where the rule looks. */
@@ -40,6 +44,8 @@ function dialogIsSips(inc: IncomingRequest): boolean {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
+  const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
   const tls = config.sip.tls
     ? {
         cert: await readFile(config.sip.tls.cert),
@@ -66,7 +72,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
   const localFacing = (flow: Flow): { address: string; port: number } =>
     stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort });
-  const pbxMatchers = config.pbx.map((p) => ({ matcher: new AddressMatcher(p.addresses), auth: p.auth }));
+  const pbxMatchers = config.pbx.map((p) => ({ matcher: new AddressMatcher(p.addresses), pbx: p }));
+  const pbxFor = (address: string) => pbxMatchers.find((p) => p.matcher.matches(address))?.pbx;
   let draining = false;
   const contactFor = (inc: IncomingRequest): string => {
     const local = localFacing(inc.flow);
@@ -87,13 +94,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     timers: (reliable) => timerSet(config.sip.timers, reliable),
     sessionExpiresS: config.sip.sessionExpiresS,
     contactFor,
-    credentialsFor: (address) => pbxMatchers.find((p) => p.matcher.matches(address))?.auth,
+    credentialsFor: (address) => pbxFor(address)?.auth,
     draining: () => draining,
     drainRetryAfterS: Math.max(1, config.shutdown.drainSeconds),
   });
 
   const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
   const router = new CallRouter(config.services);
+  // One clock for every call's 20 ms tick (DESIGN.md: no per-call timers on the media path).
+  const clock = new MediaClock({ onError: (err) => logger.error({ err }, 'media tick failed') });
   const calls = new Set<Call>();
   const mediaAddressFor = (session: InviteSession): string => {
     if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
@@ -108,9 +117,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       session.reject(404);
       return;
     }
-    const call = new Call({ session, route, ports, mediaAddress: mediaAddressFor(session), codecs: ['PCMU', 'PCMA'], logger });
+    const pbx = pbxFor(session.invite.flow.remoteAddress);
+    const call = new Call({
+      session,
+      route,
+      ports,
+      clock,
+      catalog,
+      mediaAddress: mediaAddressFor(session),
+      codecs: ['PCMU', 'PCMA'],
+      dtmf: pbx?.dtmf ?? DEFAULT_DTMF_POLICY,
+      srtp: pbx?.srtp ?? 'offered',
+      noRtpTimeoutMs: config.rtp.noRtpTimeoutS * 1000,
+      logger,
+    });
     calls.add(call);
     call.once('hangup', () => calls.delete(call));
+    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }));
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
     logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
@@ -150,7 +173,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     calls,
     addresses: () => bound,
-    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated }),
+    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats }),
     close,
     async drain(deadlineMs: number): Promise<void> {
       draining = true;

@@ -1,54 +1,139 @@
 /**
- * One call: its INVITE session, its RTP ports and the negotiated audio. Owns their lifetimes: whatever ends
- * the call (BYE either way, CANCEL, session-timer expiry, shutdown) closes everything exactly once.
+ * One call and the API apps program against (DESIGN.md: apps never see SIP messages or RTP packets):
  *
- * Media playback and recording are not here yet: until the media engine lands, an answered call holds its
- * RTP ports (so the PBX's packets are not refused with ICMP) and counts what arrives.
+ *   await call.play(items, { bargeIn })            prompts, files, tones, silences
+ *   await call.collectDigits({ max, timeoutMs, interDigitMs, terminators })
+ *   await call.record({ path, maxMs, silenceMs, beep })
+ *   await call.transfer(target)                      blind transfer (REFER)
+ *   await call.hangup()
+ *   events: 'digit' (key, source), 'hangup' (reason)
+ *
+ * When the call ends (caller hangs up, BYE, CANCEL, no RTP, shutdown), whatever is pending SETTLES, it does
+ * not throw: a play resolves { reason: 'hangup' }, collectDigits resolves with the keys it had and reason
+ * 'hangup', a recording resolves with its outcome (reason 'hangup', the file kept: a hang-up keeps the
+ * message), a transfer resolves { ok: false }. Any API call made AFTER the end rejects with CallEndedError,
+ * so an app's straight-line code unwinds at its next step; apps catch CallEndedError at their top.
+ *
+ * The Call owns its resources: RTP ports, the media session (subscribed to the shared clock), the digit
+ * collector's deadline, a transfer's timer. close() releases each exactly once, whatever ended the call.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-session.js';
+import type { IncomingRequest } from '../sip/incoming-request.js';
 import { findSdp } from '../sip/body.js';
 import type { RtpPortPair, RtpPortPool } from '../media/ports.js';
+import type { MediaClock } from '../media/pacer.js';
+import { MediaSession } from '../media/session.js';
+import type { DigitSource, DtmfPolicy } from '../media/digit-router.js';
+import type { DtmfKey } from '../media/dtmf/rfc4733.js';
+import type { RecordOutcome } from '../media/recorder.js';
 import { parseSdp, SdpError } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { acceptAnswer, answerOffer, createOffer } from '../sdp/negotiate.js';
-import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription } from '../sdp/types.js';
+import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription, SrtpPolicy } from '../sdp/types.js';
+import type { PromptCatalog } from '../prompts/catalog.js';
 import type { Route } from './router.js';
 import { sdpWarning } from './sdp-warning.js';
+import { resolvePlayItems, type CallPlayItem } from './play-items.js';
+import { DigitCollector, type CollectOptions, type CollectResult } from './digit-collector.js';
+import { blindTransfer, type TransferOptions, type TransferResult } from './transfer.js';
+
+export type { CallPlayItem, CollectOptions, CollectResult, TransferResult };
+
+/** Why a call ended: the SIP reasons, or media that stopped arriving. */
+export type CallEndReason = EndReason | 'no-rtp';
 
 export interface CallEvents {
-  hangup: [reason: EndReason];
+  digit: [key: DtmfKey, source: DigitSource];
+  hangup: [reason: CallEndReason];
+  /** Answered and confirmed (ACK): the app may start. */
+  ready: [];
 }
 
 export interface CallOptions {
   session: InviteSession;
   route: Route;
   ports: RtpPortPool;
+  clock: MediaClock;
+  catalog: PromptCatalog;
   /** Address written in our SDP c= line. */
   mediaAddress: string;
   codecs: Codec[];
+  dtmf: DtmfPolicy;
+  srtp: SrtpPolicy;
+  /** No RTP for this long on an answered, un-held call ends it; 0 never. */
+  noRtpTimeoutMs: number;
   logger: Logger;
+}
+
+/** The outcome of a play. */
+export type PlayResult =
+  | { reason: 'done' }
+  /** A key stopped a barge-in play; the key stays buffered for the next collectDigits(). */
+  | { reason: 'digit'; digit: DtmfKey }
+  /** stop(), or a newer play. */
+  | { reason: 'stopped' }
+  | { reason: 'hangup' };
+
+export interface RecordRequest {
+  /** The WAV file to write (created or truncated). */
+  path: string;
+  /** Longest recording, ms. Default 180 000. */
+  maxMs?: number;
+  /** End after this much silence, ms; 0 never. Default 5000. */
+  silenceMs?: number;
+  /** Play the 1 kHz beep first. Default true. */
+  beep?: boolean;
+  /** Keys that end the recording (cut from the audio). Default '#'. */
+  endOnDigits?: string;
+  /** Shorter recordings are flagged tooShort (kept). Default 0. */
+  minMs?: number;
+}
+
+/** An API call made after the call ended. */
+export class CallEndedError extends Error {
+  constructor(readonly reason: CallEndReason) {
+    super(`the call has ended (${reason})`);
+    this.name = 'CallEndedError';
+  }
 }
 
 export class Call extends EventEmitter<CallEvents> {
   readonly callId: string;
   audio: NegotiatedAudio | undefined;
-  rtpPacketsReceived = 0;
+  /** Why the call ended, once it has. */
+  endReason: CallEndReason | undefined = undefined;
   private pair: RtpPortPair | undefined;
+  private media: MediaSession | undefined;
+  private readonly digits = new DigitCollector();
+  private notifyListener: ((req: IncomingRequest) => void) | undefined = undefined;
   private sessionVersion = 1;
   private readonly sessionId = String(Date.now());
   private ourOffer: SessionDescription | undefined;
   private closed = false;
+  private readonly endedPromise: Promise<void>;
+  private markEnded: () => void = () => undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: CallOptions) {
     super();
     this.callId = opts.session.callId;
     this.log = opts.logger.child({ callId: this.callId });
+    this.endedPromise = new Promise((resolve) => {
+      this.markEnded = resolve;
+    });
     opts.session.handler = {
       onOffer: (sdp) => this.reoffer(sdp),
       onAnswer: (sdp) => this.answerInAck(sdp),
+      onConfirmed: () => {
+        if (!this.closed && this.audio) this.emit('ready');
+      },
+      onInfo: (contentType, body) => {
+        if (this.media && !this.media.infoDigit(contentType, body)) this.log.debug({ contentType }, 'INFO without a key ignored');
+      },
+      onNotify: (req) => this.notifyListener?.(req),
       onTerminated: (reason) => this.close(reason),
     };
   }
@@ -56,6 +141,111 @@ export class Call extends EventEmitter<CallEvents> {
   get service(): Route {
     return this.opts.route;
   }
+
+  /** Whether the call has ended. */
+  get ended(): boolean {
+    return this.closed;
+  }
+
+  /** Resolves when the call has ended (never rejects). */
+  whenEnded(): Promise<void> {
+    return this.endedPromise;
+  }
+
+  /** The media session's counters (for logs and tests). */
+  mediaStats(): Record<string, unknown> | undefined {
+    return this.media?.stats();
+  }
+
+  // ---------------------------------------------------------------------------------------------- the API
+
+  /** Plays items in order. With bargeIn (default true) a key stops it; a key already typed ahead skips it. */
+  async play(items: readonly CallPlayItem[], options: { bargeIn?: boolean } = {}): Promise<PlayResult> {
+    const media = this.live();
+    const bargeIn = options.bargeIn ?? true;
+    const first = this.digits.peek();
+    if (bargeIn && first !== undefined) return { reason: 'digit', digit: first };
+    const frames = await resolvePlayItems(items, this.opts.catalog, media.law);
+    if (this.closed) return { reason: 'hangup' };
+    const outcome = await media.player.play(frames, { bargeIn });
+    if (this.closed) return { reason: 'hangup' };
+    return outcome;
+  }
+
+  /** Stops the current play (it resolves 'stopped'). */
+  stopPlaying(): void {
+    this.media?.player.stop();
+  }
+
+  /** Collects keys (type-ahead first). See CollectOptions for the defaults. */
+  collectDigits(options: CollectOptions = {}): Promise<CollectResult> {
+    this.live();
+    return this.digits.collect(options, performance.now());
+  }
+
+  /** Forgets keys typed ahead. */
+  flushDigits(): void {
+    this.digits.flush();
+  }
+
+  /**
+   * Records the caller to a WAV file (16-bit PCM, 8 kHz, mono): after the beep, until '#', silence, max or
+   * hang-up. A hang-up during the recording resolves with reason 'hangup' and the audio kept; a hang-up
+   * during the beep, before anything was recorded, rejects with CallEndedError (there is no file).
+   */
+  async record(request: RecordRequest): Promise<RecordOutcome> {
+    const media = this.live();
+    if (request.beep ?? true) {
+      await media.player.play([{ tone: 'beep', ms: 400 }], { bargeIn: false });
+      // Hung up during the beep: no recording was started, there is no file.
+      if (this.closed) throw new CallEndedError(this.endReason ?? 'remote-bye');
+    }
+    // Keys pressed before the beep belong to the menu that came before, not to the recording.
+    this.digits.flush();
+    const outcome = await media.record(request.path, {
+      maxMs: request.maxMs ?? 180_000,
+      silenceMs: request.silenceMs ?? 5000,
+      endOnDigits: request.endOnDigits ?? '#',
+      minMs: request.minMs ?? 0,
+    });
+    // The key that ended the recording is consumed by it.
+    if (outcome.reason === 'digit') this.digits.flush();
+    return outcome;
+  }
+
+  /** Ends a recording in progress (it resolves 'stopped', audio kept). */
+  stopRecording(): void {
+    this.media?.recorder.stop();
+  }
+
+  /** Blind transfer by REFER; on success the PBX takes the caller away and the call ends. */
+  async transfer(target: string, options: TransferOptions = {}): Promise<TransferResult> {
+    this.live();
+    this.log.info({ target }, 'transferring (REFER)');
+    const result = await blindTransfer(
+      this.opts.session,
+      target,
+      (listener) => {
+        this.notifyListener = listener;
+        return () => {
+          if (this.notifyListener === listener) this.notifyListener = undefined;
+        };
+      },
+      this.endedPromise,
+      options,
+    );
+    this.log.info({ target, ...result }, 'transfer finished');
+    // RFC 5589 §6.1: the transferor ends its dialog after success; the PBX usually sends BYE first.
+    if (result.ok && !this.closed) await this.hangup();
+    return result;
+  }
+
+  async hangup(): Promise<void> {
+    if (this.closed) return;
+    await this.opts.session.hangup();
+  }
+
+  // -------------------------------------------------------------------------------------------- answering
 
   /** Allocates media and answers the INVITE; rejects with 488/500/503 when that cannot be done. */
   async answer(): Promise<boolean> {
@@ -74,10 +264,8 @@ export class Call extends EventEmitter<CallEvents> {
       this.releasePorts();
       return false;
     }
-    this.pair.rtp.on('message', () => {
-      this.rtpPacketsReceived++;
-    });
     const local = this.localMedia();
+    let body: SessionDescription;
     if (found.kind === 'sdp') {
       let offer: SessionDescription;
       try {
@@ -86,24 +274,59 @@ export class Call extends EventEmitter<CallEvents> {
         const reason = err instanceof SdpError ? err.message : 'Malformed SDP';
         this.log.info({ reason }, 'malformed SDP offer');
         session.reject(400, undefined, `Bad SDP: ${reason}`.slice(0, 100));
+        this.releasePorts();
         return false;
       }
       const result = answerOffer(offer, local);
       if (!result.ok) {
-        this.log.info({ warning: result.warning }, 'no common codec; refusing the call');
+        this.log.info({ warning: result.warning }, 'no usable audio stream; refusing the call');
         session.reject(488, { warning: sdpWarning(result.warning) });
+        this.releasePorts();
         return false;
       }
       this.audio = result.audio;
-      return session.accept(Buffer.from(serializeSdp(result.answer)));
+      body = result.answer;
+    } else {
+      // Offerless INVITE (RFC 3261 §13.2.1): our offer goes in the 2xx, the answer comes in the ACK.
+      this.ourOffer = createOffer(local);
+      body = this.ourOffer;
     }
-    // Offerless INVITE (RFC 3261 §13.2.1): our offer goes in the 2xx, the answer comes in the ACK.
-    this.ourOffer = createOffer(local);
-    return session.accept(Buffer.from(serializeSdp(this.ourOffer)));
+    this.media = this.createMedia(this.audio?.codec ?? this.opts.codecs[0] ?? 'PCMU');
+    if (this.audio) this.media.configure(this.audio);
+    if (!session.accept(Buffer.from(serializeSdp(body)))) return false;
+    this.media.start();
+    return true;
   }
 
-  async hangup(): Promise<void> {
-    await this.opts.session.hangup();
+  private createMedia(law: Codec): MediaSession {
+    const media = new MediaSession({
+      pair: this.pair!,
+      clock: this.opts.clock,
+      law,
+      dtmf: this.opts.dtmf,
+      noRtpTimeoutMs: this.opts.noRtpTimeoutMs,
+      cname: `vmpilot@${this.opts.mediaAddress}`,
+      logger: this.log,
+    });
+    media.delegate = {
+      onDigit: (key, source) => {
+        this.log.debug({ key, source }, 'key');
+        this.digits.push(key, performance.now());
+        this.emit('digit', key, source);
+      },
+      onNoRtp: (silentMs) => {
+        this.log.warn({ silentMs: Math.round(silentMs), media: media.stats() }, 'no RTP from the caller; hanging up');
+        this.endReason = 'no-rtp';
+        void this.opts.session.hangup();
+      },
+      onTick: (nowMs) => this.digits.tick(nowMs),
+    };
+    return media;
+  }
+
+  private live(): MediaSession {
+    if (this.closed || !this.media) throw new CallEndedError(this.endReason ?? 'local-bye');
+    return this.media;
   }
 
   private reoffer(sdp: Buffer): OfferAnswer {
@@ -119,6 +342,7 @@ export class Call extends EventEmitter<CallEvents> {
     if (!result.ok) return { ok: false, status: 488, warning: sdpWarning(result.warning) };
     this.sessionVersion++;
     this.audio = result.audio;
+    this.media?.configure(result.audio);
     this.log.info({ onHold: result.audio.onHold, codec: result.audio.codec }, 'media renegotiated');
     return { ok: true, answer: Buffer.from(serializeSdp(result.answer)) };
   }
@@ -129,6 +353,7 @@ export class Call extends EventEmitter<CallEvents> {
       const result = acceptAnswer(this.ourOffer, parseSdp(sdp.toString('utf8')));
       if (result.ok) {
         this.audio = result.audio;
+        this.media?.configure(result.audio);
         return;
       }
       this.log.info({ reason: result.reason }, 'unusable SDP answer in ACK; hanging up');
@@ -146,15 +371,24 @@ export class Call extends EventEmitter<CallEvents> {
       codecs: this.opts.codecs,
       sessionId: this.sessionId,
       sessionVersion: this.sessionVersion,
+      srtp: this.opts.srtp,
+      srtpLocalKey: this.audio?.srtp?.local,
     };
   }
 
   private close(reason: EndReason): void {
     if (this.closed) return;
     this.closed = true;
+    this.endReason ??= reason;
+    const stats = this.media?.stats();
+    // Order: the recorder ends as a hang-up (its file kept) and plays settle before the ports close.
+    this.media?.close();
+    this.digits.end();
+    this.notifyListener = undefined;
     this.releasePorts();
-    this.log.info({ reason, rtpPacketsReceived: this.rtpPacketsReceived }, 'call ended');
-    this.emit('hangup', reason);
+    this.log.info({ reason: this.endReason, media: stats }, 'call ended');
+    this.markEnded();
+    this.emit('hangup', this.endReason);
   }
 
   private releasePorts(): void {

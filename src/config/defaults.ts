@@ -7,16 +7,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * This package's version, read from its package.json. The source file runs both as src/config/defaults.ts
- * (tsx, tests) and as dist/src/config/defaults.js (installed), so walk up rather than hard-code the depth.
- * Read once at start-up, never on a call path.
+ * This package's folder and version, from its package.json. The source file runs both as
+ * src/config/defaults.ts (tsx, tests) and as dist/src/config/defaults.js (installed), so walk up rather than
+ * hard-code the depth. Read once at start-up, never on a call path.
  */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+function findPackage(): { root: string; version: string } {
+  const start = dirname(fileURLToPath(import.meta.url));
+  let dir = start;
   for (let i = 0; i < 6; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'vmpilot' && typeof pkg.version === 'string') return pkg.version;
+      if (pkg.name === 'vmpilot' && typeof pkg.version === 'string') return { root: dir, version: pkg.version };
     } catch {
       // No package.json here (or unreadable): keep walking up.
     }
@@ -24,10 +25,13 @@ function packageVersion(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  return '0.0.0';
+  return { root: join(start, '..', '..'), version: '0.0.0' };
 }
 
-export const VERSION = packageVersion();
+const PACKAGE = findPackage();
+export const VERSION = PACKAGE.version;
+/** The installed package's folder (prompts/ ships in it). */
+export const PACKAGE_ROOT = PACKAGE.root;
 
 export const DEFAULTS = {
   /** SIP on UDP and TCP 5060 on all IPv4 addresses. */
@@ -42,6 +46,13 @@ export const DEFAULTS = {
   rateLimit: { perSourcePerSecond: 200, burst: 400 },
   rtpAddress: '0.0.0.0',
   rtpPorts: '20000-29999',
+  /** Asterisk's rtptimeout is off by default; a voicemail port held by a dead call is worse than a hang-up. */
+  noRtpTimeoutS: 60,
+  promptLanguage: 'en-US',
+  /** Relative to the config file's folder; the empty marker means the package's own prompts/ folder. */
+  promptsDir: '',
+  dtmf: { rfc4733: true, info: true, inband: 'auto' as boolean | 'auto' },
+  srtp: 'offered' as 'off' | 'offered' | 'required',
   /** Relative to the config file's folder (the working directory when there is no file). */
   storageDir: './data',
   services: { voicemail: ['8000'], attendant: ['8001'], echo: ['*43'] },

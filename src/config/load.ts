@@ -4,11 +4,12 @@
  * ("pbx[0].addresses[2]") and, when known, the line in the file.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { checkTlsFiles } from './tls-files.js';
+import { DEFAULTS, PACKAGE_ROOT } from './defaults.js';
 
 export interface ConfigIssue {
   /** Where in the config: "sip.listen[1]", "pbx[0].addresses[2]"; "yaml" for syntax errors; "config" for the file. */
@@ -145,6 +146,10 @@ function resolvePaths(config: Config, baseDir: string): Config {
       }),
     },
     storage: { dir: resolve(baseDir, config.storage.dir) },
+    prompts: {
+      ...config.prompts,
+      dir: config.prompts.dir === DEFAULTS.promptsDir ? join(PACKAGE_ROOT, 'prompts') : resolve(baseDir, config.prompts.dir),
+    },
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
+import type { SrtpPolicy } from '../sdp/types.js';
 import {
   checkAddressOrCidr,
   checkBindAddress,
@@ -44,6 +45,13 @@ export interface PbxConfig {
   mwi?: { targets: string[] };
   /** Digest credentials we answer this PBX's 401/407 challenges with. */
   auth?: { username: string; password: string; realm?: string };
+  /** Keypad digit sources taken from this PBX (in-band 'auto': only when no telephone-event was negotiated). */
+  dtmf: { rfc4733: boolean; info: boolean; inband: boolean | 'auto' };
+  /**
+   * SRTP (SDES): off = plain RTP only; offered = SRTP when the PBX offers it; required = SRTP only, a plain
+   * offer gets 488 (Avaya's "Enforce Secure RTP").
+   */
+  srtp: SrtpPolicy;
 }
 
 export interface MailboxConfig {
@@ -66,7 +74,15 @@ export interface Config {
     sessionExpiresS: number;
     rateLimit: { perSourcePerSecond: number; burst: number };
   };
-  rtp: { address: string; portMin: number; portMax: number };
+  rtp: {
+    address: string;
+    portMin: number;
+    portMax: number;
+    /** Hang up an answered call when no RTP arrives for this long (not while held); 0 never. */
+    noRtpTimeoutS: number;
+  };
+  /** Prompt language and the folder holding prompts/<language>/ (default: the package's own). */
+  prompts: { language: string; dir: string };
   /** Absolute once loaded (load.ts resolves it against the config file's folder). */
   storage: { dir: string };
   services: {
@@ -210,9 +226,21 @@ const sipSchema = section({
 const rtpSchema = section({
   address: checkedString(checkBindAddress).default(DEFAULTS.rtpAddress),
   ports: parsedString(parsePortRange).prefault(DEFAULTS.rtpPorts),
+  noRtpTimeoutS: z.number().int().min(0, 'must be 0 (never) or more').max(3600, 'must be at most 3600').default(DEFAULTS.noRtpTimeoutS),
 })
-  .transform(({ address, ports }) => ({ address, portMin: ports.min, portMax: ports.max }))
+  .transform(({ address, ports, noRtpTimeoutS }) => ({ address, portMin: ports.min, portMax: ports.max, noRtpTimeoutS }))
   .prefault({});
+
+const promptsSchema = section({
+  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en-US').default(DEFAULTS.promptLanguage),
+  dir: nonEmpty.default(DEFAULTS.promptsDir),
+}).prefault({});
+
+const dtmfSchema = section({
+  rfc4733: z.boolean().default(DEFAULTS.dtmf.rfc4733),
+  info: z.boolean().default(DEFAULTS.dtmf.info),
+  inband: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default(DEFAULTS.dtmf.inband),
+}).prefault({});
 
 const storageSchema = section({ dir: nonEmpty.default(DEFAULTS.storageDir) }).prefault({});
 
@@ -230,6 +258,8 @@ const pbxSchema = z
       addresses: z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address'),
       mwi: section({ targets: z.array(checkedString(checkSipUri)).min(1, 'needs at least one target') }).optional(),
       auth: section({ username: nonEmpty, password: nonEmpty, realm: nonEmpty.optional() }).optional(),
+      dtmf: dtmfSchema,
+      srtp: z.enum(['off', 'offered', 'required'], { error: 'must be off, offered or required' }).default(DEFAULTS.srtp),
     }),
   )
   .superRefine(
@@ -299,6 +329,7 @@ function checkNumberingPlan(config: Pick<Config, 'services' | 'mailboxes'>, ctx:
 export const configSchema: z.ZodType<Config> = section({
   sip: sipSchema,
   rtp: rtpSchema,
+  prompts: promptsSchema,
   storage: storageSchema,
   services: servicesSchema,
   pbx: pbxSchema,

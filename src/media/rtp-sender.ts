@@ -61,6 +61,8 @@ export interface RtpSenderOptions {
   timestamp?: number;
   /** Packet buffers in the ring; must exceed the clock's largest catch-up burst. Default 16. */
   ringSize?: number;
+  /** Spare bytes after each packet, so `send` can protect it in place (SRTP's tag). Default 0. */
+  trailerRoom?: number;
 }
 
 /** Where the stream goes and why. */
@@ -130,7 +132,7 @@ export class RtpSender implements ClockSubscriber {
     this.seq = (options.sequenceNumber ?? random32()) & 0xffff;
     this.ts = (options.timestamp ?? random32()) | 0;
     this.ring = [];
-    for (let i = 0; i < ringSize; i++) this.ring.push(allocRtpPacket(G711_FRAME_BYTES));
+    for (let i = 0; i < ringSize; i++) this.ring.push(allocRtpPacket(G711_FRAME_BYTES + (options.trailerRoom ?? 0)));
   }
 
   /** The sequence number the next packet will carry. */

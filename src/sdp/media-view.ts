@@ -1,7 +1,7 @@
 /**
  * Reads what one media description means for G.711 audio: its direction, its connection, which payload
- * types carry PCMU, PCMA and telephone-event, and where RTCP goes. Pure functions over the parsed model;
- * nothing here builds SDP (see negotiate.ts) and nothing throws.
+ * types carry PCMU, PCMA and telephone-event, where RTCP goes, its RTP profile and its a=crypto lines.
+ * Pure functions over the parsed model; nothing here builds SDP (see negotiate.ts) and nothing throws.
  */
 import type { Codec, Direction, SdpAttribute, SdpConnection, SdpMedia, SessionDescription } from './types.js';
 
@@ -151,8 +151,24 @@ export function rtcpPortOf(media: SdpMedia): number {
   return port > 0 && port <= 65535 ? port : media.port + 1;
 }
 
-/** RTP profiles vmpilot can speak today. RTP/SAVP needs SRTP (FIXME: not yet), so it is not usable. */
-export function isUsableRtpProfile(proto: string): boolean {
+/** How an RTP profile protects media: 'plain' RTP or 'secure' SRTP. */
+export type RtpProfileKind = 'plain' | 'secure';
+
+/**
+ * The RTP profiles vmpilot speaks: RTP/AVP (RFC 3551) and RTP/AVPF (RFC 4585, feedback not used) are plain
+ * RTP; RTP/SAVP (RFC 3711 §12) and RTP/SAVPF (RFC 5124) are SRTP, keyed by a=crypto. Any other transport
+ * (UDP/TLS/RTP/SAVPF for DTLS-SRTP, udptl, TCP/MSRP ...) is undefined: not usable.
+ */
+export function rtpProfileKind(proto: string): RtpProfileKind | undefined {
   const p = proto.toUpperCase();
-  return p === 'RTP/AVP' || p === 'RTP/AVPF';
+  if (p === 'RTP/AVP' || p === 'RTP/AVPF') return 'plain';
+  if (p === 'RTP/SAVP' || p === 'RTP/SAVPF') return 'secure';
+  return undefined;
+}
+
+/** The values of a media description's a=crypto lines (RFC 4568 §9.1), in the order written. */
+export function cryptoValues(media: SdpMedia): string[] {
+  const values: string[] = [];
+  for (const a of media.attributes) if (a.name.toLowerCase() === 'crypto' && a.value !== undefined) values.push(a.value);
+  return values;
 }

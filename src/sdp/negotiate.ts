@@ -3,8 +3,9 @@
  *
  * answerOffer: the PBX offers in its INVITE (or re-INVITE); we answer in the 200 OK or send 488.
  * createOffer + acceptAnswer: the PBX sent an offerless INVITE; we offer in the 200 OK, it answers in ACK.
- * vmpilot accepts exactly one audio stream and rejects every other one. It does not do SRTP (RTP/SAVP is
- * treated as unusable), RTCP multiplexing, multicast, or RFC 5939 capability negotiation.
+ * vmpilot accepts exactly one audio stream and rejects every other one. SDES-keyed SRTP (RFC 4568) follows
+ * LocalMediaConfig.srtp; the crypto rules live in srtp-negotiation.ts. It does not do DTLS-SRTP, RTCP
+ * multiplexing, multicast, or RFC 5939 capability negotiation.
  */
 import {
   OUR_TELEPHONE_EVENT_FMTP,
@@ -19,18 +20,28 @@ import {
   g711Of,
   isHoldAddress,
   isTelephoneEvent8k,
-  isUsableRtpProfile,
   reverseDirection,
   rtcpPortOf,
   rtpMaps,
+  rtpProfileKind,
   type RtpMap,
 } from './media-view.js';
+import {
+  DEFAULT_SRTP_POLICY,
+  SRTP_WARNING,
+  acceptStreamCrypto,
+  answerCryptoAttribute,
+  answerStreamCrypto,
+  offerCryptoAttributes,
+  profileAllowed,
+} from './srtp-negotiation.js';
 import type {
   AnswerResult,
   Codec,
   Direction,
   LocalMediaConfig,
   NegotiatedAudio,
+  NegotiatedSrtp,
   SdpAttribute,
   SdpConnection,
   SdpMedia,
@@ -43,6 +54,8 @@ export const WARNING = {
   incompatibleTransport: 'Incompatible transport protocol',
   incompatibleAddress: 'Incompatible network address formats',
   noConnection: 'No connection address for the audio stream',
+  srtpRequired: SRTP_WARNING.required,
+  noCryptoSuite: SRTP_WARNING.noCryptoSuite,
 } as const;
 
 const DEFAULT_USERNAME = 'vmpilot';
@@ -57,18 +70,25 @@ interface FormatChoice {
   telephoneEvent?: number;
 }
 
-/** Answers an offer (RFC 3264 §6): accepts the first usable audio stream and rejects the others, or 488. */
+/**
+ * Answers an offer (RFC 3264 §6): accepts the first usable audio stream and rejects the others, or 488.
+ * A stream is usable when it has a G.711 law we allow, an address we can reach, and, under the SRTP policy,
+ * an acceptable protection: see srtp-negotiation.ts.
+ */
 export function answerOffer(offer: SessionDescription, local: LocalMediaConfig): AnswerResult {
   const allowed = new Set<Codec>(local.codecs.length > 0 ? local.codecs : BOTH_LAWS);
   const ourAddrType = addrTypeOf(local.address);
+  const policy = local.srtp ?? DEFAULT_SRTP_POLICY;
   // The most specific reason a candidate stream failed, reported if none succeeds.
   let warning: string = WARNING.incompatibleMedia;
+  let detail: string | undefined;
 
   for (let index = 0; index < offer.media.length; index++) {
     const media = offer.media[index]!;
     // RFC 3264 §6: a stream offered with port zero is already disabled; it cannot be accepted.
     if (media.type.toLowerCase() !== 'audio' || media.port === 0) continue;
-    if (!isUsableRtpProfile(media.proto)) {
+    const kind = rtpProfileKind(media.proto);
+    if (kind === undefined || !profileAllowed(kind, policy)) {
       if (warning === WARNING.incompatibleMedia) warning = WARNING.incompatibleTransport;
       continue;
     }
@@ -77,11 +97,20 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaConfig):
     const connection = effectiveConnection(offer, media);
     if (!connection) {
       warning = WARNING.noConnection;
+      detail = undefined;
       continue;
     }
     const host = connectionHost(connection);
     if (!isHoldAddress(host) && connection.addrType.toUpperCase() !== ourAddrType) {
       warning = WARNING.incompatibleAddress;
+      detail = undefined;
+      continue;
+    }
+    // Last, so that a key is made only for the stream we accept.
+    const crypto = answerStreamCrypto(media, kind, policy, local.srtpLocalKey);
+    if (!crypto.ok) {
+      warning = crypto.warning;
+      detail = crypto.detail;
       continue;
     }
 
@@ -93,7 +122,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaConfig):
     const localDirection = reverseDirection(remoteDirection);
     const answer = answerSession(offer, local, ourAddrType);
     answer.media = offer.media.map((m, i) =>
-      i === index ? acceptedMedia(media, choice, local.port, localDirection) : rejectedMedia(m),
+      i === index ? acceptedMedia(media, choice, local.port, localDirection, crypto.srtp) : rejectedMedia(m),
     );
     const audio: NegotiatedAudio = {
       ...choice,
@@ -105,26 +134,33 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaConfig):
       ptime: PTIME_MS,
       remoteRtcpPort: rtcpPortOf(media),
     };
+    if (crypto.srtp) audio.srtp = crypto.srtp;
     return { ok: true, answer, audio };
   }
-  return { ok: false, status: 488, warning };
+  return detail === undefined ? { ok: false, status: 488, warning } : { ok: false, status: 488, warning, detail };
 }
 
-/** Our offer for an offerless INVITE (RFC 3264 §5): one sendrecv audio stream, G.711 in our order, DTMF. */
+/**
+ * Our offer for an offerless INVITE (RFC 3264 §5): one sendrecv audio stream, G.711 in our order, DTMF.
+ * SRTP policy 'off': plain RTP/AVP. 'offered': RTP/AVP with a=crypto for both suites (RFC 8643 OSRTP), so a
+ * peer without SRTP still answers plain RTP. 'required': RTP/SAVP with the same a=crypto lines.
+ */
 export function createOffer(local: LocalMediaConfig): SessionDescription {
   const codecs = [...new Set(local.codecs)];
   if (codecs.length === 0) throw new TypeError('createOffer needs at least one codec');
+  const policy = local.srtp ?? DEFAULT_SRTP_POLICY;
   const addrType = addrTypeOf(local.address);
   const attributes: SdpAttribute[] = codecs.map((c) => rtpmap(STATIC_PT[c], c));
   attributes.push(rtpmap(OUR_TELEPHONE_EVENT_PT, 'telephone-event'));
   attributes.push({ name: 'fmtp', value: `${OUR_TELEPHONE_EVENT_PT} ${OUR_TELEPHONE_EVENT_FMTP}` });
+  if (policy !== 'off') attributes.push(...offerCryptoAttributes(local.srtpLocalKey));
   attributes.push({ name: 'ptime', value: String(PTIME_MS) }, { name: 'sendrecv' });
   const sdp = localSession(local, addrType, ['0 0']);
   sdp.media = [
     {
       type: 'audio',
       port: local.port,
-      proto: 'RTP/AVP',
+      proto: policy === 'required' ? 'RTP/SAVP' : 'RTP/AVP',
       formats: [...codecs.map((c) => String(STATIC_PT[c])), String(OUR_TELEPHONE_EVENT_PT)],
       attributes,
       bandwidths: [],
@@ -133,7 +169,10 @@ export function createOffer(local: LocalMediaConfig): SessionDescription {
   return sdp;
 }
 
-/** Checks the remote's answer to our offer (RFC 3264 §6, seen from the offerer) and reads the result. */
+/**
+ * Checks the remote's answer to our offer (RFC 3264 §6, seen from the offerer) and reads the result. The
+ * SRTP policy and our keys are read back from our offer (see acceptStreamCrypto), so nothing else is needed.
+ */
 export function acceptAnswer(
   offer: SessionDescription,
   answer: SessionDescription,
@@ -143,7 +182,7 @@ export function acceptAnswer(
     return { ok: false, reason: `answer has ${answer.media.length} m= lines, offer had ${offer.media.length}` };
   }
   const index = offer.media.findIndex(
-    (m) => m.type.toLowerCase() === 'audio' && m.port !== 0 && isUsableRtpProfile(m.proto) && chooseFormats(m, new Set(BOTH_LAWS)),
+    (m) => m.type.toLowerCase() === 'audio' && m.port !== 0 && rtpProfileKind(m.proto) !== undefined && chooseFormats(m, new Set(BOTH_LAWS)),
   );
   if (index < 0) return { ok: false, reason: 'offer has no usable audio stream' };
   const ours = offer.media[index]!;
@@ -152,12 +191,15 @@ export function acceptAnswer(
   // RFC 3264 §6: "To reject an offered stream, the port number in the corresponding stream in the answer
   // MUST be set to zero."
   if (theirs.port === 0) return { ok: false, reason: 'audio stream rejected (port 0)' };
-  if (!isUsableRtpProfile(theirs.proto)) return { ok: false, reason: `answer uses transport ${theirs.proto}` };
+  // RFC 3264 §6 answers in the offer's transport; plain RTP for SRTP (or back) cannot be keyed as we offered.
+  if (rtpProfileKind(theirs.proto) !== rtpProfileKind(ours.proto)) return { ok: false, reason: `answer uses transport ${theirs.proto}` };
 
   const choice = chooseAnswered(ours, theirs);
   if (!choice) return { ok: false, reason: 'answer has no G.711 codec that was offered' };
   const connection = effectiveConnection(answer, theirs);
   if (!connection) return { ok: false, reason: 'answer has no connection address' };
+  const crypto = acceptStreamCrypto(ours, theirs);
+  if (!crypto.ok) return crypto;
   const host = connectionHost(connection);
   const remoteDirection = declaredDirection(answer, theirs);
   const audio: NegotiatedAudio = {
@@ -170,6 +212,7 @@ export function acceptAnswer(
     ptime: PTIME_MS,
     remoteRtcpPort: rtcpPortOf(theirs),
   };
+  if (crypto.srtp) audio.srtp = crypto.srtp;
   return { ok: true, audio };
 }
 
@@ -248,7 +291,7 @@ function localSession(local: LocalMediaConfig, addrType: 'IP4' | 'IP6', timing: 
   };
 }
 
-function acceptedMedia(offered: SdpMedia, choice: FormatChoice, port: number, direction: Direction): SdpMedia {
+function acceptedMedia(offered: SdpMedia, choice: FormatChoice, port: number, direction: Direction, srtp?: NegotiatedSrtp): SdpMedia {
   const formats = [String(choice.payloadType)];
   const attributes: SdpAttribute[] = [rtpmap(choice.payloadType, choice.codec)];
   if (choice.telephoneEvent !== undefined) {
@@ -258,12 +301,16 @@ function acceptedMedia(offered: SdpMedia, choice: FormatChoice, port: number, di
     const fmtp = fmtpOf(offered, choice.telephoneEvent);
     if (fmtp) attributes.push({ name: 'fmtp', value: `${choice.telephoneEvent} ${fmtp}` });
   }
+  // RFC 4568 §7.1.2: exactly one crypto attribute, with the accepted offer's tag and suite and our key. The
+  // profile stays the offer's: RTP/SAVP, or RTP/AVP for an RFC 8643 OSRTP offer.
+  if (srtp) attributes.push(answerCryptoAttribute(srtp));
   attributes.push({ name: 'ptime', value: String(PTIME_MS) }, { name: direction });
   return { type: 'audio', port, proto: offered.proto, formats, attributes, bandwidths: [] };
 }
 
 // RFC 3264 §6: "To reject an offered stream, the port number in the corresponding stream in the answer MUST
 // be set to zero. Any media formats listed are ignored. At least one MUST be present, as specified by SDP."
+// No attributes are copied: in particular no a=crypto, so no key material goes out for a stream without media.
 function rejectedMedia(offered: SdpMedia): SdpMedia {
   const formats = offered.formats.length > 0 ? [...offered.formats] : ['0'];
   return { type: offered.type, port: 0, proto: offered.proto, formats, attributes: [], bandwidths: [] };

@@ -5,6 +5,8 @@
  * description serializes back to what was received. Nothing here parses or negotiates: see parse.ts,
  * serialize.ts and negotiate.ts.
  */
+import type { SrtpSuite } from '../media/srtp/context.js';
+import type { SdesCrypto } from '../media/srtp/sdes.js';
 
 /** One c= line (RFC 4566 §5.7). */
 export interface SdpConnection {
@@ -70,6 +72,24 @@ export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 /** The two G.711 laws vmpilot speaks: μ-law (static PT 0) and A-law (static PT 8), RFC 3551 §6. */
 export type Codec = 'PCMU' | 'PCMA';
 
+/**
+ * Per-PBX SRTP policy for SDES keying (RFC 4568):
+ * - 'off': never SRTP. RTP/SAVP streams are unusable; a=crypto on an RTP/AVP stream is ignored.
+ * - 'offered': SRTP whenever the peer offers it (RTP/SAVP, or RTP/AVP carrying a=crypto as in RFC 8643
+ *   OSRTP), plain RTP otherwise; our own offers are RTP/AVP with a=crypto.
+ * - 'required': only SRTP; a stream without a crypto attribute we can use is refused (488).
+ */
+export type SrtpPolicy = 'off' | 'offered' | 'required';
+
+/** The SRTP keys of a negotiated stream (RFC 4568 §6.1: each side sends with its own key). */
+export interface NegotiatedSrtp {
+  suite: SrtpSuite;
+  /** The peer's key: decrypts what it sends to us. */
+  remote: SdesCrypto;
+  /** Our key: encrypts what we send. */
+  local: SdesCrypto;
+}
+
 /** What vmpilot puts in its own offers and answers. */
 export interface LocalMediaConfig {
   /** Our RTP address as advertised in c= and o= (an IPv4 or IPv6 literal, never 0.0.0.0). */
@@ -85,6 +105,11 @@ export interface LocalMediaConfig {
   sessionVersion: number;
   /** o= username; default 'vmpilot'. */
   username?: string;
+  /** SRTP policy for this PBX; default 'offered'. */
+  srtp?: SrtpPolicy;
+  /** Our SRTP key from the previous exchange in this dialog, so a re-INVITE keeps the outbound key: reused
+   * (with the new tag) when its suite is the one negotiated; default none (a fresh key every time). */
+  srtpLocalKey?: SdesCrypto;
 }
 
 /** The outcome of one offer/answer exchange for the single audio stream vmpilot uses. */
@@ -109,9 +134,18 @@ export interface NegotiatedAudio {
   ptime: 20;
   /** Where to send RTCP: a=rtcp (RFC 3605) or remotePort + 1. */
   remoteRtcpPort: number;
+  /** The SRTP suite and keys when the stream is SRTP; absent means plain RTP. */
+  srtp?: NegotiatedSrtp;
 }
 
 /** answerOffer's result: an answer to send (200 OK / ACK body) or a 488 to send with a Warning header. */
 export type AnswerResult =
   | { ok: true; answer: SessionDescription; audio: NegotiatedAudio }
-  | { ok: false; status: 488; warning: string /* text for a Warning: 304 header, e.g. 'Incompatible media format' */ };
+  | {
+      ok: false;
+      status: 488;
+      /** Text for the Warning header, e.g. 'Incompatible media format', 'SRTP required'. */
+      warning: string;
+      /** Why, in more words, for the log (e.g. "unsupported crypto-suite AES_256_CM_HMAC_SHA1_80"); not sent. */
+      detail?: string;
+    };

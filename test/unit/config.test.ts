@@ -51,7 +51,7 @@ describe('embedded defaults (DESIGN.md)', () => {
   });
 
   it('uses RTP ports 20000-29999 on all addresses', () => {
-    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999 });
+    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999, noRtpTimeoutS: 60 });
   });
 
   it('keeps data in ./data, resolved to an absolute path', () => {
@@ -187,6 +187,7 @@ describe('rtp.ports', () => {
       address: '10.1.2.3',
       portMin: 30000,
       portMax: 30099,
+      noRtpTimeoutS: 60,
     });
   });
 
@@ -243,6 +244,9 @@ describe('services, pbx and mailboxes', () => {
         addresses: ['192.168.222.10', '10.0.0.0/8', '2001:db8::/32'],
         mwi: { targets: ['sip:192.168.222.10:5060', 'sips:pbx.example.com;transport=tcp'] },
         auth: { username: 'vm', password: 's3cret' },
+        // Defaults: every digit source (in-band only without telephone-event), SRTP when the PBX offers it.
+        dtmf: { rfc4733: true, info: true, inband: 'auto' },
+        srtp: 'offered',
       },
     ]);
   });
@@ -291,7 +295,7 @@ describe('unknown keys and wrong types', () => {
   it('rejects an unknown top-level key, listing the allowed ones', () => {
     const i = onlyIssue('sipp: {}');
     expect(i.path).toBe('sipp');
-    expect(i.message).toMatch(/unknown key.*sip, rtp, storage/);
+    expect(i.message).toMatch(/unknown key.*sip, rtp, prompts, storage/);
   });
 
   it('rejects an unknown key deep inside a list entry', () => {
@@ -368,7 +372,7 @@ describe('reporting', () => {
       }
       throw new Error('accepted');
     })();
-    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, storage, services, pbx, mailboxes, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
+    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
   });
 });
 
@@ -450,5 +454,30 @@ describe('examples/vmpilot.yaml', () => {
     expect(config.services.voicemail).toEqual(['43334']);
     expect(config.pbx.map((p) => p.name)).toEqual(['mxone']);
     expect(config.mailboxes.map((m) => m.pin)).toEqual(['1234', '0042']);
+  });
+});
+
+describe('media policy keys', () => {
+  it('reads per-PBX DTMF sources and SRTP policy, and the no-RTP timeout', () => {
+    const c = parseConfig(
+      ['rtp: { noRtpTimeoutS: 0 }', 'pbx:', '  - name: avaya', '    addresses: [10.0.0.1]', '    dtmf: { info: false, inband: true }', '    srtp: required'].join('\n'),
+      BASE,
+    );
+    expect(c.rtp.noRtpTimeoutS).toBe(0);
+    expect(c.pbx[0]!.dtmf).toEqual({ rfc4733: true, info: false, inband: true });
+    expect(c.pbx[0]!.srtp).toBe('required');
+  });
+
+  it('rejects an unknown SRTP policy and a DTMF mode that is not true, false or "auto"', () => {
+    const issues = issuesOf('pbx:\n  - { name: a, addresses: [10.0.0.1], srtp: maybe, dtmf: { inband: sometimes } }\n');
+    expect(issues.map((i) => `${i.path}: ${i.message}`).sort()).toEqual([
+      'pbx[0].dtmf.inband: must be true, false or "auto"',
+      'pbx[0].srtp: must be off, offered or required',
+    ]);
+  });
+
+  it('resolves prompts.dir against the config folder, and defaults to the package prompts', () => {
+    expect(parseConfig('prompts: { dir: ./my-prompts, language: en-GB }', BASE).prompts).toEqual({ dir: `${BASE}/my-prompts`, language: 'en-GB' });
+    expect(parseConfig('{}', BASE).prompts.dir).toMatch(/\/prompts$/);
   });
 });

@@ -5,10 +5,10 @@
  * PT 127), video+audio, a second audio stream, dynamic/rtpmap-named G.711; codec choice by the offerer's
  * order within our allowed set; telephone-event PT and fmtp echoed; the answer's shape (m= count and
  * order, port 0 rejections, rtpmap, ptime, direction, o=, c=, t=); directions and both hold styles, at
- * session and media level; 488 for video-only, G.729-only, SRTP-only, no c=, IPv6 vs IPv4; our own offer
- * and the checks on the answer to it; a full createOffer → answerOffer → acceptAnswer exchange.
- * Does not cover: SRTP (SAVP is unusable for now), RFC 5939 capability negotiation, multicast streams,
- * the SIP side (who sends 488 and the Warning header), glare and re-INVITE sequencing.
+ * session and media level; 488 for video-only, G.729-only, SRTP-only with SRTP off, no c=, IPv6 vs IPv4;
+ * our own offer and the checks on the answer to it; a full createOffer → answerOffer → acceptAnswer exchange.
+ * Does not cover: SRTP negotiation (test/unit/sdp-srtp.test.ts), RFC 5939 capability negotiation, multicast
+ * streams, the SIP side (who sends 488 and the Warning header), glare and re-INVITE sequencing.
  */
 import { describe, expect, it } from 'vitest';
 import { parseSdp } from '../../src/sdp/parse.js';
@@ -241,7 +241,6 @@ describe('answerOffer', () => {
     const cases: Array<[string, string, string]> = [
       ['a video-only offer', offers.VIDEO_ONLY, 'Incompatible media format'],
       ['an offer with only G.729 (PT 18)', offers.G729_ONLY, 'Incompatible media format'],
-      ['an RTP/SAVP-only offer (no SRTP yet)', offers.SAVP_ONLY, 'Incompatible transport protocol'],
       ['an offer with no m= lines', sdp('v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0'), 'Incompatible media format'],
       ['an offer with no c= at session or media level', sdp('v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 't=0 0', 'm=audio 4000 RTP/AVP 0'), 'No connection address for the audio stream'],
       ['an IPv6 offer when our address is IPv4', offers.IPV6, 'Incompatible network address formats'],
@@ -251,6 +250,11 @@ describe('answerOffer', () => {
         expect(answerOffer(parseSdp(text), LOCAL)).toEqual({ ok: false, status: 488, warning });
       });
     }
+
+    it('MUST reject an RTP/SAVP-only offer when the SRTP policy is off', () => {
+      const result = answerOffer(parseSdp(offers.SAVP_ONLY), { ...LOCAL, srtp: 'off' });
+      expect(result).toEqual({ ok: false, status: 488, warning: 'Incompatible transport protocol' });
+    });
 
     it('MUST reject an A-law-only offer when our config allows only PCMU', () => {
       const result = answerOffer(parseSdp(audioOffer('m=audio 4000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000')), { ...LOCAL, codecs: ['PCMU'] });
@@ -284,8 +288,8 @@ describe('answerOffer', () => {
 });
 
 describe('createOffer', () => {
-  it('offers one sendrecv RTP/AVP audio stream with our codecs in our order, DTMF 101 0-16 and ptime 20', () => {
-    const offer = createOffer({ ...LOCAL, codecs: ['PCMA', 'PCMU'] });
+  it('offers one sendrecv RTP/AVP audio stream with our codecs in our order, DTMF 101 0-16 and ptime 20 (SRTP off)', () => {
+    const offer = createOffer({ ...LOCAL, codecs: ['PCMA', 'PCMU'], srtp: 'off' });
     expect(serializeSdp(offer)).toBe(
       sdp(
         'v=0',

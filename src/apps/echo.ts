@@ -1,0 +1,31 @@
+/**
+ * The echo test an installer calls (services.echo, default *43) to check audio both ways: a prompt, the
+ * beep, five seconds recorded, played back, goodbye. What the installer hears back is exactly what vmpilot
+ * would have stored as a message, so it also checks the recording path (codec, level, gaps).
+ *
+ * The recording goes to <storage>/tmp and is deleted when the call ends, whatever ends it.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Call } from '../call/call.js';
+
+export interface EchoOptions {
+  storageDir: string;
+  /** How long the installer may speak. Default 5000 ms. */
+  recordMs?: number;
+}
+
+export async function runEcho(call: Call, options: EchoOptions): Promise<void> {
+  const dir = join(options.storageDir, 'tmp');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `echo-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.wav`);
+  try {
+    await call.play(['echo_test_intro'], { bargeIn: false });
+    const recording = await call.record({ path, maxMs: options.recordMs ?? 5000, silenceMs: 0, endOnDigits: '#' });
+    if (recording.reason === 'hangup') return;
+    await call.play(['echo_test_playback', { file: path }, { silenceMs: 300 }, 'goodbye'], { bargeIn: false });
+    await call.hangup();
+  } finally {
+    await rm(path, { force: true });
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One call's media: its RTP/RTCP sockets, the outbound stream paced by the shared clock, the inbound path
+ * (SRTP, latching, reordering), keypad digits from every source, the prompt player and the recorder.
+ * The Call owns one MediaSession; apps never see it (they use the Call API).
+ *
+ * Per packet in: RtpReceiver (SRTP, latch, PT) → audio: ReceiveBuffer (reorder, gap fill) → PCM16 →
+ * in-band DTMF detector and recorder; telephone-event: TelephoneEventDecoder → DigitRouter.
+ * Per tick out (shared MediaClock, no per-call timer): RtpSender pulls the player's next frame, protects it
+ * with SRTP when keyed, and sends it; RTCP SR every 5 s; no-RTP timeout; the Call's own deadlines (onTick).
+ *
+ * The received-audio timeline: `pcmSamples` counts every sample the ReceiveBuffer produced for this call
+ * (audio, lost-packet fill and padding). A digit's start sample is expressed on it, and the recorder's
+ * timeline is it minus where the recording began, so a terminating '#' is cut where its tone began.
+ *
+ * Hold: while the peer holds us (sendonly/inactive, c=0.0.0.0) nothing is sent, the player is not advanced
+ * (a prompt resumes where it stopped) and the no-RTP timeout does not run (a held peer may send nothing).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { NegotiatedAudio } from '../sdp/types.js';
+import { ALAW_TO_ULAW, ULAW_TO_ALAW, type G711Law } from './g711.js';
+import type { ClockSubscriber, MediaClock } from './pacer.js';
+import type { RtpPortPair } from './ports.js';
+import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
+import { RtpReceiver } from './rtp-receiver.js';
+import { RtpSender } from './rtp-sender.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { Player } from './player.js';
+import { Recorder, RecorderState, type RecordOptions, type RecordOutcome } from './recorder.js';
+import { TelephoneEventDecoder, type DtmfKey } from './dtmf/rfc4733.js';
+import { DtmfToneDetector } from './dtmf/goertzel.js';
+import { parseDtmfInfoBody } from './dtmf/info-body.js';
+import { DigitRouter, type DigitSource, type DtmfPolicy } from './digit-router.js';
+import { SrtpKeys } from './srtp-keys.js';
+import { RtcpEndpoint } from './rtcp-endpoint.js';
+import { FRAME_SAMPLES } from './audio-format.js';
+
+export interface MediaSessionOptions {
+  pair: RtpPortPair;
+  clock: MediaClock;
+  /** The law the player speaks: the first negotiated one (a later re-INVITE's law is transcoded to). */
+  law: G711Law;
+  dtmf: DtmfPolicy;
+  /** Hang up when no RTP arrives for this long on an answered, un-held call; 0 never. */
+  noRtpTimeoutMs: number;
+  /** RTCP CNAME (RFC 3550 §6.5.1). */
+  cname: string;
+  logger: Logger;
+}
+
+/** What the session tells its Call. Set by the Call; each may be left unset. */
+export interface MediaSessionDelegate {
+  /** A key press (already de-duplicated across sources). */
+  onDigit(key: DtmfKey, source: DigitSource): void;
+  /** No RTP for noRtpTimeoutMs. Called once. */
+  onNoRtp(silentMs: number): void;
+  /** Every clock tick, after the packet went out: the Call's deadlines (digit timeouts) run here. */
+  onTick(nowMs: number): void;
+}
+
+/** Packets received without any for this long while recording are replaced by padded silence. */
+const PAD_AFTER_MS = 200;
+
+const PT_PCMA = 8;
+
+export class MediaSession implements ClockSubscriber {
+  readonly player: Player;
+  readonly recorder = new Recorder();
+  /** Samples on the received-audio timeline (see the module comment). */
+  pcmSamples = 0;
+  delegate: MediaSessionDelegate | undefined = undefined;
+
+  private sender: RtpSender;
+  private readonly receiver: RtpReceiver;
+  private readonly receiveBuffer: ReceiveBuffer;
+  private readonly events: TelephoneEventDecoder;
+  private readonly tones: DtmfToneDetector;
+  private readonly digits: DigitRouter;
+  private readonly srtp = new SrtpKeys();
+  private readonly rtcp: RtcpEndpoint;
+  private readonly playerLaw: G711Law;
+  private sendLaw: G711Law;
+  private readonly scratch = new Uint8Array(G711_FRAME_BYTES);
+  private audio: NegotiatedAudio | undefined = undefined;
+  private sending = false;
+  private unsubscribe: (() => void) | undefined = undefined;
+  private closed = false;
+  private timedOut = false;
+  /** Monotonic ms the no-RTP timeout counts from (last packet, answer, or end of a hold). */
+  private rtpWatchFrom = 0;
+  /** Where the in-band detector's own sample count sits on the pcm timeline. */
+  private toneOffset = 0;
+  private toneFed = 0;
+  /** pcmSamples when the current recording began. */
+  private recordStart = 0;
+  /** RTP timestamp just past the last audio packet, and its SSRC, to place RFC 4733 events on the timeline. */
+  private lastAudioEndTs = 0;
+  private lastAudioSsrc = -1;
+  private lastAudioAtMs = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: MediaSessionOptions) {
+    this.log = opts.logger;
+    this.playerLaw = opts.law;
+    this.sendLaw = opts.law;
+    this.player = new Player({ law: opts.law, onPlayStart: () => this.sender.setSource(this.frameSource) });
+    this.sender = this.newSender(opts.law === 'PCMA' ? PT_PCMA : 0);
+    this.digits = new DigitRouter(opts.dtmf, (key, source, startSample) => this.onKey(key, source, startSample));
+    this.receiveBuffer = new ReceiveBuffer(this.onPcm);
+    this.events = new TelephoneEventDecoder({
+      onKeyDown: (key, ts) => this.digits.key(key, 'rfc4733', performance.now(), this.eventStartSample(ts)),
+    });
+    this.tones = new DtmfToneDetector((key, start) => this.digits.key(key, 'inband', performance.now(), start + this.toneOffset));
+    this.receiver = new RtpReceiver(
+      {
+        onAudio: (view, buf) => this.onAudio(view, buf),
+        onEvent: (view, buf) => {
+          this.events.receive(view, buf, performance.now());
+        },
+        onLatch: (address, port) => {
+          if (this.sender.learnRemote(address, port)) this.log.debug({ address, port }, 'RTP source latched');
+        },
+        onRtcp: (buf, length) => this.rtcp.receive(buf, length, undefined),
+      },
+      () => performance.now(),
+    );
+    this.rtcp = new RtcpEndpoint(opts.pair.rtcp, opts.cname, this.srtp);
+    opts.pair.rtp.on('message', this.receiver.onMessage);
+  }
+
+  /** The law prompts must be given in (the player's; a later change of law is transcoded on the way out). */
+  get law(): G711Law {
+    return this.playerLaw;
+  }
+
+  /** Applies an offer/answer outcome: first answer and every re-INVITE/UPDATE. */
+  configure(audio: NegotiatedAudio): void {
+    if (this.closed) return;
+    const wasHeld = this.audio?.onHold ?? false;
+    this.audio = audio;
+    this.srtp.configure(audio.srtp);
+    this.receiver.configure(audio.telephoneEvent, this.srtp.inbound);
+    this.digits.setTelephoneEventNegotiated(audio.telephoneEvent !== undefined);
+    if (audio.codec !== this.sendLaw) {
+      // A re-INVITE changed the law: a new stream description, same SSRC, sequence and timestamp (RFC 3550
+      // §5.1: the SSRC identifies the source, which has not changed).
+      const old = this.sender;
+      this.sender = this.newSender(audio.codec === 'PCMA' ? PT_PCMA : 0, old);
+      old.close();
+      this.sendLaw = audio.codec;
+    }
+    const remoteUsable = audio.remotePort > 0 && audio.remoteAddress !== '0.0.0.0' && audio.remoteAddress !== '::';
+    if (remoteUsable) this.sender.setRemote(audio.remoteAddress, audio.remotePort);
+    this.rtcp.setRemote(audio.remoteAddress, audio.remoteRtcpPort);
+    this.sending = remoteUsable && !audio.onHold && (audio.localDirection === 'sendrecv' || audio.localDirection === 'sendonly');
+    if (wasHeld && !audio.onHold) this.rtpWatchFrom = performance.now();
+  }
+
+  /** Starts the clock-driven part (sending, timeouts). Call once the call is answered. */
+  start(): void {
+    if (this.closed || this.unsubscribe) return;
+    this.rtpWatchFrom = performance.now();
+    this.unsubscribe = this.opts.clock.subscribe(this);
+  }
+
+  /** A SIP INFO body; counted as a key when it is a DTMF one. */
+  infoDigit(contentType: string, body: Buffer): boolean {
+    const key = parseDtmfInfoBody(contentType, body.toString('utf8'));
+    if (key === undefined) return false;
+    this.digits.key(key, 'info', performance.now());
+    return true;
+  }
+
+  /** Records the caller (see Recorder); a terminating key is cut where its tone began. */
+  record(path: string, options: RecordOptions): Promise<RecordOutcome> {
+    this.recordStart = this.pcmSamples;
+    return this.recorder.start(path, options);
+  }
+
+  /** Ends everything: a recording in progress ends as a hang-up (its file is kept), plays resolve 'stopped'. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.receiveBuffer.flush();
+    this.recorder.close();
+    this.player.close();
+    this.rtcp.close(this.sender);
+    this.sender.close();
+    this.opts.pair.rtp.off('message', this.receiver.onMessage);
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      sent: this.sender.packetsSent,
+      received: this.receiver.stats,
+      buffer: { lost: this.receiveBuffer.stats.lost, late: this.receiveBuffer.stats.late, filled: this.receiveBuffer.stats.filledSamples },
+      rtcp: this.rtcp.stats,
+      digitDuplicates: this.digits.duplicates,
+    };
+  }
+
+  tick(now: bigint, frameIndex: number): void {
+    if (this.closed) return;
+    if (this.sending) this.sender.tick(now, frameIndex);
+    const nowMs = performance.now();
+    this.events.poll(nowMs);
+    if (this.recorder.state === RecorderState.Recording && nowMs - this.lastAudioAtMs > PAD_AFTER_MS) {
+      // No packets at all (a muted or silence-suppressing sender that sends no comfort noise): keep the
+      // recording's clock running so silence and max length still end it.
+      this.receiveBuffer.padSilence(FRAME_SAMPLES);
+    }
+    this.rtcp.tick(nowMs, this.sender);
+    this.checkRtpTimeout(nowMs);
+    this.delegate?.onTick(nowMs);
+  }
+
+  private checkRtpTimeout(nowMs: number): void {
+    const limit = this.opts.noRtpTimeoutMs;
+    if (limit <= 0 || this.timedOut || this.audio?.onHold === true) return;
+    const last = Math.max(this.receiver.lastAcceptedAtMs, this.rtpWatchFrom);
+    if (nowMs - last < limit) return;
+    this.timedOut = true;
+    this.delegate?.onNoRtp(nowMs - last);
+  }
+
+  /** The sender's source: the player's frame, transcoded when a re-INVITE moved us to the other law. */
+  private readonly frameSource = (): Uint8Array | undefined => {
+    const frame = this.player.nextFrame();
+    if (frame === undefined || this.sendLaw === this.playerLaw) return frame;
+    const table = this.sendLaw === 'PCMA' ? ULAW_TO_ALAW : ALAW_TO_ULAW;
+    const out = this.scratch;
+    for (let i = 0; i < out.length; i++) out[i] = table[frame[i]!]!;
+    return out;
+  };
+
+  private newSender(payloadType: number, continueFrom?: RtpSender): RtpSender {
+    const socket = this.opts.pair.rtp;
+    const sender = new RtpSender({
+      payloadType,
+      trailerRoom: SrtpKeys.MAX_TRAILER,
+      ssrc: continueFrom?.ssrc,
+      sequenceNumber: continueFrom?.nextSequenceNumber,
+      timestamp: continueFrom?.timestamp,
+      send: (buf, length, port, address) => {
+        const out = this.srtp.outbound;
+        const n = out === undefined ? length : out.protect(buf, length);
+        if (n > 0) socket.send(buf, 0, n, port, address);
+      },
+    });
+    sender.setSource(this.frameSource);
+    const remote = continueFrom?.remote;
+    if (remote) sender.setRemote(remote.address, remote.port);
+    return sender;
+  }
+
+  private onAudio(view: RtpPacketView, buf: Buffer): void {
+    this.lastAudioAtMs = performance.now();
+    if (view.payloadType !== 13) {
+      this.lastAudioEndTs = (view.timestamp + view.payloadLength) >>> 0;
+      this.lastAudioSsrc = view.ssrc;
+    }
+    this.receiveBuffer.push(view, buf);
+  }
+
+  /** The ReceiveBuffer's sink: the caller's audio, in order, gaps filled. */
+  private readonly onPcm = (samples: Int16Array, count: number): void => {
+    const base = this.pcmSamples;
+    this.pcmSamples += count;
+    // The recorder first: a key detected in this chunk may have begun in it, and the recorder can only cut
+    // audio it already holds.
+    this.recorder.pushSamples(samples, count);
+    if (this.digits.inbandActive) {
+      this.toneOffset = base - this.toneFed;
+      this.tones.process(samples, 0, count);
+      this.toneFed += count;
+    }
+  };
+
+  /** Where an RFC 4733 event (by its RTP timestamp) began on the pcm timeline, when audio of its SSRC was seen. */
+  private eventStartSample(timestamp: number): number | undefined {
+    if (this.lastAudioSsrc < 0) return undefined;
+    const behind = tsDelta(this.lastAudioEndTs, timestamp);
+    return behind >= 0 ? this.pcmSamples - behind : this.pcmSamples;
+  }
+
+  private onKey(key: DtmfKey, source: DigitSource, startSample: number | undefined): void {
+    if (this.recorder.state === RecorderState.Recording) {
+      const at = startSample === undefined ? undefined : Math.max(0, startSample - this.recordStart);
+      this.recorder.digit(key, at);
+    }
+    // Barge-in: the next frame is no longer the prompt (Player.interrupt), so a key stops a prompt within one
+    // packet time.
+    this.player.interrupt(key);
+    this.delegate?.onDigit(key, source);
+  }
+}
