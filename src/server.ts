@@ -22,7 +22,8 @@ import type { InviteSession } from './sip/invite-session.js';
 import { MediaClock } from './media/pacer.js';
 import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
-import { runApp } from './apps/run.js';
+import { runApp, type AppFunction } from './apps/run.js';
+import type { ServiceName } from './call/router.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -32,7 +33,7 @@ export interface RunningServer {
   /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
-  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClock['stats'] };
+  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClock['stats']; clockSubscribers: number };
 }
 
 /** RFC 3261 §12.1.1: whether the dialog-creating request used a SIPS URI where the rule looks. */
@@ -43,7 +44,15 @@ function dialogIsSips(inc: IncomingRequest): boolean {
   return uriScheme(inc.message.uri) === 'sips' || (topUri !== undefined && uriScheme(topUri) === 'sips');
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerHooks {
+  /**
+   * Replaces the app run for a service once a call is confirmed (tests and benchmarks drive calls through
+   * the Call API this way). Rejections are handled as runApp handles an app's.
+   */
+  apps?: Partial<Record<ServiceName, AppFunction>>;
+}
+
+export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
   const tls = config.sip.tls
@@ -133,7 +142,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     calls.add(call);
     call.once('hangup', () => calls.delete(call));
-    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }));
+    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, hooks.apps?.[route.service]));
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
     logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
@@ -173,7 +182,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     calls,
     addresses: () => bound,
-    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats }),
+    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats, clockSubscribers: clock.size }),
     close,
     async drain(deadlineMs: number): Promise<void> {
       draining = true;

@@ -6,23 +6,26 @@
 import type { Logger } from 'pino';
 import { CallEndedError, type Call } from '../call/call.js';
 import { runEcho } from './echo.js';
+import type { ServiceName } from '../call/router.js';
 
 export interface AppContext {
   logger: Logger;
   storageDir: string;
 }
 
-export function runApp(call: Call, ctx: AppContext): void {
-  let app: Promise<void>;
-  switch (call.service.service) {
-    case 'echo':
-      app = runEcho(call, { storageDir: ctx.storageDir });
-      break;
-    default:
-      // The voicemail and attendant apps come with their issues; until then the call is held open.
-      return;
-  }
-  app.catch(async (err: unknown) => {
+/** An app: plain async code over the Call API. */
+export type AppFunction = (call: Call, ctx: AppContext) => Promise<void>;
+
+const APPS: Partial<Record<ServiceName, AppFunction>> = {
+  echo: (call, ctx) => runEcho(call, { storageDir: ctx.storageDir }),
+};
+
+export function runApp(call: Call, ctx: AppContext, override?: AppFunction): void {
+  const app = override ?? APPS[call.service.service];
+  // The voicemail and attendant apps come with their issues; until then their calls are held open.
+  if (!app) return;
+  // Promise.resolve().then: an app that throws synchronously is handled like one that rejects.
+  Promise.resolve().then(() => app(call, ctx)).catch(async (err: unknown) => {
     if (err instanceof CallEndedError) return;
     ctx.logger.error({ err, callId: call.callId, app: call.service.service }, 'app failed; ending the call');
     await call.hangup().catch(() => undefined);

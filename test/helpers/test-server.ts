@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parseConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerHooks } from '../../src/server.js';
 import { tlsFixture } from './tls-fixture.js';
 
 export interface TestServer {
@@ -19,7 +19,7 @@ export interface TestServer {
 let rtpBase = 30000 + (process.pid % 50) * 400;
 
 /** `extraYaml` is appended to the generated config (top-level keys other than sip.listen, rtp and storage). */
-export async function startTestServer(extraYaml = '', sipExtra = ''): Promise<TestServer> {
+export async function startTestServer(extraYaml = '', sipExtra = '', hooks: ServerHooks = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-test-'));
   const tls = tlsFixture();
   const rtpMin = rtpBase;
@@ -35,7 +35,7 @@ ${extraYaml}
 `;
   const config = parseConfig(yaml, dir);
   const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
-  const server = await startServer(config, logger);
+  const server = await startServer(config, logger, hooks);
   return {
     server,
     port(transport) {
