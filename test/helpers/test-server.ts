@@ -12,6 +12,8 @@ import { tlsFixture } from './tls-fixture.js';
 
 export interface TestServer {
   server: RunningServer;
+  /** The server's storage.dir (a fresh temporary folder). */
+  dir: string;
   port(transport: 'udp' | 'tcp' | 'tls'): number;
   stop(): Promise<void>;
 }
@@ -38,6 +40,7 @@ ${extraYaml}
   const server = await startServer(config, logger, hooks);
   return {
     server,
+    dir,
     port(transport) {
       const entry = server.addresses().find((a) => a.transport === transport);
       if (!entry) throw new Error(`server has no ${transport} listener`);
