@@ -142,6 +142,21 @@ export class Call extends EventEmitter<CallEvents> {
     return this.opts.route;
   }
 
+  /** The INVITE's From header as received (who the PBX says is calling; apps decide what to trust). */
+  get fromHeader(): string | undefined {
+    return this.opts.session.invite.message.headers.get('from');
+  }
+
+  /** A header of the INVITE that started the call (Diversion, History-Info, P-Asserted-Identity ...), every value. */
+  inviteHeaders(name: string): readonly string[] {
+    return this.opts.session.invite.message.headers.getAll(name);
+  }
+
+  /** The INVITE's Request-URI. */
+  get requestUri(): string {
+    return this.opts.session.invite.message.uri;
+  }
+
   /** Whether the call has ended. */
   get ended(): boolean {
     return this.closed;

@@ -1,0 +1,244 @@
+/**
+ * Media capacity benchmark (issue 3): N concurrent SIPp calls, each hearing a ~5 s prompt and then streaming
+ * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
+ *
+ *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4]
+ *
+ * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
+ * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
+ * sends (inter-arrival p50/p99/max) and send an RFC 4733 digit every 2 s during a barge-in prompt, timing
+ * digit-sent → last prompt packet received (barge-in latency) while the server carries the full load.
+ *
+ * For each N it prints: SIPp successful/failed calls; recordings that are complete (ended by the hang-up, the
+ * 440 Hz on/off pattern all there, and length from the first tone to the end within 1% of 25 s); probe packet
+ * timing; barge-in latency; the server's CPU and RSS at full load, and per call (minus the idle figures).
+ * Pass: 0 failed, every recording complete, interval p99 <= 25 ms and max <= 40 ms.
+ *
+ * Not part of the test run. Needs sipp and taskset.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { LONG_25S, audioFixture, findTones, readRecording } from '../test/helpers/audio-analysis.js';
+import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const sizes = (args.get('calls') ?? '100,300,500').split(',').map(Number);
+const rate = Number(args.get('rate') ?? '50');
+const probeCount = Number(args.get('probes') ?? '4');
+const SIP_PORT = 15070;
+const PROBE_MS = 16_000;
+
+interface Sample {
+  t: number;
+  calls: number;
+  cpu: number;
+  rssMb: number;
+  heapMb: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  clockLate: number;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
+  const config = join(dir, 'bench.yaml');
+  writeFileSync(
+    config,
+    [
+      'sip:',
+      `  listen: ["udp:127.0.0.1:${SIP_PORT}"]`,
+      '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
+      'rtp: { address: 127.0.0.1, ports: "20000-29999" }',
+      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
+      'log: { level: warn }',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const samples: Sample[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      samples.push(JSON.parse(line) as Sample);
+    } catch {
+      process.stderr.write(`server: ${line}\n`);
+    }
+  });
+  return { child, samples };
+}
+
+function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; failed: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'taskset',
+      ['-c', '1', 'sipp', `127.0.0.1:${SIP_PORT}`, '-sf', join(root, 'sipp-scenarios', scenario), '-t', 'u1', '-i', '127.0.0.1', '-s', '8000', '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', () => {
+      const count = (label: string): number => Number(/(\d+)\s*$/.exec(out.split('\n').filter((l) => l.includes(label)).pop() ?? '')?.[1] ?? 'NaN');
+      resolve({ ok: count('Successful call'), failed: count('Failed call'), out });
+    });
+  });
+}
+
+/** RFC 4733 '5' (event 5): three start packets and three end packets, 20 ms apart, as a phone sends them. */
+async function sendDigit(probe: RtpProbe, port: number, ssrc: number, seq: number, ts: number): Promise<number> {
+  const sentAt = performance.now();
+  for (let i = 0; i < 6; i++) {
+    const end = i >= 3;
+    const duration = Math.min(i + 1, 4) * 160;
+    const payload = Buffer.from([5, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff]);
+    await probe.send(buildRtp({ pt: 101, seq: seq + i, ts, ssrc, marker: i === 0, payload }), port);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return sentAt;
+}
+
+const isSilence = (payload: Buffer): boolean => payload.every((b) => b === 0xff);
+
+/** One probe call: measures what the server sends and the barge-in latency of its digits. */
+async function runProbes(count: number): Promise<{ intervals: number[]; latencies: number[]; packets: number }> {
+  const probes = await Promise.all(Array.from({ length: count }, () => startRtpProbe()));
+  const inf = join(mkdtempSync(join(tmpdir(), 'probe-')), 'probes.csv');
+  writeFileSync(inf, ['SEQUENTIAL', ...probes.map((p) => `${p.port};`)].join('\n') + '\n');
+  const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', '7000']);
+  const latencies: number[] = [];
+  await Promise.all(
+    probes.map(async (probe) => {
+      await probe.waitForPackets(25, 10_000);
+      const server = probe.packets[0]!.from;
+      const ssrc = 0x1234 + probe.port;
+      let seq = 1000;
+      let ts = 160_000;
+      // Keep the server's no-RTP timer and latch happy: a steady 20 ms stream of u-law silence.
+      const silence = Buffer.alloc(160, 0xff);
+      let streaming = true;
+      const stream = (async () => {
+        while (streaming) {
+          await probe.send(buildRtp({ pt: 0, seq: seq++, ts, ssrc, payload: silence }), server.port, server.address);
+          ts += 160;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const digitTimes: number[] = [];
+      for (let at = 2500; at < PROBE_MS - 2500; at += 2000) {
+        await new Promise((r) => setTimeout(r, 2000));
+        digitTimes.push(await sendDigit(probe, server.port, ssrc, seq, ts));
+        seq += 6;
+      }
+      streaming = false;
+      await stream;
+      for (const sent of digitTimes) {
+        const sentNs = BigInt(Math.round(sent * 1e6));
+        // The last prompt packet before the first run of 25 silent packets (the app's 1 s pause) after the digit.
+        const after = probe.packets.filter((p) => p.at >= sentNs - 100_000_000n);
+        let run = 0;
+        let lastAudio: bigint | undefined;
+        for (const p of after) {
+          if (isSilence(p.payload)) {
+            if (++run >= 25) break;
+          } else {
+            run = 0;
+            lastAudio = p.at;
+          }
+        }
+        if (lastAudio !== undefined) latencies.push(Number(lastAudio - sentNs) / 1e6);
+      }
+    }),
+  );
+  await sipp;
+  const intervals = probes.flatMap((p) => p.intervals().slice(50));
+  const packets = probes.reduce((n, p) => n + p.packets.length, 0);
+  await Promise.all(probes.map((p) => p.close()));
+  return { intervals, latencies, packets };
+}
+
+interface RecordingLine {
+  reason: string;
+  durationMs: number;
+  path: string;
+}
+
+async function checkRecordings(dir: string): Promise<{ total: number; complete: number; problems: string[] }> {
+  let lines: RecordingLine[] = [];
+  try {
+    lines = readFileSync(join(dir, 'recordings.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordingLine);
+  } catch {
+    // no recordings at all
+  }
+  const problems: string[] = [];
+  let complete = 0;
+  const expectedTones = Math.ceil(LONG_25S.durationMs / (LONG_25S.onMs + LONG_25S.offMs));
+  for (const line of lines) {
+    const { samples, durationMs } = await readRecording(line.path);
+    const tones = findTones(samples).filter((t) => Math.abs(t.hz - LONG_25S.hz) < 25 && t.endMs - t.startMs > 500);
+    const first = tones[0]?.startMs ?? NaN;
+    const heard = durationMs - first;
+    const ok = line.reason === 'hangup' && tones.length === expectedTones && Math.abs(heard - LONG_25S.durationMs) <= LONG_25S.durationMs * 0.01;
+    if (ok) complete++;
+    else if (problems.length < 5) problems.push(`${line.path}: ${line.reason}, ${tones.length} tones, ${Math.round(heard)} ms after the first tone`);
+  }
+  return { total: lines.length, complete, problems };
+}
+
+async function runSize(n: number): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), `capacity-${n}-`));
+  const { child, samples } = startServer(dir);
+  await new Promise((r) => setTimeout(r, 4000));
+  const idle = samples.slice(-2);
+  const rampS = n / rate;
+  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-key', 'audio_file', audioFixture('long-25s.ulaw'), '-mp', '6000', '-rtp_threadtasks', '50']);
+  // Probes start once every SIPp call is up and recording.
+  await new Promise((r) => setTimeout(r, (rampS + 6) * 1000));
+  const steadyFrom = Date.now();
+  const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], packets: 0 };
+  const steadyTo = Date.now();
+  const sipp = await main;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const recordings = await checkRecordings(dir);
+
+  const steady = samples.filter((s) => s.t >= steadyFrom && s.t <= steadyTo && s.calls >= n);
+  const mean = (f: (s: Sample) => number, list: Sample[]): number => list.reduce((a, s) => a + f(s), 0) / Math.max(1, list.length);
+  const cpu = mean((s) => s.cpu, steady);
+  const rss = Math.max(...steady.map((s) => s.rssMb));
+  const idleCpu = mean((s) => s.cpu, idle);
+  const idleRss = mean((s) => s.rssMb, idle);
+  const p99 = percentile(probes.intervals, 99);
+  const max = Math.max(...probes.intervals);
+  const pass = sipp.failed === 0 && sipp.ok === n && recordings.complete === n && p99 <= 25 && max <= 40;
+  console.log(
+    [
+      `N=${n}: SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
+      `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+      `  barge-in latency (${probes.latencies.length} digits): p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms`,
+      `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
+      `  per call: CPU ${(((cpu - idleCpu) / n) * 100).toFixed(3)}% of a core, RSS ${(((rss - idleRss) * 1024) / n).toFixed(0)} KB`,
+      `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,
+    ].join('\n'),
+  );
+  if (sipp.failed > 0 || sipp.ok !== n) console.log(sipp.out.split('\n').slice(-30).join('\n'));
+  return pass;
+}
+
+let best = 0;
+for (const n of sizes) {
+  if (await runSize(n)) best = n;
+}
+console.log(`largest N passing: ${best}`);
