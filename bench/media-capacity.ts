@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { LONG_25S, audioFixture, findTones, readRecording } from '../test/helpers/audio-analysis.js';
+import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analysis.js';
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -80,12 +80,15 @@ function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
   return { child, samples };
 }
 
+/** SIPp runs in the fixtures folder: rtp_stream takes a file name, relative to the working directory. */
+const AUDIO_DIR = join(root, 'test/fixtures/audio');
+
 function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; failed: number; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       'taskset',
       ['-c', '1', 'sipp', `127.0.0.1:${SIP_PORT}`, '-sf', join(root, 'sipp-scenarios', scenario), '-t', 'u1', '-i', '127.0.0.1', '-s', '8000', '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: AUDIO_DIR },
     );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -98,8 +101,9 @@ function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; faile
 }
 
 /** RFC 4733 '5' (event 5): three start packets and three end packets, 20 ms apart, as a phone sends them. */
-async function sendDigit(probe: RtpProbe, port: number, ssrc: number, seq: number, ts: number): Promise<number> {
-  const sentAt = performance.now();
+async function sendDigit(probe: RtpProbe, port: number, ssrc: number, seq: number, ts: number): Promise<bigint> {
+  // The probe stamps arrivals with process.hrtime.bigint(): the same clock here.
+  const sentAt = process.hrtime.bigint();
   for (let i = 0; i < 6; i++) {
     const end = i >= 3;
     const duration = Math.min(i + 1, 4) * 160;
@@ -113,12 +117,13 @@ async function sendDigit(probe: RtpProbe, port: number, ssrc: number, seq: numbe
 const isSilence = (payload: Buffer): boolean => payload.every((b) => b === 0xff);
 
 /** One probe call: measures what the server sends and the barge-in latency of its digits. */
-async function runProbes(count: number): Promise<{ intervals: number[]; latencies: number[]; packets: number }> {
+async function runProbes(count: number): Promise<{ intervals: number[]; latencies: number[]; stops: number[]; packets: number }> {
   const probes = await Promise.all(Array.from({ length: count }, () => startRtpProbe()));
   const inf = join(mkdtempSync(join(tmpdir(), 'probe-')), 'probes.csv');
   writeFileSync(inf, ['SEQUENTIAL', ...probes.map((p) => `${p.port};`)].join('\n') + '\n');
   const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', '7000']);
   const latencies: number[] = [];
+  const stops: number[] = [];
   await Promise.all(
     probes.map(async (probe) => {
       await probe.waitForPackets(25, 10_000);
@@ -136,7 +141,7 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
-      const digitTimes: number[] = [];
+      const digitTimes: bigint[] = [];
       for (let at = 2500; at < PROBE_MS - 2500; at += 2000) {
         await new Promise((r) => setTimeout(r, 2000));
         digitTimes.push(await sendDigit(probe, server.port, ssrc, seq, ts));
@@ -144,14 +149,18 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
       }
       streaming = false;
       await stream;
-      for (const sent of digitTimes) {
-        const sentNs = BigInt(Math.round(sent * 1e6));
-        // The last prompt packet before the first run of 25 silent packets (the app's 1 s pause) after the digit.
+      for (const sentNs of digitTimes) {
+        // The prompt stops at the first silent packet that starts the app's 1 s pause (a run of 25) after the
+        // digit. Two figures: digit sent -> that first silent packet (when the caller hears the prompt stop:
+        // at most one packet time plus transit), and digit sent -> the last prompt packet (the issue's metric;
+        // negative when the last prompt packet had already left when the digit arrived).
         const after = probe.packets.filter((p) => p.at >= sentNs - 100_000_000n);
         let run = 0;
         let lastAudio: bigint | undefined;
+        let firstSilent: bigint | undefined;
         for (const p of after) {
           if (isSilence(p.payload)) {
+            if (run === 0) firstSilent = p.at;
             if (++run >= 25) break;
           } else {
             run = 0;
@@ -159,6 +168,7 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
           }
         }
         if (lastAudio !== undefined) latencies.push(Number(lastAudio - sentNs) / 1e6);
+        if (firstSilent !== undefined) stops.push(Number(firstSilent - sentNs) / 1e6);
       }
     }),
   );
@@ -166,7 +176,7 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
   const intervals = probes.flatMap((p) => p.intervals().slice(50));
   const packets = probes.reduce((n, p) => n + p.packets.length, 0);
   await Promise.all(probes.map((p) => p.close()));
-  return { intervals, latencies, packets };
+  return { intervals, latencies, stops, packets };
 }
 
 interface RecordingLine {
@@ -203,11 +213,11 @@ async function runSize(n: number): Promise<boolean> {
   await new Promise((r) => setTimeout(r, 4000));
   const idle = samples.slice(-2);
   const rampS = n / rate;
-  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-key', 'audio_file', audioFixture('long-25s.ulaw'), '-mp', '6000', '-rtp_threadtasks', '50']);
+  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', '6000', '-rtp_threadtasks', '50']);
   // Probes start once every SIPp call is up and recording.
   await new Promise((r) => setTimeout(r, (rampS + 6) * 1000));
   const steadyFrom = Date.now();
-  const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], packets: 0 };
+  const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], stops: [], packets: 0 };
   const steadyTo = Date.now();
   const sipp = await main;
   child.kill('SIGTERM');
@@ -227,7 +237,8 @@ async function runSize(n: number): Promise<boolean> {
     [
       `N=${n}: SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
-      `  barge-in latency (${probes.latencies.length} digits): p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms`,
+      `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
+      `    digit sent -> first packet that is no longer prompt p50 ${percentile(probes.stops, 50).toFixed(1)} ms, p99 ${percentile(probes.stops, 99).toFixed(1)} ms, max ${Math.max(...probes.stops).toFixed(1)} ms`,
       `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
       `  per call: CPU ${(((cpu - idleCpu) / n) * 100).toFixed(3)}% of a core, RSS ${(((rss - idleRss) * 1024) / n).toFixed(0)} KB`,
       `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,

@@ -97,6 +97,8 @@ export class MediaSession implements ClockSubscriber {
   private lastAudioEndTs = 0;
   private lastAudioSsrc = -1;
   private lastAudioAtMs = 0;
+  /** SSRC of the telephone-event packet being decoded (onKeyDown gives only its timestamp). */
+  private eventSsrc = -1;
   private readonly log: Logger;
 
   constructor(private readonly opts: MediaSessionOptions) {
@@ -115,6 +117,7 @@ export class MediaSession implements ClockSubscriber {
       {
         onAudio: (view, buf) => this.onAudio(view, buf),
         onEvent: (view, buf) => {
+          this.eventSsrc = view.ssrc;
           this.events.receive(view, buf, performance.now());
         },
         onLatch: (address, port) => {
@@ -278,9 +281,15 @@ export class MediaSession implements ClockSubscriber {
     }
   };
 
-  /** Where an RFC 4733 event (by its RTP timestamp) began on the pcm timeline, when audio of its SSRC was seen. */
+  /**
+   * Where an RFC 4733 event began on the pcm timeline: by its RTP timestamp when it shares the audio's SSRC.
+   * RFC 3550 §5.1: "the timestamps of different media streams may advance at different rates and usually have
+   * independent, random offsets" -- an event sent under an SSRC of its own (SIPp's play_dtmf, some gateways)
+   * cannot be placed by its timestamp; its first packet marks when the key went down, so it began now.
+   */
   private eventStartSample(timestamp: number): number | undefined {
     if (this.lastAudioSsrc < 0) return undefined;
+    if (this.eventSsrc !== this.lastAudioSsrc) return this.pcmSamples;
     const behind = tsDelta(this.lastAudioEndTs, timestamp);
     return behind >= 0 ? this.pcmSamples - behind : this.pcmSamples;
   }

@@ -20,8 +20,11 @@ export interface TestServer {
 
 let rtpBase = 30000 + (process.pid % 50) * 400;
 
-/** `extraYaml` is appended to the generated config (top-level keys other than sip.listen, rtp and storage). */
-export async function startTestServer(extraYaml = '', sipExtra = '', hooks: ServerHooks = {}): Promise<TestServer> {
+/**
+ * `extraYaml` is appended to the generated config (top-level keys other than sip.listen, rtp and storage);
+ * `rtpExtra` adds keys to the rtp mapping, e.g. 'noRtpTimeoutS: 1'.
+ */
+export async function startTestServer(extraYaml = '', sipExtra = '', hooks: ServerHooks = {}, rtpExtra = ''): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-test-'));
   const tls = tlsFixture();
   const rtpMin = rtpBase;
@@ -31,7 +34,7 @@ sip:
   listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
   tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
 ${sipExtra}
-rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}" }
+rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}"${rtpExtra ? `, ${rtpExtra}` : ''} }
 storage: { dir: ${JSON.stringify(dir)} }
 ${extraYaml}
 `;
