@@ -192,8 +192,11 @@ export class Call extends EventEmitter<CallEvents> {
     this.media?.player.stop();
   }
 
-  /** Collects keys (type-ahead first). See CollectOptions for the defaults. */
-  collectDigits(options: CollectOptions = {}): Promise<CollectResult> {
+  /**
+   * Collects keys (type-ahead first). See CollectOptions for the defaults. Async like the rest of the API: after
+   * the end it rejects with CallEndedError (and bad options reject with TypeError) rather than throwing.
+   */
+  async collectDigits(options: CollectOptions = {}): Promise<CollectResult> {
     this.live();
     return this.digits.collect(options, performance.now());
   }
@@ -400,7 +403,12 @@ export class Call extends EventEmitter<CallEvents> {
     this.media?.close();
     this.digits.end();
     this.notifyListener = undefined;
-    this.releasePorts();
+    // The session's last datagrams (RTCP SR + BYE, RFC 3550 §6.6) are still queued: dgram resolves the
+    // destination on the next tick before handing a datagram to the OS, and closing the socket first drops
+    // it silently. Release the ports once those sends have gone.
+    const pair = this.pair;
+    this.pair = undefined;
+    if (pair) setImmediate(() => this.opts.ports.release(pair));
     this.log.info({ reason: this.endReason, media: stats }, 'call ended');
     this.markEnded();
     this.emit('hangup', this.endReason);

@@ -155,7 +155,12 @@ export class MediaSession implements ClockSubscriber {
     const remoteUsable = audio.remotePort > 0 && audio.remoteAddress !== '0.0.0.0' && audio.remoteAddress !== '::';
     if (remoteUsable) this.sender.setRemote(audio.remoteAddress, audio.remotePort);
     this.rtcp.setRemote(audio.remoteAddress, audio.remoteRtcpPort);
+    const wasSending = this.sending;
     this.sending = remoteUsable && !audio.onHold && (audio.localDirection === 'sendrecv' || audio.localDirection === 'sendonly');
+    // RFC 3551 §4.1: "the first packet after a silence period during which packets have not been transmitted
+    // contiguously SHOULD be distinguished by setting the marker bit": after a hold, re-installing the source
+    // marks the next audio packet (the sender is not ticked while held, so it cannot tell by itself).
+    if (this.sending && !wasSending) this.sender.setSource(this.frameSource);
     if (wasHeld && !audio.onHold) this.rtpWatchFrom = performance.now();
   }
 
