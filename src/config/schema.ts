@@ -63,6 +63,47 @@ export interface MailboxConfig {
   aliases: string[];
 }
 
+/** The voicemail application's site policy (issue 4). */
+export interface VoicemailConfig {
+  /** Which Diversion entry names the mailbox: the top-most (who sent the call here) or the original called party. */
+  diversion: 'top' | 'original';
+  /** Longest message, s. */
+  maxMessageS: number;
+  /** Silence that ends a message, s. */
+  silenceS: number;
+  /** Shorter recordings are not kept (the caller said nothing), ms. */
+  minMessageMs: number;
+  /** Offer the caller "1 send, 2 listen, 3 re-record, 4 urgent, * cancel" after recording. */
+  reviewMenu: boolean;
+  /** Where '0' during a greeting goes (a number to transfer to); absent: the attendant pilot if any. */
+  operator?: string;
+  /** Consecutive wrong PINs (across calls) that lock a mailbox. */
+  lockAfter: number;
+  /** Quotas applied to every mailbox: messages (new+saved) and minutes; 0 = no limit. */
+  maxMessages: number;
+  maxMinutes: number;
+  /** Retention of new and saved messages, days; 0 = forever. */
+  retainNewDays: number;
+  retainSavedDays: number;
+  /** Time zone used to say dates and times of messages (IANA name). */
+  timeZone: string;
+}
+
+export interface MwiConfig {
+  /** Re-send every mailbox's state to the PBX targets at start-up (the PBX may have lost it). */
+  resendOnStart: boolean;
+  /** Digest credentials required from SUBSCRIBE requests (absent: trusted sources may subscribe freely). */
+  subscribeAuth?: { realm: string; username: string; password: string };
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  from: string;
+  auth?: { user: string; pass: string };
+}
+
 export interface Config {
   sip: {
     listen: ListenSpec[];
@@ -95,6 +136,10 @@ export interface Config {
   /** Empty: calls are accepted from loopback only. */
   pbx: PbxConfig[];
   mailboxes: MailboxConfig[];
+  voicemail: VoicemailConfig;
+  mwi: MwiConfig;
+  /** Email notification of new messages; absent: no email. */
+  smtp?: SmtpConfig;
   log: { level: LogLevel };
   shutdown: { drainSeconds: number };
 }
@@ -288,6 +333,44 @@ const mailboxesSchema = z
   )
   .default([]);
 
+const voicemailSchema = section({
+  diversion: z.enum(['top', 'original'], { error: 'must be top or original' }).default('top'),
+  maxMessageS: z.number().int().min(5, 'must be at least 5').max(3600, 'must be at most 3600').default(180),
+  silenceS: z.number().int().min(0, 'must be 0 (never) or more').max(60, 'must be at most 60').default(5),
+  minMessageMs: z.number().int().min(0, 'must be 0 or more').max(10_000, 'must be at most 10000').default(1000),
+  reviewMenu: z.boolean().default(true),
+  operator: dialNumber.optional(),
+  lockAfter: z.number().int().min(3, 'must be at least 3').max(100, 'must be at most 100').default(10),
+  maxMessages: z.number().int().min(0, 'must be 0 (no limit) or more').default(100),
+  maxMinutes: z.number().int().min(0, 'must be 0 (no limit) or more').default(0),
+  retainNewDays: z.number().int().min(0, 'must be 0 (forever) or more').default(0),
+  retainSavedDays: z.number().int().min(0, 'must be 0 (forever) or more').default(0),
+  timeZone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'is not an IANA time zone (e.g. Europe/Stockholm)')
+    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+}).prefault({});
+
+const mwiSchema = section({
+  resendOnStart: z.boolean().default(true),
+  subscribeAuth: section({ realm: nonEmpty, username: nonEmpty, password: nonEmpty }).optional(),
+}).prefault({});
+
+const smtpSchema = section({
+  host: nonEmpty,
+  port: z.number().int().min(1).max(65535).default(25),
+  secure: z.boolean().default(false),
+  from: z.email('is not an email address'),
+  auth: section({ user: nonEmpty, pass: nonEmpty }).optional(),
+}).optional();
+
 const logSchema = section({
   level: z
     .enum(LOG_LEVELS, { error: (iss) => (iss.input === undefined ? undefined : `"${String(iss.input)}" is not a log level (${LOG_LEVELS.join(', ')})`) })
@@ -334,6 +417,9 @@ export const configSchema: z.ZodType<Config> = section({
   services: servicesSchema,
   pbx: pbxSchema,
   mailboxes: mailboxesSchema,
+  voicemail: voicemailSchema,
+  mwi: mwiSchema,
+  smtp: smtpSchema,
   log: logSchema,
   shutdown: shutdownSchema,
 }).superRefine(checkNumberingPlan, {

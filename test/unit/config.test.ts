@@ -372,7 +372,7 @@ describe('reporting', () => {
       }
       throw new Error('accepted');
     })();
-    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
+    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, voicemail, mwi, smtp, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
   });
 });
 

@@ -1,0 +1,183 @@
+/**
+ * The message store's model and contract: mailboxes, their greetings and messages. Apps and the CLI code
+ * against MessageStore; sqlite.ts implements it (SQLite + audio files under storage.dir); a PostgreSQL
+ * implementation can follow behind the same interface (hence every method is async).
+ *
+ * Durability rule (issue 4): a message's audio is written and fsynced in its final place BEFORE the row that
+ * points to it is committed. A crash can leave audio without a row (an orphan, which repair() re-attaches or
+ * reports at start-up), never a row without audio.
+ *
+ * Changes that matter to MWI (new/saved counts) are announced on `events` ('counts', number, counts), so the
+ * notifier does not poll.
+ */
+import type { EventEmitter } from 'node:events';
+
+export type Folder = 'new' | 'saved' | 'deleted';
+
+/** Why a caller reached the mailbox (from Diversion/History-Info); 'direct' when dialled. */
+export type DepositReason = 'busy' | 'no-answer' | 'unavailable' | 'unconditional' | 'direct' | 'forwarded' | 'other';
+
+export type GreetingKind = 'unavailable' | 'busy' | 'name' | 'temporary';
+
+export interface Mailbox {
+  number: string;
+  /** Owner's name as provisioned ("Alice Example"). */
+  name: string;
+  email?: string;
+  /** Attach the audio to notification emails. */
+  emailAttachAudio: boolean;
+  /** Other numbers (DIDs, public forms) that reach this mailbox. */
+  aliases: string[];
+  /** scrypt hash of the PIN (pin.ts format); never the PIN itself. */
+  pinHash: string;
+  /** The PIN is the provisioned default: the owner must change it at first login. */
+  mustChangePin: boolean;
+  /** The first-login tutorial (name, greeting, PIN) has been completed. */
+  setupDone: boolean;
+  /** Consecutive failed PIN entries across calls; reset by a good login. */
+  failedLogins: number;
+  /** Locked after too many failures, until an administrator unlocks it. */
+  locked: boolean;
+  /** Absolute paths of recorded greetings, when recorded. */
+  greetings: Partial<Record<GreetingKind, string>>;
+  /** When the temporary greeting stops being played (ms since epoch); absent: until deleted. */
+  temporaryGreetingUntil?: number;
+  /** Most messages kept (new + saved); 0 = no limit. */
+  maxMessages: number;
+  /** Most minutes of audio kept; 0 = no limit. */
+  maxMinutes: number;
+  /** Hidden from the attendant's dial-by-name directory. */
+  hiddenFromDirectory: boolean;
+}
+
+export interface MessageRecord {
+  id: string;
+  mailbox: string;
+  folder: Folder;
+  /** Caller's number as presented ('' when anonymous). */
+  from: string;
+  /** Caller's display name ('' when none). */
+  fromName: string;
+  /** ms since epoch. */
+  receivedAt: number;
+  durationMs: number;
+  urgent: boolean;
+  heard: boolean;
+  reason: DepositReason;
+  /** Absolute path of the WAV (16-bit PCM, 8 kHz, mono). */
+  audioPath: string;
+  /** For a forwarded message: the mailbox it came from. */
+  forwardedFrom?: string;
+}
+
+/** A message about to be stored: its audio is still a temporary file the store takes over. */
+export interface NewMessage {
+  mailbox: string;
+  from: string;
+  fromName: string;
+  durationMs: number;
+  urgent: boolean;
+  reason: DepositReason;
+  /** A WAV written by the recorder; the store moves (or copies) it into place, fsyncs, then commits the row. */
+  audioFile: string;
+  /** Keep the temporary file (copy instead of move): forwarding one recording to several mailboxes. */
+  keepAudioFile?: boolean;
+  forwardedFrom?: string;
+  /** Default now. */
+  receivedAt?: number;
+}
+
+/** MWI counts (RFC 3842 Voice-Message: new/old (urgent-new/urgent-old)). */
+export interface MessageCounts {
+  new: number;
+  saved: number;
+  urgentNew: number;
+  urgentSaved: number;
+}
+
+/** Provisioning input (config file, `vmpilot mailbox add`). */
+export interface MailboxSpec {
+  number: string;
+  name: string;
+  /** The PIN in clear; hashed by the store. */
+  pin: string;
+  email?: string;
+  aliases?: string[];
+}
+
+export interface RepairReport {
+  /** Audio files with no row, re-attached as new messages (their metadata sidecar was intact). */
+  reattached: string[];
+  /** Audio files with no row and no usable metadata, moved to <storage>/orphans for an administrator. */
+  quarantined: string[];
+  /** Rows whose audio file is missing (should never happen), marked deleted. */
+  missingAudio: string[];
+  /** Temporary recordings left by a crash, deleted. */
+  tempFilesRemoved: number;
+}
+
+export interface StoreEvents {
+  /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
+  counts: [mailbox: string, counts: MessageCounts];
+}
+
+/** Thrown for a mailbox number that does not exist. */
+export class NoSuchMailboxError extends Error {
+  constructor(readonly number: string) {
+    super(`no mailbox ${number}`);
+    this.name = 'NoSuchMailboxError';
+  }
+}
+
+/** Thrown when a deposit would exceed the mailbox's message or minutes quota. */
+export class MailboxFullError extends Error {
+  constructor(readonly number: string) {
+    super(`mailbox ${number} is full`);
+    this.name = 'MailboxFullError';
+  }
+}
+
+export interface MessageStore {
+  readonly events: EventEmitter<StoreEvents>;
+  /** Folder for temporary recordings (same file system as the message folders, so a move is atomic). */
+  readonly tmpDir: string;
+
+  /** The mailbox with this number or alias. */
+  findMailbox(numberOrAlias: string): Promise<Mailbox | undefined>;
+  listMailboxes(): Promise<Mailbox[]>;
+  /** Creates a mailbox (mustChangePin true, setupDone false). Rejects if the number or an alias is taken. */
+  createMailbox(spec: MailboxSpec): Promise<Mailbox>;
+  /**
+   * Config provisioning at start-up: creates missing mailboxes; for existing ones updates name, email and
+   * aliases but never the PIN (the owner may have changed it).
+   */
+  provision(specs: readonly MailboxSpec[]): Promise<void>;
+  updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox>;
+  /** Hashes and stores a new PIN (policy is checked by the caller, pin.ts). Clears mustChangePin. */
+  setPin(number: string, pin: string): Promise<void>;
+  /** Constant-time PIN check; counts failures and locks at `lockAfter`; a success resets the count. */
+  verifyPin(number: string, pin: string, lockAfter: number): Promise<'ok' | 'wrong' | 'locked'>;
+  /** Stores a recorded greeting or name (takes over the temporary file); undefined deletes it. */
+  setGreeting(number: string, kind: GreetingKind, audioFile: string | undefined, until?: number): Promise<void>;
+
+  /** Whether one more message fits (count and minutes quotas). */
+  hasRoom(number: string): Promise<boolean>;
+  /** Stores a message durably (see the module comment). Rejects with MailboxFullError or NoSuchMailboxError. */
+  deposit(message: NewMessage): Promise<MessageRecord>;
+  /** Messages in play order: urgent first, then oldest first; one folder or all. */
+  listMessages(number: string, folder?: Folder): Promise<MessageRecord[]>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  /** Moves a message to a folder ('deleted' is undoable until purge). */
+  setFolder(id: string, folder: Folder): Promise<void>;
+  markHeard(id: string): Promise<void>;
+  setUrgent(id: string, urgent: boolean): Promise<void>;
+  /** Removes deleted messages of a mailbox for good (rows and audio). Returns how many. */
+  purgeDeleted(number: string): Promise<number>;
+  /** Removes new/saved messages older than the retention periods (ms; 0 = keep). Returns how many. */
+  expire(newMaxAgeMs: number, savedMaxAgeMs: number): Promise<number>;
+  counts(number: string): Promise<MessageCounts>;
+
+  /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
+  repair(): Promise<RepairReport>;
+  close(): Promise<void>;
+}
