@@ -235,10 +235,13 @@ export class Recorder {
    * A key from the caller. When it is one of endOnDigits, ends the recording, cut at `toneStartSample` (in
    * this recording's timeline, see samplesIn; from the in-band detector or an RFC 4733 event timestamp) or,
    * without it, digitTrimMs before now; returns true then. Other keys and keys while idle return false.
+   * `exact`: the start sample is exact (an RFC 4733 event's timestamp), so no guard is cut before it; the
+   * guard is for the in-band detector, whose start lags the tone by up to a block.
    */
-  digit(key: string, toneStartSample?: number): boolean {
+  digit(key: string, toneStartSample?: number, exact = false): boolean {
     if (this.state !== RecorderState.Recording || key.length !== 1 || !this.endOnDigits.includes(key)) return false;
-    const cut = toneStartSample === undefined ? this.samplesIn - this.trimSamples : toneStartSample - this.guardSamples;
+    const guard = exact ? 0 : this.guardSamples;
+    const cut = toneStartSample === undefined ? this.samplesIn - this.trimSamples : toneStartSample - guard;
     this.end('digit', cut, key);
     return true;
   }

@@ -97,6 +97,8 @@ export class MediaSession implements ClockSubscriber {
   private lastAudioEndTs = 0;
   private lastAudioSsrc = -1;
   private lastAudioAtMs = 0;
+  /** The last RFC 4733 key's start sample came from its timestamp on the audio's own timeline. */
+  private eventStartExact = false;
   /** SSRC of the telephone-event packet being decoded (onKeyDown gives only its timestamp). */
   private eventSsrc = -1;
   private readonly log: Logger;
@@ -293,16 +295,19 @@ export class MediaSession implements ClockSubscriber {
    * cannot be placed by its timestamp; its first packet marks when the key went down, so it began now.
    */
   private eventStartSample(timestamp: number): number | undefined {
+    this.eventStartExact = false;
     if (this.lastAudioSsrc < 0) return undefined;
     if (this.eventSsrc !== this.lastAudioSsrc) return this.pcmSamples;
     const behind = tsDelta(this.lastAudioEndTs, timestamp);
+    this.eventStartExact = behind >= 0;
     return behind >= 0 ? this.pcmSamples - behind : this.pcmSamples;
   }
 
   private onKey(key: DtmfKey, source: DigitSource, startSample: number | undefined): void {
     if (this.recorder.state === RecorderState.Recording) {
       const at = startSample === undefined ? undefined : Math.max(0, startSample - this.recordStart);
-      this.recorder.digit(key, at);
+      // An event placed by its own timestamp on the audio's timeline is exact: no guard needed before it.
+      this.recorder.digit(key, at, source === 'rfc4733' && this.eventStartExact);
     }
     // Barge-in: the next frame is no longer the prompt (Player.interrupt), so a key stops a prompt within one
     // packet time.
