@@ -19,7 +19,8 @@ import { RtpPortPool } from './media/ports.js';
 import { CallRouter } from './call/router.js';
 import { Call } from './call/call.js';
 import type { InviteSession } from './sip/invite-session.js';
-import { MediaClock } from './media/pacer.js';
+import type { MediaClockStats } from './media/pacer.js';
+import { MediaClockGroup } from './media/clock-group.js';
 import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
 import { runApp, type AppFunction } from './apps/run.js';
@@ -33,7 +34,7 @@ export interface RunningServer {
   /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
-  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClock['stats']; clockSubscribers: number };
+  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClockStats; clockSubscribers: number };
 }
 
 /** RFC 3261 §12.1.1: whether the dialog-creating request used a SIPS URI where the rule looks. */
@@ -110,8 +111,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
 
   const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
   const router = new CallRouter(config.services);
-  // One clock for every call's 20 ms tick (DESIGN.md: no per-call timers on the media path).
-  const clock = new MediaClock({ onError: (err) => logger.error({ err }, 'media tick failed') });
+  // Shared clocks for every call's 20 ms tick (DESIGN.md: no per-call timers on the media path), in four
+  // phases 5 ms apart so that no single timer callback carries every call's packets (clock-group.ts).
+  const clock = new MediaClockGroup(4, { onError: (err) => logger.error({ err }, 'media tick failed') });
   const calls = new Set<Call>();
   const mediaAddressFor = (session: InviteSession): string => {
     if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
@@ -176,6 +178,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     await new Promise((resolve) => setTimeout(resolve, 50));
     stack.close();
     await transport.close();
+    clock.close();
     logger.info('vmpilot stopped');
   };
 

@@ -24,7 +24,7 @@ import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-sessio
 import type { IncomingRequest } from '../sip/incoming-request.js';
 import { findSdp } from '../sip/body.js';
 import type { RtpPortPair, RtpPortPool } from '../media/ports.js';
-import type { MediaClock } from '../media/pacer.js';
+import type { TickSource } from '../media/pacer.js';
 import { MediaSession } from '../media/session.js';
 import type { DigitSource, DtmfPolicy } from '../media/digit-router.js';
 import type { DtmfKey } from '../media/dtmf/rfc4733.js';
@@ -56,7 +56,7 @@ export interface CallOptions {
   session: InviteSession;
   route: Route;
   ports: RtpPortPool;
-  clock: MediaClock;
+  clock: TickSource;
   catalog: PromptCatalog;
   /** Address written in our SDP c= line. */
   mediaAddress: string;

@@ -40,6 +40,11 @@ export interface ClockSubscriber {
   tick(now: bigint, frameIndex: number): void;
 }
 
+/** What a call's media needs from the clock: one clock or a group of phased clocks (clock-group.ts). */
+export interface TickSource {
+  subscribe(subscriber: ClockSubscriber): () => void;
+}
+
 /** Where the clock reads time and sets its one timer; tests inject a fake one. */
 export interface ClockTimeSource {
   /** Monotonic time in nanoseconds. */
@@ -68,6 +73,11 @@ export interface MediaClockOptions {
   time?: ClockTimeSource;
   /** Called with the error and the subscriber when a subscriber's tick() throws. Default: ignore. */
   onError?: (err: unknown, subscriber: ClockSubscriber) => void;
+  /**
+   * Ticks fall on instants t with t ≡ phaseMs (mod periodMs) on the monotonic clock, so that several clocks
+   * with different phases interleave (clock-group.ts). Default: one period after the first subscriber.
+   */
+  phaseMs?: number;
 }
 
 /** Counters since the clock was created. */
@@ -92,6 +102,7 @@ export class MediaClock {
   private readonly periodNs: bigint;
   private readonly maxCatchUpNs: bigint;
   private readonly toleranceNs: bigint;
+  private readonly phaseNs: bigint | undefined;
   /** Most ticks run in one timer callback before yielding to the event loop. */
   readonly maxBurst: number;
   private readonly time: ClockTimeSource;
@@ -121,6 +132,7 @@ export class MediaClock {
     this.periodNs = BigInt(Math.round(periodMs * 1e6));
     this.maxCatchUpNs = BigInt(Math.round(maxCatchUpMs * 1e6));
     this.toleranceNs = BigInt(Math.round((options.earlyToleranceMs ?? 1) * 1e6));
+    this.phaseNs = options.phaseMs === undefined ? undefined : BigInt(Math.round(options.phaseMs * 1e6)) % this.periodNs;
     this.maxBurst = Math.floor(maxCatchUpMs / periodMs) + 2;
     this.time = options.time ?? systemTimeSource;
     this.onError = options.onError;
@@ -187,8 +199,15 @@ export class MediaClock {
   private start(): void {
     this.running = true;
     // The first tick is one period after the first subscriber arrives: tick k is due at start + k * period.
-    this.nextDue = this.time.now() + this.periodNs;
-    this.arm(this.periodNs);
+    // With a phase, the first tick moves back to the last instant of that phase: within one period.
+    const now = this.time.now();
+    let due = now + this.periodNs;
+    if (this.phaseNs !== undefined) {
+      due -= (((due - this.phaseNs) % this.periodNs) + this.periodNs) % this.periodNs;
+      if (due <= now) due += this.periodNs;
+    }
+    this.nextDue = due;
+    this.arm(due - now);
   }
 
   private stop(): void {

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { NegotiatedAudio } from '../sdp/types.js';
 import { ALAW_TO_ULAW, ULAW_TO_ALAW, type G711Law } from './g711.js';
-import type { ClockSubscriber, MediaClock } from './pacer.js';
+import type { ClockSubscriber, TickSource } from './pacer.js';
 import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
 import { RtpReceiver } from './rtp-receiver.js';
@@ -37,7 +37,7 @@ import { FRAME_SAMPLES } from './audio-format.js';
 
 export interface MediaSessionOptions {
   pair: RtpPortPair;
-  clock: MediaClock;
+  clock: TickSource;
   /** The law the player speaks: the first negotiated one (a later re-INVITE's law is transcoded to). */
   law: G711Law;
   dtmf: DtmfPolicy;

@@ -276,3 +276,35 @@ describe('MediaClock with the real clock', () => {
     expect(stamps.length).toBeGreaterThanOrEqual(95);
   });
 });
+
+describe('phased clocks (clock-group.ts)', () => {
+  it('ticks a phased clock on instants ≡ phase (mod 20 ms), so clocks of different phases interleave', () => {
+    const time = new FakeTime();
+    time.advance(3); // start at an arbitrary instant
+    const at: Record<string, bigint[]> = { a: [], b: [] };
+    const a = new MediaClock({ time, phaseMs: 0 });
+    const b = new MediaClock({ time, phaseMs: 10 });
+    a.subscribe({ tick: (now) => void at.a!.push(now) });
+    b.subscribe({ tick: (now) => void at.b!.push(now) });
+    time.advance(100);
+    const ms = (list: bigint[]) => list.map((t) => Number(t / 1_000_000n));
+    expect(ms(at.a!)).toEqual([20, 40, 60, 80, 100]);
+    expect(ms(at.b!)).toEqual([10, 30, 50, 70, 90]);
+  });
+
+  it('spreads subscribers over the phases, least busy first, and each still gets one tick per period', async () => {
+    const { MediaClockGroup } = await import('../../src/media/clock-group.js');
+    const time = new FakeTime();
+    const group = new MediaClockGroup(4, { time });
+    const subs = Array.from({ length: 8 }, () => new Recorder());
+    const offs = subs.map((s) => group.subscribe(s));
+    expect(group.size).toBe(8);
+    time.advance(200);
+    for (const s of subs) expect(s.frames.length).toBeGreaterThanOrEqual(9);
+    for (const s of subs) expect(s.frames.length).toBeLessThanOrEqual(10);
+    offs.forEach((off) => off());
+    expect(group.size).toBe(0);
+    expect(time.pending).toBe(0);
+    group.close();
+  });
+});
