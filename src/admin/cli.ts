@@ -3,11 +3,10 @@
  * The `vmpilot` command (DESIGN.md, "the operator's contract"):
  *   vmpilot serve [--config FILE]   run the server (no file: the embedded defaults)
  *   vmpilot check --config FILE     validate a config, print every issue with its path
+ *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
  * 2 bad config or bad command line. A config error is reported before anything is bound or logged.
- *
- * Not here: mailbox and message commands (they come with the store).
  */
 import { constants as osConstants } from 'node:os';
 import { Command, CommanderError } from 'commander';
@@ -17,6 +16,7 @@ import { ConfigError, formatIssue, loadConfig } from '../config/load.js';
 import type { Config, ListenSpec } from '../config/schema.js';
 import { checkTlsMaterial } from '../config/tls-files.js';
 import { createLogger } from './log.js';
+import { registerMailboxCommands } from './mailbox-commands.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -151,6 +151,7 @@ function program(): Command {
     .description('validate a config file and print every issue with its path')
     .requiredOption('-c, --config <file>', 'config file (YAML)')
     .action(check);
+  registerMailboxCommands(cmd, loadOrReport);
   return cmd;
 }
 

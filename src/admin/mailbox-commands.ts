@@ -1,0 +1,229 @@
+/**
+ * The store's commands of `vmpilot` (DESIGN.md, "the operator's contract"):
+ *   vmpilot mailbox add NUMBER --pin PIN --name "NAME" [--email ADDR]   provision a mailbox
+ *   vmpilot mailbox list [--json]                                       list mailboxes with their counts
+ *   vmpilot mailbox unlock NUMBER                                       clear a lock after failed PINs
+ *   vmpilot mailbox set-pin NUMBER --pin PIN                            reset a forgotten PIN
+ *   vmpilot messages NUMBER [--json]                                    list a mailbox's messages
+ * Each takes --config FILE (storage.dir and the site's quotas come from it; its mailboxes are provisioned into
+ * the store first, as `serve` does). They open the store beside a running server: SQLite in WAL mode lets both
+ * read and write.
+ *
+ * Exit codes as in cli.ts: 0 done; 1 the request cannot be done (a PIN the policy refuses, a number already
+ * taken, no such mailbox, the store cannot be opened), with one line on stderr saying why; 2 bad config or bad
+ * command line.
+ *
+ * Not here: the server, `check` (cli.ts); the store itself (store/).
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { DIAL_STRING } from '../config/fields.js';
+import type { Config } from '../config/schema.js';
+import { NumberInUseError } from '../store/errors.js';
+import { checkPinPolicy } from '../store/pin.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
+
+const EXIT_FAILED = 1;
+
+/** Loads the config (undefined: the issues were printed and the exit code set), as cli.ts does for serve/check. */
+export type ConfigLoader = (file: string | undefined) => Promise<Config | undefined>;
+
+/** A request that cannot be done, said in one line (exit 1). */
+class UserError extends Error {}
+
+interface ConfigOption {
+  config?: string;
+}
+
+const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
+/** Opens the store the config names, with the config's mailboxes provisioned. */
+async function openStore(config: Config): Promise<SqliteStore> {
+  let store: SqliteStore;
+  try {
+    // Loaded here, not at the top: `check`, `serve --help` and the rest need no native SQLite module.
+    const { openSqliteStore } = await import('../store/sqlite.js');
+    store = await openSqliteStore(config.storage.dir, { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes });
+  } catch (err) {
+    throw new UserError(`cannot open the store in ${config.storage.dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
+  } catch (err) {
+    await store.close();
+    throw new UserError(`cannot provision the config's mailboxes: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return store;
+}
+
+/** Runs a command against the store: loads the config, opens the store, reports user errors as exit 1. */
+function withStore<A extends unknown[]>(load: ConfigLoader, run: (store: SqliteStore, config: Config, ...args: A) => Promise<void>) {
+  return async (...args: [...A, ConfigOption, Command]): Promise<void> => {
+    const opts = args[args.length - 2] as ConfigOption;
+    const config = await load(opts.config);
+    if (!config) return;
+    let store: SqliteStore | undefined;
+    try {
+      store = await openStore(config);
+      await run(store, config, ...(args.slice(0, -1) as A));
+    } catch (err) {
+      if (!(err instanceof UserError || err instanceof NoSuchMailboxError || err instanceof NumberInUseError)) throw err;
+      process.stderr.write(`vmpilot: ${err.message}\n`);
+      process.exitCode = EXIT_FAILED;
+    } finally {
+      await store?.close();
+    }
+  };
+}
+
+function checkNumber(number: string): void {
+  if (!DIAL_STRING.test(number)) throw new UserError(`"${number}" is not a mailbox number (digits, * and #, optionally after +)`);
+}
+
+function checkPin(pin: string, number: string): void {
+  const problem = checkPinPolicy(pin, number);
+  if (problem !== undefined) throw new UserError(`PIN refused: ${problem}`);
+}
+
+/** The service whose pilot number this is, if any (a mailbox may not take a pilot's number). */
+function pilotOwning(config: Config, number: string): string | undefined {
+  const services = config.services;
+  for (const name of ['voicemail', 'attendant', 'echo'] as const) if (services[name].includes(number)) return name;
+  return undefined;
+}
+
+async function add(store: SqliteStore, config: Config, number: string, opts: { pin: string; name: string; email?: string }): Promise<void> {
+  checkNumber(number);
+  const pilot = pilotOwning(config, number);
+  if (pilot !== undefined) throw new UserError(`${number} is the ${pilot} pilot number`);
+  checkPin(opts.pin, number);
+  if (opts.name.trim() === '') throw new UserError('the name must not be empty');
+  if (opts.email !== undefined && !z.email().safeParse(opts.email).success) throw new UserError(`"${opts.email}" is not an email address`);
+  const mailbox = await store.createMailbox({ number, name: opts.name.trim(), pin: opts.pin, email: opts.email });
+  out(`mailbox ${mailbox.number} added (${mailbox.name}); the owner sets a new PIN at first login`);
+}
+
+/** Plain-text columns, left-aligned, two spaces apart. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+async function list(store: SqliteStore, _config: Config, opts: { json?: boolean }): Promise<void> {
+  const mailboxes = await store.listMailboxes();
+  const rows = await Promise.all(mailboxes.map(async (m) => ({ mailbox: m, counts: await store.counts(m.number) })));
+  if (opts.json) {
+    const json = rows.map(({ mailbox: m, counts: c }) => ({
+      number: m.number,
+      name: m.name,
+      email: m.email ?? null,
+      aliases: m.aliases,
+      new: c.new,
+      saved: c.saved,
+      locked: m.locked,
+      failedLogins: m.failedLogins,
+      mustChangePin: m.mustChangePin,
+      setupDone: m.setupDone,
+    }));
+    out(JSON.stringify(json, null, 2));
+    return;
+  }
+  if (rows.length === 0) return out('no mailboxes');
+  const status = (m: (typeof mailboxes)[number]): string => (m.locked ? 'locked' : m.mustChangePin ? 'new PIN due' : 'ok');
+  out(
+    table(
+      ['NUMBER', 'NAME', 'NEW', 'SAVED', 'STATUS', 'EMAIL', 'ALIASES'],
+      rows.map(({ mailbox: m, counts: c }) => [m.number, m.name, String(c.new), String(c.saved), status(m), m.email ?? '-', m.aliases.join(',') || '-']),
+    ),
+  );
+}
+
+async function unlock(store: SqliteStore, _config: Config, number: string): Promise<void> {
+  const before = await store.findMailbox(number);
+  if (!before) throw new NoSuchMailboxError(number);
+  await store.updateMailbox(number, { locked: false, failedLogins: 0 });
+  const cleared = before.failedLogins > 0 ? ` (${before.failedLogins} failed PIN entries cleared)` : '';
+  out(`mailbox ${before.number} ${before.locked ? 'unlocked' : 'was not locked'}${cleared}`);
+}
+
+async function setPin(store: SqliteStore, _config: Config, number: string, opts: { pin: string }): Promise<void> {
+  const mailbox = await store.findMailbox(number);
+  if (!mailbox) throw new NoSuchMailboxError(number);
+  checkPin(opts.pin, mailbox.number);
+  await store.setPin(mailbox.number, opts.pin);
+  // An administrator knows this PIN: the owner replaces it at the next login. A reset is also the way out of a lock.
+  await store.updateMailbox(mailbox.number, { mustChangePin: true, locked: false, failedLogins: 0 });
+  out(`PIN of mailbox ${mailbox.number} set; the mailbox is unlocked and the owner sets a new PIN at the next login`);
+}
+
+/** One message as `vmpilot messages --json` prints it (DESIGN.md: the operator's contract). */
+function messageJson(m: MessageRecord) {
+  return {
+    id: m.id,
+    folder: m.folder,
+    from: m.from,
+    fromName: m.fromName,
+    receivedAt: new Date(m.receivedAt).toISOString(),
+    durationMs: m.durationMs,
+    urgent: m.urgent,
+    heard: m.heard,
+    audioPath: m.audioPath,
+  };
+}
+
+async function messages(store: SqliteStore, _config: Config, number: string, opts: { json?: boolean }): Promise<void> {
+  const folders: Folder[] = ['new', 'saved', 'deleted'];
+  const all = (await Promise.all(folders.map((f) => store.listMessages(number, f)))).flat();
+  if (opts.json) return out(JSON.stringify(all.map(messageJson), null, 2));
+  if (all.length === 0) return out(`no messages in mailbox ${number}`);
+  const from = (m: MessageRecord): string => (m.fromName ? `${m.fromName} <${m.from || 'anonymous'}>` : m.from || 'anonymous');
+  const flags = (m: MessageRecord): string => [m.urgent ? 'urgent' : '', m.heard ? 'heard' : ''].filter(Boolean).join(',') || '-';
+  out(
+    table(
+      ['ID', 'FOLDER', 'RECEIVED', 'SECONDS', 'FLAGS', 'FROM'],
+      all.map((m) => [m.id, m.folder, new Date(m.receivedAt).toISOString(), (m.durationMs / 1000).toFixed(1), flags(m), from(m)]),
+    ),
+  );
+}
+
+/** Adds `mailbox …` and `messages` to the program; `load` reads --config the way serve and check do. */
+export function registerMailboxCommands(program: Command, load: ConfigLoader): void {
+  const configOption = ['-c, --config <file>', 'config file (YAML); storage.dir and mailboxes come from it'] as const;
+  const mailbox = program.command('mailbox').description('provision and look after mailboxes');
+  mailbox
+    .command('add')
+    .description('provision a mailbox (the PIN must meet the PIN policy; the owner changes it at first login)')
+    .argument('<number>', 'mailbox number')
+    .requiredOption('--pin <pin>', 'initial PIN: 4 to 16 digits, not the number, not 1111 or 1234')
+    .requiredOption('--name <name>', "owner's name, as said by the attendant's directory")
+    .option('--email <addr>', 'where new-message notifications go')
+    .option(...configOption)
+    .action(withStore(load, add));
+  mailbox
+    .command('list')
+    .description('list mailboxes with their new and saved message counts')
+    .option('--json', 'print a JSON array')
+    .option(...configOption)
+    .action(withStore(load, list));
+  mailbox
+    .command('unlock')
+    .description('unlock a mailbox locked after too many wrong PINs')
+    .argument('<number>', 'mailbox number or alias')
+    .option(...configOption)
+    .action(withStore(load, unlock));
+  mailbox
+    .command('set-pin')
+    .description('set a new PIN (for an owner who forgot it); also unlocks the mailbox')
+    .argument('<number>', 'mailbox number or alias')
+    .requiredOption('--pin <pin>', 'new PIN: 4 to 16 digits, not the number, not 1111 or 1234')
+    .option(...configOption)
+    .action(withStore(load, setPin));
+  program
+    .command('messages')
+    .description("list a mailbox's messages (new, saved, then deleted; urgent first, then oldest first)")
+    .argument('<number>', 'mailbox number or alias')
+    .option('--json', 'print a JSON array of { id, folder, from, fromName, receivedAt, durationMs, urgent, heard, audioPath }')
+    .option(...configOption)
+    .action(withStore(load, messages));
+}

@@ -1,0 +1,24 @@
+/**
+ * Store errors beyond the two in the contract (types.ts: NoSuchMailboxError, MailboxFullError). Both belong
+ * in types.ts with the others; they live here because the contract file is not this module's to change.
+ */
+
+/** Thrown for a message id that does not exist. */
+export class NoSuchMessageError extends Error {
+  constructor(readonly id: string) {
+    super(`no message ${id}`);
+    this.name = 'NoSuchMessageError';
+  }
+}
+
+/** Thrown when a mailbox number or alias is already a mailbox's number or alias (one numbering plan). */
+export class NumberInUseError extends Error {
+  constructor(
+    readonly number: string,
+    /** The mailbox that has it. */
+    readonly owner: string,
+  ) {
+    super(number === owner ? `mailbox ${number} already exists` : `${number} is already an alias of mailbox ${owner}`);
+    this.name = 'NumberInUseError';
+  }
+}

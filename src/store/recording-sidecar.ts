@@ -1,0 +1,48 @@
+/**
+ * The metadata the voicemail app writes beside a recording in progress, so that a recording cut short by a
+ * crash can still be delivered: when recording starts, `<tmp>/<name>.wav` (WavWriter) and `<tmp>/<name>.json`
+ * holding a RecordingSidecar. At start-up the store's repair() deposits every such recording of at least
+ * one second as a new message and deletes the rest. After a normal deposit the store deletes the sidecar.
+ *
+ * Not here: the recording itself (media/recorder.ts), the sidecar of a stored message (message-sidecar.ts).
+ */
+import { z } from 'zod';
+import { readJsonFile, writeFileDurably } from './audio-files.js';
+import { DEPOSIT_REASONS } from './message-sidecar.js';
+import type { DepositReason } from './types.js';
+
+export interface RecordingSidecar {
+  /** The mailbox the message is for (number or alias). */
+  mailbox: string;
+  from: string;
+  fromName: string;
+  reason: DepositReason;
+  urgent: boolean;
+  /** When the caller started speaking, ms since the epoch. */
+  receivedAt: number;
+}
+
+const schema = z.object({
+  mailbox: z.string().min(1),
+  from: z.string(),
+  fromName: z.string(),
+  reason: z.enum(DEPOSIT_REASONS).catch('other'),
+  urgent: z.boolean(),
+  receivedAt: z.number().int().nonnegative(),
+});
+
+/** `<tmp>/<name>.json` for `<tmp>/<name>.wav`. */
+export function recordingSidecarPath(wavPath: string): string {
+  return wavPath.replace(/\.wav$/i, '') + '.json';
+}
+
+/** Writes (or rewrites, e.g. when the caller marks the message urgent) the sidecar of a recording. */
+export async function writeRecordingSidecar(wavPath: string, meta: RecordingSidecar): Promise<void> {
+  await writeFileDurably(recordingSidecarPath(wavPath), JSON.stringify(meta));
+}
+
+/** The sidecar of a recording; undefined when it is missing or unreadable. */
+export async function readRecordingSidecar(wavPath: string): Promise<RecordingSidecar | undefined> {
+  const parsed = schema.safeParse(await readJsonFile(recordingSidecarPath(wavPath)));
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * The store's start-up check (MessageStore.repair, types.ts RepairReport): puts the files and the database
+ * back in agreement after a crash, in three passes.
+ *
+ * (a) tmp/: a recording with its RecordingSidecar and at least MIN_RECOVERED_MS of audio is delivered as a
+ *     new message (its header fixed first: the writer may have died before counting its last second);
+ *     anything else there is deleted (a recording without metadata, or too short to be a message; a lone
+ *     sidecar; a greeting being recorded), each file counted in tempFilesRemoved. A recording for a mailbox
+ *     that no longer exists is quarantined with its sidecar.
+ * (b) messages/<mailbox>/: audio with no row is re-attached from its sidecar (`<id>.json`) when the sidecar
+ *     names this mailbox and the mailbox exists, otherwise moved to orphans/<mailbox>/ for an administrator.
+ *     Sidecars without audio and `.part` files (interrupted writes) are deleted.
+ * (c) rows in 'new' or 'saved' whose audio is missing are moved to 'deleted' (so no one is offered a message
+ *     that cannot be played) and reported.
+ *
+ * It assumes no other process is recording into tmp/ while it runs: call it once at start-up, before calls are
+ * taken (with several workers, once before the workers start).
+ */
+import { mkdir, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { fixWavLength, fsyncDir, unlinkIfExists } from './audio-files.js';
+import { messageAudioPath, type StoreLayout } from './layout.js';
+import { isMessageId } from './message-id.js';
+import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
+import { readRecordingSidecar, recordingSidecarPath } from './recording-sidecar.js';
+import type { MessageRecord, NewMessage, RepairReport } from './types.js';
+
+/** Shorter crash-cut recordings are not worth a message (the caller hung up at the beep, or nothing was said). */
+export const MIN_RECOVERED_MS = 1000;
+
+/** What repair needs from the store. */
+export interface RepairHost {
+  layout: StoreLayout;
+  logger: Logger | undefined;
+  /** The mailbox number for a number or alias, if it exists. */
+  mailboxOf(numberOrAlias: string): string | undefined;
+  hasMessage(id: string): boolean;
+  /** The durable deposit, without the quota check. */
+  deposit(mailbox: string, message: NewMessage): Promise<MessageRecord>;
+  /** Inserts a row for audio already in place (folder 'new'). */
+  attach(meta: MessageSidecar): void;
+  /** id and mailbox of every message in 'new' or 'saved'. */
+  liveMessages(): { id: string; mailbox: string }[];
+  markDeleted(id: string): void;
+}
+
+export interface RepairResult extends RepairReport {
+  /** Mailboxes whose counts changed (the store announces them). */
+  changedMailboxes: Set<string>;
+}
+
+async function entries(dir: string): Promise<{ name: string; file: boolean; dir: boolean }[]> {
+  try {
+    const list = await readdir(dir, { withFileTypes: true });
+    return list.map((d) => ({ name: d.name, file: d.isFile(), dir: d.isDirectory() })).sort((a, b) => a.name.localeCompare(b.name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Moves a file into orphans/<group>/ under a name not yet taken there; returns the new path. */
+async function quarantine(host: RepairHost, group: string, path: string, name: string): Promise<string> {
+  const dir = join(host.layout.orphansDir, group);
+  await mkdir(dir, { recursive: true });
+  const taken = new Set((await entries(dir)).map((e) => e.name));
+  let target = name;
+  for (let n = 1; taken.has(target); n++) target = name.replace(/(\.[^.]*)?$/, (ext) => `.${n}${ext}`);
+  await rename(path, join(dir, target));
+  return join(dir, target);
+}
+
+export async function repairStore(host: RepairHost): Promise<RepairResult> {
+  const result: RepairResult = { reattached: [], quarantined: [], missingAudio: [], tempFilesRemoved: 0, changedMailboxes: new Set() };
+  await repairTmp(host, result);
+  const present = await repairMessages(host, result);
+  // (c) rows whose audio is missing.
+  for (const { id, mailbox } of host.liveMessages()) {
+    if (present.has(`${mailbox}/${id}`)) continue;
+    host.markDeleted(id);
+    result.missingAudio.push(id);
+    result.changedMailboxes.add(mailbox);
+    host.logger?.error({ id, mailbox, path: messageAudioPath(host.layout, mailbox, id) }, 'message audio missing; marked deleted');
+  }
+  return result;
+}
+
+/** (a) recordings left in tmp/. */
+async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> {
+  const tmp = host.layout.tmpDir;
+  const files = (await entries(tmp)).filter((e) => e.file);
+  const names = new Set(files.map((e) => e.name));
+  const remove = async (name: string): Promise<void> => {
+    if (await unlinkIfExists(join(tmp, name))) result.tempFilesRemoved++;
+  };
+  for (const { name } of files) {
+    if (!/\.wav$/i.test(name)) continue;
+    const wav = join(tmp, name);
+    const sidecarName = recordingSidecarPath(name);
+    const meta = names.has(sidecarName) ? await readRecordingSidecar(wav) : undefined;
+    let length: { durationMs: number } | undefined;
+    if (meta) length = await fixWavLength(wav).catch(() => undefined);
+    if (!meta || !length || length.durationMs < MIN_RECOVERED_MS) {
+      host.logger?.info({ file: wav, durationMs: length?.durationMs }, 'temporary recording removed');
+      await remove(name);
+      await remove(sidecarName);
+      continue;
+    }
+    const mailbox = host.mailboxOf(meta.mailbox);
+    if (mailbox === undefined) {
+      const group = meta.mailbox.replace(/[^0-9*#+]/g, '_');
+      result.quarantined.push(await quarantine(host, group, wav, name));
+      await quarantine(host, group, join(tmp, sidecarName), sidecarName);
+      host.logger?.warn({ file: wav, mailbox: meta.mailbox }, 'recording for a mailbox that does not exist quarantined');
+      continue;
+    }
+    const record = await host.deposit(mailbox, {
+      mailbox,
+      from: meta.from,
+      fromName: meta.fromName,
+      durationMs: length.durationMs,
+      urgent: meta.urgent,
+      reason: meta.reason,
+      audioFile: wav,
+      receivedAt: meta.receivedAt,
+    });
+    // deposit() removed the recording's sidecar.
+    result.reattached.push(record.id);
+    result.changedMailboxes.add(mailbox);
+    host.logger?.warn({ id: record.id, mailbox, durationMs: length.durationMs }, 'recording cut short by a crash delivered');
+  }
+  // Whatever is left: lone sidecars, partial writes, anything else.
+  for (const { name } of (await entries(tmp)).filter((e) => e.file)) await remove(name);
+  await fsyncDir(tmp);
+}
+
+/** (b) files under messages/; returns "<mailbox>/<id>" of every message audio file present. */
+async function repairMessages(host: RepairHost, result: RepairResult): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (const folder of (await entries(host.layout.messagesDir)).filter((e) => e.dir)) {
+    const dir = join(host.layout.messagesDir, folder.name);
+    const files = (await entries(dir)).filter((e) => e.file);
+    const names = new Set(files.map((e) => e.name));
+    let changed = false;
+    for (const { name } of files) {
+      const path = join(dir, name);
+      if (name.endsWith('.part')) {
+        await unlinkIfExists(path);
+        changed = true;
+        continue;
+      }
+      const stem = name.replace(/\.(wav|json)$/, '');
+      if (name.endsWith('.json')) {
+        if (!names.has(`${stem}.wav`)) {
+          // A purge or a failed deposit stopped before removing it.
+          await unlinkIfExists(path);
+          changed = true;
+        }
+        continue;
+      }
+      if (!name.endsWith('.wav')) continue;
+      if (isMessageId(stem) && host.hasMessage(stem)) {
+        present.add(`${folder.name}/${stem}`);
+        continue;
+      }
+      const sidecarPath = join(dir, `${stem}.json`);
+      const meta = names.has(`${stem}.json`) ? await readMessageSidecar(sidecarPath) : undefined;
+      if (meta && meta.id === stem && meta.mailbox === folder.name && host.mailboxOf(folder.name) === folder.name) {
+        host.attach(meta);
+        present.add(`${folder.name}/${stem}`);
+        result.reattached.push(stem);
+        result.changedMailboxes.add(folder.name);
+        host.logger?.warn({ id: stem, mailbox: folder.name }, 'message audio without a row re-attached from its sidecar');
+        continue;
+      }
+      result.quarantined.push(await quarantine(host, folder.name, path, name));
+      if (names.has(`${stem}.json`)) await quarantine(host, folder.name, sidecarPath, `${stem}.json`);
+      changed = true;
+      host.logger?.error({ file: path, mailbox: folder.name }, 'message audio without a row or usable metadata quarantined');
+    }
+    if (changed) await fsyncDir(dir);
+  }
+  return present;
+}

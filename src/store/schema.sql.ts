@@ -1,0 +1,95 @@
+/**
+ * The SQLite schema and its migrations. The database's `PRAGMA user_version` is the number of migrations
+ * applied; migrate() applies the missing ones in order, each in its own transaction together with the new
+ * user_version, so a crash leaves the database at one version or the next, never between. A database
+ * newer than this program (user_version above MIGRATIONS.length) is refused rather than misread.
+ *
+ * Rules for future migrations: append, never edit a published one; keep each one runnable on a database
+ * that other processes (`vmpilot messages`, other workers) have open.
+ *
+ * Audio is not in the database: a message's WAV lives at messages/<mailbox>/<id>.wav and a greeting's at
+ * greetings/<mailbox>/<kind>.wav (audio-files.ts), so paths are derived, not stored.
+ */
+import type { Database } from 'better-sqlite3';
+
+/** MIGRATIONS[i] takes a database from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: mailboxes, their aliases and greetings, messages.
+  `
+  CREATE TABLE mailboxes (
+    number                   TEXT PRIMARY KEY,
+    name                     TEXT NOT NULL,
+    email                    TEXT,
+    email_attach_audio       INTEGER NOT NULL DEFAULT 0,
+    pin_hash                 TEXT NOT NULL,
+    must_change_pin          INTEGER NOT NULL DEFAULT 1,
+    setup_done               INTEGER NOT NULL DEFAULT 0,
+    failed_logins            INTEGER NOT NULL DEFAULT 0,
+    locked                   INTEGER NOT NULL DEFAULT 0,
+    temporary_greeting_until INTEGER,
+    max_messages             INTEGER NOT NULL DEFAULT 0,
+    max_minutes              INTEGER NOT NULL DEFAULT 0,
+    hidden_from_directory    INTEGER NOT NULL DEFAULT 0,
+    created_at               INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE aliases (
+    alias   TEXT PRIMARY KEY,
+    mailbox TEXT NOT NULL REFERENCES mailboxes(number) ON DELETE CASCADE
+  ) STRICT;
+  CREATE INDEX aliases_by_mailbox ON aliases(mailbox);
+
+  CREATE TABLE greetings (
+    mailbox TEXT NOT NULL REFERENCES mailboxes(number) ON DELETE CASCADE,
+    kind    TEXT NOT NULL CHECK (kind IN ('unavailable', 'busy', 'name', 'temporary')),
+    PRIMARY KEY (mailbox, kind)
+  ) STRICT;
+
+  CREATE TABLE messages (
+    id             TEXT PRIMARY KEY,
+    mailbox        TEXT NOT NULL REFERENCES mailboxes(number),
+    folder         TEXT NOT NULL CHECK (folder IN ('new', 'saved', 'deleted')),
+    caller         TEXT NOT NULL,
+    caller_name    TEXT NOT NULL,
+    received_at    INTEGER NOT NULL,
+    duration_ms    INTEGER NOT NULL,
+    urgent         INTEGER NOT NULL,
+    heard          INTEGER NOT NULL DEFAULT 0,
+    reason         TEXT NOT NULL,
+    forwarded_from TEXT
+  ) STRICT;
+  CREATE INDEX messages_by_mailbox ON messages(mailbox, folder, urgent, received_at);
+  `,
+];
+
+/** The schema version this program writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Thrown when the database was written by a newer vmpilot. */
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number) {
+    super(`the database is at schema version ${found}; this vmpilot knows up to ${SCHEMA_VERSION} (upgrade vmpilot)`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** Brings the database up to SCHEMA_VERSION. Safe when several processes open the database at once. */
+export function migrate(db: Database): void {
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  if (version() > SCHEMA_VERSION) throw new SchemaTooNewError(version());
+  for (;;) {
+    // IMMEDIATE takes the write lock before reading the version: two processes starting together do not
+    // both apply the same migration.
+    const applied = db
+      .transaction((): boolean => {
+        const v = version();
+        if (v > SCHEMA_VERSION) throw new SchemaTooNewError(v);
+        if (v === SCHEMA_VERSION) return false;
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) return;
+  }
+}

@@ -1,0 +1,470 @@
+/**
+ * The embedded MessageStore (types.ts): SQLite (better-sqlite3) for mailboxes and message rows, plain WAV files
+ * for audio, all under storage.dir (layout.ts).
+ *
+ * The database runs in WAL mode so that readers (`vmpilot messages` while the server runs, other workers) never
+ * wait for a writer, with synchronous=FULL (a committed deposit survives a power cut, not only a crash),
+ * foreign keys on, and a busy timeout so a second process waits for the write lock instead of failing.
+ *
+ * better-sqlite3 is synchronous: every statement runs on the calling thread. Statements here are small
+ * (indexed, one mailbox at a time); the slow part of a write is the commit's fsync of the WAL (measured in
+ * test/unit/store-sqlite.test.ts). FIXME: if a slow disk makes that stall the media clock, move the database
+ * behind a worker thread; the async interface already allows it. All file I/O is async (audio-files.ts).
+ *
+ * Semantics worth knowing (beyond types.ts):
+ * - Folders and `heard`: a 'new' message becomes 'saved' when it is marked heard (as Asterisk moves INBOX to
+ *   Old), so the MWI lamp goes out once everything was listened to; setFolder(id, 'new') makes it unheard.
+ * - Quotas: a mailbox's own limit when nonzero, else the store's default (voicemail.maxMessages/maxMinutes);
+ *   0 = no limit. The minutes quota is checked before a message, like the count (hasRoom is asked before
+ *   recording): the message that crosses the limit is kept, the next one is refused.
+ * - Numbers: every method taking a mailbox number also accepts one of its aliases.
+ *
+ * Not here: PIN hashing and policy (pin.ts), schema (schema.sql.ts), the order of file steps around a row
+ * (message-files.ts), start-up repair (repair.ts).
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { DIAL_STRING } from '../config/fields.js';
+import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
+import { NoSuchMessageError, NumberInUseError } from './errors.js';
+import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
+import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
+import type { MessageSidecar } from './message-sidecar.js';
+import { hashPin, verifyPin as verifyPinHash } from './pin.js';
+import { repairStore } from './repair.js';
+import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
+import { migrate } from './schema.sql.js';
+import {
+  MailboxFullError,
+  NoSuchMailboxError,
+  type Folder,
+  type GreetingKind,
+  type Mailbox,
+  type MailboxSpec,
+  type MessageCounts,
+  type MessageRecord,
+  type MessageStore,
+  type NewMessage,
+  type RepairReport,
+  type StoreEvents,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Messages (new + saved) a mailbox may hold when its own maxMessages is 0; 0 = no limit. Default 0. */
+  maxMessages?: number;
+  /** Minutes of audio a mailbox may hold when its own maxMinutes is 0; 0 = no limit. Default 0. */
+  maxMinutes?: number;
+  /** How long a statement waits for another process's write lock, ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Where repair findings and listener failures are logged. Default: not logged. */
+  logger?: Logger;
+}
+
+/** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
+export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const layout = storeLayout(resolve(dir));
+  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, layout.tmpDir]) await mkdir(d, { recursive: true });
+  const db = new Database(layout.dbFile, { timeout: opts.busyTimeoutMs ?? 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db, layout, opts);
+}
+
+const IN_BOX = "folder IN ('new', 'saved')";
+const PLAY_ORDER = "ORDER BY CASE folder WHEN 'new' THEN 0 WHEN 'saved' THEN 1 ELSE 2 END, urgent DESC, received_at, id";
+
+function checkNumber(number: string, what: string): void {
+  if (typeof number !== 'string' || !DIAL_STRING.test(number)) throw new TypeError(`${what} "${String(number)}" is not a number (digits, * and #, optionally after +)`);
+}
+
+export class SqliteStore implements MessageStore {
+  readonly events = new EventEmitter<StoreEvents>();
+  readonly tmpDir: string;
+  private closed = false;
+  /** Deposits in progress per mailbox: one at a time, so two callers cannot both take the last slot. */
+  private readonly depositQueue = new Map<string, Promise<unknown>>();
+  private readonly logger: Logger | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Use openSqliteStore. */
+  constructor(
+    private readonly db: Database.Database,
+    readonly layout: StoreLayout,
+    private readonly opts: SqliteStoreOptions,
+  ) {
+    this.tmpDir = layout.tmpDir;
+    this.logger = opts.logger;
+  }
+
+  // ---- mailboxes -------------------------------------------------------------------------------------------
+
+  async findMailbox(numberOrAlias: string): Promise<Mailbox | undefined> {
+    const row = this.mailboxRow(numberOrAlias);
+    return row && this.mailboxFromRow(row);
+  }
+
+  async listMailboxes(): Promise<Mailbox[]> {
+    const rows = this.sql('SELECT * FROM mailboxes ORDER BY number').all() as MailboxRow[];
+    return rows.map((r) => this.mailboxFromRow(r));
+  }
+
+  async createMailbox(spec: MailboxSpec): Promise<Mailbox> {
+    this.checkSpec(spec);
+    const pinHash = await hashPin(spec.pin);
+    this.db.transaction(() => this.insertMailbox(spec, pinHash))();
+    return this.mailboxFromRow(this.requireRow(spec.number));
+  }
+
+  async provision(specs: readonly MailboxSpec[]): Promise<void> {
+    for (const spec of specs) this.checkSpec(spec);
+    // Hash outside the transaction (scrypt runs on the thread pool); only for mailboxes that are new.
+    const hashes = new Map<string, string>();
+    for (const spec of specs) {
+      if (!this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number)) hashes.set(spec.number, await hashPin(spec.pin));
+    }
+    this.db.transaction(() => {
+      for (const spec of specs) {
+        const exists = this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number);
+        if (!exists) {
+          const pinHash = hashes.get(spec.number);
+          // No hash: it existed when we looked and was removed since by another process; leave it removed.
+          if (pinHash !== undefined) this.insertMailbox(spec, pinHash);
+          continue;
+        }
+        // Never the PIN: the owner may have changed it.
+        this.sql('UPDATE mailboxes SET name = ?, email = ? WHERE number = ?').run(spec.name, spec.email ?? null, spec.number);
+        this.replaceAliases(spec.number, spec.aliases ?? []);
+      }
+    })();
+  }
+
+  async updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox> {
+    const row = this.requireRow(number);
+    if (patch.greetings !== undefined) throw new TypeError('greetings are changed with setGreeting');
+    const sets: string[] = [];
+    const values: (string | number | null)[] = [];
+    for (const [key, [column, convert]] of Object.entries(MAILBOX_PATCH_COLUMNS)) {
+      if (!Object.hasOwn(patch, key)) continue;
+      sets.push(`${column} = ?`);
+      values.push(convert((patch as Record<string, unknown>)[key]));
+    }
+    this.db.transaction(() => {
+      if (sets.length > 0) this.sql(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = ?`).run(...values, row.number);
+      if (patch.aliases !== undefined) {
+        for (const alias of patch.aliases) checkNumber(alias, 'alias');
+        this.replaceAliases(row.number, patch.aliases);
+      }
+    })();
+    return this.mailboxFromRow(this.requireRow(row.number));
+  }
+
+  async setPin(number: string, pin: string): Promise<void> {
+    const row = this.requireRow(number);
+    const pinHash = await hashPin(pin);
+    this.sql('UPDATE mailboxes SET pin_hash = ?, must_change_pin = 0 WHERE number = ?').run(pinHash, row.number);
+  }
+
+  /**
+   * A locked mailbox answers 'locked' without looking at the PIN. A wrong PIN counts one failure; the failure
+   * that reaches `lockAfter` locks the mailbox and answers 'locked' (so the caller is told at once). A right
+   * PIN resets the count. The counting is one UPDATE, right when several calls guess at once.
+   */
+  async verifyPin(number: string, pin: string, lockAfter: number): Promise<'ok' | 'wrong' | 'locked'> {
+    const row = this.requireRow(number);
+    if (row.locked) return 'locked';
+    if (await verifyPinHash(pin, row.pin_hash)) {
+      const reset = this.sql('UPDATE mailboxes SET failed_logins = 0 WHERE number = ? AND locked = 0').run(row.number);
+      return reset.changes === 1 ? 'ok' : 'locked';
+    }
+    const after = this
+      .sql('UPDATE mailboxes SET failed_logins = failed_logins + 1, locked = (locked OR failed_logins + 1 >= ?) WHERE number = ? RETURNING locked')
+      .get(lockAfter, row.number) as { locked: number };
+    return after.locked ? 'locked' : 'wrong';
+  }
+
+  async setGreeting(number: string, kind: GreetingKind, audioFile: string | undefined, until?: number): Promise<void> {
+    const row = this.requireRow(number);
+    const path = greetingPath(this.layout, row.number, kind);
+    if (audioFile !== undefined) {
+      await placeFile(audioFile, path, false);
+      await fsyncDir(dirname(path));
+      this.db.transaction(() => {
+        this.sql('INSERT OR IGNORE INTO greetings (mailbox, kind) VALUES (?, ?)').run(row.number, kind);
+        if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = ? WHERE number = ?').run(until ?? null, row.number);
+      })();
+      return;
+    }
+    // Row first, then the file: never a row without its audio.
+    this.db.transaction(() => {
+      this.sql('DELETE FROM greetings WHERE mailbox = ? AND kind = ?').run(row.number, kind);
+      if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = NULL WHERE number = ?').run(row.number);
+    })();
+    if (await unlinkIfExists(path)) await fsyncDir(dirname(path));
+  }
+
+  // ---- messages --------------------------------------------------------------------------------------------
+
+  async hasRoom(number: string): Promise<boolean> {
+    return this.roomFor(this.requireRow(number));
+  }
+
+  async deposit(message: NewMessage): Promise<MessageRecord> {
+    const row = this.requireRow(message.mailbox);
+    return this.queued(row.number, async () => {
+      if (!this.roomFor(row)) throw new MailboxFullError(row.number);
+      return this.store(row.number, message);
+    });
+  }
+
+  async listMessages(number: string, folder?: Folder): Promise<MessageRecord[]> {
+    const row = this.requireRow(number);
+    const rows = (
+      folder === undefined
+        ? this.sql(`SELECT * FROM messages WHERE mailbox = ? AND ${IN_BOX} ${PLAY_ORDER}`).all(row.number)
+        : this.sql(`SELECT * FROM messages WHERE mailbox = ? AND folder = ? ${PLAY_ORDER}`).all(row.number, folder)
+    ) as MessageRow[];
+    return rows.map((r) => toMessage(r, this.layout));
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const row = this.messageRow(id);
+    return row && toMessage(row, this.layout);
+  }
+
+  async setFolder(id: string, folder: Folder): Promise<void> {
+    if (folder !== 'new' && folder !== 'saved' && folder !== 'deleted') throw new TypeError(`no folder "${String(folder)}"`);
+    const row = this.requireMessage(id);
+    // Moving a message back to 'new' marks it unheard: 'new' means "not yet listened to".
+    const sql = folder === 'new' ? 'UPDATE messages SET folder = ?, heard = 0 WHERE id = ?' : 'UPDATE messages SET folder = ? WHERE id = ?';
+    this.sql(sql).run(folder, id);
+    if (row.folder !== folder) this.announce(row.mailbox);
+  }
+
+  async markHeard(id: string): Promise<void> {
+    const row = this.requireMessage(id);
+    this.sql("UPDATE messages SET heard = 1, folder = CASE folder WHEN 'new' THEN 'saved' ELSE folder END WHERE id = ?").run(id);
+    if (row.folder === 'new') this.announce(row.mailbox);
+  }
+
+  async setUrgent(id: string, urgent: boolean): Promise<void> {
+    const row = this.requireMessage(id);
+    this.sql('UPDATE messages SET urgent = ? WHERE id = ?').run(urgent ? 1 : 0, id);
+    if (Boolean(row.urgent) !== urgent && row.folder !== 'deleted') this.announce(row.mailbox);
+  }
+
+  async purgeDeleted(number: string): Promise<number> {
+    const row = this.requireRow(number);
+    const rows = this.sql("SELECT * FROM messages WHERE mailbox = ? AND folder = 'deleted'").all(row.number) as MessageRow[];
+    await this.remove(rows);
+    return rows.length;
+  }
+
+  async expire(newMaxAgeMs: number, savedMaxAgeMs: number): Promise<number> {
+    const now = Date.now();
+    const rows = this
+      .sql(
+        `SELECT * FROM messages WHERE (folder = 'new' AND ? > 0 AND received_at < ?) OR (folder = 'saved' AND ? > 0 AND received_at < ?)`,
+      )
+      .all(newMaxAgeMs, now - newMaxAgeMs, savedMaxAgeMs, now - savedMaxAgeMs) as MessageRow[];
+    await this.remove(rows);
+    return rows.length;
+  }
+
+  async counts(number: string): Promise<MessageCounts> {
+    return this.countsOf(this.requireRow(number).number);
+  }
+
+  async repair(): Promise<RepairReport> {
+    const report = await repairStore({
+      layout: this.layout,
+      logger: this.logger,
+      mailboxOf: (numberOrAlias) => this.mailboxRow(numberOrAlias)?.number,
+      hasMessage: (id) => this.messageRow(id) !== undefined,
+      // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
+      deposit: (mailbox, message) => this.queued(mailbox, () => this.store(mailbox, message)),
+      attach: (meta) => this.insertMessage(meta),
+      liveMessages: () => this.sql(`SELECT id, mailbox FROM messages WHERE ${IN_BOX}`).all() as { id: string; mailbox: string }[],
+      markDeleted: (id) => void this.sql("UPDATE messages SET folder = 'deleted' WHERE id = ?").run(id),
+    });
+    for (const mailbox of report.changedMailboxes) this.announce(mailbox);
+    const { changedMailboxes: _changed, ...result } = report;
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.depositQueue.values());
+    this.db.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  /** A prepared statement, prepared once per SQL text. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private mailboxRow(numberOrAlias: string): MailboxRow | undefined {
+    return (this.sql('SELECT * FROM mailboxes WHERE number = ?').get(numberOrAlias) ??
+      this.sql('SELECT m.* FROM mailboxes m JOIN aliases a ON a.mailbox = m.number WHERE a.alias = ?').get(numberOrAlias)) as
+      | MailboxRow
+      | undefined;
+  }
+
+  private requireRow(numberOrAlias: string): MailboxRow {
+    const row = this.mailboxRow(numberOrAlias);
+    if (!row) throw new NoSuchMailboxError(numberOrAlias);
+    return row;
+  }
+
+  private mailboxFromRow(row: MailboxRow): Mailbox {
+    const aliases = (this.sql('SELECT alias FROM aliases WHERE mailbox = ? ORDER BY alias').pluck().all(row.number) as string[]);
+    const kinds = this.sql('SELECT kind FROM greetings WHERE mailbox = ? ORDER BY kind').pluck().all(row.number) as GreetingKind[];
+    return toMailbox(row, aliases, kinds, this.layout);
+  }
+
+  private messageRow(id: string): MessageRow | undefined {
+    return this.sql('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+  }
+
+  private requireMessage(id: string): MessageRow {
+    const row = this.messageRow(id);
+    if (!row) throw new NoSuchMessageError(id);
+    return row;
+  }
+
+  private checkSpec(spec: MailboxSpec): void {
+    checkNumber(spec.number, 'mailbox number');
+    for (const alias of spec.aliases ?? []) checkNumber(alias, 'alias');
+    if (typeof spec.name !== 'string' || spec.name.trim() === '') throw new TypeError(`mailbox ${spec.number} needs a name`);
+    if (typeof spec.pin !== 'string' || spec.pin === '') throw new TypeError(`mailbox ${spec.number} needs a PIN`);
+  }
+
+  /** Who has this number already, as a mailbox number or an alias. */
+  private ownerOf(number: string): string | undefined {
+    if (this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(number)) return number;
+    return this.sql('SELECT mailbox FROM aliases WHERE alias = ?').pluck().get(number) as string | undefined;
+  }
+
+  /** Inside a transaction. */
+  private insertMailbox(spec: MailboxSpec, pinHash: string): void {
+    const owner = this.ownerOf(spec.number);
+    if (owner !== undefined) throw new NumberInUseError(spec.number, owner);
+    this
+      .sql('INSERT INTO mailboxes (number, name, email, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(spec.number, spec.name, spec.email ?? null, pinHash, Date.now());
+    this.replaceAliases(spec.number, spec.aliases ?? []);
+  }
+
+  /** Inside a transaction. Rejects an alias that is another mailbox's number or alias. */
+  private replaceAliases(number: string, aliases: readonly string[]): void {
+    this.sql('DELETE FROM aliases WHERE mailbox = ?').run(number);
+    for (const alias of new Set(aliases)) {
+      const owner = this.ownerOf(alias);
+      if (owner !== undefined) throw new NumberInUseError(alias, owner);
+      this.sql('INSERT INTO aliases (alias, mailbox) VALUES (?, ?)').run(alias, number);
+    }
+  }
+
+  private limits(row: MailboxRow): { maxMessages: number; maxMs: number } {
+    const maxMessages = row.max_messages || this.opts.maxMessages || 0;
+    const maxMinutes = row.max_minutes || this.opts.maxMinutes || 0;
+    return { maxMessages, maxMs: maxMinutes * 60_000 };
+  }
+
+  private roomFor(row: MailboxRow): boolean {
+    const { maxMessages, maxMs } = this.limits(row);
+    if (maxMessages === 0 && maxMs === 0) return true;
+    const used = this.sql(`SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0) AS ms FROM messages WHERE mailbox = ? AND ${IN_BOX}`).get(row.number) as {
+      n: number;
+      ms: number;
+    };
+    return (maxMessages === 0 || used.n < maxMessages) && (maxMs === 0 || used.ms < maxMs);
+  }
+
+  /** Runs deposits for one mailbox one after the other. */
+  private queued<T>(mailbox: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.depositQueue.get(mailbox) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.depositQueue.set(mailbox, tail);
+    void tail.then(() => {
+      if (this.depositQueue.get(mailbox) === tail) this.depositQueue.delete(mailbox);
+    });
+    return run;
+  }
+
+  /** The durable deposit (types.ts; the file steps are message-files.ts), then the row. */
+  private async store(mailbox: string, message: NewMessage): Promise<MessageRecord> {
+    if (this.closed) throw new Error('the store is closed');
+    const meta = await placeMessage(this.layout, mailbox, message);
+    // If this throws (database busy beyond the timeout, disk full) the audio and sidecar stay: nothing is lost,
+    // and repair() attaches the message at the next start.
+    this.insertMessage(meta);
+    await forgetRecording(this.layout, message);
+    this.announce(mailbox);
+    return toMessage(this.requireMessage(meta.id), this.layout);
+  }
+
+  private insertMessage(meta: MessageSidecar): void {
+    this
+      .sql(
+        `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
+         VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
+      )
+      .run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
+  }
+
+  /** Removes messages for good: rows and files (message-files.ts says in which order). */
+  private async remove(rows: MessageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const del = this.sql('DELETE FROM messages WHERE id = ?');
+    await removeMessages(this.layout, rows, () =>
+      this.db.transaction(() => {
+        for (const r of rows) del.run(r.id);
+      })(),
+    );
+    for (const mailbox of new Set(rows.map((r) => r.mailbox))) this.announce(mailbox);
+  }
+
+  private countsOf(mailbox: string): MessageCounts {
+    const rows = this
+      .sql(`SELECT folder, urgent, COUNT(*) AS n FROM messages WHERE mailbox = ? AND ${IN_BOX} GROUP BY folder, urgent`)
+      .all(mailbox) as { folder: 'new' | 'saved'; urgent: number; n: number }[];
+    const counts: MessageCounts = { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+    for (const r of rows) {
+      counts[r.folder] += r.n;
+      if (r.urgent) counts[r.folder === 'new' ? 'urgentNew' : 'urgentSaved'] += r.n;
+    }
+    return counts;
+  }
+
+  /** Emits 'counts'; a listener that throws is logged and does not stop the others or the caller. */
+  private announce(mailbox: string): void {
+    const counts = this.countsOf(mailbox);
+    for (const listener of this.events.rawListeners('counts') as ((m: string, c: MessageCounts) => void)[]) {
+      try {
+        listener(mailbox, counts);
+      } catch (err) {
+        this.logger?.error({ err, mailbox }, "a 'counts' listener threw");
+      }
+    }
+  }
+}

@@ -1,0 +1,481 @@
+/*
+ * The SQLite message store (src/store/sqlite.ts) on a real temporary folder: real database, real files.
+ *
+ * Covers: opening (folders, WAL, schema version, reopening keeps everything, a database from a newer version
+ * refused); mailboxes (create, aliases, one numbering plan, provision updating name/email/aliases but never
+ * a changed PIN, updateMailbox); PIN checks (ok / wrong / lock at lockAfter / locked without checking /
+ * reset by a good PIN / unlock); greetings (stored, replaced, deleted, temporary with its end time);
+ * deposit (audio moved into place with its sidecar, row after file, copy with keepAudioFile, the recording's
+ * own sidecar removed, an unknown mailbox); play order (urgent first, then oldest; 'all' = new then saved);
+ * folders and heard (heard moves new to saved, back to new is unheard, deleted out of 'all'); quotas (count
+ * and minutes, the mailbox's own limit over the store default, 0 = none, hasRoom agreeing with deposit,
+ * concurrent deposits for the last slot); purge and expire (rows and files gone); 'counts' events on every
+ * change and a throwing listener not breaking the store; a second connection (as `vmpilot messages` in
+ * another process) seeing deposits at once; figures: deposit time.
+ *
+ * Does not cover: repair after a crash (store-repair.test.ts); PIN policy and hash format (pin.test.ts); the
+ * CLI (test/integration/cli-mailbox.test.ts); a real power cut (fsync is called; its effect is not testable).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildWavHeader } from '../../src/media/wav.js';
+import { NoSuchMessageError, NumberInUseError } from '../../src/store/errors.js';
+import { isMessageId } from '../../src/store/message-id.js';
+import { writeRecordingSidecar } from '../../src/store/recording-sidecar.js';
+import { SchemaTooNewError } from '../../src/store/schema.sql.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { MailboxFullError, NoSuchMailboxError, type MessageCounts, type NewMessage } from '../../src/store/types.js';
+
+let dir: string;
+let store: SqliteStore;
+let n = 0;
+
+/** A 16-bit 8 kHz mono WAV of `ms` of a ramp, in the store's tmp folder. */
+function recording(ms: number, name = `rec-${n++}.wav`): string {
+  const data = Buffer.alloc((ms / 1000) * 8000 * 2);
+  for (let i = 0; i < data.length / 2; i++) data.writeInt16LE((i * 37) % 20000, i * 2);
+  const path = join(store.tmpDir, name);
+  writeFileSync(path, Buffer.concat([buildWavHeader({ encoding: 'pcm16', dataBytes: data.length }), data]));
+  return path;
+}
+
+function message(overrides: Partial<NewMessage> = {}): NewMessage {
+  const audioFile = overrides.audioFile ?? recording(200);
+  return { mailbox: '27000', from: '4455', fromName: 'Bob', durationMs: 2000, urgent: false, reason: 'no-answer', ...overrides, audioFile };
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vmpilot-store-'));
+  store = await openSqliteStore(dir);
+  await store.createMailbox({ number: '27000', name: 'Alice Example', pin: '2580', email: 'alice@example.com', aliases: ['+4687270000'] });
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+describe('opening', () => {
+  it('creates vmpilot.db in WAL mode with folders for messages, greetings and temporary recordings', () => {
+    expect(existsSync(join(dir, 'vmpilot.db'))).toBe(true);
+    for (const d of ['messages', 'greetings', 'tmp']) expect(existsSync(join(dir, d))).toBe(true);
+    expect(store.tmpDir).toBe(join(dir, 'tmp'));
+    const db = new Database(join(dir, 'vmpilot.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('keeps mailboxes and messages across a close and reopen', async () => {
+    const m = await store.deposit(message());
+    await store.close();
+    store = await openSqliteStore(dir);
+    expect((await store.findMailbox('27000'))?.name).toBe('Alice Example');
+    expect(await store.getMessage(m.id)).toEqual(m);
+  });
+
+  it('refuses a database written by a newer version', async () => {
+    await store.close();
+    const db = new Database(join(dir, 'vmpilot.db'));
+    db.pragma('user_version = 99');
+    db.close();
+    await expect(openSqliteStore(dir)).rejects.toBeInstanceOf(SchemaTooNewError);
+    store = await openSqliteStore(mkdtempSync(join(tmpdir(), 'vmpilot-store-')));
+  });
+});
+
+describe('mailboxes', () => {
+  it('creates a mailbox that must change its PIN, with its aliases, found by number or alias', async () => {
+    const mb = await store.findMailbox('+4687270000');
+    expect(mb).toMatchObject({
+      number: '27000',
+      name: 'Alice Example',
+      email: 'alice@example.com',
+      aliases: ['+4687270000'],
+      mustChangePin: true,
+      setupDone: false,
+      failedLogins: 0,
+      locked: false,
+      greetings: {},
+      maxMessages: 0,
+      maxMinutes: 0,
+      hiddenFromDirectory: false,
+      emailAttachAudio: false,
+    });
+    expect(mb!.pinHash).toMatch(/^scrypt\$/);
+    expect(await store.findMailbox('27001')).toBeUndefined();
+  });
+
+  it('rejects a number or alias that is already a mailbox number or alias', async () => {
+    await expect(store.createMailbox({ number: '27000', name: 'X', pin: '1111' })).rejects.toThrow('mailbox 27000 already exists');
+    await expect(store.createMailbox({ number: '+4687270000', name: 'X', pin: '1111' })).rejects.toBeInstanceOf(NumberInUseError);
+    await expect(store.createMailbox({ number: '27001', name: 'X', pin: '1111', aliases: ['27000'] })).rejects.toThrow(/already exists/);
+    // Nothing half-created.
+    expect(await store.findMailbox('27001')).toBeUndefined();
+  });
+
+  it('rejects a mailbox number that is not a dial string (it names a folder)', async () => {
+    await expect(store.createMailbox({ number: '../x', name: 'X', pin: '1111' })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('lists mailboxes in number order', async () => {
+    await store.createMailbox({ number: '1000', name: 'Reception', pin: '1111' });
+    expect((await store.listMailboxes()).map((m) => m.number)).toEqual(['1000', '27000']);
+  });
+
+  it('provision creates missing mailboxes and updates name, email and aliases but never a changed PIN', async () => {
+    await store.setPin('27000', '9371');
+    await store.provision([
+      { number: '27000', name: 'Alice Renamed', pin: '1234', aliases: ['27999'] },
+      { number: '27001', name: 'Bob', pin: '1234' },
+    ]);
+    const alice = (await store.findMailbox('27000'))!;
+    expect(alice).toMatchObject({ name: 'Alice Renamed', aliases: ['27999'], mustChangePin: false });
+    expect(alice.email).toBeUndefined();
+    expect(await store.verifyPin('27000', '9371', 5)).toBe('ok');
+    expect(await store.verifyPin('27000', '1234', 5)).toBe('wrong');
+    expect(await store.findMailbox('+4687270000')).toBeUndefined();
+    expect(await store.verifyPin('27001', '1234', 5)).toBe('ok');
+    expect((await store.findMailbox('27001'))!.mustChangePin).toBe(true);
+  });
+
+  it('updateMailbox changes the fields given and leaves the rest', async () => {
+    const mb = await store.updateMailbox('27000', { setupDone: true, hiddenFromDirectory: true, maxMessages: 3, email: undefined });
+    expect(mb).toMatchObject({ setupDone: true, hiddenFromDirectory: true, maxMessages: 3, name: 'Alice Example', aliases: ['+4687270000'] });
+    expect(mb.email).toBeUndefined();
+    await expect(store.updateMailbox('27001', { name: 'x' })).rejects.toBeInstanceOf(NoSuchMailboxError);
+  });
+});
+
+describe('verifyPin', () => {
+  it("answers 'ok' for the right PIN and 'wrong' for another", async () => {
+    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
+    expect(await store.verifyPin('27000', '2581', 3)).toBe('wrong');
+    expect((await store.findMailbox('27000'))!.failedLogins).toBe(1);
+  });
+
+  it('locks at lockAfter consecutive failures, then answers locked even to the right PIN', async () => {
+    expect(await store.verifyPin('27000', '0000', 3)).toBe('wrong');
+    expect(await store.verifyPin('27000', '0000', 3)).toBe('wrong');
+    expect(await store.verifyPin('27000', '0000', 3)).toBe('locked');
+    expect(await store.verifyPin('27000', '2580', 3)).toBe('locked');
+    expect(await store.findMailbox('27000')).toMatchObject({ locked: true, failedLogins: 3 });
+  });
+
+  it('counts every failure when several calls guess at once', async () => {
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.verifyPin('27000', `000${i}`, 10)));
+    expect(results).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong']);
+    expect((await store.findMailbox('27000'))!.failedLogins).toBe(5);
+  });
+
+  it('a good PIN resets the failure count; unlocking lets the owner in again', async () => {
+    await store.verifyPin('27000', '0000', 3);
+    await store.verifyPin('27000', '0000', 3);
+    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
+    expect((await store.findMailbox('27000'))!.failedLogins).toBe(0);
+    for (let i = 0; i < 3; i++) await store.verifyPin('27000', '0000', 3);
+    await store.updateMailbox('27000', { locked: false, failedLogins: 0 });
+    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
+  });
+
+  it('setPin replaces the PIN and clears mustChangePin', async () => {
+    await store.setPin('+4687270000', '9371');
+    expect(await store.verifyPin('27000', '2580', 5)).toBe('wrong');
+    expect(await store.verifyPin('27000', '9371', 5)).toBe('ok');
+    expect((await store.findMailbox('27000'))!.mustChangePin).toBe(false);
+  });
+
+  it('rejects an unknown mailbox', async () => {
+    await expect(store.verifyPin('1', '2580', 3)).rejects.toBeInstanceOf(NoSuchMailboxError);
+  });
+});
+
+describe('greetings', () => {
+  it('takes over the recorded file as greetings/<mailbox>/<kind>.wav', async () => {
+    const rec = recording(100);
+    const content = readFileSync(rec);
+    await store.setGreeting('27000', 'busy', rec);
+    const path = join(dir, 'greetings', '27000', 'busy.wav');
+    expect((await store.findMailbox('27000'))!.greetings).toEqual({ busy: path });
+    expect(readFileSync(path)).toEqual(content);
+    expect(existsSync(rec)).toBe(false);
+  });
+
+  it('replaces a greeting, and deletes it (file and all) when given no file', async () => {
+    await store.setGreeting('27000', 'name', recording(100));
+    const second = recording(200);
+    const content = readFileSync(second);
+    await store.setGreeting('27000', 'name', second);
+    const path = join(dir, 'greetings', '27000', 'name.wav');
+    expect(readFileSync(path)).toEqual(content);
+    await store.setGreeting('27000', 'name', undefined);
+    expect((await store.findMailbox('27000'))!.greetings).toEqual({});
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('keeps the temporary greeting with its end time, and clears the time when it is deleted', async () => {
+    await store.setGreeting('27000', 'temporary', recording(100), 1_900_000_000_000);
+    expect(await store.findMailbox('27000')).toMatchObject({ temporaryGreetingUntil: 1_900_000_000_000 });
+    await store.setGreeting('27000', 'temporary', undefined);
+    expect((await store.findMailbox('27000'))!.temporaryGreetingUntil).toBeUndefined();
+  });
+});
+
+describe('deposit', () => {
+  it('moves the audio to messages/<mailbox>/<id>.wav beside a sidecar, and returns the new message', async () => {
+    const rec = recording(300);
+    const content = readFileSync(rec);
+    const before = Date.now();
+    const m = await store.deposit(message({ audioFile: rec, mailbox: '+4687270000', forwardedFrom: '27005' }));
+    expect(isMessageId(m.id)).toBe(true);
+    expect(m).toMatchObject({ mailbox: '27000', folder: 'new', from: '4455', fromName: 'Bob', durationMs: 2000, urgent: false, heard: false, reason: 'no-answer', forwardedFrom: '27005' });
+    expect(m.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(m.audioPath).toBe(join(dir, 'messages', '27000', `${m.id}.wav`));
+    expect(readFileSync(m.audioPath)).toEqual(content);
+    expect(existsSync(rec)).toBe(false);
+    const sidecar = JSON.parse(readFileSync(join(dir, 'messages', '27000', `${m.id}.json`), 'utf8'));
+    expect(sidecar).toMatchObject({ id: m.id, mailbox: '27000', from: '4455', durationMs: 2000, forwardedFrom: '27005' });
+    expect(await store.getMessage(m.id)).toEqual(m);
+  });
+
+  it('copies instead of moving with keepAudioFile (one recording to several mailboxes)', async () => {
+    await store.createMailbox({ number: '27001', name: 'Bob', pin: '1111' });
+    const rec = recording(100);
+    const a = await store.deposit(message({ audioFile: rec, keepAudioFile: true }));
+    const b = await store.deposit(message({ audioFile: rec, mailbox: '27001', keepAudioFile: true }));
+    expect(existsSync(rec)).toBe(true);
+    expect(readFileSync(a.audioPath)).toEqual(readFileSync(rec));
+    expect(readFileSync(b.audioPath)).toEqual(readFileSync(rec));
+    expect(readdirSync(join(dir, 'messages', '27000')).some((f) => f.endsWith('.part'))).toBe(false);
+  });
+
+  it("removes the recording's own sidecar from tmp once the message is stored", async () => {
+    const rec = recording(100);
+    await writeRecordingSidecar(rec, { mailbox: '27000', from: '4455', fromName: 'Bob', reason: 'busy', urgent: false, receivedAt: 1 });
+    await store.deposit(message({ audioFile: rec }));
+    expect(readdirSync(store.tmpDir)).toEqual([]);
+  });
+
+  it('keeps the given receivedAt', async () => {
+    const m = await store.deposit(message({ receivedAt: 1_700_000_000_000 }));
+    expect(m.receivedAt).toBe(1_700_000_000_000);
+  });
+
+  it('rejects an unknown mailbox and leaves the recording where it was', async () => {
+    const rec = recording(100);
+    await expect(store.deposit(message({ mailbox: '99', audioFile: rec }))).rejects.toBeInstanceOf(NoSuchMailboxError);
+    expect(existsSync(rec)).toBe(true);
+  });
+
+  it('rejects a recording that does not exist without leaving a sidecar or a row', async () => {
+    await expect(store.deposit(message({ audioFile: join(store.tmpDir, 'nope.wav') }))).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(join(dir, 'messages', '27000'))).toEqual([]);
+    expect(await store.listMessages('27000')).toEqual([]);
+  });
+
+  it('takes a few ms, most of it fsync (figure printed)', async () => {
+    const runs = 10;
+    const recs = Array.from({ length: runs }, () => recording(1000));
+    // The row commit (WAL fsync) is synchronous: the event loop's longest stall shows what it costs calls.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const start = performance.now();
+    for (const rec of recs) await store.deposit(message({ audioFile: rec }));
+    const per = (performance.now() - start) / runs;
+    loop.disable();
+    process.stdout.write(
+      `deposit (1 s message, sidecar + audio + dir fsync + row commit): ${per.toFixed(1)} ms each; longest event-loop stall ${(loop.max / 1e6).toFixed(1)} ms\n`,
+    );
+    expect(await store.listMessages('27000')).toHaveLength(runs);
+  });
+});
+
+describe('listMessages', () => {
+  it('plays urgent messages first, then oldest first', async () => {
+    const old = await store.deposit(message({ receivedAt: 1000 }));
+    const urgentNewer = await store.deposit(message({ receivedAt: 3000, urgent: true }));
+    const newer = await store.deposit(message({ receivedAt: 2000 }));
+    const urgentOlder = await store.deposit(message({ receivedAt: 2500, urgent: true }));
+    expect((await store.listMessages('27000', 'new')).map((m) => m.id)).toEqual([urgentOlder.id, urgentNewer.id, old.id, newer.id]);
+  });
+
+  it("with no folder lists new then saved, without deleted ones; a folder lists only that folder", async () => {
+    const saved = await store.deposit(message({ receivedAt: 1000 }));
+    const fresh = await store.deposit(message({ receivedAt: 2000 }));
+    const deleted = await store.deposit(message({ receivedAt: 500 }));
+    await store.setFolder(saved.id, 'saved');
+    await store.setFolder(deleted.id, 'deleted');
+    expect((await store.listMessages('27000')).map((m) => m.id)).toEqual([fresh.id, saved.id]);
+    expect((await store.listMessages('27000', 'deleted')).map((m) => m.id)).toEqual([deleted.id]);
+    expect((await store.listMessages('27000', 'saved')).map((m) => m.folder)).toEqual(['saved']);
+  });
+
+  it('rejects an unknown mailbox', async () => {
+    await expect(store.listMessages('99')).rejects.toBeInstanceOf(NoSuchMailboxError);
+  });
+});
+
+describe('folders, heard and urgent', () => {
+  it('markHeard moves a new message to saved and marks it heard', async () => {
+    const m = await store.deposit(message());
+    await store.markHeard(m.id);
+    expect(await store.getMessage(m.id)).toMatchObject({ folder: 'saved', heard: true });
+  });
+
+  it('moving a message back to new makes it unheard again', async () => {
+    const m = await store.deposit(message());
+    await store.markHeard(m.id);
+    await store.setFolder(m.id, 'new');
+    expect(await store.getMessage(m.id)).toMatchObject({ folder: 'new', heard: false });
+  });
+
+  it('deleting is undoable until purge', async () => {
+    const m = await store.deposit(message());
+    await store.setFolder(m.id, 'deleted');
+    await store.setFolder(m.id, 'saved');
+    expect((await store.getMessage(m.id))!.folder).toBe('saved');
+    expect(existsSync(m.audioPath)).toBe(true);
+  });
+
+  it('setUrgent changes the order of play', async () => {
+    const a = await store.deposit(message({ receivedAt: 1 }));
+    const b = await store.deposit(message({ receivedAt: 2 }));
+    await store.setUrgent(b.id, true);
+    expect((await store.listMessages('27000')).map((m) => m.id)).toEqual([b.id, a.id]);
+  });
+
+  it('rejects an unknown message id', async () => {
+    await expect(store.setFolder('01J00000000000000000000000', 'saved')).rejects.toBeInstanceOf(NoSuchMessageError);
+    await expect(store.markHeard('nope')).rejects.toBeInstanceOf(NoSuchMessageError);
+    expect(await store.getMessage('nope')).toBeUndefined();
+  });
+});
+
+describe('quotas', () => {
+  it("refuses a deposit beyond the store's default message count, and hasRoom agrees", async () => {
+    await store.close();
+    store = await openSqliteStore(dir, { maxMessages: 2 });
+    await store.deposit(message());
+    expect(await store.hasRoom('27000')).toBe(true);
+    await store.deposit(message());
+    expect(await store.hasRoom('27000')).toBe(false);
+    const rec = recording(100);
+    await expect(store.deposit(message({ audioFile: rec }))).rejects.toBeInstanceOf(MailboxFullError);
+    expect(existsSync(rec)).toBe(true);
+  });
+
+  it("uses the mailbox's own limit when it has one, and counts only new and saved", async () => {
+    await store.close();
+    store = await openSqliteStore(dir, { maxMessages: 1 });
+    await store.updateMailbox('27000', { maxMessages: 2 });
+    const first = await store.deposit(message());
+    await store.deposit(message());
+    expect(await store.hasRoom('27000')).toBe(false);
+    await store.setFolder(first.id, 'deleted');
+    expect(await store.hasRoom('27000')).toBe(true);
+  });
+
+  it('refuses once the minutes are used up (the message that crosses the limit is kept)', async () => {
+    await store.close();
+    store = await openSqliteStore(dir, { maxMinutes: 1 });
+    await store.deposit(message({ durationMs: 50_000 }));
+    expect(await store.hasRoom('27000')).toBe(true);
+    await store.deposit(message({ durationMs: 20_000 }));
+    expect(await store.hasRoom('27000')).toBe(false);
+    await expect(store.deposit(message({ durationMs: 1000 }))).rejects.toBeInstanceOf(MailboxFullError);
+  });
+
+  it('has no limit when both the mailbox and the store say 0', async () => {
+    for (let i = 0; i < 5; i++) await store.deposit(message({ durationMs: 3_600_000 }));
+    expect(await store.hasRoom('27000')).toBe(true);
+  });
+
+  it('lets only one of two simultaneous deposits take the last slot', async () => {
+    await store.updateMailbox('27000', { maxMessages: 1 });
+    const results = await Promise.allSettled([store.deposit(message()), store.deposit(message())]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await store.listMessages('27000')).toHaveLength(1);
+  });
+});
+
+describe('purgeDeleted and expire', () => {
+  it('purge removes deleted messages for good: rows, audio and sidecars', async () => {
+    const keep = await store.deposit(message());
+    const gone = await store.deposit(message());
+    await store.setFolder(gone.id, 'deleted');
+    expect(await store.purgeDeleted('27000')).toBe(1);
+    expect(await store.getMessage(gone.id)).toBeUndefined();
+    expect(readdirSync(join(dir, 'messages', '27000')).sort()).toEqual([`${keep.id}.json`, `${keep.id}.wav`]);
+  });
+
+  it('expire removes new and saved messages older than their retention; 0 keeps them', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    const oldNew = await store.deposit(message({ receivedAt: now - 10 * day }));
+    const recentNew = await store.deposit(message({ receivedAt: now - 2 * day }));
+    const oldSaved = await store.deposit(message({ receivedAt: now - 40 * day }));
+    await store.setFolder(oldSaved.id, 'saved');
+    expect(await store.expire(0, 0)).toBe(0);
+    expect(await store.expire(7 * day, 30 * day)).toBe(2);
+    expect((await store.listMessages('27000')).map((m) => m.id)).toEqual([recentNew.id]);
+    expect(existsSync(oldNew.audioPath)).toBe(false);
+    expect(existsSync(oldSaved.audioPath)).toBe(false);
+  });
+});
+
+describe("'counts' events", () => {
+  it('reports new/saved/urgent counts after every change of them', async () => {
+    const seen: [string, MessageCounts][] = [];
+    store.events.on('counts', (mailbox, counts) => seen.push([mailbox, counts]));
+    const a = await store.deposit(message({ urgent: true }));
+    const b = await store.deposit(message({ mailbox: '+4687270000' }));
+    await store.markHeard(a.id);
+    await store.setUrgent(b.id, true);
+    await store.setFolder(b.id, 'deleted');
+    await store.purgeDeleted('27000');
+    expect(seen).toEqual([
+      ['27000', { new: 1, saved: 0, urgentNew: 1, urgentSaved: 0 }],
+      ['27000', { new: 2, saved: 0, urgentNew: 1, urgentSaved: 0 }],
+      ['27000', { new: 1, saved: 1, urgentNew: 0, urgentSaved: 1 }],
+      ['27000', { new: 1, saved: 1, urgentNew: 1, urgentSaved: 1 }],
+      ['27000', { new: 0, saved: 1, urgentNew: 0, urgentSaved: 1 }],
+      ['27000', { new: 0, saved: 1, urgentNew: 0, urgentSaved: 1 }],
+    ]);
+    expect(await store.counts('27000')).toEqual({ new: 0, saved: 1, urgentNew: 0, urgentSaved: 1 });
+  });
+
+  it('reports expiry', async () => {
+    await store.deposit(message({ receivedAt: 1 }));
+    const seen: MessageCounts[] = [];
+    store.events.on('counts', (_m, c) => seen.push(c));
+    await store.expire(1000, 0);
+    expect(seen).toEqual([{ new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 }]);
+  });
+
+  it('a listener that throws neither fails the deposit nor starves the next listener', async () => {
+    const seen: number[] = [];
+    store.events.on('counts', () => {
+      throw new Error('buggy listener');
+    });
+    store.events.on('counts', (_m, c) => seen.push(c.new));
+    await expect(store.deposit(message())).resolves.toBeDefined();
+    expect(seen).toEqual([1]);
+  });
+});
+
+describe('a second process', () => {
+  it('sees a deposit as soon as it returns, and can write while the first has the store open', async () => {
+    const other = await openSqliteStore(dir);
+    try {
+      const m = await store.deposit(message());
+      expect((await other.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
+      await other.updateMailbox('27000', { locked: true });
+      expect((await store.findMailbox('27000'))!.locked).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+});
