@@ -25,6 +25,14 @@ import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
 import { runApp, type AppFunction } from './apps/run.js';
 import type { ServiceName } from './call/router.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { MessageStore } from './store/types.js';
+import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
+import { createSay } from './prompts/say.js';
+import { createEmailNotifier } from './notify/email.js';
+import { MwiNotifier } from './mwi/notifier.js';
+import { MwiSubscriptions } from './mwi/subscriptions.js';
+import { join } from 'node:path';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -53,9 +61,30 @@ export interface ServerHooks {
   apps?: Partial<Record<ServiceName, AppFunction>>;
 }
 
+/** Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind. */
+async function openStore(config: Config, logger: Logger): Promise<MessageStore> {
+  const store = await openSqliteStore(config.storage.dir, {
+    maxMessages: config.voicemail.maxMessages,
+    maxMinutes: config.voicemail.maxMinutes,
+    logger,
+  });
+  try {
+    await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
+    const report = await store.repair();
+    if (report.reattached.length + report.quarantined.length + report.missingAudio.length + report.tempFilesRemoved > 0) {
+      logger.warn({ repair: report }, 'message store repaired after an unclean stop');
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
 export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
+  const store = await openStore(config, logger);
   const tls = config.sip.tls
     ? {
         cert: await readFile(config.sip.tls.cert),
@@ -144,7 +173,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     });
     calls.add(call);
     call.once('hangup', () => calls.delete(call));
-    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, hooks.apps?.[route.service]));
+    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, apps[route.service]));
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
     logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
@@ -165,6 +194,50 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     }
   };
 
+  const email = config.smtp ? createEmailNotifier(config.smtp, logger, { timeZone: config.voicemail.timeZone }) : undefined;
+  const voicemail: VoicemailContext = {
+    store,
+    config: config.voicemail,
+    say: createSay(config.prompts.language),
+    logger,
+    attendantPilots: config.services.attendant,
+    voicemailPilots: config.services.voicemail,
+    trustsAssertedIdentity: (address) => pbxFor(address) !== undefined,
+    onDeposit: (message) => {
+      if (!email) return;
+      void store.findMailbox(message.mailbox).then((mailbox) => {
+        if (mailbox?.email) email.notify(mailbox, message);
+      });
+    },
+  };
+  const apps = { voicemail: (call: Call) => runVoicemail(call, voicemail), ...hooks.apps };
+
+  // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets.
+  const subscriptions = new MwiSubscriptions({
+    stack,
+    store,
+    logger,
+    contactFor,
+    file: join(config.storage.dir, 'subscriptions.json'),
+    auth: config.mwi.subscribeAuth,
+    credentialsFor: (address) => pbxFor(address)?.auth,
+  });
+  await subscriptions.start();
+  core.onSubscribe = (inc) => subscriptions.handle(inc);
+  const mwi = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart });
+  mwi.start();
+  // Retention: expired messages are removed hourly (and once at start).
+  const expire = (): void => {
+    const day = 86_400_000;
+    store.expire(config.voicemail.retainNewDays * day, config.voicemail.retainSavedDays * day).then(
+      (n) => n > 0 && logger.info({ removed: n }, 'expired messages removed'),
+      (err: unknown) => logger.error({ err }, 'message expiry failed'),
+    );
+  };
+  expire();
+  const expireTimer = setInterval(expire, 3_600_000);
+  expireTimer.unref();
+
   const bound = transport.bound();
   logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
 
@@ -173,12 +246,17 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     if (closed) return;
     closed = true;
     draining = true;
+    mwi.stop();
+    await subscriptions.stop();
     await core.shutdownAll();
     // Let the BYEs leave before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 50));
     stack.close();
     await transport.close();
     clock.close();
+    clearInterval(expireTimer);
+    await email?.close();
+    await store.close();
     logger.info('vmpilot stopped');
   };
 

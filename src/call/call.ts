@@ -152,6 +152,11 @@ export class Call extends EventEmitter<CallEvents> {
     return this.opts.session.invite.message.headers.getAll(name);
   }
 
+  /** The address the INVITE came from (the PBX, or a proxy in front of it). */
+  get sourceAddress(): string {
+    return this.opts.session.invite.flow.remoteAddress;
+  }
+
   /** The INVITE's Request-URI. */
   get requestUri(): string {
     return this.opts.session.invite.message.uri;

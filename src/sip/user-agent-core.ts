@@ -1,7 +1,8 @@
 /**
  * The UAS core (RFC 3261 §8.2) and the dialog layer: checks every new request in the RFC's order, answers
  * what needs no application (OPTIONS, unknown methods, stray in-dialog requests), routes in-dialog requests to
- * their InviteSession, and hands each new INVITE to the application through `onInvite`.
+ * their InviteSession, and hands each new INVITE to the application through `onInvite`, and every SUBSCRIBE
+ * (new, or in a dialog no INVITE session owns) to `onSubscribe` when one is set (RFC 6665, MWI).
  */
 import type { Logger } from 'pino';
 import type { SipResponse } from './message.js';
@@ -41,6 +42,12 @@ export interface UserAgentCoreOptions {
 export class UserAgentCore implements TransactionUser {
   /** The application: called once per new INVITE with a session that must be accepted or rejected. */
   onInvite: ((session: InviteSession) => void) | undefined;
+  /**
+   * The subscription layer (RFC 6665): called with every SUBSCRIBE that passed the §8.2 checks, new ones (no
+   * To tag) and those inside a dialog that no INVITE session owns (refresh, unsubscribe); it must answer each.
+   * Unset: SUBSCRIBE gets 405 outside a dialog and 481 inside one.
+   */
+  onSubscribe: ((inc: IncomingRequest) => void) | undefined;
   private readonly sessions = new Map<string, InviteSession>();
   private readonly pendingByTx = new Map<string, InviteSession>();
   private readonly log: Logger;
@@ -65,8 +72,8 @@ export class UserAgentCore implements TransactionUser {
     const req = inc.message;
     const headers = req.headers;
     // §8.2.1: method inspection.
-    if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
-      inc.respond(KNOWN_NOT_SERVED.has(req.method) ? 405 : 501, { headers: { allow: ALLOW } });
+    if (!(ALLOWED_METHODS as readonly string[]).includes(req.method) && !this.servesSubscribe(req.method)) {
+      inc.respond(KNOWN_NOT_SERVED.has(req.method) ? 405 : 501, { headers: { allow: this.allow() } });
       return;
     }
     // Max-Forwards 0 → 483 (§16.3 step 2 as applied by a UAS that will not serve it). OPTIONS with 0 is the
@@ -95,11 +102,14 @@ export class UserAgentCore implements TransactionUser {
     switch (req.method) {
       case 'OPTIONS':
         inc.respond(200, {
-          headers: { allow: ALLOW, accept: 'application/sdp', 'accept-encoding': 'identity', 'accept-language': 'en', supported: 'timer' },
+          headers: { allow: this.allow(), accept: 'application/sdp', 'accept-encoding': 'identity', 'accept-language': 'en', supported: 'timer' },
         });
         return;
       case 'INVITE':
         this.newInvite(inc);
+        return;
+      case 'SUBSCRIBE':
+        this.subscribe(inc);
         return;
       default:
         // BYE, INFO, UPDATE, NOTIFY, REFER without a To tag name no dialog we have.
@@ -132,6 +142,11 @@ export class UserAgentCore implements TransactionUser {
   private inDialog(inc: IncomingRequest, toTag: string): void {
     const fromTag = tagOf(inc.message.headers.get('from') ?? '') ?? '';
     const session = this.sessions.get(dialogId(inc.callId, toTag, fromTag));
+    if (!session && this.servesSubscribe(inc.method)) {
+      // A subscription's own dialog (refresh, unsubscribe): the subscription layer knows it, or answers 481.
+      this.subscribe(inc);
+      return;
+    }
     if (!session) {
       // §12.2.2: "If the UAS receives a request ... with a To tag that does not match an existing dialog, it
       // SHOULD return a 481".
@@ -140,6 +155,24 @@ export class UserAgentCore implements TransactionUser {
     }
     inc.useToTag(toTag);
     session.inDialog(inc);
+  }
+
+  private servesSubscribe(method: string): boolean {
+    return method === 'SUBSCRIBE' && this.onSubscribe !== undefined;
+  }
+
+  /** Allow (§20.5): our methods, and SUBSCRIBE while a subscription layer is attached. */
+  private allow(): string {
+    return this.onSubscribe ? `${ALLOW}, SUBSCRIBE` : ALLOW;
+  }
+
+  private subscribe(inc: IncomingRequest): void {
+    try {
+      this.onSubscribe?.(inc);
+    } catch (err) {
+      this.log.error({ err, callId: inc.callId }, 'SUBSCRIBE handler failed');
+      inc.respond(500);
+    }
   }
 
   private newInvite(inc: IncomingRequest): void {

@@ -1,0 +1,169 @@
+/**
+ * Unsolicited MWI: every change of a mailbox's counts becomes an out-of-dialog NOTIFY message-summary to each
+ * PBX that has `mwi.targets` (MX-ONE `mwinumber` style), sent through the SIP stack's UAC path with the PBX's
+ * digest credentials, with the delivery policy of delivery.ts (targets in order, backoff, latest state only)
+ * and one RateGate pacing all of it.
+ *
+ * Which PBX a mailbox belongs to is not known here: every PBX with MWI targets gets every mailbox's state.
+ */
+import type { Logger } from 'pino';
+import type { PbxConfig } from '../config/schema.js';
+import type { SipStack } from '../sip/stack.js';
+import { sendUacRequest } from '../sip/uac-request.js';
+import { resolveTarget } from '../sip/resolve-target.js';
+import { parseUri, type SipUri } from '../sip/uri.js';
+import type { MessageCounts } from '../store/types.js';
+import type { MwiStore } from './store-view.js';
+import { MwiDelivery, type AttemptOutcome } from './delivery.js';
+import { RateGate } from './rate-gate.js';
+import { buildUnsolicitedNotify } from './unsolicited-notify.js';
+
+/** NOTIFY runs started per second by default (RateGate). */
+export const DEFAULT_MWI_RATE = 20;
+
+export interface MwiNotifierOptions {
+  stack: SipStack;
+  store: MwiStore;
+  logger: Logger;
+  /** config.pbx: those with `mwi.targets` get NOTIFYs, and their `auth` answers their challenges. */
+  pbx: readonly Pick<PbxConfig, 'name' | 'mwi' | 'auth'>[];
+  /** config.mwi.resendOnStart: start() sends every mailbox's state (paced). */
+  resendOnStart: boolean;
+  /** NOTIFY runs started per second at most, first tries and retries alike. Default 20. */
+  ratePerSecond?: number;
+  /** First retry delay after every target failed, ms. Default 1000. */
+  retryMinMs?: number;
+  /** Longest retry delay, ms. Default 300000. */
+  retryMaxMs?: number;
+}
+
+interface Target {
+  text: string;
+  uri: SipUri;
+}
+
+/** The outcome of a final response to our NOTIFY (see delivery.ts for what each means). */
+export function classifyNotifyResponse(status: number): AttemptOutcome {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status >= 400 && status < 500 && status !== 408) return 'refused';
+  return 'failed';
+}
+
+export class MwiNotifier {
+  private readonly gate: RateGate;
+  private readonly deliveries: MwiDelivery<Target>[] = [];
+  private readonly log: Logger;
+  private started = false;
+  private stopped = false;
+  private readonly onCounts = (mailbox: string, counts: MessageCounts): void => this.notify(mailbox, counts);
+
+  constructor(private readonly opts: MwiNotifierOptions) {
+    this.log = opts.logger;
+    this.gate = new RateGate(opts.ratePerSecond ?? DEFAULT_MWI_RATE, undefined, (err) => this.log.error({ err }, 'MWI send failed'));
+    for (const pbx of opts.pbx) {
+      const targets = (pbx.mwi?.targets ?? []).flatMap((text): Target[] => {
+        const uri = parseUri(text);
+        if (uri?.scheme === 'sip' || uri?.scheme === 'sips') return [{ text, uri }];
+        this.log.error({ pbx: pbx.name, target: text }, 'MWI target is not a SIP URI; ignored');
+        return [];
+      });
+      if (targets.length === 0) continue;
+      const credentials = pbx.auth ? { username: pbx.auth.username, password: pbx.auth.password } : undefined;
+      this.deliveries.push(
+        new MwiDelivery<Target>({
+          name: pbx.name,
+          targets,
+          gate: this.gate,
+          logger: this.log,
+          retryMinMs: opts.retryMinMs,
+          retryMaxMs: opts.retryMaxMs,
+          attempt: (target, mailbox, counts) => this.attempt(pbx.name, credentials, target, mailbox, counts),
+        }),
+      );
+    }
+  }
+
+  /** Whether any PBX has MWI targets (when not, start() does nothing). */
+  get enabled(): boolean {
+    return this.deliveries.length > 0;
+  }
+
+  /** Listens to the store's count changes; with resendOnStart, also sends every mailbox's state (paced). */
+  start(): void {
+    if (this.started || this.stopped || !this.enabled) return;
+    this.started = true;
+    this.opts.store.events.on('counts', this.onCounts);
+    if (this.opts.resendOnStart) {
+      this.resendAll().catch((err: unknown) => this.log.error({ err }, 'MWI resend at start-up failed'));
+    }
+  }
+
+  /** Queues a mailbox's state for every PBX; an older state not yet delivered is replaced. */
+  notify(mailbox: string, counts: MessageCounts): void {
+    if (this.stopped) return;
+    for (const d of this.deliveries) d.update(mailbox, counts);
+  }
+
+  /**
+   * Queues every mailbox's current state (after a restart the PBX may have lost it, or changes may have been
+   * missed while we were down). Sending is paced by the rate gate; this resolves once all are queued, with
+   * how many mailboxes there were.
+   */
+  async resendAll(): Promise<number> {
+    if (!this.enabled) return 0;
+    const mailboxes = await this.opts.store.listMailboxes();
+    let queued = 0;
+    for (const mb of mailboxes) {
+      if (this.stopped) break;
+      this.notify(mb.number, await this.opts.store.counts(mb.number));
+      queued++;
+    }
+    this.log.info({ mailboxes: queued }, 'MWI state of every mailbox queued for the PBX');
+    return queued;
+  }
+
+  /** Mailbox states not yet delivered (summed over PBXs), and runs waiting for a rate-gate slot. */
+  stats(): { pending: number; waitingForSlot: number } {
+    return { pending: this.deliveries.reduce((n, d) => n + d.pending, 0), waitingForSlot: this.gate.waiting };
+  }
+
+  /** Stops listening and forgets undelivered states; NOTIFYs in flight end on their own. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.store.events.off('counts', this.onCounts);
+    for (const d of this.deliveries) d.stop();
+    this.gate.clear();
+  }
+
+  private async attempt(
+    pbx: string,
+    credentials: { username: string; password: string } | undefined,
+    target: Target,
+    mailbox: string,
+    counts: MessageCounts,
+  ): Promise<AttemptOutcome> {
+    let dest;
+    try {
+      dest = await resolveTarget(target.text);
+    } catch (err) {
+      this.log.warn({ err, pbx, target: target.text }, 'MWI target cannot be resolved');
+      return 'failed';
+    }
+    const req = buildUnsolicitedNotify({
+      target: target.uri,
+      mailbox,
+      counts,
+      local: this.opts.stack.localEndpoint(dest),
+      transport: dest.transport,
+    });
+    const callId = req.headers.get('call-id');
+    const res = await sendUacRequest(this.opts.stack, req, dest, { credentials });
+    const outcome = classifyNotifyResponse(res.status);
+    const fields = { callId, pbx, target: target.text, mailbox, status: res.status, reason: res.reason };
+    if (outcome === 'delivered') this.log.debug(fields, 'MWI NOTIFY delivered');
+    else if (outcome === 'refused') this.log.warn(fields, 'MWI NOTIFY refused by the PBX; not retried');
+    else this.log.info(fields, 'MWI NOTIFY failed at this target');
+    return outcome;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * What MWI needs from the message store: count changes as events, current counts, and mailbox look-ups.
+ * The notifier and the subscriptions code against this slice of MessageStore, so tests can pass a small fake.
+ */
+import type { MessageStore } from '../store/types.js';
+
+export type MwiStore = Pick<MessageStore, 'events' | 'counts' | 'listMailboxes' | 'findMailbox'>;

@@ -1,0 +1,525 @@
+/**
+ * MWI end to end over real sockets: vmpilot's SIP stack and UA core with the MWI notifier and the
+ * SUBSCRIBE notifier attached, a small in-memory store in place of the message store, and SIPp or a raw UDP
+ * peer as the PBX or phone.
+ *
+ * Covers — unsolicited NOTIFY (RFC 3842 body, MX-ONE style): sent out of dialog to the PBX target with the
+ * mailbox as Request-URI user over UDP and TCP and checked by SIPp; failover to the next target on 503; the
+ * PBX's digest challenge answered with its credentials; resend of every mailbox at start-up, paced; retry
+ * after every target failed until one answers.
+ * SUBSCRIBE (RFC 6665) — with SIPp over UDP and TCP: 200 (not 202), immediate NOTIFY, NOTIFY on a count
+ * change, refresh, unsubscribe with a terminated NOTIFY; digest-challenged SUBSCRIBE (subscribeAuth). With a
+ * raw peer: 489 for another package, 404 for an unknown mailbox, 423 below the minimum, 481 for an unknown
+ * dialog, subscription by alias, expiry with reason=timeout, removal after a 481 to a NOTIFY, and resumption
+ * after a restart from the subscriptions file.
+ *
+ * Does not cover: the real message store and server.ts wiring (the lead wires these classes in), TLS (no
+ * MWI-specific code depends on the transport), backoff timing beyond the first retry (unit tests,
+ * mwi-delivery.test.ts), SHA-256 digest (SIPp verifies MD5 only).
+ */
+import { EventEmitter } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
+import { SipStack } from '../../src/sip/stack.js';
+import { UserAgentCore } from '../../src/sip/user-agent-core.js';
+import { timerSet } from '../../src/sip/transaction/timers.js';
+import type { IncomingRequest } from '../../src/sip/incoming-request.js';
+import type { SipRequest, SipResponse } from '../../src/sip/message.js';
+import { parseUri, uriUser } from '../../src/sip/uri.js';
+import type { Mailbox, MessageCounts, StoreEvents } from '../../src/store/types.js';
+import type { MwiStore } from '../../src/mwi/store-view.js';
+import { MwiNotifier } from '../../src/mwi/notifier.js';
+import { MwiSubscriptions } from '../../src/mwi/subscriptions.js';
+import { parseMessageSummary } from '../../src/mwi/message-summary.js';
+import { runSipp, type SippTransport } from '../helpers/sipp.js';
+import { RawUdpPeer } from '../helpers/raw-peer.js';
+import { waitFor } from '../helpers/test-server.js';
+
+const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
+const TWO_NEW: MessageCounts = { new: 2, saved: 1, urgentNew: 1, urgentSaved: 0 };
+const NONE_NEW: MessageCounts = { new: 0, saved: 3, urgentNew: 0, urgentSaved: 0 };
+
+/** Just what MWI reads from the message store. */
+class FakeStore implements MwiStore {
+  readonly events = new EventEmitter<StoreEvents>();
+  private readonly boxes = new Map<string, Mailbox>();
+  private readonly state = new Map<string, MessageCounts>();
+
+  add(number: string, counts: MessageCounts, aliases: string[] = []): void {
+    this.boxes.set(number, mailbox(number, aliases));
+    this.state.set(number, counts);
+  }
+
+  /** Changes the counts and announces it, as the store does after a deposit or a message heard. */
+  set(number: string, counts: MessageCounts): void {
+    this.state.set(number, counts);
+    this.events.emit('counts', number, counts);
+  }
+
+  async findMailbox(numberOrAlias: string): Promise<Mailbox | undefined> {
+    return [...this.boxes.values()].find((m) => m.number === numberOrAlias || m.aliases.includes(numberOrAlias));
+  }
+
+  async listMailboxes(): Promise<Mailbox[]> {
+    return [...this.boxes.values()];
+  }
+
+  async counts(number: string): Promise<MessageCounts> {
+    return this.state.get(number) ?? { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+  }
+}
+
+function mailbox(number: string, aliases: string[]): Mailbox {
+  return {
+    number, name: `Box ${number}`, emailAttachAudio: false, aliases, pinHash: '', mustChangePin: false, setupDone: true, failedLogins: 0,
+    locked: false, greetings: {}, maxMessages: 0, maxMinutes: 0, hiddenFromDirectory: false,
+  };
+}
+
+interface NodeOptions {
+  store: FakeStore;
+  targets?: string[];
+  pbxAuth?: { username: string; password: string };
+  resendOnStart?: boolean;
+  ratePerSecond?: number;
+  retryMinMs?: number;
+  subscribeAuth?: { realm: string; username: string; password: string };
+  file?: string;
+  minExpiresS?: number;
+  /** Leave UserAgentCore.onSubscribe unset (the core as it was before MWI). */
+  detached?: boolean;
+}
+
+/** What we sent as a UAC and how it was answered (final responses only). */
+interface Exchange {
+  req: SipRequest;
+  res?: SipResponse;
+}
+
+interface MwiNode {
+  notifier: MwiNotifier;
+  subscriptions: MwiSubscriptions;
+  sent: Exchange[];
+  port(transport: 'udp' | 'tcp'): number;
+  stop(): Promise<void>;
+}
+
+const nodes: MwiNode[] = [];
+const peers: RawUdpPeer[] = [];
+
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.stop();
+  for (const p of peers.splice(0)) p.close();
+});
+
+/** The SIP stack, the UA core and both MWI parts, wired as server.ts is expected to wire them. */
+async function startNode(opts: NodeOptions): Promise<MwiNode> {
+  const transport = new TransportLayer({ logger });
+  await transport.listen([
+    { transport: 'udp', host: '127.0.0.1', port: 0 },
+    { transport: 'tcp', host: '127.0.0.1', port: 0 },
+  ]);
+  const timers = { t1Ms: 100, t2Ms: 400, t4Ms: 200 };
+  const stack = new SipStack(transport, { logger, timers, userAgent: 'vmpilot-test', isTrusted: () => true, admit: () => true });
+  const sent: Exchange[] = [];
+  // Watch our own requests and their final responses, to know when a NOTIFY has been answered.
+  const send = stack.sendRequest.bind(stack);
+  stack.sendRequest = (req, target, user) => {
+    const exchange: Exchange = { req };
+    sent.push(exchange);
+    return send(req, target, {
+      ...user,
+      onResponse: (res) => {
+        if (res.status >= 200) exchange.res = res;
+        user.onResponse(res);
+      },
+    });
+  };
+  const contactFor = (inc: IncomingRequest): string => {
+    const uri = parseUri(inc.message.uri);
+    const user = uri ? uriUser(uri) : undefined;
+    const params = inc.flow.transport === 'udp' ? '' : `;transport=${inc.flow.transport}`;
+    return `<sip:${user ? `${user}@` : ''}127.0.0.1:${inc.flow.localPort}${params}>`;
+  };
+  const core = new UserAgentCore(stack, {
+    logger,
+    timers: (reliable) => timerSet(timers, reliable),
+    sessionExpiresS: 1800,
+    contactFor,
+    draining: () => false,
+    drainRetryAfterS: 1,
+  });
+  const notifier = new MwiNotifier({
+    stack,
+    store: opts.store,
+    logger,
+    pbx: opts.targets ? [{ name: 'pbx', mwi: { targets: opts.targets }, auth: opts.pbxAuth }] : [],
+    resendOnStart: opts.resendOnStart ?? false,
+    ratePerSecond: opts.ratePerSecond,
+    retryMinMs: opts.retryMinMs ?? 200,
+  });
+  const subscriptions = new MwiSubscriptions({
+    stack,
+    store: opts.store,
+    logger,
+    contactFor,
+    file: opts.file,
+    auth: opts.subscribeAuth,
+    minExpiresS: opts.minExpiresS,
+  });
+  if (!opts.detached) core.onSubscribe = (inc) => subscriptions.handle(inc);
+  await subscriptions.start();
+  notifier.start();
+  const bound = transport.bound();
+  let stopped = false;
+  const node: MwiNode = {
+    notifier,
+    subscriptions,
+    sent,
+    port: (t) => bound.find((b) => b.transport === t)!.port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      notifier.stop();
+      await subscriptions.stop();
+      stack.close();
+      await transport.close();
+    },
+  };
+  nodes.push(node);
+  return node;
+}
+
+function freePort(transport: 'udp' | 'tcp'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (transport === 'tcp') {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+      return;
+    }
+    const sock = createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const port = sock.address().port;
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+function expectSippOk(result: Awaited<ReturnType<typeof runSipp>>, what: string): void {
+  if (result.code !== 0) throw new Error(`SIPp ${what} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
+}
+
+const NOTIFY_OK = (ex: Exchange): boolean => ex.req.method === 'NOTIFY' && ex.res !== undefined && ex.res.status === 200;
+
+describe('unsolicited NOTIFY message-summary to the PBX', () => {
+  it.each<'udp' | 'tcp'>(['udp', 'tcp'])(
+    'MUST send the mailbox state out of dialog to the PBX target over %s, with the mailbox as Request-URI user',
+    async (transport) => {
+      const store = new FakeStore();
+      store.add('27000', { new: 0, saved: 1, urgentNew: 0, urgentSaved: 0 });
+      // The node needs a port before SIPp, which only needs to know its own.
+      const probe = await freePort(transport === 'udp' ? 'udp' : 'tcp');
+      const node = await startNode({ store, targets: [`sip:127.0.0.1:${probe}${transport === 'tcp' ? ';transport=tcp' : ''}`] });
+      const run = runSipp({ scenario: 'uas-mwi.xml', transport, port: node.port(transport), timeoutS: 20, extra: ['-p', String(probe)] });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // SIPp binds its port
+      store.set('27000', TWO_NEW);
+      expectSippOk(await run, 'uas-mwi.xml');
+      await waitFor(() => node.notifier.stats().pending === 0, 'the delivery to end');
+    },
+  );
+
+  it('MUST try the next target when the first one answers 503', async () => {
+    const store = new FakeStore();
+    store.add('27000', TWO_NEW);
+    const first = await freePort('udp');
+    const second = await freePort('udp');
+    const node = await startNode({ store, targets: [`sip:127.0.0.1:${first}`, `sip:127.0.0.1:${second}`] });
+    const down = runSipp({ scenario: 'uas-mwi-503.xml', transport: 'udp', port: node.port('udp'), timeoutS: 20, extra: ['-p', String(first)] });
+    const up = runSipp({ scenario: 'uas-mwi.xml', transport: 'udp', port: node.port('udp'), timeoutS: 20, extra: ['-p', String(second)] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    store.set('27000', TWO_NEW);
+    expectSippOk(await down, 'uas-mwi-503.xml');
+    expectSippOk(await up, 'uas-mwi.xml');
+    await waitFor(() => node.notifier.stats().pending === 0, 'the delivery to end');
+    expect(node.sent.filter((e) => e.req.method === 'NOTIFY').map((e) => e.res?.status)).toEqual([503, 200]);
+  });
+
+  it("MUST answer the PBX's digest challenge with the credentials configured for it", async () => {
+    const store = new FakeStore();
+    store.add('27000', TWO_NEW);
+    const port = await freePort('udp');
+    const node = await startNode({ store, targets: [`sip:127.0.0.1:${port}`], pbxAuth: { username: 'vmpilot', password: 'secret' } });
+    const run = runSipp({ scenario: 'uas-mwi-auth.xml', transport: 'udp', port: node.port('udp'), timeoutS: 20, extra: ['-p', String(port)] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    store.set('27000', TWO_NEW);
+    expectSippOk(await run, 'uas-mwi-auth.xml');
+    await waitFor(() => node.notifier.stats().pending === 0, 'the delivery to end');
+  });
+
+  it('MUST send every mailbox state at start-up when resendOnStart is set, paced to the configured rate', async () => {
+    const peer = await RawUdpPeer.open();
+    peers.push(peer);
+    answerNotifies(peer, () => 200);
+    const store = new FakeStore();
+    const boxes = ['27001', '27002', '27003', '27004', '27005', '27006'];
+    boxes.forEach((b, i) => store.add(b, { new: i, saved: 1, urgentNew: 0, urgentSaved: 0 }));
+    // 4 per second: four at once (one second's burst), then one every 250 ms.
+    await startNode({ store, targets: [`sip:127.0.0.1:${peer.port}`], resendOnStart: true, ratePerSecond: 4 });
+    await waitFor(() => notifies(peer).length === boxes.length, 'a NOTIFY for every mailbox', 5000);
+    const got = notifies(peer);
+    const byBox = new Map(got.map((r) => [/^NOTIFY sip:(\d+)@/.exec(r.text)?.[1], parseMessageSummary(bodyOf(r.text))]));
+    boxes.forEach((b, i) => expect(byBox.get(b)?.voice).toEqual({ new: i, saved: 1, urgentNew: 0, urgentSaved: 0 }));
+    expect(got[got.length - 1]!.at - got[0]!.at).toBeGreaterThanOrEqual(400);
+  });
+
+  it('MUST retry the delivery later when every target failed, until a target answers 2xx', async () => {
+    const peer = await RawUdpPeer.open();
+    peers.push(peer);
+    let n = 0;
+    answerNotifies(peer, () => (++n === 1 ? 500 : 200));
+    const store = new FakeStore();
+    store.add('27000', TWO_NEW);
+    const node = await startNode({ store, targets: [`sip:127.0.0.1:${peer.port}`], retryMinMs: 300 });
+    store.set('27000', TWO_NEW);
+    await waitFor(() => notifies(peer).length === 2, 'the retry', 5000);
+    const [a, b] = notifies(peer);
+    expect(b!.at - a!.at).toBeGreaterThanOrEqual(280);
+    expect(bodyOf(b!.text)).toBe(bodyOf(a!.text));
+    await waitFor(() => node.notifier.stats().pending === 0, 'the delivery to end');
+  });
+});
+
+describe('SUBSCRIBE to message-summary (RFC 6665)', () => {
+  it.each<'udp' | 'tcp'>(['udp', 'tcp'])(
+    'MUST answer 200, NOTIFY at once and on every change, refresh, and end with a terminated NOTIFY on unsubscribe (%s)',
+    async (transport) => {
+      const store = new FakeStore();
+      store.add('27000', TWO_NEW);
+      const node = await startNode({ store });
+      const run = runSipp({ scenario: 'uac-subscribe-mwi.xml', transport, port: node.port(transport), service: '27000', timeoutS: 20 });
+      await waitFor(() => node.sent.some(NOTIFY_OK), 'the first NOTIFY to be answered', 10_000);
+      store.set('27000', NONE_NEW);
+      expectSippOk(await run, 'uac-subscribe-mwi.xml');
+      await waitFor(() => node.subscriptions.size === 0, 'the subscription to be gone');
+    },
+  );
+
+  it('MUST challenge a new SUBSCRIBE when subscribeAuth is set, and accept valid credentials', async () => {
+    const store = new FakeStore();
+    store.add('27000', TWO_NEW);
+    const node = await startNode({ store, subscribeAuth: { realm: 'vm.example', username: 'phone', password: 'secret' } });
+    const result = await runSipp({ scenario: 'uac-subscribe-auth.xml', transport: 'udp', port: node.port('udp'), service: '27000', timeoutS: 20 });
+    expectSippOk(result, 'uac-subscribe-auth.xml');
+    expect(node.subscriptions.size).toBe(1);
+  });
+
+  it('lists SUBSCRIBE in Allow once a subscription layer is attached; without one, SUBSCRIBE gets 405 as before', async () => {
+    const { sub, node } = await subscriberFor();
+    const options = (port: number) =>
+      [
+        `OPTIONS sip:27000@127.0.0.1:${port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${sub.peer.port};branch=z9hG4bKopt${port};rport`,
+        'From: <sip:pbx@127.0.0.1>;tag=o1',
+        'To: <sip:27000@127.0.0.1>',
+        `Call-ID: opt-${port}`,
+        'CSeq: 1 OPTIONS',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+    await sub.peer.send(node.port('udp'), options(node.port('udp')));
+    const ok = await sub.peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes(`opt-${node.port('udp')}`));
+    expect(headerOf(ok.text, 'allow')).toMatch(/(^|, )SUBSCRIBE(,|$)/);
+
+    const store = new FakeStore();
+    store.add('27000', TWO_NEW);
+    const bare = await startNode({ store, detached: true });
+    const plain = new Subscriber(sub.peer, bare.port('udp'));
+    const res = await plain.subscribe('27000');
+    expect(statusOf(res)).toBe(405);
+    expect(headerOf(res, 'allow')).not.toMatch(/SUBSCRIBE/);
+  });
+
+  it('answers 489 Bad Event with Allow-Events for an event package other than message-summary', async () => {
+    const { sub } = await subscriberFor();
+    const res = await sub.subscribe('27000', { event: 'presence' });
+    expect(statusOf(res)).toBe(489);
+    expect(headerOf(res, 'allow-events')).toBe('message-summary');
+  });
+
+  it('answers 404 for a mailbox that does not exist', async () => {
+    const { sub } = await subscriberFor();
+    expect(statusOf(await sub.subscribe('99999'))).toBe(404);
+  });
+
+  it('answers 423 Interval Too Brief with Min-Expires for an Expires below the minimum', async () => {
+    const { sub } = await subscriberFor();
+    const res = await sub.subscribe('27000', { expires: 10 });
+    expect(statusOf(res)).toBe(423);
+    expect(headerOf(res, 'min-expires')).toBe('60');
+  });
+
+  it('answers 481 to a refresh for a subscription it does not have', async () => {
+    const { sub } = await subscriberFor();
+    expect(statusOf(await sub.subscribe('27000', { toTag: 'nosuchtag' }))).toBe(481);
+  });
+
+  it('MUST accept a subscription to an alias and report the mailbox itself in Message-Account', async () => {
+    const { sub, node } = await subscriberFor();
+    const res = await sub.subscribe('4627000');
+    expect(statusOf(res)).toBe(200);
+    const notify = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '));
+    expect(parseMessageSummary(bodyOf(notify.text))?.account).toBe('sip:27000@127.0.0.1');
+    expect(node.subscriptions.list('27000')).toHaveLength(1);
+  });
+
+  it('MUST end an expired subscription with NOTIFY terminated;reason=timeout', async () => {
+    const { sub, node } = await subscriberFor({ minExpiresS: 1 });
+    expect(headerOf(await sub.subscribe('27000', { expires: 1 }), 'expires')).toBe('1');
+    const final = await sub.peer.waitFor((t) => t.startsWith('NOTIFY ') && /terminated;reason=timeout/.test(t), 4000);
+    expect(parseMessageSummary(bodyOf(final.text))?.waiting).toBe(true);
+    await waitFor(() => node.subscriptions.size === 0, 'the subscription to be gone');
+  });
+
+  it('MUST remove the subscription when a NOTIFY is answered 481', async () => {
+    const { sub, node, store } = await subscriberFor();
+    await sub.subscribe('27000');
+    await waitFor(() => node.sent.some(NOTIFY_OK), 'the first NOTIFY');
+    sub.status = 481;
+    store.set('27000', NONE_NEW);
+    await waitFor(() => node.subscriptions.size === 0, 'the subscription to be removed');
+  });
+
+  it('MUST resume a subscription after a restart with a NOTIFY of the current state and a higher CSeq', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-mwi-')), 'subscriptions.json');
+    const { sub, node, store } = await subscriberFor({ file });
+    await sub.subscribe('27000');
+    const first = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '));
+    await waitFor(() => node.sent.some(NOTIFY_OK), 'the first NOTIFY to be answered');
+    await node.stop();
+    expect(JSON.parse(readFileSync(file, 'utf8')).subscriptions).toHaveLength(1);
+    store.set('27000', NONE_NEW); // changed while we were down
+    const from = sub.peer.received.length;
+    const again = await startNode({ store, file });
+    const resumed = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '), 3000, from);
+    expect(headerOf(resumed.text, 'call-id')).toBe(headerOf(first.text, 'call-id'));
+    expect(headerOf(resumed.text, 'to')).toBe(headerOf(first.text, 'to'));
+    expect(cseqOf(resumed.text)).toBeGreaterThan(cseqOf(first.text));
+    expect(parseMessageSummary(bodyOf(resumed.text))?.voice).toEqual(NONE_NEW);
+    expect(again.subscriptions.size).toBe(1);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ helpers
+
+function notifies(peer: RawUdpPeer) {
+  return peer.received.filter((r) => r.text.startsWith('NOTIFY '));
+}
+
+/** Answers every NOTIFY the peer receives with the status `statusFor` gives. */
+function answerNotifies(peer: RawUdpPeer, statusFor: () => number): void {
+  let seen = 0;
+  const timer = setInterval(() => {
+    for (const r of peer.received.slice(seen)) {
+      if (r.text.startsWith('NOTIFY ')) void peer.send(viaPort(r.text), answer(r.text, statusFor()));
+    }
+    seen = peer.received.length;
+  }, 5);
+  const close = peer.close.bind(peer);
+  peer.close = () => {
+    clearInterval(timer);
+    close();
+  };
+}
+
+function answer(request: string, status: number): string {
+  const lines = request.split('\r\n');
+  const pick = (name: string): string[] => lines.filter((l) => l.toLowerCase().startsWith(`${name}:`));
+  const to = pick('to').map((l) => (/;tag=/.test(l) ? l : `${l};tag=peer`));
+  return [`SIP/2.0 ${status} X`, ...pick('via'), ...pick('from'), ...to, ...pick('call-id'), ...pick('cseq'), 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** The port our top Via names (rport answers go back to the sending socket). */
+function viaPort(request: string): number {
+  return Number(/^Via: SIP\/2\.0\/UDP [^:]+:(\d+)/im.exec(request)?.[1]);
+}
+
+function bodyOf(text: string): string {
+  const i = text.indexOf('\r\n\r\n');
+  return i < 0 ? '' : text.slice(i + 4);
+}
+
+function headerOf(text: string, name: string): string | undefined {
+  const head = text.split('\r\n\r\n')[0]!;
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) return line.slice(colon + 1).trim();
+  }
+  return undefined;
+}
+
+function statusOf(text: string): number {
+  return Number(text.slice(8, 11));
+}
+
+function cseqOf(text: string): number {
+  return Number(/^(\d+)/.exec(headerOf(text, 'cseq') ?? '')?.[1]);
+}
+
+/** A phone on a raw UDP socket: sends SUBSCRIBE and answers the NOTIFYs it gets with `status`. */
+class Subscriber {
+  status = 200;
+  private cseq = 0;
+  private readonly callId = `sub-${Math.random().toString(16).slice(2)}`;
+
+  constructor(
+    readonly peer: RawUdpPeer,
+    private readonly serverPort: number,
+  ) {
+    answerNotifies(peer, () => this.status);
+  }
+
+  async subscribe(user: string, opts: { event?: string; expires?: number; toTag?: string } = {}): Promise<string> {
+    const cseq = ++this.cseq;
+    const from = this.peer.received.length;
+    const text = [
+      `SUBSCRIBE sip:${user}@127.0.0.1:${this.serverPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.peer.port};branch=z9hG4bK${this.callId}${cseq};rport`,
+      `From: <sip:phone@127.0.0.1>;tag=ph${this.callId}`,
+      `To: <sip:${user}@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+      `Call-ID: ${this.callId}`,
+      `CSeq: ${cseq} SUBSCRIBE`,
+      `Contact: <sip:phone@127.0.0.1:${this.peer.port}>`,
+      'Max-Forwards: 70',
+      `Event: ${opts.event ?? 'message-summary'}`,
+      `Expires: ${opts.expires ?? 3600}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    await this.peer.send(this.serverPort, text);
+    const res = await this.peer.waitFor((t) => t.startsWith('SIP/2.0 ') && !t.startsWith('SIP/2.0 100') && new RegExp(`CSeq: ${cseq} SUBSCRIBE`, 'i').test(t), 3000, from);
+    return res.text;
+  }
+}
+
+async function subscriberFor(opts: { minExpiresS?: number; file?: string } = {}) {
+  const store = new FakeStore();
+  store.add('27000', TWO_NEW, ['4627000']);
+  const node = await startNode({ store, ...opts });
+  const peer = await RawUdpPeer.open();
+  peers.push(peer);
+  return { node, store, sub: new Subscriber(peer, node.port('udp')) };
+}
