@@ -10,15 +10,15 @@
 import { encodeG711, encodeTable, silenceCode, type G711Law } from '../media/g711.js';
 import { readWavFile } from '../media/wav.js';
 import type { PlayItem } from '../media/player.js';
-import { FRAME_SAMPLES, SAMPLE_RATE } from '../media/audio-format.js';
+import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../media/audio-format.js';
 import type { PromptCatalog } from '../prompts/catalog.js';
 
 export type CallPlayItem =
   /** A prompt id from prompts/<lang>/prompts.yaml. */
   | string
   | { prompt: string }
-  /** A WAV file at 8 kHz. */
-  | { file: string }
+  /** A WAV file at 8 kHz, from `offsetMs` on (rounded down to a 20 ms frame; default 0; past the end: nothing). */
+  | { file: string; offsetMs?: number }
   | { silenceMs: number }
   /** The 1 kHz beep or ringback; ms defaults to the tone's own length (beep 400 ms). */
   | { tone: 'beep' | 'ringback'; ms?: number };
@@ -39,11 +39,18 @@ export async function resolvePlayItems(items: readonly CallPlayItem[], catalog: 
   for (const item of items) {
     if (typeof item === 'string') out.push({ frames: catalog.get(item, law) });
     else if ('prompt' in item) out.push({ frames: catalog.get(item.prompt, law) });
-    else if ('file' in item) out.push({ frames: await encodeFile(item.file, law) });
+    else if ('file' in item) out.push({ frames: fromOffset(await encodeFile(item.file, law), item.offsetMs) });
     else if ('silenceMs' in item) out.push({ silenceMs: item.silenceMs });
     else out.push({ tone: item.tone, ms: item.ms ?? (item.tone === 'beep' ? 400 : 6000) });
   }
   return out;
+}
+
+/** The frames from `offsetMs` on, whole 20 ms frames (a view, no copy). */
+function fromOffset(frames: Uint8Array, offsetMs: number | undefined): Uint8Array {
+  if (offsetMs === undefined || !(offsetMs > 0)) return frames;
+  const skip = Math.floor(offsetMs / FRAME_MS) * FRAME_SAMPLES;
+  return frames.subarray(Math.min(skip, frames.length));
 }
 
 /** Reads a WAV and encodes it to whole 20 ms G.711 frames (the last padded with silence). */

@@ -1,0 +1,255 @@
+/**
+ * Leaving a message, as a telephony engineer draws it:
+ *
+ *   mailbox full? ── yes ──► "this mailbox is full" ─► goodbye        ('*' over it: the owner logs in)
+ *        │ no
+ *   greeting ── '#' ──► beep                                            (greeting.ts chooses which)
+ *        ├───── '0' ──► operator (voicemail.operator, else the first attendant pilot); failed: beep
+ *        ├───── '*' ──► log in to this mailbox (login.ts)
+ *        ▼
+ *   beep, record ('#', silence, max length or hang-up ends it) ─► too short? "too short", once more, then bye
+ *        ▼
+ *   review menu (voicemail.reviewMenu; REVIEW_KEYS) ─► store.deposit ─► "message sent" ─► goodbye
+ *
+ * A hang-up at any point after at least voicemail.minMessageMs of audio keeps the message; shorter ones are
+ * discarded. Crash safety: before each recording starts, a sidecar `<name>.json` next to `<name>.wav` in
+ * store.tmpDir (store/recording-sidecar.ts, written and fsynced) records who the message is for and from; if
+ * the process dies mid-message, the store's repair() finds the pair at the next start and deposits it. The
+ * sidecar goes once the message is stored or discarded.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Call } from '../../call/call.js';
+import { PlayFileError } from '../../call/play-items.js';
+import { MailboxFullError, type DepositReason, type Mailbox, type MessageRecord } from '../../store/types.js';
+import { recordingSidecarPath, writeRecordingSidecar, type RecordingSidecar } from '../../store/recording-sidecar.js';
+import type { Caller } from './addressing.js';
+import type { VoicemailContext } from './context.js';
+import { chooseGreeting, systemGreeting } from './greeting.js';
+import { runLogin } from './login.js';
+
+export interface DepositRequest {
+  mailbox: Mailbox;
+  reason: DepositReason;
+  caller: Caller;
+}
+
+/** What the review menu's keys do (issue 4's default map; '#' also sends, as "press pound when finished" invites). */
+export type ReviewAction = 'send' | 'listen' | 'rerecord' | 'urgent' | 'cancel';
+export const REVIEW_KEYS: Readonly<Record<string, ReviewAction>> = { '1': 'send', '#': 'send', '2': 'listen', '3': 'rerecord', '4': 'urgent', '*': 'cancel' };
+/** Time allowed for a review key; no key sends the message. */
+const REVIEW_TIMEOUT_MS = 5000;
+/** Invalid review keys before the message is sent as it is. */
+const REVIEW_MAX_INVALID = 3;
+
+/** One recording in store.tmpDir, not yet stored or discarded. */
+interface Take {
+  wav: string;
+  sidecar: RecordingSidecar;
+  durationMs: number;
+}
+
+export async function runDeposit(call: Call, ctx: VoicemailContext, req: DepositRequest): Promise<void> {
+  const log = ctx.logger.child({ callId: call.callId, mailbox: req.mailbox.number });
+  if (!(await ctx.store.hasRoom(req.mailbox.number))) {
+    log.info('mailbox full; no message taken');
+    const played = await call.play(['mailbox_full']);
+    if (played.reason === 'digit' && played.digit === '*') return login(call, ctx, req.mailbox);
+    return goodbye(call);
+  }
+  const key = await playGreeting(call, ctx, req, log);
+  if (key === undefined) return;
+  call.flushDigits();
+  if (key === '*') return login(call, ctx, req.mailbox);
+  if (key === '0' && (await toOperator(call, ctx, log))) return;
+  await takeMessage(call, ctx, req, log);
+}
+
+/** Plays the greeting; the key that stopped it ('' when it played out), undefined when the caller hung up. */
+async function playGreeting(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<string | undefined> {
+  const greeting = chooseGreeting(req.mailbox, req.reason, now(ctx), ctx.say);
+  log.info({ greeting: greeting.kind, reason: req.reason, from: req.caller.number }, 'greeting');
+  let played;
+  try {
+    played = await call.play(greeting.items);
+  } catch (err) {
+    if (!(err instanceof PlayFileError)) throw err;
+    // A recorded greeting or name the store points at is unreadable: the caller still hears a greeting.
+    log.warn({ err: err.message }, 'recorded greeting unreadable; playing the system greeting');
+    played = await call.play(systemGreeting(req.mailbox, req.reason === 'busy', ctx.say, false).items);
+  }
+  if (played.reason === 'hangup') return undefined;
+  return played.reason === 'digit' ? played.digit : '';
+}
+
+async function login(call: Call, ctx: VoicemailContext, mailbox: Mailbox): Promise<void> {
+  call.flushDigits();
+  await runLogin(call, ctx, { mailbox });
+}
+
+/** '0': blind transfer to the operator. True when the PBX took the caller. */
+async function toOperator(call: Call, ctx: VoicemailContext, log: Logger): Promise<boolean> {
+  const operator = ctx.config.operator ?? ctx.attendantPilots[0];
+  if (operator === undefined) {
+    log.info("'0' pressed but no operator or attendant is configured; going on to the beep");
+    return false;
+  }
+  await call.play(['please_hold_transfer'], { bargeIn: false });
+  const result = await call.transfer(operator);
+  if (result.ok) {
+    log.info({ operator }, 'caller transferred to the operator');
+    return true;
+  }
+  log.info({ operator, status: result.status, why: result.reason }, 'transfer to the operator failed; taking a message');
+  await call.play(['transfer_failed', 'record_after_tone'], { bargeIn: false });
+  return false;
+}
+
+/** Records, reviews and stores the message; keeps it on a hang-up once it is long enough. */
+async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<void> {
+  const minMs = ctx.config.minMessageMs;
+  let take: Take | undefined;
+  let tooShort = 0;
+  try {
+    for (;;) {
+      take = await record(call, ctx, req);
+      if (take.durationMs < minMs) {
+        log.info({ durationMs: take.durationMs, minMs }, 'message too short; discarded');
+        await discard(take);
+        take = undefined;
+        if (call.ended) return;
+        if (tooShort++ > 0) {
+          await call.play(['message_too_short', 'goodbye'], { bargeIn: false });
+          await call.hangup();
+          return;
+        }
+        await call.play(['message_too_short', 'please_try_again'], { bargeIn: false });
+        continue;
+      }
+      const action = call.ended || !ctx.config.reviewMenu ? 'send' : await review(call, take);
+      if (action === 'send') break;
+      await discard(take);
+      take = undefined;
+      if (action === 'cancel') {
+        log.info('caller cancelled the message');
+        await call.play(['message_deleted'], { bargeIn: false });
+        return goodbye(call);
+      }
+    }
+  } catch (err) {
+    // Hung up between two steps (the API rejects with CallEndedError), or a step failed: a take that is
+    // still pending passed the length check, and is kept.
+    if (take !== undefined) await store(ctx, take, log);
+    throw err;
+  }
+  const stored = await store(ctx, take, log);
+  if (call.ended) return;
+  await call.play(stored ? ['message_sent'] : ['sorry_try_later'], { bargeIn: false });
+  await goodbye(call);
+}
+
+/** Beep and record into store.tmpDir, the sidecar written first. */
+async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): Promise<Take> {
+  const dir = ctx.store.tmpDir;
+  await mkdir(dir, { recursive: true });
+  const wav = join(dir, `vm-${randomUUID()}.wav`);
+  const sidecar: RecordingSidecar = {
+    mailbox: req.mailbox.number,
+    from: req.caller.number,
+    fromName: req.caller.name,
+    reason: req.reason,
+    urgent: false,
+    receivedAt: now(ctx),
+  };
+  await writeRecordingSidecar(wav, sidecar);
+  try {
+    const outcome = await call.record({
+      path: wav,
+      maxMs: ctx.config.maxMessageS * 1000,
+      silenceMs: ctx.config.silenceS * 1000,
+      endOnDigits: '#',
+      minMs: ctx.config.minMessageMs,
+    });
+    return { wav, sidecar, durationMs: outcome.durationMs };
+  } catch (err) {
+    // Hung up during the beep (no file) or the file could not be written.
+    await rm(wav, { force: true });
+    await rm(recordingSidecarPath(wav), { force: true });
+    throw err;
+  }
+}
+
+/** The review menu; resolves with what to do with the take. A hang-up sends. */
+async function review(call: Call, take: Take): Promise<'send' | 'rerecord' | 'cancel'> {
+  let invalid = 0;
+  for (;;) {
+    if ((await call.play(['record_menu'])).reason === 'hangup') return 'send';
+    const got = await call.collectDigits({ max: 1, timeoutMs: REVIEW_TIMEOUT_MS, terminators: '' });
+    if (got.reason === 'hangup' || got.reason === 'timeout') return 'send';
+    const action = REVIEW_KEYS[got.digits];
+    if (action === 'send' || action === 'rerecord' || action === 'cancel') return action;
+    if (action === 'listen') {
+      await call.play([{ file: take.wav }]);
+    } else if (action === 'urgent') {
+      take.sidecar.urgent = true;
+      await writeRecordingSidecar(take.wav, take.sidecar);
+      await call.play(['marked_urgent']);
+    } else {
+      if (++invalid >= REVIEW_MAX_INVALID) return 'send';
+      await call.play(['invalid']);
+    }
+  }
+}
+
+/** store.deposit, then the sidecar goes and onDeposit runs. False when the message could not be stored. */
+async function store(ctx: VoicemailContext, take: Take, log: Logger): Promise<boolean> {
+  const s = take.sidecar;
+  let message: MessageRecord;
+  try {
+    message = await ctx.store.deposit({
+      mailbox: s.mailbox,
+      from: s.from,
+      fromName: s.fromName,
+      durationMs: take.durationMs,
+      urgent: s.urgent,
+      reason: s.reason,
+      audioFile: take.wav,
+      receivedAt: s.receivedAt,
+    });
+  } catch (err) {
+    if (err instanceof MailboxFullError) {
+      // Another caller filled the last place while this one was talking.
+      log.warn({ durationMs: take.durationMs }, 'mailbox filled up during the recording; message discarded');
+      await discard(take);
+    } else {
+      // The recording and its sidecar stay in tmp: repair() deposits them at the next start.
+      log.error({ err, wav: take.wav }, 'storing the message failed; left for repair at the next start');
+    }
+    return false;
+  }
+  // The store removes the recording's sidecar once the message is stored (store/recording-sidecar.ts).
+  await rm(recordingSidecarPath(take.wav), { force: true });
+  log.info({ messageId: message.id, durationMs: message.durationMs, urgent: message.urgent }, 'message stored');
+  try {
+    ctx.onDeposit?.(message);
+  } catch (err) {
+    log.error({ err }, 'onDeposit failed');
+  }
+  return true;
+}
+
+async function discard(take: Take): Promise<void> {
+  await rm(take.wav, { force: true });
+  await rm(recordingSidecarPath(take.wav), { force: true });
+}
+
+async function goodbye(call: Call): Promise<void> {
+  await call.play(['goodbye'], { bargeIn: false });
+  await call.hangup();
+}
+
+function now(ctx: VoicemailContext): number {
+  return ctx.now?.() ?? Date.now();
+}

@@ -1,0 +1,41 @@
+/**
+ * The voicemail app: who the call is for (addressing.ts), then leave a message (deposit.ts) or log in
+ * (login.ts). A CallEndedError is the normal way out when the caller hangs up; it propagates to the app
+ * runner (apps/run.ts), which expects it.
+ */
+import type { Call } from '../../call/call.js';
+import { addressCall, type InviteView } from './addressing.js';
+import type { VoicemailContext } from './context.js';
+import { runDeposit } from './deposit.js';
+import { runLogin } from './login.js';
+
+export type { VoicemailContext } from './context.js';
+
+/** The INVITE as addressing reads it. */
+export function inviteView(call: Call): InviteView {
+  return { requestUri: call.requestUri, header: (name) => call.inviteHeaders(name) };
+}
+
+export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<void> {
+  const address = await addressCall(inviteView(call), {
+    pilots: ctx.voicemailPilots,
+    diversion: ctx.config.diversion,
+    // P-Asserted-Identity only from a configured PBX (RFC 3325 §9.1: trust depends on where it came from).
+    trustAssertedIdentity: ctx.trustsAssertedIdentity(call.sourceAddress),
+    findMailbox: (n) => ctx.store.findMailbox(n),
+  });
+  const log = ctx.logger.child({ callId: call.callId });
+  switch (address.kind) {
+    case 'deposit':
+      log.info({ mailbox: address.mailbox.number, reason: address.reason, via: address.source, from: address.caller.number }, 'call for a mailbox');
+      return runDeposit(call, ctx, { mailbox: address.mailbox, reason: address.reason, caller: address.caller });
+    case 'login':
+      log.info({ mailbox: address.mailbox?.number, from: address.caller.number }, 'log-in call');
+      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true } : {});
+    case 'no-mailbox':
+      log.info({ numbers: address.numbers }, 'call for numbers that have no mailbox');
+      await call.play(['mailbox_unknown', 'goodbye'], { bargeIn: false });
+      await call.hangup();
+      return;
+  }
+}
