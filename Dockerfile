@@ -5,9 +5,11 @@
 # container's own address (sip.advertise covers SIP only).
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 (the message store) is a native module: without a prebuilt binary it compiles with node-gyp.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 # The rest of the context (.dockerignore keeps tests, benchmarks and local state out): tsconfigs, src/, prompts/.
 COPY . .
 RUN npm run build && npm prune --omit=dev && mkdir -p prompts
