@@ -62,7 +62,7 @@ export interface ServerHooks {
 }
 
 /** Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind. */
-async function openStore(config: Config, logger: Logger): Promise<MessageStore> {
+async function openStore(config: Config, logger: Logger): Promise<{ store: MessageStore; repaired: boolean }> {
   const store = await openSqliteStore(config.storage.dir, {
     maxMessages: config.voicemail.maxMessages,
     maxMinutes: config.voicemail.maxMinutes,
@@ -71,20 +71,19 @@ async function openStore(config: Config, logger: Logger): Promise<MessageStore> 
   try {
     await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
     const report = await store.repair();
-    if (report.reattached.length + report.quarantined.length + report.missingAudio.length + report.tempFilesRemoved > 0) {
-      logger.warn({ repair: report }, 'message store repaired after an unclean stop');
-    }
+    const repaired = report.reattached.length + report.quarantined.length + report.missingAudio.length + report.tempFilesRemoved > 0;
+    if (repaired) logger.warn({ repair: report }, 'message store repaired after an unclean stop');
+    return { store, repaired: report.reattached.length + report.missingAudio.length > 0 };
   } catch (err) {
     await store.close();
     throw err;
   }
-  return store;
 }
 
 export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
-  const store = await openStore(config, logger);
+  const { store, repaired } = await openStore(config, logger);
   const tls = config.sip.tls
     ? {
         cert: await readFile(config.sip.tls.cert),
@@ -226,6 +225,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   core.onSubscribe = (inc) => subscriptions.handle(inc);
   const mwi = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart });
   mwi.start();
+  // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
+  if (repaired && !config.mwi.resendOnStart) void mwi.resendAll();
   // Retention: expired messages are removed hourly (and once at start).
   const expire = (): void => {
     const day = 86_400_000;

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-session.js';
 import type { IncomingRequest } from '../sip/incoming-request.js';
+import type { SipStack } from '../sip/stack.js';
 import { findSdp } from '../sip/body.js';
 import type { RtpPortPair, RtpPortPool } from '../media/ports.js';
 import type { TickSource } from '../media/pacer.js';
@@ -41,6 +42,21 @@ import { DigitCollector, type CollectOptions, type CollectResult } from './digit
 import { blindTransfer, type TransferOptions, type TransferResult } from './transfer.js';
 
 export type { CallPlayItem, CollectOptions, CollectResult, TransferResult };
+
+/**
+ * What a second call leg placed on this call's behalf needs (call/supervised-transfer.ts): the SIP stack the
+ * call arrived on, and the media resources and policies of the PBX it came from.
+ */
+export interface CallLegContext {
+  stack: SipStack;
+  ports: RtpPortPool;
+  clock: TickSource;
+  mediaAddress: string;
+  codecs: Codec[];
+  srtp: SrtpPolicy;
+  noRtpTimeoutMs: number;
+  logger: Logger;
+}
 
 /** Why a call ended: the SIP reasons, or media that stopped arriving. */
 export type CallEndReason = EndReason | 'no-rtp';
@@ -170,6 +186,30 @@ export class Call extends EventEmitter<CallEvents> {
   /** Resolves when the call has ended (never rejects). */
   whenEnded(): Promise<void> {
     return this.endedPromise;
+  }
+
+  /**
+   * For call-layer code that places a second leg for this call (supervised transfer). Apps use the API below.
+   * Throws CallEndedError once the call has ended.
+   */
+  legContext(): CallLegContext {
+    this.live();
+    const o = this.opts;
+    return {
+      stack: o.session.stack,
+      ports: o.ports,
+      clock: o.clock,
+      mediaAddress: o.mediaAddress,
+      codecs: o.codecs,
+      srtp: o.srtp,
+      noRtpTimeoutMs: o.noRtpTimeoutMs,
+      logger: this.log,
+    };
+  }
+
+  /** This call's media session once answered, for a relay to another leg (media/relay.ts); not for apps. */
+  get mediaSession(): MediaSession | undefined {
+    return this.closed ? undefined : this.media;
   }
 
   /** The media session's counters (for logs and tests). */
@@ -333,7 +373,8 @@ export class Call extends EventEmitter<CallEvents> {
     });
     media.delegate = {
       onDigit: (key, source) => {
-        this.log.debug({ key, source }, 'key');
+        // The key itself is not logged: callers type PINs.
+        this.log.trace({ source }, 'key');
         this.digits.push(key, performance.now());
         this.emit('digit', key, source);
       },
