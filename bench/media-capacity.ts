@@ -54,6 +54,7 @@ interface Sample {
   loopP99Ms: number;
   loopMaxMs: number;
   clockLate: number;
+  clockMaxLatenessMs: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -250,7 +251,7 @@ async function runSize(n: number): Promise<boolean> {
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
       `    digit sent -> first packet that is no longer prompt p50 ${percentile(probes.stops, 50).toFixed(1)} ms, p99 ${percentile(probes.stops, 99).toFixed(1)} ms, max ${Math.max(...probes.stops).toFixed(1)} ms`,
-      `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
+      `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop delay p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms max ${Math.max(...steady.map((s) => s.loopMaxMs)).toFixed(1)} ms, latest clock tick ${steady.at(-1)?.clockMaxLatenessMs.toFixed(1) ?? '?'} ms late, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
       `  per call: CPU ${(((cpu - idleCpu) / n) * 100).toFixed(3)}% of a core, RSS ${(((rss - idleRss) * 1024) / n).toFixed(0)} KB`,
       `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,
     ].join('\n'),

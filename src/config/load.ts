@@ -9,6 +9,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, 
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { checkTlsFiles } from './tls-files.js';
+import { checkAttendantFiles, checkEmptyActions } from './attendant-check.js';
+import { mapGreetingFiles } from './attendant-schema.js';
 import { DEFAULTS, PACKAGE_ROOT } from './defaults.js';
 
 export interface ConfigIssue {
@@ -146,6 +148,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
       }),
     },
     storage: { dir: resolve(baseDir, config.storage.dir) },
+    attendants: mapGreetingFiles(config.attendants, (file) => resolve(baseDir, file)),
     prompts: {
       ...config.prompts,
       dir: config.prompts.dir === DEFAULTS.promptsDir ? join(PACKAGE_ROOT, 'prompts') : resolve(baseDir, config.prompts.dir),
@@ -168,10 +171,15 @@ export function parseConfig(yamlText: string, baseDir: string): Config {
     );
   }
   keepWrittenIntegers(doc);
-  const raw = dropNulls(toJS(doc, lines) ?? {});
+  const js = toJS(doc, lines) ?? {};
+  const raw = dropNulls(js);
 
   const result = configSchema.safeParse(raw, { error: typeMessage });
   const found = result.success ? [] : toIssues(result.error.issues);
+  // The attendant's menus: keys written with no action (dropped by dropNulls), then its prompts and files.
+  found.push(...checkEmptyActions(js));
+  const resolved = result.success ? resolvePaths(result.data, baseDir) : undefined;
+  if (resolved) found.push(...checkAttendantFiles(resolved.attendants, resolved.prompts.dir, resolved.prompts.language));
   const sip = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).sip : undefined;
   const tls = typeof sip === 'object' && sip !== null ? (sip as Record<string, unknown>).tls : undefined;
   for (const f of checkTlsFiles(tls, baseDir)) found.push({ path: ['sip', 'tls', f.path.split('.')[2]!], message: f.message });
@@ -182,7 +190,7 @@ export function parseConfig(yamlText: string, baseDir: string): Config {
     issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
     throw new ConfigError(issues);
   }
-  return resolvePaths(result.data, baseDir);
+  return resolved ?? resolvePaths(result.data, baseDir);
 }
 
 /** Loads a config file; with no file, the embedded defaults (relative paths against the working directory). */

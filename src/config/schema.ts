@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
+import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './attendant-schema.js';
 import type { SrtpPolicy } from '../sdp/types.js';
 import {
   checkAddressOrCidr,
@@ -52,6 +53,8 @@ export interface PbxConfig {
    * offer gets 488 (Avaya's "Enforce Secure RTP").
    */
   srtp: SrtpPolicy;
+  /** How the attendant transfers calls from this PBX: REFER (RFC 3515), or a new call bridged by vmpilot. */
+  transfer: 'refer' | 'supervised';
 }
 
 export interface MailboxConfig {
@@ -137,6 +140,8 @@ export interface Config {
   pbx: PbxConfig[];
   mailboxes: MailboxConfig[];
   voicemail: VoicemailConfig;
+  /** Auto-attendant menus per pilot (attendant-schema.ts); empty: every pilot gets the default menu. */
+  attendants: AttendantConfig[];
   mwi: MwiConfig;
   /** Email notification of new messages; absent: no email. */
   smtp?: SmtpConfig;
@@ -305,6 +310,7 @@ const pbxSchema = z
       auth: section({ username: nonEmpty, password: nonEmpty, realm: nonEmpty.optional() }).optional(),
       dtmf: dtmfSchema,
       srtp: z.enum(['off', 'offered', 'required'], { error: 'must be off, offered or required' }).default(DEFAULTS.srtp),
+      transfer: z.enum(['refer', 'supervised'], { error: 'must be refer or supervised' }).default('refer'),
     }),
   )
   .superRefine(
@@ -418,10 +424,11 @@ export const configSchema: z.ZodType<Config> = section({
   pbx: pbxSchema,
   mailboxes: mailboxesSchema,
   voicemail: voicemailSchema,
+  attendants: attendantsSchema,
   mwi: mwiSchema,
   smtp: smtpSchema,
   log: logSchema,
   shutdown: shutdownSchema,
-}).superRefine(checkNumberingPlan, {
-  when: isMapping,
-});
+})
+  .superRefine(checkNumberingPlan, { when: isMapping })
+  .superRefine(checkAttendantPilots, { when: isMapping });

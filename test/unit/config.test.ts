@@ -244,9 +244,11 @@ describe('services, pbx and mailboxes', () => {
         addresses: ['192.168.222.10', '10.0.0.0/8', '2001:db8::/32'],
         mwi: { targets: ['sip:192.168.222.10:5060', 'sips:pbx.example.com;transport=tcp'] },
         auth: { username: 'vm', password: 's3cret' },
-        // Defaults: every digit source (in-band only without telephone-event), SRTP when the PBX offers it.
+        // Defaults: every digit source (in-band only without telephone-event), SRTP when the PBX offers it,
+        // attendant transfers by REFER.
         dtmf: { rfc4733: true, info: true, inband: 'auto' },
         srtp: 'offered',
+        transfer: 'refer',
       },
     ]);
   });
@@ -372,7 +374,7 @@ describe('reporting', () => {
       }
       throw new Error('accepted');
     })();
-    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, voicemail, mwi, smtp, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
+    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, voicemail, attendants, mwi, smtp, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
   });
 });
 

@@ -1,0 +1,128 @@
+/**
+ * Recording company and menu greetings by phone (the 'admin' action, usually on a key no greeting mentions):
+ *
+ *   "enter your mailbox number" ─► "enter your PIN" ─► an administrator (attendants[].admins) with the right
+ *   PIN? (wrong: "not correct", MAX_TRIES, then back to the menu; the store counts failures and locks at
+ *   voicemail.lockAfter, as for a mailbox log-in)
+ *   ─► "enter the greeting number" ─► a slot this attendant's menus play? ─► record after the tone
+ *        ─► "to keep it press 1, to listen press 2, to record again press 3, to cancel press star"
+ *        ─► kept: it replaces the slot's greeting at once ("your greeting has been saved")
+ *   ─► another greeting number, or no entry: back to the menu
+ *
+ * Whether a mailbox exists is not revealed: a non-administrator's number gets the same "not correct".
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CallPlayItem } from '../../call/call.js';
+import { ensureLive, goodbye } from './call-steps.js';
+import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
+import { pressKey, said } from './prompts.js';
+import type { AttendantSession } from './session.js';
+
+const MAX_TRIES = 3;
+const ENTRY_TIMEOUT_MS = 5000;
+const GREETING_MAX_MS = 120_000;
+
+/** Digits up to '#' after a prompt; '' when none came. */
+async function enter(s: AttendantSession, prompt: CallPlayItem[], max: number): Promise<string> {
+  ensureLive(s.call);
+  await s.call.play(prompt, { bargeIn: true });
+  ensureLive(s.call);
+  const got = await s.call.collectDigits({ max, timeoutMs: ENTRY_TIMEOUT_MS, interDigitMs: s.attendant.interDigitMs, terminators: '#' });
+  ensureLive(s.call);
+  return got.digits;
+}
+
+/** The administrator's mailbox number after a good PIN; undefined to go back to the menu. */
+async function logIn(s: AttendantSession): Promise<string | undefined> {
+  const { voice, ctx, log } = s;
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    const number = await enter(s, said(voice, 'enterMailbox'), 16);
+    if (number === '') return undefined;
+    const pin = await enter(s, said(voice, 'enterPin'), 16);
+    const mailbox = await ctx.store.findMailbox(number);
+    const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
+    const verdict = admin && pin !== '' ? await ctx.store.verifyPin(mailbox.number, pin, ctx.lockAfter) : 'wrong';
+    ensureLive(s.call);
+    if (verdict === 'ok') return mailbox!.number;
+    if (verdict === 'locked') {
+      log.warn({ mailbox: number }, 'greeting administrator log-in to a locked mailbox');
+      await s.call.play(said(voice, 'locked'), { bargeIn: false });
+      return goodbye(s.call, voice);
+    }
+    log.info({ mailbox: number, admin }, 'greeting administrator log-in refused');
+    await s.call.play(said(voice, 'loginIncorrect'), { bargeIn: true });
+  }
+  return undefined;
+}
+
+type Review = 'keep' | 'listen' | 'again' | 'cancel';
+const REVIEW_KEYS: Record<string, Review> = { '1': 'keep', '2': 'listen', '3': 'again', '*': 'cancel' };
+
+async function review(s: AttendantSession): Promise<Review> {
+  const v = s.voice;
+  const items = [...said(v, 'optAccept'), ...pressKey(v, '1'), ...said(v, 'optListen'), ...pressKey(v, '2'), ...said(v, 'optRerecord'), ...pressKey(v, '3'), ...said(v, 'optCancel'), ...pressKey(v, '*')];
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    ensureLive(s.call);
+    await s.call.play(items, { bargeIn: true });
+    ensureLive(s.call);
+    const got = await s.call.collectDigits({ max: 1, timeoutMs: ENTRY_TIMEOUT_MS, terminators: '' });
+    ensureLive(s.call);
+    const choice = REVIEW_KEYS[got.digits];
+    if (choice) return choice;
+  }
+  return 'cancel';
+}
+
+/** Records one slot with review; whether it was saved. */
+async function recordSlot(s: AttendantSession, slot: number): Promise<boolean> {
+  const { call, voice, ctx, log } = s;
+  const tmp = join(ctx.store.tmpDir, `attendant-greeting-${randomUUID()}.wav`);
+  try {
+    for (let tries = 0; tries < MAX_TRIES; ) {
+      ensureLive(call);
+      await call.play(said(voice, 'recordGreeting'), { bargeIn: true });
+      ensureLive(call);
+      const outcome = await call.record({ path: tmp, maxMs: GREETING_MAX_MS, silenceMs: 3000, minMs: 1000, beep: true });
+      ensureLive(call);
+      if (outcome.tooShort) {
+        tries++;
+        await call.play(said(voice, 'notHeard'), { bargeIn: true });
+        continue;
+      }
+      let choice = await review(s);
+      while (choice === 'listen') {
+        await call.play([{ file: tmp }], { bargeIn: true });
+        choice = await review(s);
+      }
+      if (choice === 'cancel') return false;
+      if (choice === 'again') continue;
+      await saveSlot(ctx.greetingsDir, slot, tmp);
+      log.info({ slot, path: slotPath(ctx.greetingsDir, slot), durationMs: outcome.durationMs }, 'attendant greeting recorded');
+      await call.play(said(voice, 'greetingSaved'), { bargeIn: true });
+      return true;
+    }
+    return false;
+  } finally {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+export async function greetingAdmin(s: AttendantSession): Promise<void> {
+  const admin = await logIn(s);
+  if (admin === undefined) return;
+  s.log.info({ mailbox: admin }, 'greeting administrator logged in');
+  const slots = slotsOf(s.attendant);
+  for (;;) {
+    const entry = await enter(s, said(s.voice, 'enterGreetingNumber'), 2);
+    if (entry === '') return;
+    const slot = Number(entry);
+    if (!slots.has(slot)) {
+      s.log.info({ slot: entry, slots: [...slots] }, 'no menu plays this greeting slot');
+      await s.call.play(said(s.voice, 'invalidKey'), { bargeIn: true });
+      continue;
+    }
+    await recordSlot(s, slot);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Which menu answers now: the attendant's schedules in order, the first that matches wins, else its fallback
+ * menu. A schedule matches on its dates (holidays; "MM-DD" every year) and/or within its weekly opening
+ * hours, both read on the wall clock of the attendant's IANA time zone. The time zone's rules (daylight
+ * saving time included) come from Intl: 08:00 is 08:00 local on either side of a clock change.
+ *
+ * Pure: the instant comes in (the context's clock), the menu name goes out.
+ */
+import type { AttendantConfig, DateRule, OpeningHours, ScheduleRule } from '../../config/attendant-schema.js';
+
+/** A wall-clock reading in some time zone. */
+export interface LocalTime {
+  year: number;
+  /** 1..12 */
+  month: number;
+  /** 1..31 */
+  day: number;
+  /** 0 = Sunday .. 6 = Saturday */
+  weekday: number;
+  /** Minutes since local midnight, 0..1439. */
+  minutes: number;
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    formats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall clock at `ms` (since epoch) in `timeZone`. Throws RangeError for an unknown zone. */
+export function localTime(ms: number, timeZone: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatFor(timeZone).formatToParts(new Date(ms))) parts[p.type] = p.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    weekday: WEEKDAYS[parts.weekday!] ?? 0,
+    minutes: (Number(parts.hour) % 24) * 60 + Number(parts.minute),
+  };
+}
+
+const onDate = (d: DateRule, t: LocalTime): boolean => d.month === t.month && d.day === t.day && (d.year === undefined || d.year === t.year);
+const withinHours = (h: OpeningHours, t: LocalTime): boolean => h.days.includes(t.weekday) && t.minutes >= h.fromMin && t.minutes < h.toMin;
+
+export function ruleMatches(rule: ScheduleRule, t: LocalTime): boolean {
+  if (rule.dates.length > 0 && !rule.dates.some((d) => onDate(d, t))) return false;
+  if (rule.hours.length > 0 && !rule.hours.some((h) => withinHours(h, t))) return false;
+  return rule.dates.length > 0 || rule.hours.length > 0;
+}
+
+export interface ScheduledMenu {
+  menu: string;
+  /** Index of the schedule that matched; undefined: the fallback menu. */
+  rule?: number;
+  local: LocalTime;
+}
+
+/** The menu that answers at `ms`. */
+export function scheduledMenu(a: Pick<AttendantConfig, 'schedules' | 'menu' | 'timeZone'>, ms: number): ScheduledMenu {
+  const local = localTime(ms, a.timeZone);
+  const rule = a.schedules.findIndex((r) => ruleMatches(r, local));
+  return rule >= 0 ? { menu: a.schedules[rule]!.menu, rule, local } : { menu: a.menu, local };
+}
