@@ -31,6 +31,9 @@ import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
 import { createEmailNotifier } from './notify/email.js';
 import { MwiNotifier } from './mwi/notifier.js';
+import { runAttendant } from './apps/attendant/index.js';
+import { createAttendantContext } from './apps/attendant/setup.js';
+import { leaveMessageVia } from './apps/attendant/leave-message.js';
 import { MwiSubscriptions } from './mwi/subscriptions.js';
 import { join } from 'node:path';
 
@@ -149,7 +152,13 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     return localFacing(flow).address;
   };
 
+  // Sockets are bound before the apps are ready (MWI, attendant set-up): a call in that window gets 503.
+  let accepting = false;
   core.onInvite = (session) => {
+    if (!accepting) {
+      session.reject(503, { 'retry-after': '1' });
+      return;
+    }
     const route = router.route(session.invite.message);
     if (!route) {
       logger.info({ callId: session.callId, uri: session.invite.message.uri }, 'INVITE for an unknown number');
@@ -209,7 +218,19 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       });
     },
   };
-  const apps = { voicemail: (call: Call) => runVoicemail(call, voicemail), ...hooks.apps };
+  const attendant = await createAttendantContext({
+    config,
+    store,
+    catalog,
+    logger,
+    pbxFor: (address) => pbxFor(address),
+    leaveMessage: leaveMessageVia(voicemail),
+  });
+  const apps = {
+    voicemail: (call: Call) => runVoicemail(call, voicemail),
+    attendant: (call: Call) => runAttendant(call, attendant),
+    ...hooks.apps,
+  };
 
   // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets.
   const subscriptions = new MwiSubscriptions({
@@ -239,6 +260,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const expireTimer = setInterval(expire, 3_600_000);
   expireTimer.unref();
 
+  accepting = true;
   const bound = transport.bound();
   logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
 

@@ -23,7 +23,7 @@ import type { ClockSubscriber, TickSource } from './pacer.js';
 import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
 import { RtpReceiver } from './rtp-receiver.js';
-import { RtpSender } from './rtp-sender.js';
+import { RtpSender, type RtpFrameSource } from './rtp-sender.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { Player } from './player.js';
 import { Recorder, RecorderState, type RecordOptions, type RecordOutcome } from './recorder.js';
@@ -69,6 +69,11 @@ export class MediaSession implements ClockSubscriber {
   /** Samples on the received-audio timeline (see the module comment). */
   pcmSamples = 0;
   delegate: MediaSessionDelegate | undefined = undefined;
+  /**
+   * Every received PCMU/PCMA payload (not comfort noise), in arrival order, before reordering: a relay's input
+   * (relay.ts). `buf` is the packet's buffer and is reused: copy what you keep before returning.
+   */
+  onAudioPayload: ((buf: Buffer, offset: number, length: number, law: G711Law) => void) | undefined = undefined;
 
   private sender: RtpSender;
   private readonly receiver: RtpReceiver;
@@ -82,6 +87,8 @@ export class MediaSession implements ClockSubscriber {
   private sendLaw: G711Law;
   private readonly scratch = new Uint8Array(G711_FRAME_BYTES);
   private audio: NegotiatedAudio | undefined = undefined;
+  /** While set, outbound frames come from here instead of the player (setRelaySource). */
+  private relaySource: RtpFrameSource | undefined = undefined;
   private sending = false;
   private unsubscribe: (() => void) | undefined = undefined;
   private closed = false;
@@ -136,6 +143,22 @@ export class MediaSession implements ClockSubscriber {
   /** The law prompts must be given in (the player's; a later change of law is transcoded on the way out). */
   get law(): G711Law {
     return this.playerLaw;
+  }
+
+  /** The law RTP goes out in now (the negotiated one; a re-INVITE may change it). */
+  get sendCodec(): G711Law {
+    return this.sendLaw;
+  }
+
+  /**
+   * While `source` is set, the outbound stream carries its frames (160 bytes in `sendCodec`) instead of the
+   * player's, keeping this session's SSRC, sequence and timestamp; the player is not advanced meanwhile.
+   * undefined gives the stream back to the player. The first audio packet from the new source is marked
+   * (RFC 3551 §4.1: a new talkspurt).
+   */
+  setRelaySource(source: RtpFrameSource | undefined): void {
+    this.relaySource = source;
+    if (!this.closed) this.sender.setSource(this.frameSource);
   }
 
   /** Applies an offer/answer outcome: first answer and every re-INVITE/UPDATE. */
@@ -237,6 +260,8 @@ export class MediaSession implements ClockSubscriber {
 
   /** The sender's source: the player's frame, transcoded when a re-INVITE moved us to the other law. */
   private readonly frameSource = (): Uint8Array | undefined => {
+    const relay = this.relaySource;
+    if (relay !== undefined) return relay();
     const frame = this.player.nextFrame();
     if (frame === undefined || this.sendLaw === this.playerLaw) return frame;
     const table = this.sendLaw === 'PCMA' ? ULAW_TO_ALAW : ALAW_TO_ULAW;
@@ -270,6 +295,7 @@ export class MediaSession implements ClockSubscriber {
     if (view.payloadType !== 13) {
       this.lastAudioEndTs = (view.timestamp + view.payloadLength) >>> 0;
       this.lastAudioSsrc = view.ssrc;
+      this.onAudioPayload?.(buf, view.payloadOffset, view.payloadLength, view.payloadType === PT_PCMA ? 'PCMA' : 'PCMU');
     }
     this.receiveBuffer.push(view, buf);
   }

@@ -4,12 +4,12 @@
  *
  * This is state and arithmetic only. Who sends what, and when, is the invite session's job (invite-session.ts).
  */
-import { Headers, createRequest, type SipRequest } from './message.js';
+import { Headers, createRequest, type SipRequest, type SipResponse } from './message.js';
 import { parseNameAddr } from './headers/name-addr.js';
 import { parseCSeq } from './headers/cseq.js';
 import { parseUri } from './uri.js';
 import { tagOf } from './response.js';
-import type { Flow, SendTarget } from './transport/types.js';
+import type { Flow, SendTarget, TransportName } from './transport/types.js';
 import { resolveTarget } from './resolve-target.js';
 
 export enum DialogState {
@@ -93,6 +93,33 @@ export class Dialog {
       localContact,
       secure: flow.transport === 'tls' && requestUri?.scheme === 'sips',
       flow,
+    });
+  }
+
+  /**
+   * §12.1.2: the UAC builds its dialog from the response that creates it (a 2xx, or a provisional with a To
+   * tag). "The route set MUST be set to the list of URIs in the Record-Route header field from the response,
+   * taken in reverse order"; "The remote target MUST be set to the URI from the Contact header field of the
+   * response"; "The local sequence number MUST be set to the value of the sequence number in the CSeq header
+   * field of the request. The remote sequence number MUST be empty"; secure when the request went over TLS
+   * with a SIPS Request-URI.
+   */
+  static asUac(invite: SipRequest, response: SipResponse, transport: TransportName): Dialog {
+    const req = invite.headers;
+    const res = response.headers;
+    const contact = parseNameAddr(res.getAll('contact')[0] ?? '');
+    return new Dialog({
+      callId: req.get('call-id') ?? '',
+      localTag: tagOf(req.get('from') ?? '') ?? '',
+      remoteTag: tagOf(res.get('to') ?? '') ?? '',
+      localUri: stripTag(req.get('from') ?? ''),
+      remoteUri: stripTag(req.get('to') ?? ''),
+      remoteTarget: contact?.uri ?? invite.uri,
+      routeSet: [...res.getAll('record-route')].reverse(),
+      localSeq: parseCSeq(req.get('cseq') ?? '')?.seq ?? 1,
+      remoteSeq: undefined,
+      localContact: req.get('contact') ?? '',
+      secure: transport === 'tls' && parseUri(invite.uri)?.scheme === 'sips',
     });
   }
 

@@ -106,6 +106,11 @@ export class InviteSession {
     return this.opts.invite;
   }
 
+  /** The stack this session runs on (a second call placed for it, e.g. a supervised transfer, uses it too). */
+  get stack(): SipStack {
+    return this.opts.stack;
+  }
+
   /** Sends a provisional response (180 Ringing, 183 with early media). */
   progress(status = 180): void {
     if (this.state === InviteSessionState.Incoming) this.opts.invite.respond(status, { headers: { contact: this.opts.localContact } });

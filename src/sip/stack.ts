@@ -8,7 +8,7 @@
  * parsing work is spent on them.
  */
 import type { Logger } from 'pino';
-import type { SipRequest, SipResponse } from './message.js';
+import { Headers, createRequest, type SipRequest, type SipResponse } from './message.js';
 import { parseMessage } from './parse.js';
 import { serializeMessage } from './serialize.js';
 import { formatVia, parseVia, type Via } from './headers/via.js';
@@ -16,7 +16,7 @@ import { parseCSeq } from './headers/cseq.js';
 import { buildResponse, hasTag, tagOf } from './response.js';
 import { newBranch, newTag } from './ids.js';
 import { IncomingRequest } from './incoming-request.js';
-import type { Flow, InboundFrame, SendTarget } from './transport/types.js';
+import type { Flow, InboundFrame, SendTarget, TransportName } from './transport/types.js';
 import type { TransportLayer } from './transport/transport-layer.js';
 import { timerSet, type TimerBase, type TimerSet } from './transaction/timers.js';
 import { clientKey, inviteKeyForCancel, serverKey } from './transaction/transaction-key.js';
@@ -292,7 +292,43 @@ export class SipStack {
     const branch = newBranch();
     this.pushVia(req, target, branch);
     const cseq = parseCSeq(req.headers.get('cseq') ?? '');
-    const key = clientKey(branch, cseq?.method ?? req.method);
+    return this.startClient(req, target, clientKey(branch, cseq?.method ?? req.method), user);
+  }
+
+  /**
+   * §9.1: cancels an INVITE we sent (the caller has seen a provisional response for it). "The Request-URI,
+   * Call-ID, To, the numeric part of CSeq, and From header fields in the CANCEL request MUST be identical to
+   * those in the request being cancelled, including tags. ... A CANCEL constructed by a client MUST have only
+   * a single Via header field value matching the top Via value in the request being cancelled." It goes to
+   * the INVITE's target in a non-INVITE transaction of its own, which shares the INVITE's branch (§17.1.3
+   * tells the two apart by method). "If the request being cancelled contains a Route header field, the
+   * CANCEL request MUST include that Route header field's values."
+   */
+  sendCancel(invite: InviteClientTransaction, target: SendTarget, user: ClientTransactionUser): ClientTransaction | undefined {
+    const inv = invite.request.headers;
+    const topVia = inv.getAll('via')[0];
+    const branch = parseVia(topVia ?? '')?.branch;
+    const cseq = parseCSeq(inv.get('cseq') ?? '');
+    if (topVia === undefined || !branch || !cseq) return undefined;
+    const headers = new Headers();
+    headers.set('via', topVia);
+    const routes = inv.getAll('route');
+    if (routes.length > 0) headers.set('route', routes);
+    headers.set('max-forwards', '70');
+    headers.set('from', inv.get('from') ?? '');
+    headers.set('to', inv.get('to') ?? '');
+    headers.set('call-id', inv.get('call-id') ?? '');
+    headers.set('cseq', `${cseq.seq} CANCEL`);
+    headers.set('user-agent', this.opts.userAgent);
+    return this.startClient(createRequest('CANCEL', invite.request.uri, headers), target, clientKey(branch, 'CANCEL'), user);
+  }
+
+  /** The §17 timer values this stack uses for a transport (T1, T2 and 64*T1 for a TU's own retransmissions). */
+  timersFor(transport: TransportName): TimerSet {
+    return RELIABLE.has(transport) ? this.timersReliable : this.timersUnreliable;
+  }
+
+  private startClient(req: SipRequest, target: SendTarget, key: string, user: ClientTransactionUser): ClientTransaction {
     const reliable = RELIABLE.has(target.transport);
     const timers = reliable ? this.timersReliable : this.timersUnreliable;
     const send = (data: Buffer): void => this.transport.send(target, data);
