@@ -34,6 +34,7 @@ import { MwiNotifier } from './mwi/notifier.js';
 import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
 import { leaveMessageVia } from './apps/attendant/leave-message.js';
+import { supervisedTransfer } from './call/supervised-transfer.js';
 import { MwiSubscriptions } from './mwi/subscriptions.js';
 import { join } from 'node:path';
 
@@ -225,6 +226,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger,
     pbxFor: (address) => pbxFor(address),
     leaveMessage: leaveMessageVia(voicemail),
+    // Supervised transfers go back to the PBX the call came from (its source address and transport: with
+    // TCP/TLS the PBX's listening port may differ from the connection's, FIXME: a per-PBX URI setting).
+    supervisedTransfer: (call, target, options) =>
+      supervisedTransfer(call, target, { ...options, pbxUri: call.sourceUri, credentials: pbxFor(call.sourceAddress)?.auth }),
   });
   const apps = {
     voicemail: (call: Call) => runVoicemail(call, voicemail),

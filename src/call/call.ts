@@ -173,6 +173,13 @@ export class Call extends EventEmitter<CallEvents> {
     return this.opts.session.invite.flow.remoteAddress;
   }
 
+  /** A SIP URI for the peer that sent the INVITE (the PBX): where calls we place for this call go. */
+  get sourceUri(): string {
+    const flow = this.opts.session.invite.flow;
+    const host = flow.remoteAddress.includes(':') ? `[${flow.remoteAddress}]` : flow.remoteAddress;
+    return `sip:${host}:${flow.remotePort}${flow.transport === 'udp' ? '' : `;transport=${flow.transport}`}`;
+  }
+
   /** The INVITE's Request-URI. */
   get requestUri(): string {
     return this.opts.session.invite.message.uri;
