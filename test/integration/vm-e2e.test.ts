@@ -313,12 +313,16 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
     const login = logs.findIndex((r) => r.msg === 'owner logged in');
     expect(login).toBeGreaterThanOrEqual(0);
     expect(logs[login]).toMatchObject({ mailbox: '27000' });
-    // The first message was heard to its end: its NOTIFY (1/1) left before the owner pressed any key in it.
+    // The first message was heard to its end (its NOTIFY, 1/1, left before any save); the second was saved.
     const after = logs.slice(login);
+    const playedToEnd = after.findIndex((r) => r.msg === 'message played to the end');
     const firstNotify = after.findIndex((r) => r.msg === 'MWI NOTIFY delivered' && r.target !== undefined);
-    const firstNine = after.findIndex((r) => r.msg === 'key' && r.key === '9');
-    expect(firstNotify).toBeGreaterThanOrEqual(0);
-    expect(firstNine).toBeGreaterThan(firstNotify);
+    const firstSave = after.findIndex((r) => r.msg === 'message action' && r.action === 'save');
+    expect(playedToEnd).toBeGreaterThanOrEqual(0);
+    expect(firstNotify).toBeGreaterThan(playedToEnd);
+    expect(firstSave).toBeGreaterThan(firstNotify);
+    // Keys themselves never reach the log (they include the PIN).
+    expect(logs.some((r) => r.key !== undefined)).toBe(false);
 
     const listed = await listMessages('27000');
     expect(listed.map((m) => [m.folder, m.heard])).toEqual([

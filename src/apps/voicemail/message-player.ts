@@ -68,7 +68,10 @@ export async function listenToMessages(s: Session, folder?: 'new' | 'saved'): Pr
       const result = await playAudio(s, entry, offsetMs);
       ensureLive(s.call);
       if (result !== 'digit') {
-        if (result === 'done') await markHeard(s, entry);
+        if (result === 'done') {
+          s.log.info({ messageId: entry.message.id }, 'message played to the end');
+          await markHeard(s, entry);
+        }
         step = MessageStep.Menu;
         menuFailures = 0;
         continue;
@@ -114,6 +117,8 @@ async function act(s: Session, list: ListEntry[], index: number, at: MessageStep
   const entry = list[index]!;
   const here = (step: MessageStep, offsetMs = 0): Position => ({ index, step, offsetMs });
   const { call, ctx } = s;
+  // The action, not the key: keys are never logged (PINs are keys too).
+  s.log.info({ messageId: entry.message.id, action }, 'message action');
   switch (action) {
     case 'previous':
       if (index === 0) {
