@@ -37,6 +37,7 @@ import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription, Srtp
 import type { PromptCatalog } from '../prompts/catalog.js';
 import type { Route } from './router.js';
 import { sdpWarning } from './sdp-warning.js';
+import { answerReoffer } from './reoffer.js';
 import { resolvePlayItems, type CallPlayItem } from './play-items.js';
 import { DigitCollector, type CollectOptions, type CollectResult } from './digit-collector.js';
 import { blindTransfer, type TransferOptions, type TransferResult } from './transfer.js';
@@ -401,21 +402,13 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   private reoffer(sdp: Buffer): OfferAnswer {
-    let offer: SessionDescription;
-    try {
-      offer = parseSdp(sdp.toString('utf8'));
-    } catch (err) {
-      return { ok: false, status: 488, warning: sdpWarning(err instanceof SdpError ? err.message : 'Malformed SDP') };
-    }
-    // RFC 3264 §8: "the version in the origin field MUST increment by one from the previous SDP". A re-offer we
-    // refuse (488) sends no SDP, so only an answer we actually send takes the next version.
-    const result = answerOffer(offer, { ...this.localMedia(), sessionVersion: this.sessionVersion + 1 });
-    if (!result.ok) return { ok: false, status: 488, warning: sdpWarning(result.warning) };
+    const { reply, audio } = answerReoffer(sdp, { ...this.localMedia(), sessionVersion: this.sessionVersion + 1 });
+    if (!audio) return reply;
     this.sessionVersion++;
-    this.audio = result.audio;
-    this.media?.configure(result.audio);
-    this.log.info({ onHold: result.audio.onHold, codec: result.audio.codec }, 'media renegotiated');
-    return { ok: true, answer: Buffer.from(serializeSdp(result.answer)) };
+    this.audio = audio;
+    this.media?.configure(audio);
+    this.log.info({ onHold: audio.onHold, codec: audio.codec }, 'media renegotiated');
+    return reply;
   }
 
   private answerInAck(sdp: Buffer): void {

@@ -15,10 +15,10 @@ import type { RtpPortPair } from '../media/ports.js';
 import type { DtmfPolicy } from '../media/digit-router.js';
 import { parseSdp, SdpError } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
-import { acceptAnswer, answerOffer, createOffer } from '../sdp/negotiate.js';
+import { acceptAnswer, createOffer } from '../sdp/negotiate.js';
 import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription } from '../sdp/types.js';
 import type { CallLegContext } from './call.js';
-import { sdpWarning } from './sdp-warning.js';
+import { answerReoffer } from './reoffer.js';
 
 export interface OutgoingLegOptions {
   context: CallLegContext;
@@ -153,20 +153,14 @@ export class OutgoingLeg {
 
   /** The far end's re-INVITE or UPDATE with an offer (hold, resume, a new address or law). */
   private reoffer(sdp: Buffer): OfferAnswer {
-    let offer: SessionDescription;
-    try {
-      offer = parseSdp(sdp.toString('utf8'));
-    } catch (err) {
-      return { ok: false, status: 488, warning: sdpWarning(err instanceof SdpError ? err.message : 'Malformed SDP') };
-    }
-    // RFC 3264 §8: an answer we send in the dialog takes the next o= version.
-    const result = answerOffer(offer, { ...this.local(), sessionVersion: this.sessionVersion + 1, srtpLocalKey: this.audio?.srtp?.local });
-    if (!result.ok) return { ok: false, status: 488, warning: sdpWarning(result.warning) };
+    const local = { ...this.local(), sessionVersion: this.sessionVersion + 1, srtpLocalKey: this.audio?.srtp?.local };
+    const { reply, audio } = answerReoffer(sdp, local);
+    if (!audio) return reply;
     this.sessionVersion++;
-    this.audio = result.audio;
-    this.media.configure(result.audio);
-    this.log.info({ onHold: result.audio.onHold, codec: result.audio.codec }, 'transfer target renegotiated media');
-    return { ok: true, answer: Buffer.from(serializeSdp(result.answer)) };
+    this.audio = audio;
+    this.media.configure(audio);
+    this.log.info({ onHold: audio.onHold, codec: audio.codec }, 'transfer target renegotiated media');
+    return reply;
   }
 
   private local(): LocalMediaConfig {

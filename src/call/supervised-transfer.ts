@@ -29,6 +29,7 @@ import type { MediaSession } from '../media/session.js';
 import type { DigestCredentials } from '../sip/auth/digest.js';
 import { formatNameAddr, parseNameAddr } from '../sip/headers/name-addr.js';
 import { formatUri, parseUri } from '../sip/uri.js';
+import { calleeStatus } from '../sip/callee-status.js';
 
 export type SupervisedTransferOutcome = 'answered' | 'busy' | 'no-answer' | 'failed' | 'invalid';
 
@@ -72,23 +73,10 @@ export function transferRequestUri(target: string, pbxUri: string): string {
 
 /** The outcome an attendant acts on, from the new call's final status. */
 export function transferOutcome(status: number, timedOut: boolean): SupervisedTransferOutcome {
-  if (status >= 200 && status < 300) return 'answered';
+  const callee = calleeStatus(status);
+  if (callee === 'answered') return 'answered';
   if (timedOut) return 'no-answer';
-  switch (status) {
-    case 486:
-    case 600:
-      return 'busy';
-    case 408:
-    case 480:
-    case 487:
-      return 'no-answer';
-    case 404:
-    case 484:
-    case 604:
-      return 'invalid';
-    default:
-      return 'failed';
-  }
+  return callee === 'other' ? 'failed' : callee;
 }
 
 /**

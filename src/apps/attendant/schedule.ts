@@ -7,6 +7,7 @@
  * Pure: the instant comes in (the context's clock), the menu name goes out.
  */
 import type { AttendantConfig, DateRule, OpeningHours, ScheduleRule } from '../../config/attendant-schema.js';
+import { calendarDay, clockTime } from '../../prompts/say.js';
 
 /** A wall-clock reading in some time zone. */
 export interface LocalTime {
@@ -21,38 +22,12 @@ export interface LocalTime {
   minutes: number;
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function formatFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      weekday: 'short',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formats.set(timeZone, f);
-  }
-  return f;
-}
-
-/** The wall clock at `ms` (since epoch) in `timeZone`. Throws RangeError for an unknown zone. */
+/** The wall clock at `ms` (since epoch) in `timeZone` (the say-engine's zone arithmetic). Throws TypeError for an unknown zone. */
 export function localTime(ms: number, timeZone: string): LocalTime {
-  const parts: Record<string, string> = {};
-  for (const p of formatFor(timeZone).formatToParts(new Date(ms))) parts[p.type] = p.value;
-  return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    weekday: WEEKDAYS[parts.weekday!] ?? 0,
-    minutes: (Number(parts.hour) % 24) * 60 + Number(parts.minute),
-  };
+  const d = new Date(ms);
+  const day = calendarDay(d, timeZone);
+  const time = clockTime(d, timeZone);
+  return { year: day.year, month: day.month, day: day.day, weekday: day.weekday, minutes: (time.hour % 24) * 60 + time.minute };
 }
 
 const onDate = (d: DateRule, t: LocalTime): boolean => d.month === t.month && d.day === t.day && (d.year === undefined || d.year === t.year);

@@ -26,6 +26,7 @@ import { paramText, parseParams } from '../../sip/headers/params.js';
 import { listElements } from '../../sip/headers/tokens.js';
 import { parseUri, uriUser, type Uri } from '../../sip/uri.js';
 import type { DepositReason, Mailbox } from '../../store/types.js';
+import { calleeStatus } from '../../sip/callee-status.js';
 
 /** The parts of the INVITE addressing reads (a Call provides them; tests give literals). */
 export interface InviteView {
@@ -221,23 +222,13 @@ export function parseHistoryInfo(values: readonly string[]): HistoryEntry[] {
  * answer (the unavailable greeting either way).
  */
 export function causeReason(cause: number | undefined): DepositReason {
-  switch (cause) {
-    case 486:
-    case 600:
-      return 'busy';
-    case 408:
-    case 480:
-    case 487:
-      return 'no-answer';
-    case 302:
-      return 'unconditional';
-    case 404:
-    case 410:
-    case 503:
-      return 'unavailable';
-    default:
-      return 'other';
-  }
+  if (cause === undefined) return 'other';
+  // RFC 4458 §2: 302 is an unconditional forward; 404/410/503 a user not reachable.
+  if (cause === 302) return 'unconditional';
+  if (cause === 410 || cause === 503) return 'unavailable';
+  const status = calleeStatus(cause);
+  if (status === 'busy' || status === 'no-answer') return status;
+  return status === 'invalid' ? 'unavailable' : 'other';
 }
 
 /**
