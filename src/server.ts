@@ -207,6 +207,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const voicemail: VoicemailContext = {
     store,
     config: config.voicemail,
+    keys: config.voicemail.keys,
     say: createSay(config.prompts.language),
     logger,
     attendantPilots: config.services.attendant,

@@ -137,6 +137,23 @@ function dropNulls(value: unknown): unknown {
   return out;
 }
 
+/**
+ * voicemail.keys entries written with nothing after them: `save: #` is a YAML comment, not the pound key, and
+ * dropNulls would otherwise take the entry as absent. Paths from the top of the file.
+ */
+function checkEmptyKeys(raw: unknown): { path: PropertyKey[]; message: string }[] {
+  const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const keys = isMapping(raw) && isMapping(raw.voicemail) ? raw.voicemail.keys : undefined;
+  if (!isMapping(keys)) return [];
+  return Object.entries(keys).flatMap(([menu, actions]) =>
+    isMapping(actions)
+      ? Object.entries(actions)
+          .filter(([, key]) => key === null)
+          .map(([action]) => ({ path: ['voicemail', 'keys', menu, action], message: 'has no key (quote * and #: an unquoted # starts a comment)' }))
+      : [],
+  );
+}
+
 function resolvePaths(config: Config, baseDir: string): Config {
   const tls = config.sip.tls;
   return {
@@ -177,7 +194,7 @@ export function parseConfig(yamlText: string, baseDir: string): Config {
   const result = configSchema.safeParse(raw, { error: typeMessage });
   const found = result.success ? [] : toIssues(result.error.issues);
   // The attendant's menus: keys written with no action (dropped by dropNulls), then its prompts and files.
-  found.push(...checkEmptyActions(js));
+  found.push(...checkEmptyActions(js), ...checkEmptyKeys(js));
   const resolved = result.success ? resolvePaths(result.data, baseDir) : undefined;
   if (resolved) found.push(...checkAttendantFiles(resolved.attendants, resolved.prompts.dir, resolved.prompts.language));
   const sip = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).sip : undefined;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './attendant-schema.js';
 import type { SrtpPolicy } from '../sdp/types.js';
+import { actionsOf, DEFAULT_KEYMAP, MENU_NAMES, resolveKeyMap, type KeyMap, type MenuName } from '../apps/voicemail/keymap.js';
 import {
   checkAddressOrCidr,
   checkBindAddress,
@@ -92,6 +93,15 @@ export interface VoicemailConfig {
   timeZone: string;
 }
 
+/**
+ * The mailbox owner's keys (voicemail.keys): issue 4's defaults with the site's changes laid over them
+ * (apps/voicemail/keymap.ts resolveKeyMap). Kept beside VoicemailConfig rather than in it: the app is given
+ * it as VoicemailContext.keys.
+ */
+export interface VoicemailKeysConfig {
+  keys: KeyMap;
+}
+
 export interface MwiConfig {
   /** Re-send every mailbox's state to the PBX targets at start-up (the PBX may have lost it). */
   resendOnStart: boolean;
@@ -139,7 +149,7 @@ export interface Config {
   /** Empty: calls are accepted from loopback only. */
   pbx: PbxConfig[];
   mailboxes: MailboxConfig[];
-  voicemail: VoicemailConfig;
+  voicemail: VoicemailConfig & VoicemailKeysConfig;
   /** Auto-attendant menus per pilot (attendant-schema.ts); empty: every pilot gets the default menu. */
   attendants: AttendantConfig[];
   mwi: MwiConfig;
@@ -339,6 +349,75 @@ const mailboxesSchema = z
   )
   .default([]);
 
+const KEYPAD_KEYS = '0123456789*#';
+
+/** A keypad key as written: "5", "*", "#", or a plain 5 (YAML reads an unquoted 5 as a number). */
+function keyText(v: unknown): string | undefined {
+  const text = typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 9 ? String(v) : v;
+  return typeof text === 'string' && text.length === 1 && KEYPAD_KEYS.includes(text) ? text : undefined;
+}
+
+const isKeyMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * voicemail.keys: `{ MENU: { ACTION: KEY } }`, a partial override of the default key map. Every problem is
+ * reported at its path (voicemail.keys.message.save): an unknown menu or action, a value that is not one
+ * keypad key, and two actions of one menu on one key once the overrides are laid over the defaults (a
+ * swap, save on 5 and repeat on 9, is fine). resolveKeyMap then builds the map the app is given.
+ */
+const voicemailKeysSchema = z.unknown().transform((raw, ctx): KeyMap => {
+  const issue = (path: Path, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: raw });
+  if (!isKeyMapping(raw)) {
+    issue([], 'expected a mapping of menus, e.g. { message: { save: "2" } }');
+    return z.NEVER;
+  }
+  const overrides: Partial<Record<MenuName, Record<string, string>>> = {};
+  let valid = true;
+  for (const [menu, actions] of Object.entries(raw)) {
+    if (!(MENU_NAMES as string[]).includes(menu)) {
+      issue([menu], `unknown menu (menus: ${MENU_NAMES.join(', ')})`);
+      valid = false;
+      continue;
+    }
+    const names = actionsOf(menu as MenuName) as string[];
+    if (!isKeyMapping(actions)) {
+      issue([menu], `expected a mapping of actions to keys, e.g. { ${names[0]}: "${(DEFAULT_KEYMAP as Record<string, Record<string, string>>)[menu]![names[0]!]}" }`);
+      valid = false;
+      continue;
+    }
+    const given: Record<string, string> = {};
+    for (const [action, value] of Object.entries(actions)) {
+      const key = keyText(value);
+      if (!names.includes(action)) issue([menu, action], `unknown action (actions of ${menu}: ${names.join(', ')})`);
+      else if (key === undefined) issue([menu, action], `${JSON.stringify(value)} is not a key (one of 0-9, * and #; quote * and #)`);
+      else given[action] = key;
+      valid &&= names.includes(action) && key !== undefined;
+    }
+    // One key, one action: each menu as the caller will have it, the defaults under the overrides.
+    const byKey = new Map<string, string>();
+    for (const action of names) {
+      const key = given[action] ?? (DEFAULT_KEYMAP as Record<string, Record<string, string>>)[menu]![action]!;
+      const other = byKey.get(key);
+      byKey.set(key, action);
+      if (other === undefined) continue;
+      valid = false;
+      // Report it at an action the file names: the later one, or the one that moved onto a default.
+      const [at, held] = action in given ? [action, other] : [other, action];
+      const whose = held in given ? `is also the key of ${menu}.${held}` : `is already the key of ${menu}.${held} (its default; give ${held} another key too)`;
+      issue([menu, at], `"${key}" ${whose}`);
+    }
+    overrides[menu as MenuName] = given;
+  }
+  if (!valid) return z.NEVER;
+  try {
+    return resolveKeyMap(overrides);
+  } catch (err) {
+    // The checks above are meant to catch all resolveKeyMap refuses; should they miss one, say it here.
+    issue([], err instanceof Error ? err.message : String(err));
+    return z.NEVER;
+  }
+}).default(() => resolveKeyMap());
+
 const voicemailSchema = section({
   diversion: z.enum(['top', 'original'], { error: 'must be top or original' }).default('top'),
   maxMessageS: z.number().int().min(5, 'must be at least 5').max(3600, 'must be at most 3600').default(180),
@@ -362,6 +441,7 @@ const voicemailSchema = section({
       }
     }, 'is not an IANA time zone (e.g. Europe/Stockholm)')
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  keys: voicemailKeysSchema,
 }).prefault({});
 
 const mwiSchema = section({

@@ -5,10 +5,12 @@
  * "pbx[0].addresses[2]") with the line it is on; every issue reported at once, not just the first; unknown keys
  * at the top and nested; YAML syntax errors with line:column; numbers that YAML would mangle (leading zero, +);
  * one numbering plan across pilots, mailboxes and aliases; TLS files missing, relative paths resolved against
- * the config file's folder; TLS material that does not parse or whose key does not match.
+ * the config file's folder; TLS material that does not parse or whose key does not match; voicemail.keys
+ * (the owner's key map laid over issue 4's defaults, each bad menu, action or key at its path).
  *
  * Does not cover: the CLI's output and exit codes (test/integration/cli.test.ts); what the server does with a
- * config (the server's own tests).
+ * config (the server's own tests); the attendants section (test/unit/attendant-check.test.ts), except that
+ * the example config's attendant loads.
  */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue, loadConfig, parseConfig, type ConfigIssue } from '../../src/config/load.js';
 import { checkTlsMaterial } from '../../src/config/tls-files.js';
+import { DEFAULT_KEYMAP } from '../../src/apps/voicemail/keymap.js';
 import { tlsFixture } from '../helpers/tls-fixture.js';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -456,6 +459,87 @@ describe('examples/vmpilot.yaml', () => {
     expect(config.services.voicemail).toEqual(['43334']);
     expect(config.pbx.map((p) => p.name)).toEqual(['mxone']);
     expect(config.mailboxes.map((m) => m.pin)).toEqual(['1234', '0042']);
+  });
+
+  it('has an attendant on 43333 with a business-hours menu and an after-hours menu', async () => {
+    const config = await loadConfig(join(import.meta.dirname, '../../examples/vmpilot.yaml'));
+    expect(config.attendants.map((a) => [a.pilots, a.timeZone, a.menu])).toEqual([[['43333'], 'Europe/Stockholm', 'closed']]);
+    expect(config.attendants[0]!.schedules.map((r) => r.menu)).toEqual(['closed', 'main']);
+    expect(config.pbx[0]!.transfer).toBe('refer');
+  });
+});
+
+describe('voicemail.keys (the owner key map, issue 4)', () => {
+  /** Path and message of every issue, in file order. */
+  const problems = (yaml: string): string[] => issuesOf(yaml).map((i) => `${i.path}: ${i.message}`);
+
+  it("is issue 4's default map when the config says nothing", () => {
+    expect(parseConfig('', BASE).voicemail.keys).toEqual(DEFAULT_KEYMAP);
+  });
+
+  it('moves save to 2 and leaves every other key where issue 4 puts it', () => {
+    const keys = parseConfig('voicemail:\n  keys:\n    message: { save: "2" }\n', BASE).voicemail.keys;
+    expect(keys.message).toEqual({ ...DEFAULT_KEYMAP.message, save: '2' });
+    expect(keys.main).toEqual(DEFAULT_KEYMAP.main);
+  });
+
+  it('takes an unquoted digit (YAML reads it as a number) as that key', () => {
+    expect(parseConfig('voicemail: { keys: { main: { listen: 3 } } }', BASE).voicemail.keys.main.listen).toBe('3');
+  });
+
+  it('accepts two actions swapping keys (save on 5, repeat on 9)', () => {
+    const keys = parseConfig('voicemail: { keys: { message: { save: "5", repeat: "9" } } }', BASE).voicemail.keys;
+    expect([keys.message.save, keys.message.repeat]).toEqual(['5', '9']);
+  });
+
+  it("rejects a key moved onto another action's default key, naming that action", () => {
+    expect(problems('voicemail:\n  keys:\n    message: { save: "5" }\n')).toEqual([
+      'voicemail.keys.message.save: "5" is already the key of message.repeat (its default; give repeat another key too)',
+    ]);
+  });
+
+  it('rejects two actions given the same key, at the later one', () => {
+    const i = onlyIssue('voicemail:\n  keys:\n    folder: { new: "2", saved: "2" }\n');
+    expect(i.path).toBe('voicemail.keys.folder.saved');
+    expect(i.message).toBe('"2" is also the key of folder.new');
+    expect(i.line).toBe(3);
+  });
+
+  it('allows one key in two different menus', () => {
+    const keys = parseConfig('voicemail: { keys: { main: { exit: "9" }, folder: { saved: "9" } } }', BASE).voicemail.keys;
+    expect([keys.main.exit, keys.folder.saved, keys.message.save]).toEqual(['9', '9', '9']);
+  });
+
+  it('reports an unknown menu, an unknown action and keys not on a keypad, each at its path, all at once', () => {
+    const yaml = [
+      'voicemail:', //                                    1
+      '  keys:', //                                       2
+      '    inbox: { save: "2" }', //                      3
+      '    message: { archive: "2", delete: "22" }', //  4
+      '    main: { exit: "A", help: 10 }', //             5
+    ].join('\n');
+    expect(issuesOf(yaml).map((i) => [i.path, i.line])).toEqual([
+      ['voicemail.keys.inbox', 3],
+      ['voicemail.keys.message.archive', 4],
+      ['voicemail.keys.message.delete', 4],
+      ['voicemail.keys.main.exit', 5],
+      ['voicemail.keys.main.help', 5],
+    ]);
+    const byPath = Object.fromEntries(issuesOf(yaml).map((i) => [i.path, i.message]));
+    expect(byPath['voicemail.keys.inbox']).toMatch(/^unknown menu \(menus: main, folder, message, /);
+    expect(byPath['voicemail.keys.message.archive']).toMatch(/^unknown action \(actions of message: save, delete, /);
+    expect(byPath['voicemail.keys.message.delete']).toBe('"22" is not a key (one of 0-9, * and #; quote * and #)');
+    expect(byPath['voicemail.keys.main.help']).toBe('10 is not a key (one of 0-9, * and #; quote * and #)');
+  });
+
+  it('rejects an unquoted # (a YAML comment, so no key at all) instead of ignoring the entry', () => {
+    const i = onlyIssue('voicemail:\n  keys:\n    message:\n      fastForward: #\n');
+    expect(i.path).toBe('voicemail.keys.message.fastForward');
+    expect(i.message).toMatch(/has no key/);
+  });
+
+  it('rejects a menu that is not a mapping of actions', () => {
+    expect(problems('voicemail: { keys: { review: ["1"] } }')).toEqual(['voicemail.keys.review: expected a mapping of actions to keys, e.g. { accept: "1" }']);
   });
 });
 

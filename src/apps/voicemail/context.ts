@@ -6,10 +6,13 @@ import type { Logger } from 'pino';
 import type { MessageStore } from '../../store/types.js';
 import type { VoicemailConfig } from '../../config/schema.js';
 import type { Say } from '../../prompts/say.js';
+import type { KeyMap } from './keymap.js';
 
 export interface VoicemailContext {
   store: MessageStore;
   config: VoicemailConfig;
+  /** The owner's keys (config voicemail.keys, resolved by keymap.ts resolveKeyMap); default issue 4's keys. */
+  keys?: KeyMap;
   say: Say;
   logger: Logger;
   /** The attendant pilot numbers (for '0' during a greeting when voicemail.operator is not set). */

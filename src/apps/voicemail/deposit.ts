@@ -9,7 +9,7 @@
  *        ▼
  *   beep, record ('#', silence, max length or hang-up ends it) ─► too short? "too short", once more, then bye
  *        ▼
- *   review menu (voicemail.reviewMenu; REVIEW_KEYS) ─► store.deposit ─► "message sent" ─► goodbye
+ *   review menu (voicemail.reviewMenu; reviewKeys) ─► store.deposit ─► "message sent" ─► goodbye
  *
  * A hang-up at any point after at least voicemail.minMessageMs of audio keeps the message; shorter ones are
  * discarded. Crash safety: before each recording starts, a sidecar `<name>.json` next to `<name>.wav` in
@@ -21,14 +21,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Call } from '../../call/call.js';
+import type { Call, CallPlayItem } from '../../call/call.js';
 import { PlayFileError } from '../../call/play-items.js';
 import { MailboxFullError, type DepositReason, type Mailbox, type MessageRecord } from '../../store/types.js';
 import { recordingSidecarPath, writeRecordingSidecar, type RecordingSidecar } from '../../store/recording-sidecar.js';
 import type { Caller } from './addressing.js';
 import type { VoicemailContext } from './context.js';
 import { chooseGreeting, systemGreeting } from './greeting.js';
+import { DEFAULT_KEYMAP, resolveKeyMap, type KeyMap } from './keymap.js';
 import { runLogin } from './login.js';
+import { menuItems } from './menu-prompts.js';
 
 export interface DepositRequest {
   mailbox: Mailbox;
@@ -36,9 +38,34 @@ export interface DepositRequest {
   caller: Caller;
 }
 
-/** What the review menu's keys do (issue 4's default map; '#' also sends, as "press pound when finished" invites). */
 export type ReviewAction = 'send' | 'listen' | 'rerecord' | 'urgent' | 'cancel';
-export const REVIEW_KEYS: Readonly<Record<string, ReviewAction>> = { '1': 'send', '#': 'send', '2': 'listen', '3': 'rerecord', '4': 'urgent', '*': 'cancel' };
+
+/**
+ * What the review menu's keys do under the site's key map: its `review` menu (accept sends; listen,
+ * re-record, cancel), and, on keys that menu leaves free, '#' sends (as "press pound when finished" invites)
+ * and '4' marks the message urgent. FIXME: the key map has no urgent action (the review menu also serves
+ * greetings, where it means nothing), so a site that moves a review action onto '4' loses "urgent".
+ */
+export function reviewKeys(keys: KeyMap): Readonly<Record<string, ReviewAction>> {
+  const r = keys.review;
+  return { '#': 'send', '4': 'urgent', [r.accept]: 'send', [r.listen]: 'listen', [r.rerecord]: 'rerecord', [r.cancel]: 'cancel' };
+}
+
+const DEFAULT_KEYS = resolveKeyMap();
+/** Issue 4's review keys: 1 send, 2 listen, 3 re-record, 4 urgent, * cancel ('#' also sends). */
+export const REVIEW_KEYS = reviewKeys(DEFAULT_KEYS);
+
+/**
+ * The review menu said: the recorded prompt when the keys are issue 4's; otherwise spoken from the map
+ * ("To send it, press 2 ..."). FIXME: "to mark it urgent" has no prompt of its own yet, so it is not said then.
+ */
+function reviewMenuItems(ctx: VoicemailContext): CallPlayItem[] {
+  const keys = ctx.keys ?? DEFAULT_KEYS;
+  const review = DEFAULT_KEYMAP.review;
+  const same = (Object.keys(review) as (keyof typeof review)[]).every((action) => keys.review[action] === review[action]);
+  return same ? ['record_menu'] : menuItems(keys, ctx.say, 'review', { phrases: { accept: 'opt_send' } });
+}
+
 /** Time allowed for a review key; no key sends the message. */
 const REVIEW_TIMEOUT_MS = 5000;
 /** Invalid review keys before the message is sent as it is. */
@@ -86,7 +113,7 @@ async function playGreeting(call: Call, ctx: VoicemailContext, req: DepositReque
 
 async function login(call: Call, ctx: VoicemailContext, mailbox: Mailbox): Promise<void> {
   call.flushDigits();
-  await runLogin(call, ctx, { mailbox });
+  await runLogin(call, ctx, { mailbox, keys: ctx.keys });
 }
 
 /** '0': blind transfer to the operator. True when the PBX took the caller. */
@@ -128,7 +155,7 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
         await call.play(['message_too_short', 'please_try_again'], { bargeIn: false });
         continue;
       }
-      const action = call.ended || !ctx.config.reviewMenu ? 'send' : await review(call, take);
+      const action = call.ended || !ctx.config.reviewMenu ? 'send' : await review(call, ctx, take);
       if (action === 'send') break;
       await discard(take);
       take = undefined;
@@ -182,13 +209,15 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
 }
 
 /** The review menu; resolves with what to do with the take. A hang-up sends. */
-async function review(call: Call, take: Take): Promise<'send' | 'rerecord' | 'cancel'> {
+async function review(call: Call, ctx: VoicemailContext, take: Take): Promise<'send' | 'rerecord' | 'cancel'> {
+  const keys = ctx.keys === undefined ? REVIEW_KEYS : reviewKeys(ctx.keys);
+  const menu = reviewMenuItems(ctx);
   let invalid = 0;
   for (;;) {
-    if ((await call.play(['record_menu'])).reason === 'hangup') return 'send';
+    if ((await call.play(menu)).reason === 'hangup') return 'send';
     const got = await call.collectDigits({ max: 1, timeoutMs: REVIEW_TIMEOUT_MS, terminators: '' });
     if (got.reason === 'hangup' || got.reason === 'timeout') return 'send';
-    const action = REVIEW_KEYS[got.digits];
+    const action = Object.hasOwn(keys, got.digits) ? keys[got.digits] : undefined;
     if (action === 'send' || action === 'rerecord' || action === 'cancel') return action;
     if (action === 'listen') {
       await call.play([{ file: take.wav }]);

@@ -31,7 +31,7 @@ export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<v
       return runDeposit(call, ctx, { mailbox: address.mailbox, reason: address.reason, caller: address.caller });
     case 'login':
       log.info({ mailbox: address.mailbox?.number, from: address.caller.number }, 'log-in call');
-      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true } : {});
+      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true, keys: ctx.keys } : { keys: ctx.keys });
     case 'no-mailbox':
       log.info({ numbers: address.numbers }, 'call for numbers that have no mailbox');
       await call.play(['mailbox_unknown', 'goodbye'], { bargeIn: false });
