@@ -1,7 +1,7 @@
 /**
  * What the attendant says, by role, as prompt ids. A role lists the ids to try in order: the first one the
- * caller's language has is said. The first id of some roles is not recorded yet (asked of the prompts owner);
- * until it is, the next one stands in, or nothing is said ([]) where no recorded prompt fits.
+ * caller's language has is said, or nothing ([]) when it has none of them (a language folder that lacks a
+ * prompt). Every id here is recorded in prompts/en-US.
  *
  * Not here: menu greetings (the config names them) and the voicemail deposit's prompts.
  */
@@ -10,7 +10,7 @@ import type { Voice } from './voice.js';
 
 export const ROLES = {
   /** "Please enter the extension, followed by pound." (a key whose action is dial-by-extension) */
-  enterExtension: ['enter_extension', 'attendant_menu'],
+  enterExtension: ['enter_extension'],
   invalidExtension: ['invalid_extension'],
   invalidKey: ['invalid'],
   noInput: ['no_input'],
@@ -20,12 +20,12 @@ export const ROLES = {
   noAnswer: ['no_answer'],
   backToMenu: ['returning_to_menu'],
   goodbye: ['goodbye'],
-  /** "Please spell the name of the person you want to reach on your keypad, then press pound." */
+  /** "Please use your keypad to spell the name of the person you want to reach, then press pound." */
   spellName: ['spell_name'],
   /** "No names match those letters." */
-  noMatch: ['no_name_match', 'invalid'],
-  /** "More names match than I can list; please enter more letters." */
-  tooManyMatches: ['too_many_matches', 'please_try_again'],
+  noMatch: ['no_name_match'],
+  /** "Too many names match. Please enter more letters." */
+  tooManyMatches: ['too_many_matches'],
   /** "For" (before a name: "For Alice Example, press 1"). */
   forName: ['for_name'],
   /** "For English," said in each language of the language-choice menu. */
@@ -35,7 +35,7 @@ export const ROLES = {
   enterPin: ['enter_pin'],
   loginIncorrect: ['login_incorrect'],
   locked: ['mailbox_locked'],
-  /** "Enter the number of the greeting to record, followed by pound." */
+  /** "Please enter the number of the greeting to record, followed by pound." */
   enterGreetingNumber: ['enter_greeting_number'],
   recordGreeting: ['record_greeting'],
   greetingSaved: ['greeting_saved'],

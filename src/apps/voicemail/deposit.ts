@@ -161,7 +161,7 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
       take = undefined;
       if (action === 'cancel') {
         log.info('caller cancelled the message');
-        await call.play(['message_deleted'], { bargeIn: false });
+        await call.play(['message_cancelled'], { bargeIn: false });
         return goodbye(call);
       }
     }
