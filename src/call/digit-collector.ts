@@ -17,6 +17,12 @@ export interface CollectOptions {
   interDigitMs?: number;
   /** Keys that end the input and are not part of it. Default '#'. Empty: none. */
   terminators?: string;
+  /**
+   * After a multi-digit input (max > 1) ends by reaching `max`, a terminator pressed within this long is the caller's habitual
+   * '#' after a full-length entry ("27001#"): it is dropped instead of being typed ahead into the next prompt.
+   * Default 1500 ms; 0 keeps it.
+   */
+  trailingTerminatorMs?: number;
 }
 
 export type CollectReason = 'max' | 'terminator' | 'timeout' | 'hangup';
@@ -33,6 +39,7 @@ const MAX_BUFFERED = 32;
 
 interface Waiter {
   max: number;
+  trailingTerminatorMs: number;
   interDigitMs: number;
   terminators: string;
   digits: string;
@@ -43,6 +50,9 @@ interface Waiter {
 export class DigitCollector {
   private buffered: DtmfKey[] = [];
   private waiter: Waiter | undefined = undefined;
+  /** A terminator arriving before this instant (ms) is dropped (see trailingTerminatorMs). */
+  private swallowUntil = 0;
+  private swallowKeys = '';
 
   /** Keys pressed and not yet consumed. */
   get pending(): number {
@@ -61,6 +71,11 @@ export class DigitCollector {
 
   /** A key from the caller. */
   push(key: DtmfKey, nowMs: number): void {
+    if (nowMs < this.swallowUntil && this.swallowKeys.includes(key)) {
+      this.swallowUntil = 0;
+      return;
+    }
+    this.swallowUntil = 0;
     this.buffered.push(key);
     if (this.buffered.length > MAX_BUFFERED) this.buffered.shift();
     if (this.waiter) this.drain(this.waiter, nowMs);
@@ -78,6 +93,7 @@ export class DigitCollector {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         max,
+        trailingTerminatorMs: options.trailingTerminatorMs ?? 1500,
         interDigitMs,
         terminators: options.terminators ?? '#',
         digits: '',
@@ -108,7 +124,18 @@ export class DigitCollector {
       }
       w.digits += key;
       w.deadline = nowMs + w.interDigitMs;
-      if (w.digits.length >= w.max) this.settle('max');
+      if (w.digits.length >= w.max) {
+        this.settle('max');
+        // The '#' a caller adds after a full-length entry may already be buffered, or come soon after.
+        // Multi-digit entries only: after a one-key menu choice, '#' may be the next menu's own key.
+        if (w.max > 1 && w.terminators !== '' && w.trailingTerminatorMs > 0) {
+          if (this.buffered.length > 0 && w.terminators.includes(this.buffered[0]!)) this.buffered.shift();
+          else {
+            this.swallowUntil = nowMs + w.trailingTerminatorMs;
+            this.swallowKeys = w.terminators;
+          }
+        }
+      }
     }
   }
 
