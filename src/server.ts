@@ -74,6 +74,12 @@ async function openStore(config: Config, logger: Logger): Promise<{ store: Messa
   });
   try {
     await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
+    for (const m of config.mailboxes) {
+      const current = await store.findMailbox(m.number);
+      if (current && current.hiddenFromDirectory !== m.hideFromDirectory) {
+        await store.updateMailbox(m.number, { hiddenFromDirectory: m.hideFromDirectory });
+      }
+    }
     const report = await store.repair();
     const repaired = report.reattached.length + report.quarantined.length + report.missingAudio.length + report.tempFilesRemoved > 0;
     if (repaired) logger.warn({ repair: report }, 'message store repaired after an unclean stop');

@@ -65,6 +65,8 @@ export interface MailboxConfig {
   email?: string;
   /** Further numbers that reach this mailbox. */
   aliases: string[];
+  /** Left out of the attendant's dial-by-name directory. */
+  hideFromDirectory: boolean;
 }
 
 /** The voicemail application's site policy (issue 4). */
@@ -345,6 +347,7 @@ const mailboxesSchema = z
       name: nonEmpty,
       email: z.email('is not an email address').optional(),
       aliases: z.array(dialNumber).default([]),
+      hideFromDirectory: z.boolean().default(false),
     }),
   )
   .default([]);

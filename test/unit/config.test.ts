@@ -222,7 +222,7 @@ describe('services, pbx and mailboxes', () => {
 
   it('keeps a PIN\'s leading zero and a number\'s leading + even when not quoted', () => {
     const c = parseConfig('mailboxes:\n  - { number: +46870001, pin: 0042, name: Bo, aliases: [0701] }\n', BASE);
-    expect(c.mailboxes[0]).toEqual({ number: '+46870001', pin: '0042', name: 'Bo', aliases: ['0701'] });
+    expect(c.mailboxes[0]).toEqual({ number: '+46870001', pin: '0042', name: 'Bo', aliases: ['0701'], hideFromDirectory: false });
   });
 
   it('rejects a service number that is not digits', () => {
