@@ -21,7 +21,7 @@ import type { DepositReason } from '../../store/types.js';
 import { ensureLive } from './call-steps.js';
 import type { SupervisedOutcome } from './context.js';
 import type { Extension } from './dial-by-extension.js';
-import { saidAll } from './prompts.js';
+import { saidAll, pressKey } from './prompts.js';
 import type { AttendantSession } from './session.js';
 import { transferGuard } from './transfer-guard.js';
 
@@ -76,10 +76,25 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
     return 'menu';
   }
   const why = outcome === 'busy' ? saidAll(voice, 'busy') : outcome === 'no-answer' ? saidAll(voice, 'noAnswer') : [];
+  // Keys pressed while it rang meant nothing; from here on a key answers the offer below.
+  call.flushDigits();
   await call.play([...saidAll(voice, 'transferFailed'), ...why], { bargeIn: true });
   ensureLive(call);
   if (target.mailbox && s.ctx.leaveMessage) {
     const reason: DepositReason = outcome === 'busy' ? 'busy' : 'no-answer';
+    // A supervised transfer that found the phone busy or unanswered goes straight to that voicemail (what a
+    // PBX's own forwarding would do). After a failed REFER the caller chooses: "To leave a message, press 1.
+    // To go back, press star." — silence or any other key also leaves the message.
+    if (method === 'refer') {
+      await call.play([...saidAll(voice, 'optLeaveMessage'), ...pressKey(voice, '1'), ...saidAll(voice, 'optBack'), ...pressKey(voice, '*')], { bargeIn: true });
+      ensureLive(call);
+      const choice = await call.collectDigits({ max: 1, timeoutMs: 5000, terminators: '' });
+      ensureLive(call);
+      if (choice.digits === '*') {
+        await call.play(saidAll(voice, 'backToMenu'), { bargeIn: true });
+        return 'menu';
+      }
+    }
     log.info({ mailbox: target.mailbox.number, reason }, 'offering a message after the failed transfer');
     await s.ctx.leaveMessage(call, target.mailbox, reason);
     return 'done';

@@ -45,6 +45,10 @@ export const ROLES = {
   optRerecord: ['opt_rerecord'],
   optCancel: ['opt_cancel'],
   press: ['press'],
+  /** "To leave a message," (followed by "press 1"). */
+  optLeaveMessage: ['opt_leave_message'],
+  /** "To go back," (followed by "press star"). */
+  optBack: ['opt_back'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Role = keyof typeof ROLES;
