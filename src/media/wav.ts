@@ -226,8 +226,8 @@ export class WavWriter {
   private chain: Promise<void> = Promise.resolve();
   private lastFlushAt: number;
   private closing: Promise<void> | undefined;
-  private readonly sizeField = Buffer.alloc(4);
-  private readonly dataSizeField = Buffer.alloc(4);
+  /** The header as on disk; its two size fields are rewritten (with the bytes between them, one write) per flush. */
+  private readonly header: Buffer;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -236,6 +236,7 @@ export class WavWriter {
     private readonly now: () => number,
     sampleRate: number,
   ) {
+    this.header = buildWavHeader({ encoding: 'pcm16', sampleRate, dataBytes: 0 });
     this.capacity = Math.max(1, Math.round((sampleRate * flushMs) / 1000));
     this.current = newBuffer(this.capacity);
     this.current16 = view16(this.current);
@@ -316,10 +317,11 @@ export class WavWriter {
         await this.handle.write(buffer, 0, samples * 2, position);
         const dataBytes = position - PCM_HEADER_LENGTH + samples * 2;
         // Data first, then the sizes: the header never counts bytes that are not yet written.
-        this.sizeField.writeUInt32LE(PCM_HEADER_LENGTH - 8 + dataBytes, 0);
-        this.dataSizeField.writeUInt32LE(dataBytes, 0);
-        await this.handle.write(this.sizeField, 0, 4, RIFF_SIZE_OFFSET);
-        await this.handle.write(this.dataSizeField, 0, 4, PCM_DATA_SIZE_OFFSET);
+        // One write from the RIFF size to the end of the data size (the fmt bytes between are unchanged):
+        // at 500 calls, every write call saved is 500 fewer fs requests a second on the event loop.
+        this.header.writeUInt32LE(PCM_HEADER_LENGTH - 8 + dataBytes, RIFF_SIZE_OFFSET);
+        this.header.writeUInt32LE(dataBytes, PCM_DATA_SIZE_OFFSET);
+        await this.handle.write(this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET);
         this.samplesOnDisk = dataBytes / 2;
       } catch (err) {
         this.error ??= err as Error;
