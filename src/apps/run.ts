@@ -22,12 +22,14 @@ const APPS: Partial<Record<ServiceName, AppFunction>> = {
 
 export function runApp(call: Call, ctx: AppContext, override?: AppFunction): void {
   const app = override ?? APPS[call.service.service];
-  // The voicemail and attendant apps come with their issues; until then their calls are held open.
+  // Every service has an app; a number routed to none is held open rather than dropped.
   if (!app) return;
   // Promise.resolve().then: an app that throws synchronously is handled like one that rejects.
   Promise.resolve().then(() => app(call, ctx)).catch(async (err: unknown) => {
     if (err instanceof CallEndedError) return;
     ctx.logger.error({ err, callId: call.callId, app: call.service.service }, 'app failed; ending the call');
+    // A full disk or a broken file must not leave the caller in silence: say so, then hang up.
+    await call.play(['sorry_try_later'], { bargeIn: false }).catch(() => undefined);
     await call.hangup().catch(() => undefined);
   });
 }
