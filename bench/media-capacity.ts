@@ -43,7 +43,12 @@ const sizes = (args.get('calls') ?? '100,300,500').split(',').map(Number);
 const rate = Number(args.get('rate') ?? '50');
 const probeCount = Number(args.get('probes') ?? '4');
 const SIP_PORT = 15070;
-const PROBE_MS = 16_000;
+/**
+ * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
+ * first SIPp call hangs up (~31 s after it started), so they measure the steady state of N recording calls.
+ * The hang-up wave (N BYEs and N recordings closing at the ramp rate) comes after the window.
+ */
+const PROBE_MS = 14_000;
 
 interface Sample {
   t: number;
@@ -227,7 +232,7 @@ async function runSize(n: number): Promise<boolean> {
   const rampS = n / rate;
   const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', '6000', '-rtp_threadtasks', '50']);
   // Probes start once every SIPp call is up and recording.
-  await new Promise((r) => setTimeout(r, (rampS + 6) * 1000));
+  await new Promise((r) => setTimeout(r, (rampS + 3) * 1000));
   const steadyFrom = Date.now();
   const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], stops: [], packets: 0 };
   const steadyTo = Date.now();
