@@ -11,9 +11,8 @@
  * - A play resolves 'done' as soon as its last frame has been handed out, so an app that awaits it and plays
  *   the next thing is ready before the next tick: back-to-back plays leave no gap.
  * - A new play() while one runs stops the old one first (it resolves 'stopped').
- * - Marker bit: RtpSender sets the marker on the first audio packet after setSource() (a new source starts
- *   a talkspurt, RFC 3551 §4.1). The player calls `onPlayStart` synchronously at each play(), where the call
- *   re-installs the source: `onPlayStart: () => sender.setSource(player.nextFrame)`. One play is one
+ * - Marker bit: a new prompt starts a talkspurt (RFC 3551 §4.1). The player calls `onPlayStart`
+ *   synchronously at each play(), where the call marks it: `onPlayStart: () => sender.startTalkspurt()`. One play is one
  *   talkspurt: its items (say-engine fragments such as "you have" "three" "new messages") are one utterance,
  *   so the marker is not repeated at each item.
  *

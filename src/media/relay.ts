@@ -22,7 +22,8 @@
  * are not forwarded: the FIFO underruns and sends silence), packet-loss concealment, mixing a third party.
  * Per packet: no allocation (a preallocated ring per direction).
  */
-import { ALAW_TO_ULAW, ALAW_SILENCE, ULAW_SILENCE, ULAW_TO_ALAW, type G711Law } from './g711.js';
+import { ALAW_TO_ULAW, ULAW_TO_ALAW, type G711Law } from './g711.js';
+import { toneFrames } from './tone.js';
 import { G711_FRAME_BYTES } from './rtp-packet.js';
 import type { RtpFrameSource } from './rtp-sender.js';
 
@@ -56,10 +57,6 @@ export class FrameFifo {
   readonly stats: FrameFifoStats = { bytesIn: 0, framesOut: 0, underruns: 0, droppedBytes: 0 };
   private readonly ring: Uint8Array;
   private readonly out = new Uint8Array(G711_FRAME_BYTES);
-  private readonly silence: Record<G711Law, Uint8Array> = {
-    PCMU: new Uint8Array(G711_FRAME_BYTES).fill(ULAW_SILENCE),
-    PCMA: new Uint8Array(G711_FRAME_BYTES).fill(ALAW_SILENCE),
-  };
   private read = 0;
   private fill = 0;
   private started = false;
@@ -106,7 +103,7 @@ export class FrameFifo {
     if (this.fill < G711_FRAME_BYTES) {
       if (!this.started) return undefined;
       this.stats.underruns++;
-      return this.silence[law];
+      return toneFrames(law).silence;
     }
     this.started = true;
     const cap = this.ring.length;

@@ -164,6 +164,14 @@ export class RtpSender implements ClockSubscriber {
     this.markNext = true;
   }
 
+  /**
+   * The next audio packet starts a talkspurt and carries the marker bit (RFC 3551 §4.1): a new prompt, a new
+   * relayed stream, or the first audio after a hold during which the sender was not ticked.
+   */
+  startTalkspurt(): void {
+    this.markNext = true;
+  }
+
   /** The destination from the peer's SDP (also on a re-INVITE, which overrides a learned address). */
   setRemote(address: string, port: number): void {
     this.address = address;

@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { NegotiatedAudio } from '../sdp/types.js';
-import { ALAW_TO_ULAW, ULAW_TO_ALAW, type G711Law } from './g711.js';
+import { ALAW_TO_ULAW, ULAW_TO_ALAW, transcodeG711, type G711Law } from './g711.js';
 import type { ClockSubscriber, TickSource } from './pacer.js';
 import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
@@ -114,7 +114,7 @@ export class MediaSession implements ClockSubscriber {
     this.log = opts.logger;
     this.playerLaw = opts.law;
     this.sendLaw = opts.law;
-    this.player = new Player({ law: opts.law, onPlayStart: () => this.sender.setSource(this.frameSource) });
+    this.player = new Player({ law: opts.law, onPlayStart: () => this.sender.startTalkspurt() });
     this.sender = this.newSender(opts.law === 'PCMA' ? PT_PCMA : 0);
     this.digits = new DigitRouter(opts.dtmf, (key, source, startSample) => this.onKey(key, source, startSample));
     this.receiveBuffer = new ReceiveBuffer(this.onPcm);
@@ -127,7 +127,7 @@ export class MediaSession implements ClockSubscriber {
         onAudio: (view, buf) => this.onAudio(view, buf),
         onEvent: (view, buf) => {
           this.eventSsrc = view.ssrc;
-          this.events.receive(view, buf, performance.now());
+          this.events.receive(view, buf, this.receiver.lastAcceptedAtMs);
         },
         onLatch: (address, port) => {
           if (this.sender.learnRemote(address, port)) this.log.debug({ address, port }, 'RTP source latched');
@@ -158,7 +158,7 @@ export class MediaSession implements ClockSubscriber {
    */
   setRelaySource(source: RtpFrameSource | undefined): void {
     this.relaySource = source;
-    if (!this.closed) this.sender.setSource(this.frameSource);
+    this.sender.startTalkspurt();
   }
 
   /** Applies an offer/answer outcome: first answer and every re-INVITE/UPDATE. */
@@ -183,9 +183,9 @@ export class MediaSession implements ClockSubscriber {
     const wasSending = this.sending;
     this.sending = remoteUsable && !audio.onHold && (audio.localDirection === 'sendrecv' || audio.localDirection === 'sendonly');
     // RFC 3551 §4.1: "the first packet after a silence period during which packets have not been transmitted
-    // contiguously SHOULD be distinguished by setting the marker bit": after a hold, re-installing the source
+    // contiguously SHOULD be distinguished by setting the marker bit": after a hold, the next audio packet
     // marks the next audio packet (the sender is not ticked while held, so it cannot tell by itself).
-    if (this.sending && !wasSending) this.sender.setSource(this.frameSource);
+    if (this.sending && !wasSending) this.sender.startTalkspurt();
     if (wasHeld && !audio.onHold) this.rtpWatchFrom = performance.now();
   }
 
@@ -264,10 +264,8 @@ export class MediaSession implements ClockSubscriber {
     if (relay !== undefined) return relay();
     const frame = this.player.nextFrame();
     if (frame === undefined || this.sendLaw === this.playerLaw) return frame;
-    const table = this.sendLaw === 'PCMA' ? ULAW_TO_ALAW : ALAW_TO_ULAW;
-    const out = this.scratch;
-    for (let i = 0; i < out.length; i++) out[i] = table[frame[i]!]!;
-    return out;
+    transcodeG711(this.sendLaw === 'PCMA' ? ULAW_TO_ALAW : ALAW_TO_ULAW, frame, 0, G711_FRAME_BYTES, this.scratch, 0);
+    return this.scratch;
   };
 
   private newSender(payloadType: number, continueFrom?: RtpSender): RtpSender {
@@ -291,7 +289,8 @@ export class MediaSession implements ClockSubscriber {
   }
 
   private onAudio(view: RtpPacketView, buf: Buffer): void {
-    this.lastAudioAtMs = performance.now();
+    // The receiver stamped this packet when it admitted it: no second clock read per packet.
+    this.lastAudioAtMs = this.receiver.lastAcceptedAtMs;
     if (view.payloadType !== 13) {
       this.lastAudioEndTs = (view.timestamp + view.payloadLength) >>> 0;
       this.lastAudioSsrc = view.ssrc;
