@@ -40,6 +40,7 @@ import { parseMessageSummary } from '../../src/mwi/message-summary.js';
 import { runSipp, type SippTransport } from '../helpers/sipp.js';
 import { RawUdpPeer } from '../helpers/raw-peer.js';
 import { waitFor } from '../helpers/test-server.js';
+import { mailboxFixture } from '../helpers/mailbox-fixture.js';
 
 const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
 const TWO_NEW: MessageCounts = { new: 2, saved: 1, urgentNew: 1, urgentSaved: 0 };
@@ -76,10 +77,7 @@ class FakeStore implements MwiStore {
 }
 
 function mailbox(number: string, aliases: string[]): Mailbox {
-  return {
-    number, name: `Box ${number}`, emailAttachAudio: false, aliases, pinHash: '', mustChangePin: false, setupDone: true, failedLogins: 0,
-    locked: false, greetings: {}, maxMessages: 0, maxMinutes: 0, hiddenFromDirectory: false,
-  };
+  return mailboxFixture({ number, name: `Box ${number}`, aliases, pinHash: '' });
 }
 
 interface NodeOptions {

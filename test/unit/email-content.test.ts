@@ -8,23 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { callerText, emailContent, lengthText, receivedText } from '../../src/notify/email-content.js';
 import type { Mailbox, MessageRecord } from '../../src/store/types.js';
+import { mailboxFixture } from '../helpers/mailbox-fixture.js';
 
-const MAILBOX: Mailbox = {
-  number: '27000',
-  name: 'Alice Example',
-  email: 'alice@example.com',
-  emailAttachAudio: false,
-  aliases: [],
-  pinHash: 'x',
-  mustChangePin: false,
-  setupDone: true,
-  failedLogins: 0,
-  locked: false,
-  greetings: {},
-  maxMessages: 0,
-  maxMinutes: 0,
-  hiddenFromDirectory: false,
-};
+const MAILBOX: Mailbox = mailboxFixture({ email: 'alice@example.com' });
 
 // Tuesday 21 November 2023, 13:05:00 UTC = 14:05 in Stockholm.
 const AT = Date.UTC(2023, 10, 21, 13, 5, 0);

@@ -21,6 +21,7 @@ import type { SmtpConfig } from '../../src/config/schema.js';
 import type { Mailbox, MessageRecord } from '../../src/store/types.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/test-server.js';
+import { mailboxFixture } from '../helpers/mailbox-fixture.js';
 
 const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-email-'));
@@ -30,23 +31,7 @@ const WAV_BYTES = Buffer.concat([Buffer.from('RIFF....WAVEfmt '), Buffer.from(Ar
 writeFileSync(WAV, WAV_BYTES);
 
 function mailbox(over: Partial<Mailbox> = {}): Mailbox {
-  return {
-    number: '27000',
-    name: 'Alice Example',
-    email: 'alice@example.com',
-    emailAttachAudio: false,
-    aliases: [],
-    pinHash: 'x',
-    mustChangePin: false,
-    setupDone: true,
-    failedLogins: 0,
-    locked: false,
-    greetings: {},
-    maxMessages: 0,
-    maxMinutes: 0,
-    hiddenFromDirectory: false,
-    ...over,
-  };
+  return mailboxFixture({ email: 'alice@example.com', ...over });
 }
 
 function message(over: Partial<MessageRecord> = {}): MessageRecord {

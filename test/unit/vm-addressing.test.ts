@@ -22,6 +22,7 @@ import {
   type InviteView,
 } from '../../src/apps/voicemail/addressing.js';
 import type { Mailbox } from '../../src/store/types.js';
+import { mailboxFixture } from '../helpers/mailbox-fixture.js';
 
 function invite(requestUri: string, headers: Record<string, string | string[]> = {}): InviteView {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v : [v]]));
@@ -29,21 +30,7 @@ function invite(requestUri: string, headers: Record<string, string | string[]> =
 }
 
 function mailbox(number: string, aliases: string[] = []): Mailbox {
-  return {
-    number,
-    name: `Owner of ${number}`,
-    emailAttachAudio: false,
-    aliases,
-    pinHash: 'x',
-    mustChangePin: false,
-    setupDone: true,
-    failedLogins: 0,
-    locked: false,
-    greetings: {},
-    maxMessages: 0,
-    maxMinutes: 0,
-    hiddenFromDirectory: false,
-  };
+  return mailboxFixture({ number, name: `Owner of ${number}`, aliases });
 }
 
 const BOXES = [mailbox('27000', ['+4687002700', '4687002700']), mailbox('27001'), mailbox('2001'), mailbox('1001')];

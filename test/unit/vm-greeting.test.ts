@@ -9,27 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { chooseGreeting, temporaryGreetingActive } from '../../src/apps/voicemail/greeting.js';
 import { createSay } from '../../src/prompts/say.js';
 import type { Mailbox } from '../../src/store/types.js';
+import { mailboxFixture } from '../helpers/mailbox-fixture.js';
 
 const say = createSay('en-US');
 const NOW = 1_700_000_000_000;
 
 function mailbox(greetings: Mailbox['greetings'], until?: number): Mailbox {
-  return {
-    number: '27000',
-    name: 'Alice Example',
-    emailAttachAudio: false,
-    aliases: [],
-    pinHash: 'x',
-    mustChangePin: false,
-    setupDone: true,
-    failedLogins: 0,
-    locked: false,
-    greetings,
-    ...(until !== undefined ? { temporaryGreetingUntil: until } : {}),
-    maxMessages: 0,
-    maxMinutes: 0,
-    hiddenFromDirectory: false,
-  };
+  return mailboxFixture({ greetings, ...(until !== undefined ? { temporaryGreetingUntil: until } : {}) });
 }
 
 const ALL = { temporary: '/g/temporary.wav', busy: '/g/busy.wav', unavailable: '/g/unavailable.wav', name: '/g/name.wav' };
