@@ -26,7 +26,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CallEndedError } from '../../src/call/call.js';
 import { runAttendant, type AttendantContext } from '../../src/apps/attendant/index.js';
 import { createAttendantContext } from '../../src/apps/attendant/setup.js';
 import { leaveMessageVia } from '../../src/apps/attendant/leave-message.js';
@@ -37,6 +36,7 @@ import { createSay } from '../../src/prompts/say.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { runSipp } from '../helpers/sipp.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
+import { watchApp } from '../helpers/watched-app.js';
 
 const ATTENDANT_YAML = `
 services: { voicemail: ["8000"], attendant: ["8001"] }
@@ -83,8 +83,7 @@ let store: SqliteStore;
 let ctx: AttendantContext;
 let clock = WEDNESDAY_10;
 let logs: Record<string, unknown>[] = [];
-let appErrors: unknown[] = [];
-let appRuns = 0;
+const watched = watchApp((c) => runAttendant(c, ctx));
 
 const logger = pino(
   { level: 'info' },
@@ -99,7 +98,7 @@ const logged = (msg: string): Record<string, unknown>[] => logs.filter((l) => l.
 
 /** One SIPp call to the attendant pilot 8001; fails with SIPp's output when SIPp fails. Waits for the app to end. */
 async function call(scenario: string, keys: string, target?: string): Promise<void> {
-  const runsBefore = appRuns;
+  const runsBefore = watched.runs;
   const result = await runSipp({
     scenario,
     transport: 'udp',
@@ -109,24 +108,15 @@ async function call(scenario: string, keys: string, target?: string): Promise<vo
     extra: ['-key', 'keys', keys, ...(target !== undefined ? ['-key', 'target', target] : [])],
   });
   if (result.code !== 0) throw new Error(`SIPp ${scenario} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
-  await waitFor(() => appRuns > runsBefore && ts.server.calls.size === 0, 'the attendant to finish', 10_000);
-  expect(appErrors).toEqual([]);
+  await waitFor(() => watched.runs > runsBefore && ts.server.calls.size === 0, 'the attendant to finish', 10_000);
+  expect(watched.errors).toEqual([]);
 }
 
 describe('auto-attendant (SIPp as caller and PBX)', () => {
   beforeAll(async () => {
     ts = await startTestServer(ATTENDANT_YAML, '', {
       apps: {
-        attendant: async (c) => {
-          try {
-            await runAttendant(c, ctx);
-          } catch (err) {
-            if (!(err instanceof CallEndedError)) appErrors.push(err);
-            throw err;
-          } finally {
-            appRuns++;
-          }
-        },
+        attendant: watched.app,
       },
     });
     store = await openSqliteStore(ts.dir);
@@ -168,7 +158,7 @@ describe('auto-attendant (SIPp as caller and PBX)', () => {
 
   beforeEach(() => {
     logs = [];
-    appErrors = [];
+    watched.errors = [];
     clock = WEDNESDAY_10;
   });
 

@@ -26,7 +26,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CallEndedError } from '../../src/call/call.js';
 import { runVoicemail } from '../../src/apps/voicemail/index.js';
 import type { VoicemailContext } from '../../src/apps/voicemail/context.js';
 import type { VoicemailConfig } from '../../src/config/schema.js';
@@ -36,6 +35,7 @@ import type { MessageRecord } from '../../src/store/types.js';
 import { compareTones, dominantHz, findTones, LONG_25S, readRecording, TONES_3S, audioFixture } from '../helpers/audio-analysis.js';
 import { runSipp } from '../helpers/sipp.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
+import { watchApp } from '../helpers/watched-app.js';
 
 const CONFIG: VoicemailConfig = {
   diversion: 'top',
@@ -59,9 +59,8 @@ let store: SqliteStore;
 /** Log lines of the voicemail app (its logger is the context's). */
 let logs: Record<string, unknown>[] = [];
 let deposited: MessageRecord[] = [];
-/** Errors other than CallEndedError that an app run threw. */
-let appErrors: unknown[] = [];
-let appRuns = 0;
+/** The app under test, watched for its runs and for errors other than CallEndedError. */
+const watched = watchApp((c) => runVoicemail(c, ctx));
 
 const ctx: VoicemailContext = {
   store: undefined as unknown as SqliteStore,
@@ -84,7 +83,7 @@ const ctx: VoicemailContext = {
 
 /** Runs one SIPp call to the pilot 8000; fails with SIPp's output when SIPp fails. Waits for the app to end. */
 async function call(scenario: string, from: string, header: string, extra: string[] = []): Promise<void> {
-  const runsBefore = appRuns;
+  const runsBefore = watched.runs;
   const result = await runSipp({
     scenario,
     transport: 'udp',
@@ -94,8 +93,8 @@ async function call(scenario: string, from: string, header: string, extra: strin
     extra: ['-key', 'vm_from', from, '-key', 'vm_header', header, ...extra],
   });
   if (result.code !== 0) throw new Error(`SIPp ${scenario} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
-  await waitFor(() => appRuns > runsBefore && ts.server.calls.size === 0, 'the voicemail app to finish');
-  expect(appErrors).toEqual([]);
+  await waitFor(() => watched.runs > runsBefore && ts.server.calls.size === 0, 'the voicemail app to finish');
+  expect(watched.errors).toEqual([]);
 }
 
 const logged = (msg: string): Record<string, unknown>[] => logs.filter((l) => l.msg === msg);
@@ -120,16 +119,7 @@ describe('leaving a message (SIPp as the PBX)', () => {
   beforeAll(async () => {
     ts = await startTestServer('services: { voicemail: ["8000"], attendant: ["8001"] }', '', {
       apps: {
-        voicemail: async (c) => {
-          try {
-            await runVoicemail(c, ctx);
-          } catch (err) {
-            if (!(err instanceof CallEndedError)) appErrors.push(err);
-            throw err;
-          } finally {
-            appRuns++;
-          }
-        },
+        voicemail: watched.app,
       },
     });
     store = await openSqliteStore(ts.dir);
@@ -156,7 +146,7 @@ describe('leaving a message (SIPp as the PBX)', () => {
   beforeEach(async () => {
     logs = [];
     deposited = [];
-    appErrors = [];
+    watched.errors = [];
     ctx.config = CONFIG;
     // Each test looks at the messages its own call left.
     for (const m of await store.listMessages('27000')) await store.setFolder(m.id, 'deleted');
