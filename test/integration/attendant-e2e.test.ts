@@ -42,7 +42,6 @@
  *
  * SIPp runs from the repository root (audio paths in the scenarios are relative to it), as npm test does.
  */
-import { createSocket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +58,7 @@ import { compareTones, findTones, readRecording, TONES_3S, ulawToPcm, type Tone 
 import { startRtpProbe } from '../helpers/rtp-probe.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/test-server.js';
+import { freeUdpPort } from '../helpers/cli-process.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../sipp-scenarios/', import.meta.url));
 const SUPERVISED_PBX = '127.0.0.1';
@@ -175,14 +175,6 @@ function udpPort(): number {
   return entry.port;
 }
 
-/** A UDP port nobody is bound to right now on `address`. */
-async function freeUdpPort(address: string): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((res) => socket.bind(0, address, res));
-  const port = socket.address().port;
-  await new Promise<void>((res) => socket.close(res));
-  return port;
-}
 
 interface CallPlan {
   scenario: string;

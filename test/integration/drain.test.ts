@@ -10,46 +10,18 @@
  * path is exercised by every integration test's teardown), a second SIGTERM (exits at once; cli.ts), TCP/TLS
  * (draining is decided above the transport).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
 import { runSipp } from '../helpers/sipp.js';
+import { freeUdpPort, serve, type Serving } from '../helpers/cli-process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'src/admin/cli.ts');
 const DRAIN_SECONDS = 20;
 
-/** A UDP port nobody is bound to right now on 127.0.0.1. */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((res) => socket.bind(0, '127.0.0.1', res));
-  const port = socket.address().port;
-  await new Promise<void>((res) => socket.close(res));
-  return port;
-}
 
-interface Serving {
-  child: ChildProcess;
-  /** Everything written to stdout so far (pino JSON lines). */
-  stdout(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number; stderr: string }>;
-}
 
-function serve(configFile: string): Serving {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number; stderr: string }>((res) =>
-    child.on('close', (code, signal) => res({ code, signal, at: Date.now(), stderr })),
-  );
-  return { child, stdout: () => stdout, exited };
-}
 
 /** Waits until a log line with this `msg` appears (or the process exits, or time runs out). */
 async function logLine(s: Serving, msg: string, timeoutMs = 15_000): Promise<void> {

@@ -29,6 +29,7 @@ import { startRtpProbe, type ProbedPacket, type RtpProbe } from '../helpers/rtp-
 import { SipUac } from '../helpers/sip-client.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
+import { freeUdpPort } from '../helpers/cli-process.js';
 
 const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,16 +78,6 @@ afterAll(async () => {
   await ts.stop();
 });
 
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket('udp4');
-    sock.once('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      const port = sock.address().port;
-      sock.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts SIPp as the PBX/phone on a port of its own; -key values go into its messages. */
 async function phone(scenario: string, keys: Record<string, string | number> = {}): Promise<{ port: number; done: Promise<SippResult> }> {

@@ -25,12 +25,11 @@
  *
  * SIPp runs from the repository root (audio paths in the scenarios are relative to it), as npm test does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWavHeader, PCM_HEADER_LENGTH } from '../../src/media/wav.js';
 import { storeLayout } from '../../src/store/layout.js';
@@ -39,52 +38,18 @@ import { compareTones, findTones, LONG_25S, readRecording, TONES_3S } from '../h
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/test-server.js';
+import { CLI, ROOT, freeUdpPort, logRecords, serve, type LogRecord, type Serving } from '../helpers/cli-process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'src/admin/cli.ts');
 const PIN = '7391';
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
 const DIVERSION = 'Diversion: "Alice Example" <sip:27000@127.0.0.1;user=phone>;reason=no-answer;counter=1';
 
-/** A UDP port nobody is bound to right now on 127.0.0.1. */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((res) => socket.bind(0, '127.0.0.1', res));
-  const port = socket.address().port;
-  await new Promise<void>((res) => socket.close(res));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Serving {
-  child: ChildProcess;
-  /** Everything written to stdout so far (pino JSON lines). */
-  stdout(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
 
-function serve(configFile: string): Serving {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) =>
-    child.on('close', (code, signal) => res({ code, signal, stderr })),
-  );
-  return { child, stdout: () => stdout, exited };
-}
 
-type LogRecord = { level: string; msg: string; time: string } & Record<string, unknown>;
 
-function logRecords(s: Serving): LogRecord[] {
-  return s
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogRecord);
-}
 
 /** Waits until a log line whose `msg` starts with `msg` appears (or the process exits, or time runs out). */
 async function logLine(s: Serving, msg: string, timeoutMs = 20_000): Promise<LogRecord> {

@@ -1,0 +1,56 @@
+/**
+ * The real `vmpilot` command as a child process (run from source with tsx), for tests that must see what an
+ * operator sees: exit codes, signals, JSON log lines. Also a free UDP port to put in its config.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'src/admin/cli.ts');
+
+/** A UDP port nobody is bound to right now on `address`. */
+export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((res) => socket.bind(0, address, res));
+  const port = socket.address().port;
+  await new Promise<void>((res) => socket.close(res));
+  return port;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Date.now() when the process closed. */
+  at: number;
+  stderr: string;
+}
+
+export interface Serving {
+  child: ChildProcess;
+  /** Everything written to stdout so far (pino JSON lines). */
+  stdout(): string;
+  exited: Promise<Exit>;
+}
+
+/** Starts `vmpilot serve --config FILE`. */
+export function serve(configFile: string): Serving {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<Exit>((res) => child.on('close', (code, signal) => res({ code, signal, at: Date.now(), stderr })));
+  return { child, stdout: () => stdout, exited };
+}
+
+export type LogRecord = { level: string; msg: string; time: string } & Record<string, unknown>;
+
+/** The JSON log lines written so far. */
+export function logRecords(s: Serving): LogRecord[] {
+  return s
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogRecord);
+}
