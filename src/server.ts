@@ -30,13 +30,12 @@ import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
 import { createEmailNotifier } from './notify/email.js';
-import { MwiNotifier } from './mwi/notifier.js';
 import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
 import { leaveMessageVia } from './apps/attendant/leave-message.js';
 import { supervisedTransfer } from './call/supervised-transfer.js';
-import { MwiSubscriptions } from './mwi/subscriptions.js';
-import { join } from 'node:path';
+import { startMwiService, type MwiService } from './mwi/service.js';
+import { pbxLookup } from './config/pbx-lookup.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -63,6 +62,11 @@ export interface ServerHooks {
    * the Call API this way). Rejections are handled as runApp handles an app's.
    */
   apps?: Partial<Record<ServiceName, AppFunction>>;
+  /**
+   * Run the MWI service here (SUBSCRIBE dialogs and unsolicited NOTIFYs, mwi/service.ts). Default true. A
+   * cluster's workers run with false: the front door runs it, so that exactly one process sends NOTIFYs.
+   */
+  mwi?: boolean;
 }
 
 /** Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind. */
@@ -120,8 +124,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
   const localFacing = (flow: Flow): { address: string; port: number } =>
     stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort });
-  const pbxMatchers = config.pbx.map((p) => ({ matcher: new AddressMatcher(p.addresses), pbx: p }));
-  const pbxFor = (address: string) => pbxMatchers.find((p) => p.matcher.matches(address))?.pbx;
+  const pbxFor = pbxLookup(config.pbx);
   let draining = false;
   const contactFor = (inc: IncomingRequest): string => {
     const local = localFacing(inc.flow);
@@ -221,9 +224,14 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     trustsAssertedIdentity: (address) => pbxFor(address) !== undefined,
     onDeposit: (message) => {
       if (!email) return;
-      void store.findMailbox(message.mailbox).then((mailbox) => {
-        if (mailbox?.email) email.notify(mailbox, message);
-      });
+      // Not awaited by the deposit: a store failure here (SQLITE_BUSY, closed store) costs the email, logged,
+      // never the process (an unhandled rejection exits Node).
+      store.findMailbox(message.mailbox).then(
+        (mailbox) => {
+          if (mailbox?.email) email.notify(mailbox, message);
+        },
+        (err: unknown) => logger.error({ err, mailbox: message.mailbox }, 'new-message email skipped: mailbox look-up failed'),
+      );
     },
   };
   const attendant = await createAttendantContext({
@@ -245,21 +253,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   };
 
   // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets.
-  const subscriptions = new MwiSubscriptions({
-    stack,
-    store,
-    logger,
-    contactFor,
-    file: join(config.storage.dir, 'subscriptions.json'),
-    auth: config.mwi.subscribeAuth,
-    credentialsFor: (address) => pbxFor(address)?.auth,
-  });
-  await subscriptions.start();
-  core.onSubscribe = (inc) => subscriptions.handle(inc);
-  const mwi = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart });
-  mwi.start();
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
-  if (repaired && !config.mwi.resendOnStart) void mwi.resendAll();
+  const mwi: MwiService | undefined =
+    hooks.mwi === false ? undefined : await startMwiService({ stack, core, store, config, logger, contactFor, resendNow: repaired });
   // Retention: expired messages are removed hourly (and once at start).
   const expire = (): void => {
     const day = 86_400_000;
@@ -281,8 +277,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     if (closed) return;
     closed = true;
     draining = true;
-    mwi.stop();
-    await subscriptions.stop();
+    await mwi?.stop();
     await core.shutdownAll();
     // Let the BYEs leave before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 50));

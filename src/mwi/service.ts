@@ -1,0 +1,75 @@
+/**
+ * The MWI service of one process: phones and PBXs that SUBSCRIBE (RFC 6665, subscriptions.ts) and unsolicited
+ * NOTIFYs to each PBX's mwi.targets (notifier.ts), both fed by the store's count changes.
+ *
+ * Exactly one process of a site runs it (issue 13, "one store, one lamp"): a single server runs it itself; in a
+ * cluster the front door runs it and the workers are started with `mwi: false`, so that no NOTIFY is sent twice
+ * and every SUBSCRIBE dialog has one owner. Changes made by other processes reach it through the store's
+ * cross-process change feed (store/change-feed.ts), as 'counts' events like local ones.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { pbxLookup } from '../config/pbx-lookup.js';
+import type { IncomingRequest } from '../sip/incoming-request.js';
+import type { SipStack } from '../sip/stack.js';
+import type { UserAgentCore } from '../sip/user-agent-core.js';
+import type { MwiStore } from './store-view.js';
+import { MwiNotifier } from './notifier.js';
+import { MwiSubscriptions } from './subscriptions.js';
+
+export interface MwiServiceOptions {
+  stack: SipStack;
+  /** SUBSCRIBE requests are taken from its onSubscribe (after stop() they get 503 with Retry-After). */
+  core: Pick<UserAgentCore, 'onSubscribe'>;
+  store: MwiStore;
+  /** Uses pbx (targets, credentials), mwi (subscribeAuth, resendOnStart) and storage.dir (subscriptions file). */
+  config: Pick<Config, 'pbx' | 'mwi' | 'storage'>;
+  logger: Logger;
+  /** Our Contact for a dialog a SUBSCRIBE creates (the UA core's own function). */
+  contactFor(inc: IncomingRequest): string;
+  /**
+   * Send every mailbox's state once at start even without mwi.resendOnStart (e.g. start-up repair recovered
+   * messages, whose count changes happened before anyone listened). Default false.
+   */
+  resendNow?: boolean;
+}
+
+export interface MwiService {
+  /** Stops NOTIFYs and saves the subscriptions (they resume at the next start). Idempotent. */
+  stop(): Promise<void>;
+  /** Queues every mailbox's current state for every PBX target; resolves with how many mailboxes. */
+  resendAll(): Promise<number>;
+}
+
+export async function startMwiService(opts: MwiServiceOptions): Promise<MwiService> {
+  const { stack, core, store, config, logger } = opts;
+  const pbxFor = pbxLookup(config.pbx);
+  const subscriptions = new MwiSubscriptions({
+    stack,
+    store,
+    logger,
+    contactFor: opts.contactFor,
+    file: join(config.storage.dir, 'subscriptions.json'),
+    auth: config.mwi.subscribeAuth,
+    credentialsFor: (address) => pbxFor(address)?.auth,
+  });
+  await subscriptions.start();
+  core.onSubscribe = (inc) => subscriptions.handle(inc);
+  const notifier = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart });
+  notifier.start();
+  if (opts.resendNow && !config.mwi.resendOnStart) {
+    notifier.resendAll().catch((err: unknown) => logger.error({ err }, 'MWI resend after repair failed'));
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    resendAll: () => notifier.resendAll(),
+    stop: () => {
+      stopped ??= (async () => {
+        notifier.stop();
+        await subscriptions.stop();
+      })();
+      return stopped;
+    },
+  };
+}
