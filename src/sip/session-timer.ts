@@ -22,6 +22,18 @@ export type SessionTimerOutcome =
 /** RFC 4028 §4: the smallest interval anyone may ask for. */
 export const MIN_SE_FLOOR_S = 90;
 
+/**
+ * The largest delta-seconds value taken as written. RFC 3261 §20.19 (Expires) treats larger values as 2**32-1;
+ * the same cap keeps a Session-Expires of 30 digits from being echoed back as "1e+29". The timers built from
+ * it are clamped separately (timer-limit.ts): Node cannot wait even this long.
+ */
+const MAX_DELTA_SECONDS = 2 ** 32 - 1;
+
+/** A delta-seconds header value (leading digits, as parseInt reads them), capped; NaN when there are none. */
+function deltaSeconds(text: string | undefined): number {
+  return Math.min(MAX_DELTA_SECONDS, Number.parseInt(text?.trim() ?? '', 10));
+}
+
 /** True when the peer lists `timer` in Supported (k) or Require. */
 export function peerSupportsTimer(req: SipRequest): boolean {
   return tokenList(req.headers.getAll('supported')).includes('timer') || tokenList(req.headers.getAll('require')).includes('timer');
@@ -35,12 +47,12 @@ export function peerSupportsTimer(req: SipRequest): boolean {
 export function negotiateSessionTimer(req: SipRequest, preferredS: number, minSeS: number): SessionTimerOutcome {
   const supported = peerSupportsTimer(req);
   const se = req.headers.get('session-expires');
-  const theirMinSe = Number.parseInt(req.headers.get('min-se') ?? '', 10);
+  const theirMinSe = deltaSeconds(req.headers.get('min-se'));
   let intervalS = Math.max(preferredS, Number.isFinite(theirMinSe) ? theirMinSe : 0, minSeS);
   let refresher: Refresher | undefined;
   if (se !== undefined) {
     const [value, ...params] = se.split(';');
-    const requested = Number.parseInt(value?.trim() ?? '', 10);
+    const requested = deltaSeconds(value);
     if (Number.isFinite(requested)) {
       // §9: "If the value of the Session-Expires header field is lower than the value of the Min-SE ... the UAS
       // MUST reject the request with a 422". Our Min-SE is the one that counts for us.

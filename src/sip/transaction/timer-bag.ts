@@ -1,6 +1,9 @@
+import { clampTimerMs } from '../timer-limit.js';
+
 /**
  * The named timers one transaction or dialog owns. Starting a timer that is already running restarts it;
  * clearAll() on termination guarantees nothing fires after the owner is gone (STYLE.md: one idempotent close).
+ * Every delay is clamped (timer-limit.ts): session and dialog timers are computed from values a peer sent.
  */
 export class TimerBag<Name extends string> {
   private readonly handles = new Map<Name, NodeJS.Timeout>();
@@ -10,7 +13,7 @@ export class TimerBag<Name extends string> {
     const handle = setTimeout(() => {
       this.handles.delete(name);
       fire();
-    }, ms);
+    }, clampTimerMs(ms));
     this.handles.set(name, handle);
   }
 
