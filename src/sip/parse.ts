@@ -28,12 +28,6 @@ export type ParseOutcome =
 /** Larger messages are refused with 413 (a UDP datagram cannot be larger; this bounds TCP frames). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-/** Methods some SIP RFC defines. Used only to choose 501 over 400 for RFC 4475 §3.1.2.18. */
-const KNOWN_METHODS = new Set([
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO',
-  'REFER', 'MESSAGE', 'UPDATE',
-]);
-
 /** Headers that may appear once (§20: not a "#" list); a second copy makes the message ambiguous. */
 const SINGLE_VALUE: ReadonlyArray<[string, string]> = [
   ['from', 'From'], ['to', 'To'], ['call-id', 'Call-ID'], ['cseq', 'CSeq'], ['max-forwards', 'Max-Forwards'],
@@ -210,9 +204,10 @@ function store(headers: Headers, name: string, value: string): void {
 
 interface Usable {
   /**
-   * Enough to answer: the top Via parses (the response can be routed) and From, To, Call-ID and CSeq are
-   * present, so buildResponse can copy them (§8.2.6.2) even when one of them is malformed. RFC 4475 wants a
-   * 400 for a malformed To (§3.1.2.6, §3.1.2.14) or CSeq (§3.1.2.4), so those are still answered.
+   * Enough to answer: the top Via parses, so the response can be routed (§18.2.2). buildResponse copies
+   * whatever From, To, Call-ID and CSeq there are (§8.2.6.2), malformed or missing ones included: RFC 4475
+   * wants a 400 for a malformed To (§3.1.2.6, §3.1.2.14) or CSeq (§3.1.2.4), and §3.3.1 (insuf, no Call-ID,
+   * From or To) says "Ideally, it will respond with a 400 Bad Request error".
    */
   ok: boolean;
   cseqMethod?: string;
@@ -243,18 +238,14 @@ function checkHeaders(headers: Headers): Usable {
   const cseqText = headers.get('cseq');
   const cseq = cseqText === undefined ? undefined : parseCSeq(cseqText);
   if (!cseq) fault ??= missingOrBad(cseqText, 'CSeq');
-  const ok = topViaOk && !!from && !!to && !!callId && !!cseqText;
-  return { ok, cseqMethod: cseq?.method, fault };
+  return { ok: topViaOk, cseqMethod: cseq?.method, fault };
 }
 
 /** Checks that apply to requests only, after the shared ones passed. */
 function checkRequest(req: SipRequest, cseqMethod: string | undefined): Fault | undefined {
-  // §8.2.3 / RFC 4475 §3.1.2.17: the CSeq method must match; §3.1.2.18 prefers 501 for an unknown method.
-  if (cseqMethod !== req.method) {
-    return KNOWN_METHODS.has(req.method)
-      ? { status: 400, reason: 'Bad CSeq: method mismatch' }
-      : { status: 501, reason: 'Not Implemented: unknown method, CSeq method mismatch' };
-  }
+  // §8.2.3 / RFC 4475 §3.1.2.17: the CSeq method must match. §3.1.2.18 (an unknown method as well) allows 501
+  // or 400; the mismatch is the fault we can name whatever the method, so it is 400 either way.
+  if (cseqMethod !== req.method) return { status: 400, reason: 'Bad CSeq: method mismatch' };
   // §20.22: Max-Forwards = 1*DIGIT, 0-255.
   const maxForwards = req.headers.get('max-forwards');
   if (maxForwards !== undefined) {

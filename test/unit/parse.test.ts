@@ -208,16 +208,21 @@ describe('parseMessage: framing of datagrams (§18.3)', () => {
 });
 
 describe('parseMessage: validation faults', () => {
+  it('rejects a request without Via and returns no request to answer (nowhere to send it, §18.2.2)', () => {
+    const out = fault(parseMessage(invite(replaced('Via', undefined))));
+    expect(out).toMatchObject({ status: 400, reason: 'Missing Via' });
+    expect(out.request).toBeUndefined();
+  });
+
   it.each([
-    ['Via', 'Missing Via'],
     ['From', 'Missing From'],
     ['To', 'Missing To'],
     ['Call-ID', 'Missing Call-ID'],
     ['CSeq', 'Missing CSeq'],
-  ])('rejects a request without %s and returns no request to answer', (name, reason) => {
+  ])('rejects a request without %s and returns the request for a 400 (its Via is usable)', (name, reason) => {
     const out = fault(parseMessage(invite(replaced(name, undefined))));
     expect(out).toMatchObject({ status: 400, reason });
-    expect(out.request).toBeUndefined();
+    expect(out.request).toBeDefined();
   });
 
   it.each([

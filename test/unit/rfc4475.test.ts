@@ -43,10 +43,10 @@
  * baddn       3.1.2.15  400+req "Bad From" (unquoted comma in display name) parser/name-addr
  * badvers     3.1.2.16  505+req                                             parser
  * mismatch01  3.1.2.17  400+req "Bad CSeq: method mismatch"                 parser
- * mismatch02  3.1.2.18  501+req (RFC prefers 501 to 400 for unknown method) parser
+ * mismatch02  3.1.2.18  400+req (the RFC allows 501 or 400; the mismatch is 400) parser
  * bigcode     3.1.2.19  drop (status code 4294967301)                       parser
  * badbranch   3.2.1     parses; branch is the bare cookie "z9hG4bK"         transaction layer decides
- * insuf       3.3.1     drop ("Missing From"): no From/To/Call-ID to answer parser
+ * insuf       3.3.1     400+req ("Missing From"): the Via is usable, so answer parser
  * unkscm      3.3.2     416+req                                             parser
  * novelsc     3.3.3     416+req (soap.beep is never meaningful to us)       parser
  * unksm2      3.3.4     parses; non-SIP To/From/Contact URIs                registrar (400; we have none)
@@ -341,10 +341,10 @@ describe('RFC 4475 §3.1.2: invalid messages are rejected', () => {
     expect(out.request?.method).toBe('OPTIONS');
   });
 
-  it('mismatch02 (§3.1.2.18): an unknown method with a mismatched CSeq gets 501', () => {
+  it('mismatch02 (§3.1.2.18): an unknown method with a mismatched CSeq gets 400 (the RFC allows 501 or 400)', () => {
     const out = rejected('mismatch02');
-    expect(out.status).toBe(501);
-    expect(out.reason).toMatch(/CSeq method mismatch/);
+    expect(out.status).toBe(400);
+    expect(out.reason).toMatch(/CSeq: method mismatch/);
     expect(out.request?.method).toBe('NEWMETHOD');
   });
 
@@ -363,10 +363,10 @@ describe('RFC 4475 §3.2: transaction layer', () => {
 });
 
 describe('RFC 4475 §3.3: application-layer messages', () => {
-  it('insuf (§3.3.1): missing Call-ID, From and To is rejected; with nothing to copy, no response is built', () => {
+  it('insuf (§3.3.1): missing Call-ID, From and To is rejected with 400, answered through its usable Via', () => {
     const out = rejected('insuf');
     expect(out).toMatchObject({ status: 400, reason: 'Missing From' });
-    expect(out.request).toBeUndefined();
+    expect(out.request?.headers.get('via')).toMatch(/branch=z9hG4bKkdj\.insuf/);
   });
 
   it('unkscm (§3.3.2): an unknown Request-URI scheme gets 416, never routed by To', () => {
