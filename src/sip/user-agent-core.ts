@@ -33,7 +33,7 @@ export interface UserAgentCoreOptions {
   contactFor(inc: IncomingRequest): string;
   /** Credentials for a peer that challenges our requests, by source address. */
   credentialsFor?(address: string): DigestCredentials | undefined;
-  /** When true, new INVITEs get 503 (draining for shutdown). */
+  /** When true, new INVITEs and OPTIONS get 503 (draining for shutdown). */
   draining(): boolean;
   /** Retry-After (seconds) on that 503: when this server will be gone and the PBX should have moved on. */
   drainRetryAfterS: number;
@@ -101,6 +101,9 @@ export class UserAgentCore implements TransactionUser {
     }
     switch (req.method) {
       case 'OPTIONS':
+        // A PBX or load balancer polls OPTIONS to decide where calls go: a draining server must say it takes
+        // none, or calls keep arriving only to get 503 one by one (RFC 3261 §21.5.4).
+        if (this.refusedWhileDraining(inc)) return;
         inc.respond(200, {
           headers: { allow: this.allow(), accept: 'application/sdp', 'accept-encoding': 'identity', 'accept-language': 'en', supported: 'timer' },
         });
@@ -175,11 +178,15 @@ export class UserAgentCore implements TransactionUser {
     }
   }
 
+  /** While draining: answers 503 with Retry-After (when this server will be gone) and returns true. */
+  private refusedWhileDraining(inc: IncomingRequest): boolean {
+    if (!this.opts.draining()) return false;
+    inc.respond(503, { headers: { 'retry-after': String(this.opts.drainRetryAfterS) }, reason: 'Shutting Down' });
+    return true;
+  }
+
   private newInvite(inc: IncomingRequest): void {
-    if (this.opts.draining()) {
-      inc.respond(503, { headers: { 'retry-after': String(this.opts.drainRetryAfterS) }, reason: 'Shutting Down' });
-      return;
-    }
+    if (this.refusedWhileDraining(inc)) return;
     const body = findSdp(inc.message);
     if (body.kind === 'unsupported') {
       // §8.2.3: a body we cannot read → 415 with what we accept.
