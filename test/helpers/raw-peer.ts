@@ -121,3 +121,42 @@ export function okFor(request: string): string {
   const pick = (name: string): string[] => lines.filter((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
   return ['SIP/2.0 200 OK', ...pick('Via'), ...pick('From'), ...pick('To'), ...pick('Call-ID'), ...pick('CSeq'), 'Content-Length: 0', '', ''].join('\r\n');
 }
+
+/** An OPTIONS from a raw peer at host:port (its Via names it, with rport). */
+export function options(opts: { port: number; callId: string; host?: string; transport?: string; service?: string }): string {
+  const host = opts.host ?? '127.0.0.1';
+  const service = opts.service ?? '8000';
+  return [
+    `OPTIONS sip:${service}@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/${opts.transport ?? 'UDP'} ${host}:${opts.port};branch=z9hG4bK${opts.callId};rport`,
+    `From: <sip:pbx@${host}>;tag=t${opts.callId}`,
+    `To: <sip:${service}@127.0.0.1>`,
+    `Call-ID: ${opts.callId}`,
+    'CSeq: 1 OPTIONS',
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/**
+ * A body-less request (ACK, BYE, ...) in the dialog that `ok`, the 2xx to an invite() with this callId, set up:
+ * sent to its Contact, with its To tag.
+ */
+export function inDialog(ok: string, opts: { method: string; cseq: number; port: number; callId: string }): string {
+  const to = /^To: *(.*)\r$/im.exec(ok)?.[1] ?? '';
+  const target = /^Contact: *<([^>]*)>/im.exec(ok)?.[1] ?? '';
+  return [
+    `${opts.method} ${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${opts.port};branch=z9hG4bK${opts.callId}-${opts.method}-${opts.cseq};rport`,
+    `From: <sip:27000@127.0.0.1>;tag=from-${opts.callId}`,
+    `To: ${to}`,
+    `Call-ID: ${opts.callId}`,
+    `CSeq: ${opts.cseq} ${opts.method}`,
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}

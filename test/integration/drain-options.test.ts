@@ -8,23 +8,8 @@
  * Does not cover: the drain deadline and process exit (drain.test.ts runs the real CLI with SIGTERM).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
+import { inDialog, invite, options, RawUdpPeer } from '../helpers/raw-peer.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
-
-function options(peerPort: number, id: string): string {
-  return [
-    'OPTIONS sip:7000@127.0.0.1 SIP/2.0',
-    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK${id};rport`,
-    `From: <sip:pbx@127.0.0.1>;tag=t${id}`,
-    'To: <sip:7000@127.0.0.1>',
-    `Call-ID: ${id}`,
-    'CSeq: 1 OPTIONS',
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
 
 describe('a draining server', () => {
   let ts: TestServer;
@@ -40,7 +25,7 @@ describe('a draining server', () => {
 
   const ask = async (id: string): Promise<string> => {
     const from = peer.received.length;
-    await peer.send(ts.port('udp'), options(peer.port, id));
+    await peer.send(ts.port('udp'), options({ port: peer.port, callId: id, service: '7000' }));
     return (await peer.waitFor((t) => /^SIP\/2\.0 [2-6]\d\d /.test(t) && t.includes(`Call-ID: ${id}\r\n`), 3000, from)).text;
   };
 
@@ -52,22 +37,7 @@ describe('a draining server', () => {
     const port = ts.port('udp');
     await peer.send(port, invite({ port: peer.port, callId, service: '7000' }));
     const ok = (await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes(`Call-ID: ${callId}`))).text;
-    const toLine = ok.match(/^To: *(.*)\r$/im)![1]!;
-    const target = ok.match(/^Contact: *<([^>]*)>/im)![1]!;
-    const inDialog = (method: string, cseq: number): string =>
-      [
-        `${method} ${target} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${callId}-${method};rport`,
-        `From: <sip:27000@127.0.0.1>;tag=from-${callId}`,
-        `To: ${toLine}`,
-        `Call-ID: ${callId}`,
-        `CSeq: ${cseq} ${method}`,
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-    await peer.send(port, inDialog('ACK', 1));
+    await peer.send(port, inDialog(ok, { method: 'ACK', cseq: 1, port: peer.port, callId }));
     await waitFor(() => ts.server.calls.size === 1, 'the call to be up');
 
     const drained = ts.server.drain(10_000);
@@ -76,7 +46,7 @@ describe('a draining server', () => {
     expect(during).toMatch(/\r\nRetry-After: *\d+\r\n/i);
 
     const from = peer.received.length;
-    await peer.send(port, inDialog('BYE', 2));
+    await peer.send(port, inDialog(ok, { method: 'BYE', cseq: 2, port: peer.port, callId }));
     await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes('CSeq: 2 BYE'), 3000, from);
     await drained;
   });

@@ -10,7 +10,7 @@
  * timer-limit.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
+import { inDialog, invite, RawUdpPeer } from '../helpers/raw-peer.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
 
 describe('a Session-Expires longer than any timer can wait', () => {
@@ -36,29 +36,14 @@ describe('a Session-Expires longer than any timer can wait', () => {
     await peer.send(port, invite({ port: peer.port, callId, service: '7000', extra }));
     const ok = (await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes(`Call-ID: ${callId}`), 3000, from)).text;
     expect(ok).toMatch(/^Session-Expires: *\d+;refresher=uac\r$/im);
-    const toLine = ok.match(/^To: *(.*)\r$/im)![1]!;
-    const target = ok.match(/^Contact: *<([^>]*)>/im)![1]!;
-    const dialogRequest = (method: string, cseq: number, branch: string): string =>
-      [
-        `${method} ${target} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${branch};rport`,
-        `From: <sip:27000@127.0.0.1>;tag=from-${callId}`,
-        `To: ${toLine}`,
-        `Call-ID: ${callId}`,
-        `CSeq: ${cseq} ${method}`,
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-    await peer.send(port, dialogRequest('ACK', 1, `${callId}-ack`));
+    await peer.send(port, inDialog(ok, { method: 'ACK', cseq: 1, port: peer.port, callId }));
     await waitFor(() => [...ts.server.calls].some((c) => c.callId === callId), 'the call to be up');
     // Before the clamp the session timer fired 1 ms after the ACK and the server sent BYE at once.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(peer.received.slice(from).some((r) => r.text.startsWith('BYE ') && r.text.includes(callId))).toBe(false);
     expect([...ts.server.calls].some((c) => c.callId === callId)).toBe(true);
 
-    await peer.send(port, dialogRequest('BYE', 2, `${callId}-bye`));
+    await peer.send(port, inDialog(ok, { method: 'BYE', cseq: 2, port: peer.port, callId }));
     await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes(`Call-ID: ${callId}`) && t.includes('CSeq: 2 BYE'), 3000, from);
     await waitFor(() => ![...ts.server.calls].some((c) => c.callId === callId), 'the call to end');
   });
