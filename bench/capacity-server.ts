@@ -44,7 +44,7 @@ async function benchApp(call: Call): Promise<void> {
   }
   await call.play(['echo_test_intro'], { bargeIn: false });
   const path = join(recordings, `${++seq}.wav`);
-  const outcome = await call.record({ path, maxMs: 120_000, silenceMs: 0, beep: false, endOnDigits: '' });
+  const outcome = await call.record({ path, maxMs: 120_000, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
   appendFileSync(results, JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
 }
 

@@ -21,8 +21,7 @@ export async function runEcho(call: Call, options: EchoOptions): Promise<void> {
   const path = join(dir, `echo-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.wav`);
   try {
     await call.play(['echo_test_intro'], { bargeIn: false });
-    const recording = await call.record({ path, maxMs: options.recordMs ?? 5000, silenceMs: 0, endOnDigits: '#' });
-    if (recording.reason === 'hangup') return;
+    await call.record({ path, maxMs: options.recordMs ?? 5000, silenceMs: 0, endOnDigits: '#', onHangup: 'discard' });
     await call.play(['echo_test_playback', { file: path }, { silenceMs: 300 }, 'goodbye'], { bargeIn: false });
     await call.hangup();
   } finally {

@@ -3,21 +3,28 @@
  *
  *   await call.play(items, { bargeIn })            prompts, files, tones, silences
  *   await call.collectDigits({ max, timeoutMs, interDigitMs, terminators })
- *   await call.record({ path, maxMs, silenceMs, beep })
+ *   await call.record({ path, maxMs, silenceMs, beep, onHangup })
  *   await call.transfer(target)                      blind transfer (REFER)
  *   await call.hangup()
  *   events: 'digit' (key, source), 'hangup' (reason)
  *
- * When the call ends (caller hangs up, BYE, CANCEL, no RTP, shutdown), whatever is pending SETTLES, it does
- * not throw: a play resolves { reason: 'hangup' }, collectDigits resolves with the keys it had and reason
- * 'hangup', a recording resolves with its outcome (reason 'hangup', the file kept: a hang-up keeps the
- * message), a transfer resolves { ok: false }. Any API call made AFTER the end rejects with CallEndedError,
- * so an app's straight-line code unwinds at its next step; apps catch CallEndedError at their top.
+ * When the call ends (caller hangs up, BYE, CANCEL, no RTP, shutdown), every operation still pending FAILS
+ * with CallEndedError, and so does every operation started later: a play, a collectDigits, a transfer that
+ * had no final status yet. An app's straight-line code therefore unwinds at the step where the caller left,
+ * and cannot keep talking to a dead call by forgetting a check; apps catch CallEndedError once, at their top
+ * (apps/run.ts). hangup() on an ended call does nothing.
+ *
+ * The one exception is what the caller has already said. A recording cut short by a hang-up is a message the
+ * caller meant to leave, so record() makes its caller choose, in the request, what a hang-up means
+ * (`onHangup`): 'keep' resolves with the outcome (reason 'hangup', the file kept) so a deposit stores the
+ * message like any other take, and its next step rejects; 'discard' deletes the file and rejects. A hang-up
+ * during the beep, before anything was recorded, always rejects (there is no file).
  *
  * The Call owns its resources: RTP ports, the media session (subscribed to the shared clock), the digit
  * collector's deadline, a transfer's timer. close() releases each exactly once, whatever ended the call.
  */
 import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-session.js';
@@ -91,8 +98,7 @@ export type PlayResult =
   /** A key stopped a barge-in play; the key stays buffered for the next collectDigits(). */
   | { reason: 'digit'; digit: DtmfKey }
   /** stop(), or a newer play. */
-  | { reason: 'stopped' }
-  | { reason: 'hangup' };
+  | { reason: 'stopped' };
 
 export interface RecordRequest {
   /** The WAV file to write (created or truncated). */
@@ -107,6 +113,12 @@ export interface RecordRequest {
   endOnDigits?: string;
   /** Shorter recordings are flagged tooShort (kept). Default 0. */
   minMs?: number;
+  /**
+   * What a hang-up during the recording means (no default: every recorder decides). 'keep': record() resolves
+   * with reason 'hangup' and the file kept (a caller's message). 'discard': the file is deleted and record()
+   * rejects with CallEndedError (a greeting cut off is not one).
+   */
+  onHangup: 'keep' | 'discard';
 }
 
 /** An API call made after the call ended. */
@@ -234,9 +246,10 @@ export class Call extends EventEmitter<CallEvents> {
     const first = this.digits.peek();
     if (bargeIn && first !== undefined) return { reason: 'digit', digit: first };
     const frames = await resolvePlayItems(items, this.opts.catalog, media.law);
-    if (this.closed) return { reason: 'hangup' };
+    this.live();
     const outcome = await media.player.play(frames, { bargeIn });
-    if (this.closed) return { reason: 'hangup' };
+    // A hang-up stops the player (its play resolves 'stopped'); to the app it is the end of the call.
+    this.live();
     return outcome;
   }
 
@@ -246,8 +259,8 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   /**
-   * Collects keys (type-ahead first). See CollectOptions for the defaults. Async like the rest of the API: after
-   * the end it rejects with CallEndedError (and bad options reject with TypeError) rather than throwing.
+   * Collects keys (type-ahead first). See CollectOptions for the defaults. Async like the rest of the API: a
+   * hang-up rejects it with CallEndedError (and bad options reject with TypeError) rather than throwing.
    */
   async collectDigits(options: CollectOptions = {}): Promise<CollectResult> {
     this.live();
@@ -261,15 +274,14 @@ export class Call extends EventEmitter<CallEvents> {
 
   /**
    * Records the caller to a WAV file (16-bit PCM, 8 kHz, mono): after the beep, until '#', silence, max or
-   * hang-up. A hang-up during the recording resolves with reason 'hangup' and the audio kept; a hang-up
+   * hang-up. A hang-up during the recording does what request.onHangup says (see RecordRequest); a hang-up
    * during the beep, before anything was recorded, rejects with CallEndedError (there is no file).
    */
   async record(request: RecordRequest): Promise<RecordOutcome> {
     const media = this.live();
     if (request.beep ?? true) {
       await media.player.play([{ tone: 'beep', ms: 400 }], { bargeIn: false });
-      // Hung up during the beep: no recording was started, there is no file.
-      if (this.closed) throw new CallEndedError(this.endReason ?? 'remote-bye');
+      this.live();
     }
     // Keys pressed before the beep belong to the menu that came before, not to the recording.
     this.digits.flush();
@@ -279,6 +291,11 @@ export class Call extends EventEmitter<CallEvents> {
       endOnDigits: request.endOnDigits ?? '#',
       minMs: request.minMs ?? 0,
     });
+    if (this.closed) {
+      if (request.onHangup === 'keep') return outcome;
+      await rm(request.path, { force: true });
+      throw this.endedError();
+    }
     // The key that ended the recording is consumed by it.
     if (outcome.reason === 'digit') this.digits.flush();
     return outcome;
@@ -289,7 +306,10 @@ export class Call extends EventEmitter<CallEvents> {
     this.media?.recorder.stop();
   }
 
-  /** Blind transfer by REFER; on success the PBX takes the caller away and the call ends. */
+  /**
+   * Blind transfer by REFER; on success the PBX takes the caller away and the call ends (it still resolves ok).
+   * A call that ends before the transfer's final status rejects it with CallEndedError.
+   */
   async transfer(target: string, options: TransferOptions = {}): Promise<TransferResult> {
     this.live();
     this.log.info({ target }, 'transferring (REFER)');
@@ -306,8 +326,12 @@ export class Call extends EventEmitter<CallEvents> {
       options,
     );
     this.log.info({ target, ...result }, 'transfer finished');
+    if (!result.ok) {
+      this.live();
+      return result;
+    }
     // RFC 5589 §6.1: the transferor ends its dialog after success; the PBX usually sends BYE first.
-    if (result.ok && !this.closed) await this.hangup();
+    await this.hangup();
     return result;
   }
 
@@ -396,9 +420,14 @@ export class Call extends EventEmitter<CallEvents> {
     return media;
   }
 
+  /** The media session of a live call; CallEndedError once it has ended. */
   private live(): MediaSession {
-    if (this.closed || !this.media) throw new CallEndedError(this.endReason ?? 'local-bye');
+    if (this.closed || !this.media) throw this.endedError();
     return this.media;
+  }
+
+  private endedError(): CallEndedError {
+    return new CallEndedError(this.endReason ?? 'local-bye');
   }
 
   private reoffer(sdp: Buffer): OfferAnswer {
@@ -447,7 +476,7 @@ export class Call extends EventEmitter<CallEvents> {
     const stats = this.media?.stats();
     // Order: the recorder ends as a hang-up (its file kept) and plays settle before the ports close.
     this.media?.close();
-    this.digits.end();
+    this.digits.end(this.endedError());
     this.notifyListener = undefined;
     // The session's last datagrams (RTCP SR + BYE, RFC 3550 §6.6) are still queued: dgram resolves the
     // destination on the next tick before handing a datagram to the OS, and closing the socket first drops

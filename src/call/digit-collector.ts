@@ -25,7 +25,7 @@ export interface CollectOptions {
   trailingTerminatorMs?: number;
 }
 
-export type CollectReason = 'max' | 'terminator' | 'timeout' | 'hangup';
+export type CollectReason = 'max' | 'terminator' | 'timeout';
 
 export interface CollectResult {
   /** The keys collected, terminator excluded. */
@@ -45,6 +45,7 @@ interface Waiter {
   digits: string;
   deadline: number;
   resolve: (result: CollectResult) => void;
+  reject: (err: Error) => void;
 }
 
 export class DigitCollector {
@@ -81,7 +82,7 @@ export class DigitCollector {
     if (this.waiter) this.drain(this.waiter, nowMs);
   }
 
-  /** Collects keys; resolves by max, terminator, timeout, or hang-up (see end()). Throws TypeError on bad options. */
+  /** Collects keys; resolves by max, terminator or timeout, rejects at end(). Throws TypeError on bad options. */
   collect(options: CollectOptions, nowMs: number): Promise<CollectResult> {
     const max = options.max ?? 1;
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -90,7 +91,7 @@ export class DigitCollector {
     if (!(timeoutMs >= 0) || !(interDigitMs >= 0)) throw new TypeError('timeoutMs and interDigitMs must be >= 0');
     // A new collect replaces one still waiting (which ends as a timeout with what it had).
     this.settle('timeout');
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         max,
         trailingTerminatorMs: options.trailingTerminatorMs ?? 1500,
@@ -99,6 +100,7 @@ export class DigitCollector {
         digits: '',
         deadline: nowMs + timeoutMs,
         resolve,
+        reject,
       };
       this.waiter = waiter;
       this.drain(waiter, nowMs);
@@ -110,9 +112,11 @@ export class DigitCollector {
     if (this.waiter && nowMs >= this.waiter.deadline) this.settle('timeout');
   }
 
-  /** The call ended: a waiting collect resolves with what it has, reason 'hangup'. */
-  end(): void {
-    this.settle('hangup');
+  /** The call ended: a waiting collect rejects with `err` (the keys it had mean nothing any more). */
+  end(err: Error): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
   }
 
   private drain(w: Waiter, nowMs: number): void {

@@ -14,7 +14,7 @@
  * - Outcome, from the new call's final status: 2xx answered; 486/600 busy; 408/480/487 and our own timeout
  *   (CANCEL, RFC 3261 §9.1) no-answer; 404/484/604 invalid; anything else failed (403, 488, 5xx, a
  *   challenge we could not answer, redirects exhausted). The caller hanging up while it rings CANCELs the new
- *   call and gives 'failed'. Busy, no-answer and invalid are for the attendant to act on: the target's
+ *   call and rejects with CallEndedError. Busy, no-answer and invalid are for the attendant to act on: the target's
  *   voicemail, or "not a valid extension".
  *
  * After 'answered' the legs stay connected until one hangs up; the app should not play or record on the call
@@ -22,7 +22,7 @@
  * Which numbers may be dialled (toll-fraud guard) is the attendant's business, not this module's.
  */
 import type { Logger } from 'pino';
-import type { Call } from './call.js';
+import { CallEndedError, type Call } from './call.js';
 import { OutgoingLeg } from './outgoing-leg.js';
 import { MediaRelay } from '../media/relay.js';
 import type { MediaSession } from '../media/session.js';
@@ -82,7 +82,8 @@ export function transferOutcome(status: number, timedOut: boolean): SupervisedTr
 /**
  * Calls `target` through the PBX, ringback to the caller meanwhile; connects the two on answer. Resolves once
  * the outcome is known (for 'answered': when the two are connected); never rejects for what the far end does.
- * Rejects with TypeError for a bad target or pbxUri, and CallEndedError when the call has already ended.
+ * Rejects with TypeError for a bad target or pbxUri, and with CallEndedError when the caller's call has ended
+ * or ends before the two are connected (the new call is then cancelled or hung up).
  */
 export async function supervisedTransfer(call: Call, target: string, opts: SupervisedTransferOptions): Promise<SupervisedTransferResult> {
   const requestUri = transferRequestUri(target, opts.pbxUri);
@@ -109,7 +110,7 @@ export async function supervisedTransfer(call: Call, target: string, opts: Super
   }
   if (call.ended) {
     leg.close();
-    return { outcome: 'failed', status: 487 };
+    throw new CallEndedError(call.endReason ?? 'local-bye');
   }
 
   log.info({ requestUri, inviteCallId: leg.invite.callId }, 'supervised transfer: calling the target');
@@ -144,7 +145,11 @@ export async function supervisedTransfer(call: Call, target: string, opts: Super
     await ringing;
     // Keys pressed while it rang answer no prompt: they must not choose from the attendant's next menu.
     call.flushDigits();
-    const outcome = call.ended ? 'failed' : transferOutcome(result.status, timedOut);
+    if (call.ended) {
+      log.info({ status: result.status, uri: result.uri }, 'supervised transfer: the caller hung up first');
+      throw new CallEndedError(call.endReason ?? 'local-bye');
+    }
+    const outcome = transferOutcome(result.status, timedOut);
     log.info({ outcome, status: result.status, uri: result.uri }, 'supervised transfer: not connected');
     return { outcome, status: result.status };
   }

@@ -1,18 +1,20 @@
 /**
  * A scripted caller for flow tests of the voicemail session (unit level: no SIP, no RTP). It implements the
  * part of the Call API the session uses (VoiceCall) with the Call's contract: keys typed ahead stop a
- * barge-in play and wait for the next collectDigits; when the call ends pending operations settle and later
- * ones reject with CallEndedError.
+ * barge-in play and wait for the next collectDigits; when the call ends the pending operation and every later
+ * one reject with CallEndedError, except a recording whose request says onHangup 'keep' (it resolves, reason
+ * 'hangup').
  *
  * The caller's script is a string of keys, read in order:
  *   0-9 * #   a key (typed ahead: it is there as soon as the previous one was taken)
  *   .         the caller says nothing at this collectDigits (it times out)
  *   ~         the next recording hears nothing (too short)
- *   !         the caller hangs up now (at the next play, collect or recording)
- * When the script runs out the caller listens to whatever plays, and hangs up at the next collect. Each recording writes `recordMs` of a 440 Hz tone.
+ *   !         the caller hangs up now (at the next play, collect or recording; during a recording's beep)
+ * When the script runs out the caller listens to whatever plays, and hangs up at the next collect, or during
+ * the next recording (after speaking). Each recording writes `recordMs` of a 440 Hz tone.
  */
-import { writeFile } from 'node:fs/promises';
-import { CallEndedError, type CallPlayItem, type CollectOptions, type CollectResult, type PlayResult, type RecordRequest } from '../../src/call/call.js';
+import { rm, writeFile } from 'node:fs/promises';
+import { CallEndedError, type CallEndReason, type CallPlayItem, type CollectOptions, type CollectResult, type PlayResult, type RecordRequest } from '../../src/call/call.js';
 import type { RecordOutcome } from '../../src/media/recorder.js';
 import { buildWavHeader } from '../../src/media/wav.js';
 import type { VoiceCall } from '../../src/apps/voicemail/session.js';
@@ -20,7 +22,7 @@ import type { VoiceCall } from '../../src/apps/voicemail/session.js';
 export class ScriptedCall implements VoiceCall {
   readonly callId = 'scripted';
   ended = false;
-  endReason: VoiceCall['endReason'] = undefined;
+  endReason: CallEndReason | undefined = undefined;
   /**
    * Everything the session asked to play, in order, flattened: prompt ids, 'file:<path>@<offsetMs>', 'tone'
    * (silences left out). Includes plays a key typed ahead skipped (the caller heard none of those).
@@ -52,10 +54,7 @@ export class ScriptedCall implements VoiceCall {
       else this.asked.push('tone');
     }
     const next = this.script[this.at];
-    if (next === '!') {
-      this.end();
-      return { reason: 'hangup' };
-    }
+    if (next === '!') this.hangUpNow();
     if ((options.bargeIn ?? true) && next !== undefined && next !== '.' && next !== '~') return { reason: 'digit', digit: next as '1' };
     return { reason: 'done' };
   }
@@ -67,10 +66,7 @@ export class ScriptedCall implements VoiceCall {
     let digits = '';
     for (;;) {
       const key = this.script[this.at];
-      if (key === undefined || key === '!') {
-        this.end();
-        return { digits, reason: 'hangup' };
-      }
+      if (key === undefined || key === '!') this.hangUpNow();
       if (key === '~') return { digits, reason: 'timeout' };
       this.at++;
       if (key === '.') return { digits, reason: 'timeout' };
@@ -82,10 +78,7 @@ export class ScriptedCall implements VoiceCall {
 
   async record(request: RecordRequest): Promise<RecordOutcome> {
     this.live();
-    if (this.script[this.at] === '!') {
-      this.end();
-      throw new CallEndedError('remote-bye');
-    }
+    if (this.script[this.at] === '!') this.hangUpNow();
     const silent = this.script[this.at] === '~';
     if (silent) this.at++;
     const ms = silent ? 0 : (this.options.recordMs ?? 2000);
@@ -94,7 +87,13 @@ export class ScriptedCall implements VoiceCall {
     await writeFile(request.path, Buffer.concat([buildWavHeader({ encoding: 'pcm16', dataBytes: samples.length }), samples]));
     this.recorded.push(request.path);
     const hangup = this.at >= this.script.length;
-    if (hangup) this.end();
+    if (hangup) {
+      this.end();
+      if (request.onHangup === 'discard') {
+        await rm(request.path, { force: true });
+        throw new CallEndedError('remote-bye');
+      }
+    }
     return { reason: hangup ? 'hangup' : 'silence', durationMs: ms, path: request.path, tooShort: ms < (request.minMs ?? 0) };
   }
 
@@ -133,6 +132,12 @@ export class ScriptedCall implements VoiceCall {
 
   private live(): void {
     if (this.ended) throw new CallEndedError(this.endReason ?? 'remote-bye');
+  }
+
+  /** The caller hangs up during the operation under way: it rejects. */
+  private hangUpNow(): never {
+    this.end();
+    throw new CallEndedError('remote-bye');
   }
 
   private end(): void {

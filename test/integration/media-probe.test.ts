@@ -262,7 +262,7 @@ describe('symmetric RTP (RFC 4961): latching on the caller\'s source', () => {
     const path = join(recordDir, 'latching.wav');
     const recorded = deferred<{ outcome: RecordOutcome; stats: MediaStats }>();
     app = async (call) => {
-      const outcome = await call.record({ path, maxMs: 3500, silenceMs: 0, beep: false, endOnDigits: '' });
+      const outcome = await call.record({ path, maxMs: 3500, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
       recorded.resolve({ outcome, stats: call.mediaStats() as unknown as MediaStats });
     };
     const u = await uac();
@@ -312,7 +312,7 @@ describe('SDES-SRTP (RFC 4568, RFC 3711) with the PBX policy "offered"', () => {
     app = async (call) => {
       const [played, outcome] = await Promise.all([
         call.play([PROMPT], { bargeIn: false }),
-        call.record({ path, maxMs: 3500, silenceMs: 0, beep: false, endOnDigits: '' }),
+        call.record({ path, maxMs: 3500, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' }),
       ]);
       done.resolve({ played, outcome, stats: call.mediaStats() as unknown as MediaStats });
     };

@@ -8,10 +8,11 @@
  * - keys from each source, each reported once: RFC 4733 events (ending on the '#' terminator), in-band tones
  *   (offer without telephone-event), SIP INFO (application/dtmf-relay and application/dtmf);
  * - talk-off: 8 s of speech and 4 s of song with in-band detection on give no key;
- * - a caller who hangs up mid-recording keeps the message (reason 'hangup', the audio in the file);
+ * - a caller who hangs up mid-recording keeps the message when the recorder asked to (onHangup 'keep': reason
+ *   'hangup', the audio in the file), and leaves nothing when it did not ('discard': rejected, file gone);
  * - the no-RTP timeout: vmpilot sends BYE about rtp.noRtpTimeoutS after the answer;
- * - the hang-up contract of the Call API: a pending play and collectDigits settle with reason 'hangup', and an
- *   API call made after the end rejects with CallEndedError;
+ * - the hang-up contract of the Call API: a pending play and collectDigits reject with CallEndedError at the
+ *   hang-up, and so does an API call made after the end (an app that forgets a check cannot play on);
  * - after every call, its RTP ports are released and its clock subscription is gone.
  * Does not cover: what vmpilot sends (test/integration/media-probe.test.ts), SRTP, re-INVITE and hold, TCP and
  * TLS (the media path does not depend on the signalling transport), key timing inside collectDigits
@@ -129,7 +130,7 @@ describe('media over SIPp: recording, keys and hang-up through the Call API', ()
   it('records the caller\'s audio up to an RFC 4733 \'#\': every tone in its place, nothing after the audio', async () => {
     const path = join(ts.dir, 'message-tones.wav');
     const run = await callWith(ts, 'uac-media-record-dtmf.xml', async (call) => {
-      const outcome = await call.record({ path, maxMs: 20_000, silenceMs: 0, beep: false });
+      const outcome = await call.record({ path, maxMs: 20_000, silenceMs: 0, beep: false, onHangup: 'keep' });
       await call.hangup();
       return outcome;
     });
@@ -204,10 +205,10 @@ describe('media over SIPp: recording, keys and hang-up through the Call API', ()
     await expectReleased(ts);
   });
 
-  it('keeps the message when the caller hangs up mid-recording: reason \'hangup\', the audio in the file', async () => {
+  it('keeps the message when the caller hangs up mid-recording (onHangup keep): reason \'hangup\', the audio in the file', async () => {
     const path = join(ts.dir, 'message-hangup.wav');
     const run = await callWith(ts, 'uac-media-caller-bye.xml', async (call) => {
-      return call.record({ path, maxMs: 20_000, silenceMs: 0, beep: false });
+      return call.record({ path, maxMs: 20_000, silenceMs: 0, beep: false, onHangup: 'keep' });
     }, ['-d', '2500']);
     expect(run.value).toMatchObject({ reason: 'hangup', path });
     expect(run.call.endReason).toBe('remote-bye');
@@ -222,46 +223,59 @@ describe('media over SIPp: recording, keys and hang-up through the Call API', ()
     await expectReleased(ts);
   });
 
-  it('settles a pending play and collectDigits with \'hangup\' when the caller hangs up; later calls reject with CallEndedError', async () => {
+  it('deletes the file and rejects with CallEndedError when the caller hangs up mid-recording (onHangup discard)', async () => {
+    const path = join(ts.dir, 'greeting-hangup.wav');
     const run = await callWith(ts, 'uac-media-caller-bye.xml', async (call) => {
-      const collect = call.collectDigits({ max: 4, timeoutMs: 10_000 });
-      const play = call.play([{ tone: 'ringback', ms: 10_000 }], { bargeIn: false });
+      return call.record({ path, maxMs: 20_000, silenceMs: 0, beep: false, onHangup: 'discard' }).then(
+        () => 'resolved',
+        (err: unknown) => err,
+      );
+    }, ['-d', '2500']);
+    expect(run.value).toBeInstanceOf(CallEndedError);
+    expect(existsSync(path)).toBe(false);
+    await expectReleased(ts);
+  });
+
+  it('rejects a pending play and collectDigits with CallEndedError when the caller hangs up, and every later call too', async () => {
+    const run = await callWith(ts, 'uac-media-caller-bye.xml', async (call) => {
+      const failed = (p: Promise<unknown>): Promise<unknown> => p.then((v) => ({ settled: v }), (err: unknown) => err);
+      const collect = failed(call.collectDigits({ max: 4, timeoutMs: 10_000 }));
+      const play = failed(call.play([{ tone: 'ringback', ms: 10_000 }], { bargeIn: false }));
       const [played, collected] = await Promise.all([play, collect]);
       return { played, collected };
     }, ['-d', '1000']);
-    expect(run.value.played).toEqual({ reason: 'hangup' });
-    expect(run.value.collected).toEqual({ digits: '', reason: 'hangup' });
-    // Settled by the hang-up about 1 s in, not by the 10 s play or timeout.
+    expect(run.value.played).toBeInstanceOf(CallEndedError);
+    expect(run.value.collected).toBeInstanceOf(CallEndedError);
+    expect((run.value.played as CallEndedError).reason).toBe('remote-bye');
+    // Failed at the hang-up about 1 s in, not by the 10 s play or timeout.
     expect(run.ms).toBeLessThan(5000);
     const { call } = run;
     expect(call.ended).toBe(true);
     await expect(call.play([{ silenceMs: 100 }])).rejects.toBeInstanceOf(CallEndedError);
     await expect(call.collectDigits({ max: 1 })).rejects.toBeInstanceOf(CallEndedError);
-    await expect(call.record({ path: join(ts.dir, 'too-late.wav'), beep: false })).rejects.toBeInstanceOf(CallEndedError);
+    await expect(call.record({ path: join(ts.dir, 'too-late.wav'), beep: false, onHangup: 'keep' })).rejects.toBeInstanceOf(CallEndedError);
+    await expect(call.transfer('2001')).rejects.toBeInstanceOf(CallEndedError);
     await expect(call.hangup()).resolves.toBeUndefined();
     await expectReleased(ts);
   });
-});
 
-describe('media over SIPp: no-RTP timeout', () => {
-  let ts: TestServer;
-  beforeAll(async () => {
-    ts = await startServer('noRtpTimeoutS: 1');
-  });
-  afterAll(async () => {
-    await ts.stop();
-  });
-
-  it('sends BYE about 1 s after the answer when the caller sends no RTP (rtp.noRtpTimeoutS: 1)', async () => {
-    const run = await callWith(ts, 'uac-media-no-rtp.xml', async (call) => {
-      const confirmed = performance.now();
-      await call.whenEnded();
-      return performance.now() - confirmed;
-    });
-    expect(run.call.endReason).toBe('no-rtp');
-    // Counted from the answer; the app starts on the ACK, a few ms later.
-    expect(run.value).toBeGreaterThanOrEqual(950);
-    expect(run.value).toBeLessThanOrEqual(1500);
+  it('stops an app that forgets to check: its next play after a hang-up rejects, and nothing more is sent', async () => {
+    const run = await callWith(ts, 'uac-media-caller-bye.xml', async (call) => {
+      // A flow written without a single check: play, then play again, as if the caller were still there.
+      const steps: string[] = [];
+      try {
+        await call.play([{ tone: 'ringback', ms: 10_000 }], { bargeIn: false });
+        steps.push('first play returned');
+        await call.play([{ tone: 'ringback', ms: 10_000 }], { bargeIn: false });
+        steps.push('second play returned');
+      } catch (err) {
+        return { steps, err };
+      }
+      return { steps, err: undefined };
+    }, ['-d', '1000']);
+    expect(run.value.steps).toEqual([]);
+    expect(run.value.err).toBeInstanceOf(CallEndedError);
+    expect(run.ms).toBeLessThan(5000);
     await expectReleased(ts);
   });
 });

@@ -20,7 +20,7 @@
 import { createSocket } from 'node:dgram';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Call } from '../../src/call/call.js';
+import { CallEndedError, type Call } from '../../src/call/call.js';
 import { supervisedTransfer, type SupervisedTransferResult } from '../../src/call/supervised-transfer.js';
 import type { DigestCredentials } from '../../src/sip/auth/digest.js';
 import { ALAW_TO_LINEAR, ULAW_TO_LINEAR, linearToAlaw, linearToUlaw } from '../../src/media/g711.js';
@@ -55,7 +55,8 @@ function deferred<T>(): Deferred<T> {
 
 let ts: TestServer;
 let plan: Plan;
-let outcome: Deferred<SupervisedTransferResult>;
+/** The transfer's result, or the CallEndedError it rejected with. */
+let outcome: Deferred<SupervisedTransferResult | CallEndedError>;
 let transferred: Deferred<Call>;
 
 beforeAll(async () => {
@@ -65,10 +66,16 @@ beforeAll(async () => {
       // attendant offers the target's voicemail or says "not a valid extension").
       attendant: async (call) => {
         const p = plan;
-        const result = await supervisedTransfer(call, p.target, { pbxUri: `sip:127.0.0.1:${p.pbxPort}`, timeoutMs: p.timeoutMs, credentials: p.credentials, cancelGraceMs: p.cancelGraceMs, logger });
+        const result = await supervisedTransfer(call, p.target, { pbxUri: `sip:127.0.0.1:${p.pbxPort}`, timeoutMs: p.timeoutMs, credentials: p.credentials, cancelGraceMs: p.cancelGraceMs, logger }).catch(
+          (err: unknown) => {
+            if (err instanceof CallEndedError) return err;
+            throw err;
+          },
+        );
         transferred.resolve(call);
         outcome.resolve(result);
-        if (result.outcome !== 'answered' && !call.ended) await call.hangup();
+        if (result instanceof CallEndedError) throw result;
+        if (result.outcome !== 'answered') await call.hangup();
       },
     },
   });
@@ -288,7 +295,8 @@ describe('supervised transfer not answered', () => {
     const { uac, probe } = await caller();
     await sleep(800);
     expect((await uac.bye()).status).toBe(200);
-    expect(await outcome.promise).toEqual({ outcome: 'failed', status: 487 });
+    // The caller is gone: the transfer rejects like any pending call operation, after CANCELling the new call.
+    expect(await outcome.promise).toBeInstanceOf(CallEndedError);
     expectSippOk(await pbx.done, 'uas-transfer-no-answer.xml (cancelled by the caller hanging up)');
     uac.close();
     await probe.close();

@@ -67,7 +67,7 @@ class FakeCall {
       const key = this.script[this.at];
       if (key === undefined) {
         this.end();
-        return { digits, reason: 'hangup' };
+        throw new CallEndedError('remote-bye');
       }
       this.at++;
       if (key === '.') return { digits, reason: 'timeout' };

@@ -51,11 +51,12 @@ describe('DigitCollector', () => {
     expect(c.peek()).toBe('#');
   });
 
-  it("settles a waiting collect with 'hangup' and what it had", async () => {
+  it('rejects a waiting collect with the error end() is given (a hang-up fails it, keys and all)', async () => {
     const c = new DigitCollector();
     const p = c.collect({ max: 4 }, 0);
     c.push('9', 5);
-    c.end();
-    await expect(p).resolves.toEqual({ digits: '9', reason: 'hangup' });
+    const ended = new Error('the call has ended');
+    c.end(ended);
+    await expect(p).rejects.toBe(ended);
   });
 });

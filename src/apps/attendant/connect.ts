@@ -18,7 +18,6 @@
  * number; anything else: failed.
  */
 import type { DepositReason } from '../../store/types.js';
-import { ensureLive } from './call-steps.js';
 import type { SupervisedOutcome } from './context.js';
 import type { Extension } from './dial-by-extension.js';
 import { saidAll, pressKey } from './prompts.js';
@@ -50,13 +49,10 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
   const { call, voice, log } = s;
   if (!(await transferAllowed(s, target.number))) {
     log.warn({ target: target.number, allowed: s.attendant.allowedTransfers }, 'transfer refused: not an allowed number');
-    ensureLive(call);
     await call.play(saidAll(voice, 'transferFailed', 'backToMenu'), { bargeIn: true });
     return 'menu';
   }
-  ensureLive(call);
   await call.play(saidAll(voice, 'pleaseHold'), { bargeIn: false });
-  ensureLive(call);
   const method = s.ctx.supervisedTransfer && s.ctx.transferMethod(call) === 'supervised' ? 'supervised' : 'refer';
   const timeoutMs = s.attendant.transferTimeoutS * 1000;
   let outcome: SupervisedOutcome;
@@ -69,7 +65,6 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
     outcome = r.ok ? 'answered' : outcomeOfStatus(r.status);
   }
   log.info({ target: target.number, method, outcome, status }, 'transfer outcome');
-  if (call.ended) return 'done';
   if (outcome === 'answered') return method === 'supervised' ? 'bridged' : 'done';
   if (outcome === 'invalid') {
     await call.play(saidAll(voice, 'invalidExtension', 'backToMenu'), { bargeIn: true });
@@ -79,7 +74,6 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
   // Keys pressed while it rang meant nothing; from here on a key answers the offer below.
   call.flushDigits();
   await call.play([...saidAll(voice, 'transferFailed'), ...why], { bargeIn: true });
-  ensureLive(call);
   if (target.mailbox && s.ctx.leaveMessage) {
     const reason: DepositReason = outcome === 'busy' ? 'busy' : 'no-answer';
     // A supervised transfer that found the phone busy or unanswered goes straight to that voicemail (what a
@@ -87,9 +81,7 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
     // To go back, press star." — silence or any other key also leaves the message.
     if (method === 'refer') {
       await call.play([...saidAll(voice, 'optLeaveMessage'), ...pressKey(voice, '1'), ...saidAll(voice, 'optBack'), ...pressKey(voice, '*')], { bargeIn: true });
-      ensureLive(call);
       const choice = await call.collectDigits({ max: 1, timeoutMs: 5000, terminators: '' });
-      ensureLive(call);
       if (choice.digits === '*') {
         await call.play(saidAll(voice, 'backToMenu'), { bargeIn: true });
         return 'menu';

@@ -12,7 +12,7 @@ import type { DepositReason, Mailbox, MessageStore } from '../../store/types.js'
 import type { Voices } from './voice.js';
 
 /** The part of the Call API the attendant's menus use (flow tests can script a caller with it). */
-export type AttendantCall = Pick<Call, 'callId' | 'ended' | 'endReason' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
+export type AttendantCall = Pick<Call, 'callId' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
 
 /** How a PBX's calls are transferred (pbx[].transfer). */
 export type TransferMethod = 'refer' | 'supervised';

@@ -10,7 +10,6 @@
  */
 import type { AttendantConfig } from '../../config/attendant-schema.js';
 import type { Mailbox, MessageStore } from '../../store/types.js';
-import { ensureLive } from './call-steps.js';
 import type { AttendantCall } from './context.js';
 import { said } from './prompts.js';
 import { numberRange } from './transfer-guard.js';
@@ -54,11 +53,8 @@ export interface ExtensionIo {
 export async function askExtension(io: ExtensionIo): Promise<Extension | undefined> {
   const { call, voice } = io;
   for (let tries = 0; tries < MAX_TRIES; tries++) {
-    ensureLive(call);
     await call.play(said(voice, 'enterExtension'), { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: io.maxDigits, timeoutMs: FIRST_DIGIT_MS, interDigitMs: io.interDigitMs, terminators: '#' });
-    ensureLive(call);
     if (got.digits === '') {
       await call.play(said(voice, 'noInput'), { bargeIn: true });
       continue;

@@ -15,7 +15,6 @@
  */
 import type { CallPlayItem } from '../../call/call.js';
 import type { Mailbox } from '../../store/types.js';
-import { ensureLive } from './call-steps.js';
 import type { Extension } from './dial-by-extension.js';
 import { searchDirectory } from './keypad.js';
 import { pressKey, said, saidDigits, spelled } from './prompts.js';
@@ -43,11 +42,8 @@ export async function dialByName(s: AttendantSession): Promise<Extension | undef
   const { call, voice, log } = s;
   const { searchBy, maxMatches } = s.attendant.directory;
   for (let tries = 0; tries < MAX_TRIES; tries++) {
-    ensureLive(call);
     await call.play(said(voice, 'spellName'), { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: MAX_KEYS, timeoutMs: KEY_TIMEOUT_MS, interDigitMs: s.attendant.interDigitMs, terminators: '#' });
-    ensureLive(call);
     if (got.digits === '') {
       await call.play(said(voice, 'noInput'), { bargeIn: true });
       continue;
@@ -73,11 +69,8 @@ export async function dialByName(s: AttendantSession): Promise<Extension | undef
 async function choose(s: AttendantSession, matches: readonly Mailbox[]): Promise<Mailbox | undefined> {
   const { call, voice, log } = s;
   for (let offers = 0; offers < 2; offers++) {
-    ensureLive(call);
     await call.play(offerItems(voice, matches), { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: 1, timeoutMs: KEY_TIMEOUT_MS, terminators: '' });
-    ensureLive(call);
     if (got.digits === '*') return undefined;
     const picked = /^[1-9]$/.test(got.digits) ? matches[Number(got.digits) - 1] : undefined;
     if (picked) {

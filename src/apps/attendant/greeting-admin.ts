@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
-import { ensureLive, goodbye } from './call-steps.js';
+import { goodbye } from '../goodbye.js';
 import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
 import { pressKey, said } from './prompts.js';
 import type { AttendantSession } from './session.js';
@@ -26,11 +26,8 @@ const GREETING_MAX_MS = 120_000;
 
 /** Digits up to '#' after a prompt; '' when none came. */
 async function enter(s: AttendantSession, prompt: CallPlayItem[], max: number): Promise<string> {
-  ensureLive(s.call);
   await s.call.play(prompt, { bargeIn: true });
-  ensureLive(s.call);
   const got = await s.call.collectDigits({ max, timeoutMs: ENTRY_TIMEOUT_MS, interDigitMs: s.attendant.interDigitMs, terminators: '#' });
-  ensureLive(s.call);
   return got.digits;
 }
 
@@ -44,12 +41,11 @@ async function logIn(s: AttendantSession): Promise<string | undefined> {
     const mailbox = await ctx.store.findMailbox(number);
     const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
     const verdict = admin && pin !== '' ? await ctx.store.verifyPin(mailbox.number, pin, ctx.lockAfter) : 'wrong';
-    ensureLive(s.call);
     if (verdict === 'ok') return mailbox!.number;
     if (verdict === 'locked') {
       log.warn({ mailbox: number }, 'greeting administrator log-in to a locked mailbox');
       await s.call.play(said(voice, 'locked'), { bargeIn: false });
-      return goodbye(s.call, voice);
+      return goodbye(s.call, said(voice, 'goodbye'));
     }
     log.info({ mailbox: number, admin }, 'greeting administrator log-in refused');
     await s.call.play(said(voice, 'loginIncorrect'), { bargeIn: true });
@@ -64,11 +60,8 @@ async function review(s: AttendantSession): Promise<Review> {
   const v = s.voice;
   const items = [...said(v, 'optAccept'), ...pressKey(v, '1'), ...said(v, 'optListen'), ...pressKey(v, '2'), ...said(v, 'optRerecord'), ...pressKey(v, '3'), ...said(v, 'optCancel'), ...pressKey(v, '*')];
   for (let tries = 0; tries < MAX_TRIES; tries++) {
-    ensureLive(s.call);
     await s.call.play(items, { bargeIn: true });
-    ensureLive(s.call);
     const got = await s.call.collectDigits({ max: 1, timeoutMs: ENTRY_TIMEOUT_MS, terminators: '' });
-    ensureLive(s.call);
     const choice = REVIEW_KEYS[got.digits];
     if (choice) return choice;
   }
@@ -81,11 +74,8 @@ async function recordSlot(s: AttendantSession, slot: number): Promise<boolean> {
   const tmp = join(ctx.store.tmpDir, `attendant-greeting-${randomUUID()}.wav`);
   try {
     for (let tries = 0; tries < MAX_TRIES; ) {
-      ensureLive(call);
       await call.play(said(voice, 'recordGreeting'), { bargeIn: true });
-      ensureLive(call);
-      const outcome = await call.record({ path: tmp, maxMs: GREETING_MAX_MS, silenceMs: 3000, minMs: 1000, beep: true });
-      ensureLive(call);
+      const outcome = await call.record({ path: tmp, maxMs: GREETING_MAX_MS, silenceMs: 3000, minMs: 1000, beep: true, onHangup: 'discard' });
       if (outcome.tooShort) {
         tries++;
         await call.play(said(voice, 'notHeard'), { bargeIn: true });

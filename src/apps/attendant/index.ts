@@ -18,7 +18,7 @@
  */
 import { CallEndedError, type Call } from '../../call/call.js';
 import { attendantFor, type MenuAction } from '../../config/attendant-schema.js';
-import { goodbye } from './call-steps.js';
+import { goodbye } from '../goodbye.js';
 import { connect } from './connect.js';
 import type { AttendantContext } from './context.js';
 import { askExtension, findExtension, longestExtension, type Extension } from './dial-by-extension.js';
@@ -26,7 +26,7 @@ import { dialByName } from './dial-by-name.js';
 import { greetingAdmin } from './greeting-admin.js';
 import { chooseLanguage } from './language-choice.js';
 import { runMenu, type MenuIo } from './menu-runner.js';
-import { saidAll } from './prompts.js';
+import { said, saidAll } from './prompts.js';
 import { scheduledMenu } from './schedule.js';
 import type { AttendantSession } from './session.js';
 import type { Voice } from './voice.js';
@@ -55,7 +55,7 @@ export async function runAttendant(call: Call, ctx: AttendantContext): Promise<v
     if (!menu) {
       // The config check forbids this; a menu removed under a running server is still not a crash.
       log.error({ menu: menuName }, 'no such menu');
-      return goodbye(call, s.voice);
+      return goodbye(call, said(s.voice, 'goodbye'));
     }
     log.info({ menu: menuName }, 'menu');
     const io = await menuIo(s);
@@ -68,7 +68,7 @@ export async function runAttendant(call: Call, ctx: AttendantContext): Promise<v
     if (next !== undefined) menuName = next;
   }
   log.warn({ visits: MAX_MENU_VISITS }, 'too many menus in one call');
-  return goodbye(call, s.voice);
+  return goodbye(call, said(s.voice, 'goodbye'));
 }
 
 /** The menu runner's view of this visit (mailboxes read now: extensions provisioned meanwhile count). */
@@ -90,7 +90,7 @@ async function connectOrStay(s: AttendantSession, target: Extension): Promise<vo
   const result = await connect(s, target);
   if (result === 'menu') return;
   if (result === 'bridged') await s.call.whenEnded();
-  else if (!s.call.ended) await s.call.hangup();
+  else await s.call.hangup();
   throw new CallEndedError(s.call.endReason ?? 'local-bye');
 }
 
@@ -103,14 +103,14 @@ async function perform(s: AttendantSession, io: MenuIo, action: MenuAction): Pro
     case 'repeat':
       return undefined;
     case 'hangup':
-      return goodbye(s.call, s.voice);
+      return goodbye(s.call, said(s.voice, 'goodbye'));
     case 'transfer': {
       const mailbox = await ctx.store.findMailbox(action.number);
       await connectOrStay(s, mailbox && mailbox.number === action.number ? { number: action.number, mailbox } : { number: action.number });
       return undefined;
     }
     case 'operator': {
-      if (attendant.operator === undefined) return goodbye(s.call, s.voice);
+      if (attendant.operator === undefined) return goodbye(s.call, said(s.voice, 'goodbye'));
       const mailbox = await ctx.store.findMailbox(attendant.operator);
       await connectOrStay(s, mailbox && mailbox.number === attendant.operator ? { number: attendant.operator, mailbox } : { number: attendant.operator });
       return undefined;
@@ -130,7 +130,7 @@ async function perform(s: AttendantSession, io: MenuIo, action: MenuAction): Pro
       if (mailbox && ctx.leaveMessage) {
         s.log.info({ mailbox: mailbox.number }, 'leaving a message');
         await ctx.leaveMessage(s.call, mailbox, 'direct');
-        if (!s.call.ended) await s.call.hangup();
+        await s.call.hangup();
         throw new CallEndedError(s.call.endReason ?? 'local-bye');
       }
       s.log.error({ mailbox: action.mailbox }, 'no such mailbox (or no voicemail) for a message key');

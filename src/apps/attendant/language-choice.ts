@@ -4,7 +4,6 @@
  * one: once more, then the first language.
  */
 import type { CallPlayItem } from '../../call/call.js';
-import { ensureLive } from './call-steps.js';
 import type { AttendantCall } from './context.js';
 import { pressKey, said } from './prompts.js';
 import type { Voice } from './voice.js';
@@ -18,11 +17,8 @@ export function languageMenuItems(voices: readonly Voice[]): CallPlayItem[] {
 /** The voice the caller picks (voices[0] when none is picked). */
 export async function chooseLanguage(call: AttendantCall, voices: readonly Voice[]): Promise<Voice> {
   for (let tries = 0; tries < 2; tries++) {
-    ensureLive(call);
     await call.play(languageMenuItems(voices), { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: 1, timeoutMs: TIMEOUT_MS, terminators: '' });
-    ensureLive(call);
     const voice = /^[1-9]$/.test(got.digits) ? voices[Number(got.digits) - 1] : undefined;
     if (voice) return voice;
   }

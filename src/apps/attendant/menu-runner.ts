@@ -13,7 +13,6 @@
  */
 import type { Logger } from 'pino';
 import type { MenuAction, MenuConfig, MenuKey } from '../../config/attendant-schema.js';
-import { ensureLive } from './call-steps.js';
 import type { AttendantCall } from './context.js';
 import type { Extension } from './dial-by-extension.js';
 import { greetingItems } from './greeting-slots.js';
@@ -45,11 +44,8 @@ export async function runMenu(io: MenuIo, menu: MenuConfig): Promise<MenuChoice>
     if (role && failures <= menu.retries) await call.play(said(voice, role), { bargeIn: true });
   };
   while (failures <= menu.retries) {
-    ensureLive(call);
     await call.play(await greetingItems(menu.greeting, voice, io.greetingsDir), { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: 1, timeoutMs: menu.timeoutMs, terminators: '' });
-    ensureLive(call);
     const key = got.digits;
     if (key === '') {
       log.info({ failures: failures + 1 }, 'no key');
@@ -61,7 +57,6 @@ export async function runMenu(io: MenuIo, menu: MenuConfig): Promise<MenuChoice>
     if (action) return { kind: 'action', action, key, byDefault: false };
     if (menu.dialExtensions && /^[0-9]$/.test(key)) {
       const rest = io.maxDigits > 1 ? await call.collectDigits({ max: io.maxDigits - 1, timeoutMs: io.interDigitMs, interDigitMs: io.interDigitMs, terminators: '#' }) : { digits: '' };
-      ensureLive(call);
       const digits = key + rest.digits;
       const extension = await io.findExtension(digits);
       if (extension) return { kind: 'extension', extension };

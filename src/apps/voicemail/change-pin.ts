@@ -9,7 +9,8 @@
  */
 import { checkPinPolicy } from '../../store/pin.js';
 import { MAX_TRIES, enterDigits } from './menu.js';
-import { goodbye, refresh, type Session } from './session.js';
+import { goodbye } from '../goodbye.js';
+import { refresh, type Session } from './session.js';
 
 /** Returns whether the PIN was changed. */
 export async function changePin(s: Session, options: { mandatory: boolean }): Promise<boolean> {

@@ -12,7 +12,9 @@
  *   review menu (voicemail.reviewMenu; reviewKeys) ─► store.deposit ─► "message sent" ─► goodbye
  *
  * A hang-up at any point after at least voicemail.minMessageMs of audio keeps the message; shorter ones are
- * discarded. Crash safety: before each recording starts, a sidecar `<name>.json` next to `<name>.wav` in
+ * discarded. The recording asks the Call to keep its audio on a hang-up (onHangup 'keep'); from then on the
+ * take is pending, and whatever ends the flow before it is stored (the next step rejecting with
+ * CallEndedError, or a step failing) stores it on the way out: takeMessage has one exit for every path. Crash safety: before each recording starts, a sidecar `<name>.json` next to `<name>.wav` in
  * store.tmpDir (store/recording-sidecar.ts, written and fsynced) records who the message is for and from; if
  * the process dies mid-message, the store's repair() finds the pair at the next start and deposits it. The
  * sidecar goes once the message is stored or discarded.
@@ -22,6 +24,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Call, CallPlayItem } from '../../call/call.js';
+import { goodbye } from '../goodbye.js';
 import { PlayFileError } from '../../call/play-items.js';
 import { MailboxFullError, type DepositReason, type Mailbox, type MessageRecord } from '../../store/types.js';
 import { recordingSidecarPath, writeRecordingSidecar, type RecordingSidecar } from '../../store/recording-sidecar.js';
@@ -87,15 +90,14 @@ export async function runDeposit(call: Call, ctx: VoicemailContext, req: Deposit
     return goodbye(call);
   }
   const key = await playGreeting(call, ctx, req, log);
-  if (key === undefined) return;
   call.flushDigits();
   if (key === '*') return login(call, ctx, req.mailbox);
   if (key === '0' && (await toOperator(call, ctx, log))) return;
   await takeMessage(call, ctx, req, log);
 }
 
-/** Plays the greeting; the key that stopped it ('' when it played out), undefined when the caller hung up. */
-async function playGreeting(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<string | undefined> {
+/** Plays the greeting; the key that stopped it ('' when it played out). */
+async function playGreeting(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<string> {
   const greeting = chooseGreeting(req.mailbox, req.reason, now(ctx), ctx.say);
   log.info({ greeting: greeting.kind, reason: req.reason, from: req.caller.number }, 'greeting');
   let played;
@@ -107,7 +109,6 @@ async function playGreeting(call: Call, ctx: VoicemailContext, req: DepositReque
     log.warn({ err: err.message }, 'recorded greeting unreadable; playing the system greeting');
     played = await call.play(systemGreeting(req.mailbox, req.reason === 'busy', ctx.say, false).items);
   }
-  if (played.reason === 'hangup') return undefined;
   return played.reason === 'digit' ? played.digit : '';
 }
 
@@ -135,7 +136,7 @@ async function toOperator(call: Call, ctx: VoicemailContext, log: Logger): Promi
 }
 
 /** Records, reviews and stores the message; keeps it on a hang-up once it is long enough. */
-async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<void> {
+async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositRequest, log: Logger): Promise<never> {
   const minMs = ctx.config.minMessageMs;
   let take: Take | undefined;
   let tooShort = 0;
@@ -146,23 +147,19 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
         log.info({ durationMs: take.durationMs, minMs }, 'message too short; discarded');
         await discard(take);
         take = undefined;
-        if (call.ended) return;
-        if (tooShort++ > 0) {
-          await call.play(['message_too_short', 'goodbye'], { bargeIn: false });
-          await call.hangup();
-          return;
-        }
+        if (tooShort++ > 0) return await goodbye(call, ['message_too_short', 'goodbye']);
         await call.play(['message_too_short', 'please_try_again'], { bargeIn: false });
         continue;
       }
-      const action = call.ended || !ctx.config.reviewMenu ? 'send' : await review(call, ctx, take);
+      // A take the caller hung up in has no review: the menu's play rejects, and the take is stored below.
+      const action = ctx.config.reviewMenu ? await review(call, ctx, take) : 'send';
       if (action === 'send') break;
       await discard(take);
       take = undefined;
       if (action === 'cancel') {
         log.info('caller cancelled the message');
         await call.play(['message_cancelled'], { bargeIn: false });
-        return goodbye(call);
+        return await goodbye(call);
       }
     }
   } catch (err) {
@@ -172,9 +169,7 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
     throw err;
   }
   const stored = await store(ctx, take, log);
-  if (call.ended) return;
-  await call.play(stored ? ['message_sent'] : ['sorry_try_later'], { bargeIn: false });
-  await goodbye(call);
+  return goodbye(call, [stored ? 'message_sent' : 'sorry_try_later', 'goodbye']);
 }
 
 /** Beep and record into store.tmpDir, the sidecar written first. */
@@ -198,6 +193,8 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
       silenceMs: ctx.config.silenceS * 1000,
       endOnDigits: '#',
       minMs: ctx.config.minMessageMs,
+      // What the caller said before hanging up is their message: resolve with it (takeMessage stores it).
+      onHangup: 'keep',
     });
     return { wav, sidecar, durationMs: outcome.durationMs };
   } catch (err) {
@@ -208,15 +205,15 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
   }
 }
 
-/** The review menu; resolves with what to do with the take. A hang-up sends. */
+/** The review menu; resolves with what to do with the take (no key sends). A hang-up rejects (takeMessage sends). */
 async function review(call: Call, ctx: VoicemailContext, take: Take): Promise<'send' | 'rerecord' | 'cancel'> {
   const keys = ctx.keys === undefined ? REVIEW_KEYS : reviewKeys(ctx.keys);
   const menu = reviewMenuItems(ctx);
   let invalid = 0;
   for (;;) {
-    if ((await call.play(menu)).reason === 'hangup') return 'send';
+    await call.play(menu);
     const got = await call.collectDigits({ max: 1, timeoutMs: REVIEW_TIMEOUT_MS, terminators: '' });
-    if (got.reason === 'hangup' || got.reason === 'timeout') return 'send';
+    if (got.reason === 'timeout') return 'send';
     const action = Object.hasOwn(keys, got.digits) ? keys[got.digits] : undefined;
     if (action === 'send' || action === 'rerecord' || action === 'cancel') return action;
     if (action === 'listen') {
@@ -272,11 +269,6 @@ async function store(ctx: VoicemailContext, take: Take, log: Logger): Promise<bo
 async function discard(take: Take): Promise<void> {
   await rm(take.wav, { force: true });
   await rm(recordingSidecarPath(take.wav), { force: true });
-}
-
-async function goodbye(call: Call): Promise<void> {
-  await call.play(['goodbye'], { bargeIn: false });
-  await call.hangup();
 }
 
 function now(ctx: VoicemailContext): number {

@@ -8,6 +8,7 @@ import { addressCall, type InviteView } from './addressing.js';
 import type { VoicemailContext } from './context.js';
 import { runDeposit } from './deposit.js';
 import { runLogin } from './login.js';
+import { goodbye } from '../goodbye.js';
 
 export type { VoicemailContext } from './context.js';
 
@@ -34,8 +35,6 @@ export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<v
       return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true, keys: ctx.keys } : { keys: ctx.keys });
     case 'no-mailbox':
       log.info({ numbers: address.numbers }, 'call for numbers that have no mailbox');
-      await call.play(['mailbox_unknown', 'goodbye'], { bargeIn: false });
-      await call.hangup();
-      return;
+      return goodbye(call, ['mailbox_unknown', 'goodbye']);
   }
 }

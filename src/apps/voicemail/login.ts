@@ -21,7 +21,8 @@ import type { VoicemailContext } from './context.js';
 import { resolveKeyMap, type KeyMap } from './keymap.js';
 import { MAX_TRIES, enterDigits } from './menu.js';
 import { runSession } from './session-menu.js';
-import { createSession, ensureLive, goodbye, type VoiceCall } from './session.js';
+import { goodbye } from '../goodbye.js';
+import { createSession, type VoiceCall } from './session.js';
 
 export interface LoginOptions {
   /** The mailbox to log in to (only the PIN is asked); absent: the caller enters the number. */
@@ -75,7 +76,6 @@ export async function authenticate(call: VoiceCall, ctx: VoicemailContext, opts:
     }
     const mailbox = await ctx.store.findMailbox(number);
     const verdict = mailbox ? await ctx.store.verifyPin(mailbox.number, pin, ctx.config.lockAfter) : 'wrong';
-    ensureLive(call);
     if (verdict === 'ok' && mailbox) return (await ctx.store.findMailbox(mailbox.number)) ?? mailbox;
     if (verdict === 'locked') {
       log.warn({ mailbox: number }, 'log-in to a locked mailbox');

@@ -9,7 +9,8 @@
 import type { CallPlayItem } from '../../call/call.js';
 import { actionFor, type ActionOf, type KeyMap, type MenuName } from './keymap.js';
 import { menuItems, type MenuSpeech } from './menu-prompts.js';
-import { ensureLive, goodbye, type VoiceCall } from './session.js';
+import { goodbye } from '../goodbye.js';
+import { type VoiceCall } from './session.js';
 import type { Say } from '../../prompts/say.js';
 
 /** Menus are said again at most this many times (invalid key or no key) before goodbye. */
@@ -38,11 +39,8 @@ export async function chooseAction<M extends MenuName>(io: MenuIo, menu: M, opti
     const choices = intro && options.introOnly ? [] : menuItems(io.keys, io.say, menu, options);
     const items: CallPlayItem[] = intro && intro.length > 0 ? [...intro, { silenceMs: 300 }, ...choices] : choices;
     intro = undefined;
-    ensureLive(call);
     await call.play(items, { bargeIn: true });
-    ensureLive(call);
     const got = await call.collectDigits({ max: 1, timeoutMs: MENU_TIMEOUT_MS, terminators: '' });
-    ensureLive(call);
     if (got.digits === '') {
       failures++;
       continue;
@@ -57,9 +55,7 @@ export async function chooseAction<M extends MenuName>(io: MenuIo, menu: M, opti
 
 /** Takes the key that stopped a barge-in play (it stays buffered until collected). */
 export async function takeKey(call: VoiceCall): Promise<string> {
-  ensureLive(call);
   const got = await call.collectDigits({ max: 1, timeoutMs: 0, terminators: '' });
-  ensureLive(call);
   return got.digits;
 }
 
@@ -77,16 +73,13 @@ export interface EntryOptions {
  * caller entered nothing), or undefined for '*' pressed first (the caller backs out).
  */
 export async function enterDigits(call: VoiceCall, prompt: readonly CallPlayItem[], options: EntryOptions = {}): Promise<string | undefined> {
-  ensureLive(call);
   await call.play(prompt, { bargeIn: true });
-  ensureLive(call);
   const got = await call.collectDigits({
     max: options.max ?? 16,
     timeoutMs: options.timeoutMs ?? 6000,
     interDigitMs: options.interDigitMs ?? 4000,
     terminators: '#*',
   });
-  ensureLive(call);
   if (got.terminator === '*' && got.digits === '') return undefined;
   // '*' after some digits: a slip; the caller starts again.
   if (got.terminator === '*') return '';

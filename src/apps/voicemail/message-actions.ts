@@ -88,7 +88,7 @@ export async function callBack(s: Session, message: MessageRecord): Promise<void
   const result = await s.call.transfer(target.number);
   s.log.info({ target: target.number, ok: result.ok, status: result.status }, 'call back');
   // On success the PBX has taken the caller away and the call is over; the next step unwinds.
-  if (!result.ok && !s.call.ended) await s.call.play(['transfer_failed'], { bargeIn: true });
+  if (!result.ok) await s.call.play(['transfer_failed'], { bargeIn: true });
 }
 
 /** "Enter the mailbox number": a mailbox of ours other than the owner's, or undefined (cancelled). */

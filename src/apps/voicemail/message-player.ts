@@ -21,7 +21,8 @@ import { callBack, forwardMessage, replyToSender, senderMailbox } from './messag
 import { loadMessages, type ListEntry } from './message-list.js';
 import { runMailboxOptions } from './mailbox-options.js';
 import { envelopeItems } from './phrases.js';
-import { ensureLive, goodbye, nowMs, type Session } from './session.js';
+import { goodbye } from '../goodbye.js';
+import { nowMs, type Session } from './session.js';
 
 /** How far * and # move within a message, ms. */
 export const SKIP_MS = 3000;
@@ -66,7 +67,6 @@ export async function listenToMessages(s: Session, folder?: 'new' | 'saved'): Pr
     } else if (step === MessageStep.Audio) {
       const started = performance.now();
       const result = await playAudio(s, entry, offsetMs);
-      ensureLive(s.call);
       if (result !== 'digit') {
         if (result === 'done') {
           s.log.info({ messageId: entry.message.id }, 'message played to the end');
@@ -160,7 +160,6 @@ async function act(s: Session, list: ListEntry[], index: number, at: MessageStep
       if (choice === 'reply') await replyToSender(s, entry.message);
       else if (choice === 'callBack') await callBack(s, entry.message);
       else if (choice === 'envelope') return here(MessageStep.Envelope);
-      ensureLive(call);
       return here(MessageStep.Menu);
     }
     case 'rewind':
@@ -217,7 +216,6 @@ async function playEnvelope(s: Session, entry: ListEntry, index: number): Promis
     items = envelopeItems(s.say, entry.message, facts);
     result = await s.call.play(items, { bargeIn: true });
   }
-  ensureLive(s.call);
   return result.reason === 'digit' ? 'digit' : 'done';
 }
 
@@ -237,10 +235,7 @@ async function playAudio(s: Session, entry: ListEntry, offsetMs: number): Promis
 /** Says the message menu (a key typed ahead skips it) and waits for a key; undefined when none came. */
 async function waitForKey(s: Session, entry: ListEntry): Promise<string | undefined> {
   const items = menuItems(s.keys, s.say, 'message', entry.folder === 'deleted' ? { phrases: { delete: 'opt_restore' } } : {});
-  ensureLive(s.call);
   await s.call.play(items, { bargeIn: true });
-  ensureLive(s.call);
   const got = await s.call.collectDigits({ max: 1, timeoutMs: MENU_TIMEOUT_MS, terminators: '' });
-  ensureLive(s.call);
   return got.digits === '' ? undefined : got.digits;
 }

@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { MAX_TRIES, chooseAction } from './menu.js';
 import type { GreetingKind } from '../../store/types.js';
-import { ensureLive, refresh, tmpWav, type Session } from './session.js';
+import { refresh, tmpWav, type Session } from './session.js';
 
 export interface RecordingRequest {
   /** The prompt that asks for the recording ("please record your greeting after the tone"). */
@@ -42,9 +42,7 @@ export async function recordWithReview(s: Session, request: RecordingRequest): P
   };
   try {
     for (let failures = 0; failures < MAX_TRIES; ) {
-      ensureLive(call);
       await call.play([request.prompt], { bargeIn: true });
-      ensureLive(call);
       path = tmpWav(s.ctx, 'recording');
       const outcome = await call.record({
         path,
@@ -52,8 +50,8 @@ export async function recordWithReview(s: Session, request: RecordingRequest): P
         silenceMs: request.silenceMs ?? 3000,
         minMs: request.minMs ?? 1000,
         beep: true,
+        onHangup: 'discard',
       });
-      ensureLive(call);
       if (outcome.tooShort) {
         await discard();
         failures++;

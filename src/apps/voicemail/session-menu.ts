@@ -13,7 +13,8 @@ import { chooseAction } from './menu.js';
 import { helpItems } from './menu-prompts.js';
 import { runMailboxOptions } from './mailbox-options.js';
 import { summaryItems } from './phrases.js';
-import { goodbye, type Session } from './session.js';
+import { goodbye } from '../goodbye.js';
+import { type Session } from './session.js';
 import { needsTutorial, runTutorial } from './tutorial.js';
 
 export async function runSession(s: Session): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * One mailbox owner's session, from a good PIN to the end of the call: who is logged in, the call, the key
  * map, the messages deleted in this call (restorable until it ends), and the few helpers every menu of the
- * session uses: ending the call politely, checking the caller is still there, a temporary file name.
+ * session uses: re-reading the mailbox, a temporary file name.
  *
  * The retrieval files take a VoiceCall, the part of Call they use, so a flow test can script a caller
  * without a SIP stack (test/unit); the real Call is one.
@@ -9,14 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { CallEndedError, type Call } from '../../call/call.js';
+import type { Call } from '../../call/call.js';
 import type { Folder, Mailbox } from '../../store/types.js';
 import type { VoicemailContext } from './context.js';
 import type { KeyMap } from './keymap.js';
 import type { Say } from '../../prompts/say.js';
 
 /** The Call API a listening session uses. */
-export type VoiceCall = Pick<Call, 'callId' | 'ended' | 'endReason' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
+export type VoiceCall = Pick<Call, 'callId' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
 
 export interface Session {
   readonly call: VoiceCall;
@@ -44,22 +44,6 @@ export function nowMs(ctx: VoicemailContext): number {
 export async function refresh(s: Session): Promise<Mailbox> {
   s.mailbox = (await s.ctx.store.findMailbox(s.mailbox.number)) ?? s.mailbox;
   return s.mailbox;
-}
-
-/**
- * Throws CallEndedError when the call is over. Pending Call operations settle on a hang-up rather than throw
- * (call.ts), so a flow checks after each one that may have been cut short and unwinds from there.
- */
-export function ensureLive(call: VoiceCall): void {
-  if (call.ended) throw new CallEndedError(call.endReason ?? 'remote-bye');
-}
-
-/** "Goodbye", hang up, and unwind the session (CallEndedError, which the app's top treats as a normal end). */
-export async function goodbye(call: VoiceCall, prompts: readonly string[] = ['goodbye']): Promise<never> {
-  ensureLive(call);
-  await call.play(prompts, { bargeIn: false });
-  await call.hangup();
-  throw new CallEndedError(call.endReason ?? 'local-bye');
 }
 
 /** A fresh file name in the store's temporary folder (same file system as its greetings and messages). */
