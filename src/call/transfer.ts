@@ -3,7 +3,8 @@
  * the implicit subscription's NOTIFYs (message/sipfrag, RFC 3420) until the transfer's final status.
  *
  * - Refer-To is built on the PBX's host (the dialog's remote target), so "2001" means extension 2001 on the
- *   PBX that sent the call. A full sip:/sips:/tel: URI is used as given.
+ *   PBX that sent the call, reached as the PBX is (scheme, port, transport). A full sip:/sips:/tel: URI is
+ *   used as given.
  * - Referred-By (RFC 3892) names us, so the PBX can show who transferred.
  * - Success is a 2xx in the sipfrag; the PBX then ends our leg with BYE (RFC 5589 §6.1), and if it does not
  *   we hang up ourselves. Failure: the REFER refused, a non-2xx sipfrag, the subscription terminated without
@@ -15,7 +16,7 @@
 import type { IncomingRequest } from '../sip/incoming-request.js';
 import type { InviteSession } from '../sip/invite-session.js';
 import { parseNameAddr } from '../sip/headers/name-addr.js';
-import { parseUri } from '../sip/uri.js';
+import { formatUri, parseUri } from '../sip/uri.js';
 
 export interface TransferResult {
   ok: boolean;
@@ -30,15 +31,35 @@ export interface TransferOptions {
   timeoutMs?: number;
 }
 
-/** Builds the Refer-To URI: a number on the PBX's host, or a URI as given. */
+/**
+ * URI parameters of the PBX's address that the Refer-To keeps. `transport` says how the PBX is reached (a PBX
+ * that listens on TCP or TLS only may not take the call it is referred to over UDP, RFC 3261 §19.1.1); the
+ * scheme (sips) is kept for the same reason. Others (lr, ob, gr, maddr, line, ...) name the PBX's own contact,
+ * not the number on it, and are dropped.
+ */
+const KEPT_PARAMS = ['transport'] as const;
+
+/** A telephone-subscriber user part (RFC 3261 §19.1.1, RFC 3966): digits, * and #, optionally after +. */
+const TELEPHONE_USER = /^\+?[0-9*#]+$/;
+
+/**
+ * Builds the Refer-To URI: a number on the PBX's host, or a URI as given. The number takes the scheme, host,
+ * port and transport of the PBX's remote target, and user=phone when the PBX marks its own numbers so
+ * (§19.1.1: the user part is then a telephone number; some PBXs route only such URIs to their trunks).
+ */
 export function referTarget(target: string, remoteTarget: string): string {
   if (/^(sips?|tel):/i.test(target)) return target;
-  const remote = parseUri(parseNameAddr(remoteTarget)?.uri ?? remoteTarget);
-  const sip = remote !== undefined && remote.scheme !== 'tel' ? remote : undefined;
-  const host = sip?.host ?? 'invalid';
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  const port = sip?.port ? `:${sip.port}` : '';
-  return `sip:${encodeURIComponent(target).replace(/%2A/gi, '*')}@${hostPart}${port}`;
+  // The remote target is a bare URI (Dialog.remoteTarget): read as a name-addr, its ;params would be taken as
+  // header parameters and lost (§20.10).
+  const remote = parseUri(remoteTarget);
+  if (remote === undefined || remote.scheme === 'tel') return formatUri({ scheme: 'sip', user: target, host: 'invalid', params: new Map(), headers: new Map() });
+  const params = new Map<string, string | null>();
+  for (const name of KEPT_PARAMS) {
+    const value = remote.params.get(name);
+    if (value !== undefined) params.set(name, value);
+  }
+  if (remote.params.get('user') === 'phone' && TELEPHONE_USER.test(target)) params.set('user', 'phone');
+  return formatUri({ scheme: remote.scheme, user: target, host: remote.host, port: remote.port, params, headers: new Map() });
 }
 
 /** The status line of a message/sipfrag body ("SIP/2.0 200 OK"), or undefined. */

@@ -11,7 +11,8 @@
  *   after-hours menu even within business hours;
  * - a sub-menu: 1 → sales, whose 2 transfers to 27002 (Refer-To checked by SIPp);
  * - an invalid entry, then a timeout, reach the menu's default action (operator → REFER to 27050);
- * - dial by extension: 27001# → REFER to 27001; the REFER failing (NOTIFY 486): "could not be transferred",
+ * - dial by extension: 27001# → REFER to 27001, over UDP and over TCP (the Refer-To keeps the transport
+ *   parameter of the PBX's Contact, checked by SIPp); the REFER failing (NOTIFY 486): "could not be transferred",
  *   then 27001's voicemail greeting for a busy extension (the offer to leave a message there);
  * - dial by name with one match (ALIC → Alice Example, confirmed with 1) and several (SMITH → Smith and
  *   Smithers, the hidden Smithson left out; 2 picks Smithers);
@@ -97,12 +98,12 @@ const logger = pino(
 const logged = (msg: string): Record<string, unknown>[] => logs.filter((l) => l.msg === msg);
 
 /** One SIPp call to the attendant pilot 8001; fails with SIPp's output when SIPp fails. Waits for the app to end. */
-async function call(scenario: string, keys: string, target?: string): Promise<void> {
+async function call(scenario: string, keys: string, target?: string, transport: 'udp' | 'tcp' = 'udp'): Promise<void> {
   const runsBefore = watched.runs;
   const result = await runSipp({
     scenario,
-    transport: 'udp',
-    port: ts.port('udp'),
+    transport,
+    port: ts.port(transport),
     service: '8001',
     timeoutS: 45,
     extra: ['-key', 'keys', keys, ...(target !== undefined ? ['-key', 'target', target] : [])],
@@ -201,6 +202,11 @@ describe('auto-attendant (SIPp as caller and PBX)', () => {
     it('transfers 27001# by REFER to 27001', async () => {
       await call('uac-aa-transfer.xml', '27001#', '27001');
       expect(logged('transfer outcome')).toMatchObject([{ target: '27001', outcome: 'answered', status: 200 }]);
+    });
+
+    it('over TCP, the Refer-To keeps the transport of the PBX\'s Contact (transport=TCP, checked by SIPp)', async () => {
+      await call('uac-aa-transfer.xml', '27001#', '27001', 'tcp');
+      expect(logged('transfer outcome')).toMatchObject([{ target: '27001', method: 'refer', outcome: 'answered', status: 200 }]);
     });
 
     it('a REFER that fails (NOTIFY 486) says so and offers a message in 27001\'s mailbox', async () => {
