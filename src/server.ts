@@ -125,6 +125,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const localFacing = (flow: Flow): { address: string; port: number } =>
     stack.localEndpoint({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort });
   const pbxFor = pbxLookup(config.pbx);
+  // Who may send a call's RTP besides its SDP address: the PBX it came from and that PBX's media anchors
+  // (media/rtp-receiver.ts); with no PBX configured, loopback, as for SIP.
+  const mediaSources = new Map(config.pbx.map((p) => [p, new AddressMatcher([...p.addresses, ...p.mediaAddresses])]));
   let draining = false;
   const contactFor = (inc: IncomingRequest): string => {
     const local = localFacing(inc.flow);
@@ -157,6 +160,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const clock = new MediaClockGroup(4, { onError: (err) => logger.error({ err }, 'media tick failed') });
   const calls = new Set<Call>();
   const mediaAddressFor = (session: InviteSession): string => {
+    if (config.rtp.advertise !== undefined) return config.rtp.advertise;
     if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
     const flow = session.invite.flow;
     return localFacing(flow).address;
@@ -187,6 +191,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       dtmf: pbx?.dtmf ?? DEFAULT_DTMF_POLICY,
       srtp: pbx?.srtp ?? 'offered',
       noRtpTimeoutMs: config.rtp.noRtpTimeoutS * 1000,
+      trustedMediaSources: (pbx && mediaSources.get(pbx)) ?? LOOPBACK,
       logger,
     });
     calls.add(call);

@@ -31,7 +31,8 @@ import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-sessio
 import type { IncomingRequest } from '../sip/incoming-request.js';
 import type { SipStack } from '../sip/stack.js';
 import { findSdp } from '../sip/body.js';
-import type { RtpPortPair, RtpPortPool } from '../media/ports.js';
+import { RtpPortsExhaustedError, type RtpPortPair, type RtpPortPool } from '../media/ports.js';
+import type { AddressSet } from '../media/rtp-receiver.js';
 import type { TickSource } from '../media/pacer.js';
 import { MediaSession } from '../media/session.js';
 import type { DigitSource, DtmfPolicy } from '../media/digit-router.js';
@@ -63,6 +64,7 @@ export interface CallLegContext {
   codecs: Codec[];
   srtp: SrtpPolicy;
   noRtpTimeoutMs: number;
+  trustedMediaSources: AddressSet;
   logger: Logger;
 }
 
@@ -89,6 +91,8 @@ export interface CallOptions {
   srtp: SrtpPolicy;
   /** No RTP for this long on an answered, un-held call ends it; 0 never. */
   noRtpTimeoutMs: number;
+  /** Who may send this call's RTP besides its SDP c= address: the PBX and its media anchors (rtp-receiver.ts). */
+  trustedMediaSources: AddressSet;
   logger: Logger;
 }
 
@@ -157,6 +161,7 @@ export class Call extends EventEmitter<CallEvents> {
       onOffer: (sdp) => this.reoffer(sdp),
       onAnswer: (sdp) => this.answerInAck(sdp),
       onConfirmed: () => {
+        this.media?.confirm();
         if (!this.closed && this.audio) this.emit('ready');
       },
       onInfo: (contentType, body) => {
@@ -223,6 +228,7 @@ export class Call extends EventEmitter<CallEvents> {
       codecs: o.codecs,
       srtp: o.srtp,
       noRtpTimeoutMs: o.noRtpTimeoutMs,
+      trustedMediaSources: o.trustedMediaSources,
       logger: this.log,
     };
   }
@@ -350,7 +356,9 @@ export class Call extends EventEmitter<CallEvents> {
     try {
       this.pair = await this.opts.ports.allocate();
     } catch (err) {
-      this.log.error({ err }, 'no RTP port available; refusing the call');
+      if (!(err instanceof RtpPortsExhaustedError)) throw err;
+      // Expected under overload, not a fault: one line, no stack; the PBX tries again or elsewhere.
+      this.log.warn({ portsInUse: err.inUse }, `${err.message}; refusing the call with 503`);
       session.reject(503, { 'retry-after': '5' }, 'No Media Ports');
       return false;
     }
@@ -401,6 +409,7 @@ export class Call extends EventEmitter<CallEvents> {
       dtmf: this.opts.dtmf,
       noRtpTimeoutMs: this.opts.noRtpTimeoutMs,
       cname: `vmpilot@${this.opts.mediaAddress}`,
+      trustedSources: this.opts.trustedMediaSources,
       logger: this.log,
     });
     media.delegate = {

@@ -74,6 +74,7 @@ export class OutgoingLeg {
       dtmf: NO_DIGITS,
       noRtpTimeoutMs: context.noRtpTimeoutMs,
       cname: `vmpilot@${context.mediaAddress}`,
+      trustedSources: context.trustedMediaSources,
       logger: opts.logger,
     });
     this.invite = new OutgoingInvite({
@@ -115,6 +116,8 @@ export class OutgoingLeg {
     this.audio = answer.audio;
     this.media.configure(answer.audio);
     this.media.start();
+    // We ACK its 2xx (sip/outgoing-invite.ts): the session is confirmed.
+    this.media.confirm();
     return { ...outcome, answered: true };
   }
 

@@ -130,6 +130,16 @@ export function parseAdvertise(text: string): Parsed<string> {
   return ok(host);
 }
 
+/**
+ * The address written in our SDP c= line (rtp.advertise): an IP address, not a name. RFC 4566 §5.7 allows a
+ * name there, but PBXs and SBCs expect an address and do not resolve one on the media path.
+ */
+export function parseMediaAdvertise(text: string): Parsed<string> {
+  const parsed = parseAdvertise(text);
+  if (parsed.ok && isIP(parsed.value) === 0) return fail(`"${text}" is not an IP address (SDP needs the address itself)`);
+  return parsed;
+}
+
 const SIP_URI = /^sips?:(?:[^@\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:;[^\s]*)?$/i;
 
 /** "sip:192.168.222.10:5060", "sips:pbx.example.com;transport=tcp". Returns a message, or undefined if valid. */

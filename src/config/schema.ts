@@ -17,6 +17,7 @@ import {
   parseAdvertise,
   parseListenSpec,
   parsePortRange,
+  parseMediaAdvertise,
   PIN,
   type ListenSpec,
   type Parsed,
@@ -43,6 +44,11 @@ export interface PbxConfig {
   name: string;
   /** Source addresses (IPv4/IPv6, or CIDR blocks) trusted as this PBX. */
   addresses: string[];
+  /**
+   * Further addresses (or CIDR blocks) this PBX's RTP may come from: its media gateways, SBCs, media anchors.
+   * RTP is only taken from these, `addresses`, and the SDP's c= address (media/rtp-receiver.ts).
+   */
+  mediaAddresses: string[];
   /** Unsolicited NOTIFY message-summary goes to these URIs, tried in order. */
   mwi?: { targets: string[] };
   /** Digest credentials we answer this PBX's 401/407 challenges with. */
@@ -132,6 +138,8 @@ export interface Config {
   };
   rtp: {
     address: string;
+    /** The address written in our SDP c= line (NAT, bridged Docker, Kubernetes); absent: the bound or local one. */
+    advertise?: string;
     portMin: number;
     portMax: number;
     /** Hang up an answered call when no RTP arrives for this long (not while held); 0 never. */
@@ -287,10 +295,11 @@ const sipSchema = section({
 
 const rtpSchema = section({
   address: checkedString(checkBindAddress).default(DEFAULTS.rtpAddress),
+  advertise: parsedString(parseMediaAdvertise).optional(),
   ports: parsedString(parsePortRange).prefault(DEFAULTS.rtpPorts),
   noRtpTimeoutS: z.number().int().min(0, 'must be 0 (never) or more').max(3600, 'must be at most 3600').default(DEFAULTS.noRtpTimeoutS),
 })
-  .transform(({ address, ports, noRtpTimeoutS }) => ({ address, portMin: ports.min, portMax: ports.max, noRtpTimeoutS }))
+  .transform(({ address, advertise, ports, noRtpTimeoutS }) => ({ address, advertise, portMin: ports.min, portMax: ports.max, noRtpTimeoutS }))
   .prefault({});
 
 const promptsSchema = section({
@@ -318,6 +327,7 @@ const pbxSchema = z
     section({
       name: nonEmpty,
       addresses: z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address'),
+      mediaAddresses: z.array(checkedString(checkAddressOrCidr)).default([]),
       mwi: section({ targets: z.array(checkedString(checkSipUri)).min(1, 'needs at least one target') }).optional(),
       auth: section({ username: nonEmpty, password: nonEmpty, realm: nonEmpty.optional() }).optional(),
       dtmf: dtmfSchema,

@@ -5,7 +5,8 @@
  * what PBXs and phones expect) and a BYE when the call ends. SRTCP (RFC 3711 §3.4) when the call is keyed.
  *
  * Reports go where the peer's RTCP comes from once it has sent some (symmetric RTCP, RFC 4961), else to
- * the address and port its SDP names (a=rtcp or RTP port + 1).
+ * the address and port its SDP names (a=rtcp or RTP port + 1). Only a legitimate source (the same rule as
+ * for RTP, rtp-receiver.ts) is heard or learnt: a stranger cannot redirect our reports.
  *
  * Not here: a report block about the peer's stream (loss/jitter we measure) — FIXME: needs the extended
  * sequence bookkeeping of §A.3 from the receive buffer.
@@ -36,6 +37,8 @@ export class RtcpEndpoint {
     private readonly socket: Socket,
     private readonly cname: string,
     private readonly srtp: SrtpKeys,
+    /** Whether a datagram from this address may be the peer's (RtpReceiver.isLegitimate). */
+    private readonly isLegitimate: (address: string) => boolean,
   ) {
     socket.on('message', this.onMessage);
   }
@@ -85,6 +88,7 @@ export class RtcpEndpoint {
   }
 
   private readonly onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
+    if (!this.isLegitimate(rinfo.address)) return;
     this.receive(msg, msg.length, rinfo);
   };
 

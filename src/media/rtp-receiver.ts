@@ -2,11 +2,18 @@
  * The inbound packet path of one call's RTP socket: SRTP check and decryption, RTP parsing, source
  * latching (symmetric RTP), and dispatch by payload type to the audio path or the telephone-event decoder.
  *
- * Latching (RFC 4961 symmetric RTP, and the "strict RTP" idea of Asterisk): the first valid packet fixes the
- * peer's media address; the sender is told to send there. Packets from anywhere else are dropped (someone
- * guessing our port cannot inject audio into a message) unless the latched source has been silent for
- * `relatchAfterMs`: then a new source takes over, which is what a PBX that re-anchors media without a
- * re-INVITE looks like. A new offer/answer (re-INVITE) re-opens latching.
+ * Latching (RFC 4961 symmetric RTP, and the "strict RTP" idea of Asterisk): the first valid packet from a
+ * LEGITIMATE source fixes the peer's media address; the sender is told to send there. Legitimate means the
+ * call could have sent it: the host named by the current SDP's c= line (any port: a NAT may move the port), or
+ * one of `trusted` (the PBX's own addresses and its media anchors, pbx[].addresses and pbx[].mediaAddresses).
+ * Anything else is dropped and never latched, at set-up or later: a host that guesses our port can neither
+ * hear the call (we never send to it) nor put audio into a message.
+ *
+ * Re-latching (README, "RTP sources"): once latched, other sources are dropped while the latched one keeps
+ * sending. After `relatchAfterMs` of silence from it, the next packet from ANOTHER LEGITIMATE source takes
+ * over: a PBX that re-anchors media to another of its gateways, or a NAT that changed the port, without a
+ * re-INVITE. A new offer/answer (re-INVITE, UPDATE) re-opens latching against its new c= address. An attacker
+ * meets neither rule unless it can send from the PBX's or the SDP's address.
  *
  * With SRTP, a packet must authenticate before it can latch or be counted as media (RFC 3711 §3.3: a packet
  * that fails authentication MUST be discarded).
@@ -15,6 +22,12 @@
  */
 import { parseRtp, RtpPacketView } from './rtp-packet.js';
 import type { SrtpContext } from './srtp/context.js';
+
+/** A set of source addresses (IPv4/IPv6, CIDR): sip/trust.ts's AddressMatcher has this shape. */
+export interface AddressSet {
+  /** True when `address` is in the set; never throws. */
+  matches(address: string): boolean;
+}
 
 export interface RtpReceiverDelegate {
   /** An audio (PCMU/PCMA) or comfort-noise packet from the latched source. */
@@ -36,8 +49,10 @@ export interface RtpReceiveStats {
   malformed: number;
   /** SRTP authentication or replay check failed (tampered, replayed, or wrong key). */
   srtpRejected: number;
-  /** From an address other than the latched one. */
+  /** From a legitimate source other than the latched one while it was active. */
   foreignSource: number;
+  /** From an address that is neither the SDP's nor trusted: never latched, never heard. */
+  untrustedSource: number;
   /** A payload type we did not negotiate and do not understand. */
   unknownPayloadType: number;
   /** Times the source address was (re)latched. */
@@ -52,7 +67,8 @@ const PT_CN = 13;
 
 export class RtpReceiver {
   readonly stats: RtpReceiveStats = {
-    datagrams: 0, accepted: 0, malformed: 0, srtpRejected: 0, foreignSource: 0, unknownPayloadType: 0, latches: 0,
+    datagrams: 0, accepted: 0, malformed: 0, srtpRejected: 0, foreignSource: 0, untrustedSource: 0, unknownPayloadType: 0,
+    latches: 0,
   };
   /** Monotonic ms of the last accepted packet (0: none yet). */
   lastAcceptedAtMs = 0;
@@ -61,24 +77,46 @@ export class RtpReceiver {
   private srtp: SrtpContext | undefined = undefined;
   private latchedAddress: string | undefined = undefined;
   private latchedPort = 0;
+  /** The host of the current SDP's c= line (IPv4-mapped form stripped), or undefined (none, or on hold). */
+  private sdpAddress: string | undefined = undefined;
 
+  /**
+   * @param trusted sources that may send this call's media besides the SDP's c= address (the PBX, its media
+   *   anchors). Required: pass an empty set to trust the SDP address alone.
+   */
   constructor(
     private readonly delegate: RtpReceiverDelegate,
     private readonly now: () => number,
+    private readonly trusted: AddressSet,
     private readonly relatchAfterMs = 1000,
   ) {}
 
-  /** After each offer/answer: the telephone-event PT (or undefined) and the inbound SRTP context (or none). */
-  configure(eventPayloadType: number | undefined, srtp: SrtpContext | undefined): void {
+  /**
+   * After each offer/answer: the telephone-event PT (or undefined), the inbound SRTP context (or none), and
+   * the peer's c= address (undefined, 0.0.0.0 or :: when it names none).
+   */
+  configure(eventPayloadType: number | undefined, srtp: SrtpContext | undefined, remoteAddress: string | undefined): void {
     this.eventPt = eventPayloadType ?? -1;
     this.srtp = srtp;
+    this.sdpAddress = remoteAddress === undefined || remoteAddress === '0.0.0.0' || remoteAddress === '::' ? undefined : canonical(remoteAddress);
     // A new answer may move the peer's media (RFC 3264 §8.3.1): learn its address again.
     this.latchedAddress = undefined;
+  }
+
+  /** Whether packets from `address` may be this call's media (see the module comment). Also asked for RTCP. */
+  isLegitimate(address: string): boolean {
+    return (this.sdpAddress !== undefined && unmapped(address) === this.sdpAddress) || this.trusted.matches(address);
   }
 
   /** The dgram 'message' listener. */
   readonly onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
     this.stats.datagrams++;
+    // A stranger's datagram is dropped before any work is spent on it (no SRTP, no parsing, no RTCP).
+    const address = rinfo.address;
+    if (address !== this.latchedAddress && !this.isLegitimate(address)) {
+      this.stats.untrustedSource++;
+      return;
+    }
     let length = msg.length;
     if (length >= 2 && msg[1]! >= 200 && msg[1]! <= 204) {
       this.delegate.onRtcp(msg, length);
@@ -102,7 +140,7 @@ export class RtpReceiver {
       this.stats.unknownPayloadType++;
       return;
     }
-    if (!this.admit(rinfo.address, rinfo.port)) return;
+    if (!this.admit(address, rinfo.port)) return;
     this.stats.accepted++;
     if (isAudio) this.delegate.onAudio(view, msg);
     else this.delegate.onEvent(view, msg);
@@ -114,6 +152,7 @@ export class RtpReceiver {
       this.lastAcceptedAtMs = now;
       return true;
     }
+    // A legitimate source (onMessage checked) that is not the latched one takes over only once that one is quiet.
     if (this.latchedAddress !== undefined && now - this.lastAcceptedAtMs < this.relatchAfterMs) {
       this.stats.foreignSource++;
       return false;
@@ -124,5 +163,25 @@ export class RtpReceiver {
     this.stats.latches++;
     this.delegate.onLatch(address, port);
     return true;
+  }
+}
+
+/** "::ffff:192.0.2.1" (what a dual-stack socket reports for an IPv4 peer) as "192.0.2.1"; anything else as is. */
+function unmapped(address: string): string {
+  return address.charCodeAt(0) === 58 /* : */ && address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * An SDP address in the form a socket reports a source in: IPv6 in RFC 5952 canonical text (lower case,
+ * longest zero run compressed, as inet_ntop writes it), an IPv4-mapped one as plain IPv4. Per offer/answer,
+ * not per packet.
+ */
+function canonical(address: string): string {
+  const plain = unmapped(address.toLowerCase());
+  if (!plain.includes(':')) return plain;
+  try {
+    return new URL(`http://[${plain}]/`).hostname.slice(1, -1);
+  } catch {
+    return address.toLowerCase();
   }
 }

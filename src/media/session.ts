@@ -12,6 +12,12 @@
  * (audio, lost-packet fill and padding). A digit's start sample is expressed on it, and the recorder's
  * timeline is it minus where the recording began, so a terminating '#' is cut where its tone began.
  *
+ * Nothing is sent before the peer has shown it is there (issue 9 item 7): an INVITE from a spoofed source
+ * address that is never acknowledged must not turn our 2xx into 50 packets a second at the address its SDP
+ * names for as long as the 2xx is retransmitted (64*T1). Sending starts at confirm() (the ACK of our 2xx, or
+ * our ACK of the far end's) or at the first packet from a legitimate source (the peer is alive and talking
+ * before its ACK reached us), whichever comes first; RTCP likewise.
+ *
  * Hold: while the peer holds us (sendonly/inactive, c=0.0.0.0) nothing is sent, the player is not advanced
  * (a prompt resumes where it stopped) and the no-RTP timeout does not run (a held peer may send nothing).
  */
@@ -22,7 +28,7 @@ import { ALAW_TO_ULAW, ULAW_TO_ALAW, transcodeG711, type G711Law } from './g711.
 import type { ClockSubscriber, TickSource } from './pacer.js';
 import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
-import { RtpReceiver } from './rtp-receiver.js';
+import { RtpReceiver, type AddressSet } from './rtp-receiver.js';
 import { RtpSender, type RtpFrameSource } from './rtp-sender.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { Player } from './player.js';
@@ -45,6 +51,11 @@ export interface MediaSessionOptions {
   noRtpTimeoutMs: number;
   /** RTCP CNAME (RFC 3550 §6.5.1). */
   cname: string;
+  /**
+   * Sources that may send this call's media besides its SDP c= address: the PBX's addresses and media
+   * anchors (rtp-receiver.ts). Nothing else is latched or heard.
+   */
+  trustedSources: AddressSet;
   logger: Logger;
 }
 
@@ -90,6 +101,8 @@ export class MediaSession implements ClockSubscriber {
   /** While set, outbound frames come from here instead of the player (setRelaySource). */
   private relaySource: RtpFrameSource | undefined = undefined;
   private sending = false;
+  /** The peer confirmed the session or sent legitimate RTP: we may transmit (see the module comment). */
+  private peerConfirmed = false;
   private unsubscribe: (() => void) | undefined = undefined;
   private closed = false;
   private timedOut = false;
@@ -130,13 +143,15 @@ export class MediaSession implements ClockSubscriber {
           this.events.receive(view, buf, this.receiver.lastAcceptedAtMs);
         },
         onLatch: (address, port) => {
+          this.peerConfirmed = true;
           if (this.sender.learnRemote(address, port)) this.log.debug({ address, port }, 'RTP source latched');
         },
         onRtcp: (buf, length) => this.rtcp.receive(buf, length, undefined),
       },
       () => performance.now(),
+      opts.trustedSources,
     );
-    this.rtcp = new RtcpEndpoint(opts.pair.rtcp, opts.cname, this.srtp);
+    this.rtcp = new RtcpEndpoint(opts.pair.rtcp, opts.cname, this.srtp, (address) => this.receiver.isLegitimate(address));
     opts.pair.rtp.on('message', this.receiver.onMessage);
   }
 
@@ -167,7 +182,7 @@ export class MediaSession implements ClockSubscriber {
     const wasHeld = this.audio?.onHold ?? false;
     this.audio = audio;
     this.srtp.configure(audio.srtp);
-    this.receiver.configure(audio.telephoneEvent, this.srtp.inbound);
+    this.receiver.configure(audio.telephoneEvent, this.srtp.inbound, audio.remoteAddress);
     this.digits.setTelephoneEventNegotiated(audio.telephoneEvent !== undefined);
     if (audio.codec !== this.sendLaw) {
       // A re-INVITE changed the law: a new stream description, same SSRC, sequence and timestamp (RFC 3550
@@ -196,6 +211,11 @@ export class MediaSession implements ClockSubscriber {
     this.unsubscribe = this.opts.clock.subscribe(this);
   }
 
+  /** The peer confirmed the session (the ACK of our 2xx, or our ACK of its 2xx): RTP and RTCP may go out. */
+  confirm(): void {
+    this.peerConfirmed = true;
+  }
+
   /** A SIP INFO body; counted as a key when it is a DTMF one. */
   infoDigit(contentType: string, body: Buffer): boolean {
     const key = parseDtmfInfoBody(contentType, body.toString('utf8'));
@@ -219,7 +239,8 @@ export class MediaSession implements ClockSubscriber {
     this.receiveBuffer.flush();
     this.recorder.close();
     this.player.close();
-    this.rtcp.close(this.sender);
+    // RFC 3550 §6.6 BYE, only to a peer we have been talking to.
+    this.rtcp.close(this.peerConfirmed ? this.sender : undefined);
     this.sender.close();
     this.opts.pair.rtp.off('message', this.receiver.onMessage);
   }
@@ -236,7 +257,8 @@ export class MediaSession implements ClockSubscriber {
 
   tick(now: bigint, frameIndex: number): void {
     if (this.closed) return;
-    if (this.sending) this.sender.tick(now, frameIndex);
+    const transmit = this.peerConfirmed;
+    if (this.sending && transmit) this.sender.tick(now, frameIndex);
     const nowMs = performance.now();
     this.events.poll(nowMs);
     if (this.recorder.state === RecorderState.Recording && nowMs - this.lastAudioAtMs > PAD_AFTER_MS) {
@@ -244,7 +266,7 @@ export class MediaSession implements ClockSubscriber {
       // recording's clock running so silence and max length still end it.
       this.receiveBuffer.padSilence(FRAME_SAMPLES);
     }
-    this.rtcp.tick(nowMs, this.sender);
+    if (transmit) this.rtcp.tick(nowMs, this.sender);
     this.checkRtpTimeout(nowMs);
     this.delegate?.onTick(nowMs);
   }

@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer, type ServerHooks } from '../../src/server.js';
 import { tlsFixture } from './tls-fixture.js';
@@ -15,35 +15,52 @@ export interface TestServer {
   /** The server's storage.dir (a fresh temporary folder). */
   dir: string;
   port(transport: 'udp' | 'tcp' | 'tls'): number;
+  /** The configured rtp.ports range, inclusive. */
+  rtpPorts: { min: number; max: number };
   stop(): Promise<void>;
 }
 
 let rtpBase = 30000 + (process.pid % 50) * 400;
 
+export interface TestServerOptions {
+  /** How many RTP ports the server gets (from a block of 200 of its own). Default 200. */
+  rtpPorts?: number;
+  /** Where the server logs. Default silent (or VMPILOT_TEST_LOG's level on stdout). */
+  logger?: Logger;
+}
+
 /**
  * `extraYaml` is appended to the generated config (top-level keys other than sip.listen, rtp and storage);
  * `rtpExtra` adds keys to the rtp mapping, e.g. 'noRtpTimeoutS: 1'.
  */
-export async function startTestServer(extraYaml = '', sipExtra = '', hooks: ServerHooks = {}, rtpExtra = ''): Promise<TestServer> {
+export async function startTestServer(
+  extraYaml = '',
+  sipExtra = '',
+  hooks: ServerHooks = {},
+  rtpExtra = '',
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-test-'));
   const tls = tlsFixture();
   const rtpMin = rtpBase;
   rtpBase += 200;
+  const rtpMax = rtpMin + Math.min(200, options.rtpPorts ?? 200) - 1;
   const yaml = `
 sip:
   listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
   tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
 ${sipExtra}
-rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}"${rtpExtra ? `, ${rtpExtra}` : ''} }
+rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMax}"${rtpExtra ? `, ${rtpExtra}` : ''} }
 storage: { dir: ${JSON.stringify(dir)} }
 ${extraYaml}
 `;
   const config = parseConfig(yaml, dir);
-  const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
   const server = await startServer(config, logger, hooks);
   return {
     server,
     dir,
+    rtpPorts: { min: rtpMin, max: rtpMax },
     port(transport) {
       const entry = server.addresses().find((a) => a.transport === transport);
       if (!entry) throw new Error(`server has no ${transport} listener`);

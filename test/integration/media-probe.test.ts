@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, PlayResult } from '../../src/call/call.js';
 import type { RecordOutcome } from '../../src/media/recorder.js';
-import { linearToUlaw } from '../../src/media/g711.js';
 import { RtcpReceiveStats, parseRtcpCompound } from '../../src/media/rtcp.js';
 import { SrtpContext, type SrtpSuite } from '../../src/media/srtp/context.js';
 import { createCrypto, formatCrypto, parseCrypto, type SdesCrypto } from '../../src/media/srtp/sdes.js';
@@ -32,7 +31,8 @@ import { planTelephoneEvent, writeTelephoneEvent } from '../../src/media/dtmf/rf
 import { loadCatalog, type PromptCatalog } from '../../src/prompts/catalog.js';
 import { TONES_3S, audioFixture, compareTones, findTones, readRecording, ulawToPcm } from '../helpers/audio-analysis.js';
 import { buildRtp, startRtpProbe, type ProbedPacket, type RtpProbe } from '../helpers/rtp-probe.js';
-import { SipUac, type SipResponse } from '../helpers/sip-client.js';
+import { SipUac } from '../helpers/sip-client.js';
+import { answerPort, audioOffer, deferred, toneUlaw } from '../helpers/media-call.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
 
 // ------------------------------------------------------------------------------------------------ helpers
@@ -44,46 +44,9 @@ interface MediaStats {
   buffer: { lost: number; late: number; filled: number };
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 const random32 = (): number => Math.floor(Math.random() * 0x1_0000_0000);
-
-/** An SDP offer for one audio stream on 127.0.0.1. */
-function offer(o: { port: number; profile?: string; crypto?: string[]; direction?: string; dtmf?: boolean; version?: number }): string {
-  const formats = o.dtmf ? '0 101' : '0';
-  return [
-    'v=0',
-    `o=probe 4711 ${o.version ?? 1} IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${o.port} ${o.profile ?? 'RTP/AVP'} ${formats}`,
-    'a=rtpmap:0 PCMU/8000',
-    ...(o.dtmf ? ['a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16'] : []),
-    ...(o.crypto ?? []).map((c) => `a=crypto:${c}`),
-    'a=ptime:20',
-    `a=${o.direction ?? 'sendrecv'}`,
-    '',
-  ].join('\r\n');
-}
-
-/** The RTP port of the server's answer. */
-function answerPort(response: SipResponse): number {
-  const m = /^m=audio (\d+) /m.exec(response.body);
-  if (!m) throw new Error(`no m=audio in:\n${response.text}`);
-  return Number(m[1]);
-}
 
 /** A prompt's PCMU frames as the catalogue holds them. */
 function framesOf(catalog: PromptCatalog, id: string): Buffer[] {
@@ -170,12 +133,8 @@ function alignedDiff(recorded: Int16Array, sent: Int16Array): { offset: number; 
   return { offset, differing: differing.length === 0 ? 'none' : `${differing.length}, from sample ${differing[0]} (${differing.slice(0, 8).join(', ')}...)` };
 }
 
-/** A loud 2 kHz tone, u-law, `frames` 20 ms frames: audio that must never reach a recording. */
-function intruderAudio(frames: number): Uint8Array {
-  const out = new Uint8Array(frames * 160);
-  for (let i = 0; i < out.length; i++) out[i] = linearToUlaw(Math.round(16000 * Math.sin((2 * Math.PI * 2000 * i) / 8000)));
-  return out;
-}
+/** A loud 2 kHz tone: audio that must never reach a recording. */
+const intruderAudio = (frames: number): Uint8Array => toneUlaw(2000, frames);
 
 // ------------------------------------------------------------------------------------------------- set-up
 
@@ -229,7 +188,7 @@ describe('the outbound RTP stream of a prompt', () => {
     app = async (call) => played.resolve(await call.play([id], { bargeIn: false }));
     const p = await probe();
     const u = await uac();
-    expect((await u.invite(offer({ port: p.port }))).status).toBe(200);
+    expect((await u.invite(audioOffer({ port: p.port }))).status).toBe(200);
     expect(await played.promise).toEqual({ reason: 'done' });
     await sleep(100);
     await hangUp(u);
@@ -266,7 +225,7 @@ describe('symmetric RTP (RFC 4961): latching on the caller\'s source', () => {
       recorded.resolve({ outcome, stats: call.mediaStats() as unknown as MediaStats });
     };
     const u = await uac();
-    const ok = await u.invite(offer({ port: sdpPort.port }));
+    const ok = await u.invite(audioOffer({ port: sdpPort.port }));
     expect(ok.status).toBe(200);
     const rtpPort = answerPort(ok);
     await sdpPort.waitForPackets(3);
@@ -317,7 +276,7 @@ describe('SDES-SRTP (RFC 4568, RFC 3711) with the PBX policy "offered"', () => {
       done.resolve({ played, outcome, stats: call.mediaStats() as unknown as MediaStats });
     };
     const u = await uac();
-    const ok = await u.invite(offer({ port: p.port, profile: 'RTP/SAVP', crypto: [formatCrypto(ours)] }));
+    const ok = await u.invite(audioOffer({ port: p.port, profile: 'RTP/SAVP', crypto: [formatCrypto(ours)] }));
     expect(ok.status).toBe(200);
     expect(ok.body).toMatch(/^m=audio \d+ RTP\/SAVP 0/m);
     const cryptoLines = ok.body.split('\r\n').filter((l) => l.startsWith('a=crypto:'));
@@ -396,14 +355,14 @@ pbx:
 
   it('required: a plain RTP/AVP offer MUST be refused with 488 and a Warning', async () => {
     const u = await uac(policed.port('udp'));
-    const response = await u.invite(offer({ port: 40000 }));
+    const response = await u.invite(audioOffer({ port: 40000 }));
     expect(response.status).toBe(488);
     expect(response.header('warning')).toBe('399 vmpilot "SRTP required"');
   });
 
   it('required: an RTP/SAVP offer is answered with SRTP', async () => {
     const u = await uac(policed.port('udp'));
-    const response = await u.invite(offer({ port: 40000, profile: 'RTP/SAVP', crypto: [formatCrypto(createCrypto(1, 'AES_CM_128_HMAC_SHA1_80'))] }));
+    const response = await u.invite(audioOffer({ port: 40000, profile: 'RTP/SAVP', crypto: [formatCrypto(createCrypto(1, 'AES_CM_128_HMAC_SHA1_80'))] }));
     expect(response.status).toBe(200);
     expect(response.body).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
     expect((await u.bye()).status).toBe(200);
@@ -411,7 +370,7 @@ pbx:
 
   it('off: an RTP/SAVP-only offer MUST be refused with 488 and a 302 Warning (incompatible transport)', async () => {
     const u = await uac(policed.port('udp'), '127.0.0.2');
-    const response = await u.invite(offer({ port: 40000, profile: 'RTP/SAVP', crypto: [formatCrypto(createCrypto(1, 'AES_CM_128_HMAC_SHA1_80'))] }));
+    const response = await u.invite(audioOffer({ port: 40000, profile: 'RTP/SAVP', crypto: [formatCrypto(createCrypto(1, 'AES_CM_128_HMAC_SHA1_80'))] }));
     expect(response.status).toBe(488);
     expect(response.header('warning')).toBe('302 vmpilot "Incompatible transport protocol"');
   });
@@ -423,7 +382,7 @@ describe('the echo service (*43)', () => {
     const playback = framesOf(catalog, 'echo_test_playback');
     const p = await probe();
     const u = await uac();
-    const ok = await u.invite(offer({ port: p.port }), '*43');
+    const ok = await u.invite(audioOffer({ port: p.port }), '*43');
     expect(ok.status).toBe(200);
     const rtpPort = answerPort(ok);
 
@@ -460,7 +419,7 @@ describe('barge-in', () => {
     app = async (call) => played.resolve(await call.play([id], { bargeIn: true }));
     const p = await probe();
     const u = await uac();
-    const ok = await u.invite(offer({ port: p.port, dtmf: true }));
+    const ok = await u.invite(audioOffer({ port: p.port, dtmf: true }));
     expect(ok.status).toBe(200);
     expect(ok.body).toMatch(/^a=rtpmap:101 telephone-event\/8000/m);
     await waitFor(() => {
@@ -514,13 +473,13 @@ describe('hold and resume by re-INVITE (RFC 3264 §8.4)', () => {
     app = async (call) => played.resolve(await call.play([id], { bargeIn: false }));
     const p = await probe();
     const u = await uac();
-    expect((await u.invite(offer({ port: p.port }))).status).toBe(200);
+    expect((await u.invite(audioOffer({ port: p.port }))).status).toBe(200);
     await waitFor(() => {
       const start = indexOfFrame(p.packets, frames[0]!);
       return start >= 0 && p.packets.length >= start + 50;
     }, 'a second of the prompt');
 
-    const held = await u.reinvite(offer({ port: p.port, direction: 'sendonly', version: 2 }));
+    const held = await u.reinvite(audioOffer({ port: p.port, direction: 'sendonly', version: 2 }));
     expect(held.status).toBe(200);
     expect(held.body).toMatch(/^a=recvonly/m);
     const heldAt = process.hrtime.bigint();
@@ -530,7 +489,7 @@ describe('hold and resume by re-INVITE (RFC 3264 §8.4)', () => {
     const duringHold = p.packets.filter((pk) => pk.at > heldAt + 20_000_000n);
     expect(duringHold, 'packets sent while held').toHaveLength(0);
 
-    const resumed = await u.reinvite(offer({ port: p.port, direction: 'sendrecv', version: 3 }));
+    const resumed = await u.reinvite(audioOffer({ port: p.port, direction: 'sendrecv', version: 3 }));
     expect(resumed.status).toBe(200);
     expect(resumed.body).toMatch(/^a=sendrecv/m);
     expect(await played.promise).toEqual({ reason: 'done' });

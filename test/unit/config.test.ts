@@ -210,6 +210,21 @@ describe('rtp.ports', () => {
   it('rejects an RTP address that is not an IP address', () => {
     expect(onlyIssue('rtp: { address: everywhere }').path).toBe('rtp.address');
   });
+
+  it('reads rtp.advertise (the SDP c= address) as an IP address, brackets stripped', () => {
+    expect(parseConfig('rtp: { advertise: 203.0.113.7 }', BASE).rtp.advertise).toBe('203.0.113.7');
+    expect(parseConfig('rtp: { advertise: "[2001:db8::7]" }', BASE).rtp.advertise).toBe('2001:db8::7');
+    expect(parseConfig('', BASE).rtp.advertise).toBeUndefined();
+  });
+
+  it.each([
+    ['a host name (SDP needs the address)', 'media.example.com', /not an IP address/],
+    ['the unspecified address', '0.0.0.0', /not reachable/],
+  ])('rejects rtp.advertise: %s', (_what, value, message) => {
+    const i = onlyIssue(`rtp: { advertise: "${value}" }`);
+    expect(i.path).toBe('rtp.advertise');
+    expect(i.message).toMatch(message);
+  });
 });
 
 describe('services, pbx and mailboxes', () => {
@@ -238,6 +253,7 @@ describe('services, pbx and mailboxes', () => {
         '    addresses: ["192.168.222.10", "10.0.0.0/8", "2001:db8::/32"]',
         '    mwi: { targets: ["sip:192.168.222.10:5060", "sips:pbx.example.com;transport=tcp"] }',
         '    auth: { username: vm, password: s3cret }',
+        '    mediaAddresses: ["192.168.223.0/24"]',
       ].join('\n'),
       BASE,
     );
@@ -245,6 +261,7 @@ describe('services, pbx and mailboxes', () => {
       {
         name: 'mxone',
         addresses: ['192.168.222.10', '10.0.0.0/8', '2001:db8::/32'],
+        mediaAddresses: ['192.168.223.0/24'],
         mwi: { targets: ['sip:192.168.222.10:5060', 'sips:pbx.example.com;transport=tcp'] },
         auth: { username: 'vm', password: 's3cret' },
         // Defaults: every digit source (in-band only without telephone-event), SRTP when the PBX offers it,
@@ -254,6 +271,11 @@ describe('services, pbx and mailboxes', () => {
         transfer: 'refer',
       },
     ]);
+  });
+
+  it('gives a PBX no media anchors by default and rejects a bad one at its index', () => {
+    expect(parseConfig('pbx:\n  - { name: a, addresses: [10.0.0.1] }\n', BASE).pbx[0]!.mediaAddresses).toEqual([]);
+    expect(onlyIssue('pbx:\n  - { name: a, addresses: [10.0.0.1], mediaAddresses: [10.0.0.2, sbc] }\n').path).toBe('pbx[0].mediaAddresses[1]');
   });
 
   it('rejects a bad PBX address and a bad prefix length, each at its index', () => {
