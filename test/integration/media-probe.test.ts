@@ -13,7 +13,8 @@
  * Does not cover: SIPp-driven media (media-sipp.test.ts), PCMA, in-band and INFO digits, the no-RTP
  * timeout, loss and reordering beyond one dropped packet (test/unit/media-receive-buffer.test.ts).
  *
- * Figures (pacing, barge-in latency) are printed with console.log so a run shows them.
+ * Figures (pacing, barge-in latency) are printed with console.log so a run shows them; pacing is not asserted
+ * (a loaded machine moves its p99, issue 9 item 17): bench/pacer.bench.ts and bench/media-capacity.ts measure it.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
@@ -181,7 +182,7 @@ async function hangUp(u: SipUac): Promise<void> {
 // --------------------------------------------------------------------------------------------------- tests
 
 describe('the outbound RTP stream of a prompt', () => {
-  it('carries the catalogue\'s PCMU frames in order, timestamps +160, one SSRC, contiguous sequence, marker on the first prompt packet, 20 ms apart', async () => {
+  it('carries the catalogue\'s PCMU frames in order, timestamps +160, one SSRC, contiguous sequence, marker on the first prompt packet', async () => {
     const id = 'record_after_tone';
     const frames = framesOf(catalog, id);
     const played = deferred<PlayResult>();
@@ -209,7 +210,6 @@ describe('the outbound RTP stream of a prompt', () => {
     expect(stats.ssrcs).toHaveLength(1);
     expect(stats.seqGaps).toBe(0);
     expect(stats.tsStepsNot160).toBe(0);
-    expect(Math.abs(stats.p99 - 20)).toBeLessThanOrEqual(5);
   });
 });
 
