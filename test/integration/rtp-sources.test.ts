@@ -71,7 +71,7 @@ async function recordedCall(name: string, maxMs: number): Promise<{ uac: SipUac;
   const path = join(recordDir, `${name}.wav`);
   const done = deferred<{ outcome: RecordOutcome; stats: MediaStats; path: string }>();
   app = async (call) => {
-    const outcome = await call.record({ path, maxMs, silenceMs: 0, beep: false, endOnDigits: '' });
+    const outcome = await call.record({ path, maxMs, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
     done.resolve({ outcome, stats: call.mediaStats() as unknown as MediaStats, path });
   };
   const caller = await probe();
