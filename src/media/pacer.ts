@@ -21,7 +21,7 @@
  * A subscriber that throws is reported to `onError` and does not stop the others or the clock.
  *
  * No busy spin: a plain setTimeout (rounded down, with a 1 ms early tolerance) measured inter-tick p50 20.3 ms,
- * p99 20.7 ms, lateness <= 0.7 ms with 200 idle subscribers (test/unit/media-pacer.test.ts prints it), and
+ * p99 20.7 ms, lateness <= 0.7 ms with 200 idle subscribers (bench/clock.bench.ts prints it), and
  * with 500 real senders on UDP (bench/pacer.bench.ts) clock p99 21.4 ms and receiver-side p99 23.7 ms, max
  * 28 ms: inside the issue's budget, so spinning a core would buy nothing we need.
  *

@@ -8,8 +8,9 @@
  * last subscriber leaves and re-armed when one arrives; a throwing subscriber is reported to onError and does
  * not stop the others; a subscriber added during a tick starts at the next tick; a callback runs at most maxBurst ticks when ticks
  * are slower than the period; close() is idempotent.
- * With the real clock: 200 subscribers for 2 s, inter-tick interval p99 (printed; asserted loosely < 25 ms)
- * and no drift over the run.
+ * With the real clock: 200 subscribers for 0.5 s each get every frame index once, in order, at increasing
+ * times. Timing on the real clock (interval p99, lateness, drift) is printed by bench/clock.bench.ts, not
+ * asserted: a loaded machine moves it (issue 9 item 17).
  * Does not cover: what subscribers do (media-rtp-sender.test.ts), timing under SIPp load (bench/).
  */
 import { describe, expect, it } from 'vitest';
@@ -246,34 +247,20 @@ describe('MediaClock with a fake time source', () => {
 });
 
 describe('MediaClock with the real clock', () => {
-  it('keeps the inter-tick interval p99 near 20 ms with 200 subscribers over 2 s, without drift', async () => {
+  it('delivers every frame index once, in order, to every one of 200 subscribers over 0.5 s', async () => {
     const clock = new MediaClock();
-    const stamps: bigint[] = [];
-    const frames: number[] = [];
-    let work = 0;
-    for (let i = 0; i < 200; i++) {
-      // Each subscriber does a little work, as a sender writing a packet would.
-      clock.subscribe({ tick: (now, f) => { work += f & 1; if (i === 0) { stamps.push(now); frames.push(f); } } });
-    }
-    const start = process.hrtime.bigint();
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const subs = Array.from({ length: 200 }, () => new Recorder());
+    for (const r of subs) clock.subscribe(r);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     clock.close();
-    const intervals = stamps.slice(1).map((t, i) => Number(t - stamps[i]!) / 1e6).sort((a, b) => a - b);
-    const q = (p: number): number => intervals[Math.min(intervals.length - 1, Math.floor(p * intervals.length))]!;
-    const elapsedMs = Number(stamps[stamps.length - 1]! - start) / 1e6;
-    const s = clock.stats;
-    console.log(
-      `real clock, 200 subscribers, ${stamps.length} ticks: interval p50 ${q(0.5).toFixed(2)} ms, ` +
-        `p99 ${q(0.99).toFixed(2)} ms, max ${intervals[intervals.length - 1]!.toFixed(2)} ms, ` +
-        `min ${intervals[0]!.toFixed(2)} ms; max lateness ${s.maxLatenessMs.toFixed(2)} ms, ` +
-        `caught up ${s.caughtUp}, late ${s.late}; last tick at ${elapsedMs.toFixed(1)} ms for frame ${frames.at(-1)}`,
-    );
-    expect(work).toBeGreaterThan(0);
+    // Timing (interval p99, lateness, drift) is a figure, not a result: bench/clock.bench.ts prints it.
+    const frames = subs[0]!.frames;
+    expect(frames.length).toBeGreaterThan(0);
     expect(frames).toEqual(range(0, frames.length));
-    expect(q(0.99)).toBeLessThan(25);
-    // Drift-free: tick k ran within a few ms of (k + 1) * 20 ms after the start.
-    expect(Math.abs(elapsedMs - (frames.length) * 20)).toBeLessThan(10);
-    expect(stamps.length).toBeGreaterThanOrEqual(95);
+    for (const r of subs) expect(r.frames).toEqual(frames);
+    expect(clock.stats.ticks).toBe(frames.length);
+    const times = subs[0]!.times;
+    expect(times.every((t, i) => i === 0 || t > times[i - 1]!), 'tick times increase').toBe(true);
   });
 });
 
