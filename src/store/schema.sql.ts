@@ -60,6 +60,18 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX messages_by_mailbox ON messages(mailbox, folder, urgent, received_at);
   `,
+  // 2: the cross-process change feed (change-feed.ts): one row per change that other processes must hear of,
+  // written in the transaction that makes the change. `origin` names the writing store instance, so that a
+  // process does not announce its own changes twice; old rows are trimmed by whoever watches.
+  `
+  CREATE TABLE mailbox_changes (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    mailbox TEXT NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('counts', 'mailbox')),
+    origin  TEXT NOT NULL,
+    at      INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this program writes. */

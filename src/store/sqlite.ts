@@ -11,6 +11,9 @@
  * test/unit/store-sqlite.test.ts). FIXME: if a slow disk makes that stall the media clock, move the database
  * behind a worker thread; the async interface already allows it. All file I/O is async (audio-files.ts).
  *
+ * Every change to counts or to a mailbox is also appended to the change feed in the same transaction
+ * (change-feed.ts), so other processes sharing the database hear of it.
+ *
  * Semantics worth knowing (beyond types.ts):
  * - Folders and `heard`: a 'new' message becomes 'saved' when it is marked heard (as Asterisk moves INBOX to
  *   Old), so the MWI lamp goes out once everything was listened to; setFolder(id, 'new') makes it unheard.
@@ -22,6 +25,7 @@
  * Not here: PIN hashing and policy (pin.ts), schema (schema.sql.ts), the order of file steps around a row
  * (message-files.ts), start-up repair (repair.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -29,6 +33,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { DIAL_STRING } from '../config/fields.js';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
+import { ChangeWatcher, RECORD_CHANGE_SQL, type ChangeKind } from './change-feed.js';
 import { NoSuchMessageError, NumberInUseError } from './errors.js';
 import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
@@ -61,6 +66,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Where repair findings and listener failures are logged. Default: not logged. */
   logger?: Logger;
+  /**
+   * Poll the change feed this often (ms) and announce changes made by other processes (workers, the CLI) as
+   * 'counts' and 'mailbox' events (change-feed.ts). Default 0: only this instance's own changes are announced.
+   */
+  watchChangesMs?: number;
 }
 
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
@@ -96,6 +106,9 @@ export class SqliteStore implements MessageStore {
   private readonly depositQueue = new Map<string, Promise<unknown>>();
   private readonly logger: Logger | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Names this instance's rows in the change feed (its own changes are announced when made, not polled). */
+  private readonly origin = randomUUID();
+  private readonly watcher: ChangeWatcher | undefined;
 
   /** Use openSqliteStore. */
   constructor(
@@ -105,6 +118,19 @@ export class SqliteStore implements MessageStore {
   ) {
     this.tmpDir = layout.tmpDir;
     this.logger = opts.logger;
+    if (opts.watchChangesMs) {
+      this.watcher = new ChangeWatcher(db, this.origin, {
+        intervalMs: opts.watchChangesMs,
+        onChanges: (changes) => {
+          for (const c of changes) {
+            if (c.kind === 'counts') this.announce(c.mailbox);
+            else this.announceMailbox(c.mailbox);
+          }
+        },
+        onError: (err) => this.logger?.warn({ err }, 'change feed poll failed; retrying'),
+      });
+      this.watcher.start();
+    }
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -123,6 +149,7 @@ export class SqliteStore implements MessageStore {
     this.checkSpec(spec);
     const pinHash = await hashPin(spec.pin);
     this.db.transaction(() => this.insertMailbox(spec, pinHash))();
+    this.announceMailbox(spec.number);
     return this.mailboxFromRow(this.requireRow(spec.number));
   }
 
@@ -145,8 +172,10 @@ export class SqliteStore implements MessageStore {
         // Never the PIN: the owner may have changed it.
         this.sql('UPDATE mailboxes SET name = ?, email = ? WHERE number = ?').run(spec.name, spec.email ?? null, spec.number);
         this.replaceAliases(spec.number, spec.aliases ?? []);
+        this.logChange(spec.number, 'mailbox');
       }
     })();
+    for (const spec of specs) this.announceMailbox(spec.number);
   }
 
   async updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox> {
@@ -165,7 +194,9 @@ export class SqliteStore implements MessageStore {
         for (const alias of patch.aliases) checkNumber(alias, 'alias');
         this.replaceAliases(row.number, patch.aliases);
       }
+      this.logChange(row.number, 'mailbox');
     })();
+    this.announceMailbox(row.number);
     return this.mailboxFromRow(this.requireRow(row.number));
   }
 
@@ -202,14 +233,18 @@ export class SqliteStore implements MessageStore {
       this.db.transaction(() => {
         this.sql('INSERT OR IGNORE INTO greetings (mailbox, kind) VALUES (?, ?)').run(row.number, kind);
         if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = ? WHERE number = ?').run(until ?? null, row.number);
+        this.logChange(row.number, 'mailbox');
       })();
+      this.announceMailbox(row.number);
       return;
     }
     // Row first, then the file: never a row without its audio.
     this.db.transaction(() => {
       this.sql('DELETE FROM greetings WHERE mailbox = ? AND kind = ?').run(row.number, kind);
       if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = NULL WHERE number = ?').run(row.number);
+      this.logChange(row.number, 'mailbox');
     })();
+    this.announceMailbox(row.number);
     if (await unlinkIfExists(path)) await fsyncDir(dirname(path));
   }
 
@@ -247,20 +282,21 @@ export class SqliteStore implements MessageStore {
     const row = this.requireMessage(id);
     // Moving a message back to 'new' marks it unheard: 'new' means "not yet listened to".
     const sql = folder === 'new' ? 'UPDATE messages SET folder = ?, heard = 0 WHERE id = ?' : 'UPDATE messages SET folder = ? WHERE id = ?';
-    this.sql(sql).run(folder, id);
-    if (row.folder !== folder) this.announce(row.mailbox);
+    this.countsChange(row.folder !== folder, row.mailbox, () => this.sql(sql).run(folder, id));
   }
 
   async markHeard(id: string): Promise<void> {
     const row = this.requireMessage(id);
-    this.sql("UPDATE messages SET heard = 1, folder = CASE folder WHEN 'new' THEN 'saved' ELSE folder END WHERE id = ?").run(id);
-    if (row.folder === 'new') this.announce(row.mailbox);
+    this.countsChange(row.folder === 'new', row.mailbox, () =>
+      this.sql("UPDATE messages SET heard = 1, folder = CASE folder WHEN 'new' THEN 'saved' ELSE folder END WHERE id = ?").run(id),
+    );
   }
 
   async setUrgent(id: string, urgent: boolean): Promise<void> {
     const row = this.requireMessage(id);
-    this.sql('UPDATE messages SET urgent = ? WHERE id = ?').run(urgent ? 1 : 0, id);
-    if (Boolean(row.urgent) !== urgent && row.folder !== 'deleted') this.announce(row.mailbox);
+    this.countsChange(Boolean(row.urgent) !== urgent && row.folder !== 'deleted', row.mailbox, () =>
+      this.sql('UPDATE messages SET urgent = ? WHERE id = ?').run(urgent ? 1 : 0, id),
+    );
   }
 
   async purgeDeleted(number: string): Promise<number> {
@@ -295,7 +331,10 @@ export class SqliteStore implements MessageStore {
       deposit: (mailbox, message) => this.queued(mailbox, () => this.store(mailbox, message)),
       attach: (meta) => this.insertMessage(meta),
       liveMessages: () => this.sql(`SELECT id, mailbox FROM messages WHERE ${IN_BOX}`).all() as { id: string; mailbox: string }[],
-      markDeleted: (id) => void this.sql("UPDATE messages SET folder = 'deleted' WHERE id = ?").run(id),
+      markDeleted: (id) => {
+        const row = this.requireMessage(id);
+        this.countsChange(false, row.mailbox, () => this.sql("UPDATE messages SET folder = 'deleted' WHERE id = ?").run(id));
+      },
     });
     for (const mailbox of report.changedMailboxes) this.announce(mailbox);
     const { changedMailboxes: _changed, ...result } = report;
@@ -305,6 +344,7 @@ export class SqliteStore implements MessageStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watcher?.stop();
     await Promise.allSettled(this.depositQueue.values());
     this.db.close();
   }
@@ -371,6 +411,7 @@ export class SqliteStore implements MessageStore {
       .sql('INSERT INTO mailboxes (number, name, email, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(spec.number, spec.name, spec.email ?? null, pinHash, Date.now());
     this.replaceAliases(spec.number, spec.aliases ?? []);
+    this.logChange(spec.number, 'mailbox');
   }
 
   /** Inside a transaction. Rejects an alias that is another mailbox's number or alias. */
@@ -423,13 +464,15 @@ export class SqliteStore implements MessageStore {
     return toMessage(this.requireMessage(meta.id), this.layout);
   }
 
+  /** The row and its change-feed entry, in one transaction. */
   private insertMessage(meta: MessageSidecar): void {
-    this
-      .sql(
-        `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
-         VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
-      )
-      .run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
+    const insert = this.sql(
+      `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
+       VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
+    );
+    this.countsChange(false, meta.mailbox, () =>
+      insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null),
+    );
   }
 
   /** Removes messages for good: rows and files (message-files.ts says in which order). */
@@ -439,6 +482,7 @@ export class SqliteStore implements MessageStore {
     await removeMessages(this.layout, rows, () =>
       this.db.transaction(() => {
         for (const r of rows) del.run(r.id);
+        for (const mailbox of new Set(rows.map((r) => r.mailbox))) this.logChange(mailbox, 'counts');
       })(),
     );
     for (const mailbox of new Set(rows.map((r) => r.mailbox))) this.announce(mailbox);
@@ -456,14 +500,40 @@ export class SqliteStore implements MessageStore {
     return counts;
   }
 
+  /**
+   * Runs a statement that changes a mailbox's counts together with its change-feed entry, in one transaction;
+   * with `announce`, tells this process's listeners at once (callers that announce later pass false).
+   */
+  private countsChange(announce: boolean, mailbox: string, change: () => unknown): void {
+    this.db.transaction(() => {
+      change();
+      this.logChange(mailbox, 'counts');
+    })();
+    if (announce) this.announce(mailbox);
+  }
+
+  /** Inside a transaction: appends the change to the cross-process feed (change-feed.ts). */
+  private logChange(mailbox: string, kind: ChangeKind): void {
+    this.sql(RECORD_CHANGE_SQL).run(mailbox, kind, this.origin, Date.now());
+  }
+
+  /** Emits 'mailbox' to this process's listeners (the attendant's directory cache). */
+  private announceMailbox(number: string): void {
+    this.emitSafely('mailbox', [number]);
+  }
+
   /** Emits 'counts'; a listener that throws is logged and does not stop the others or the caller. */
   private announce(mailbox: string): void {
-    const counts = this.countsOf(mailbox);
-    for (const listener of this.events.rawListeners('counts') as ((m: string, c: MessageCounts) => void)[]) {
+    this.emitSafely('counts', [mailbox, this.countsOf(mailbox)]);
+  }
+
+  /** A listener that throws is logged and does not stop the others or the caller. */
+  private emitSafely<K extends keyof StoreEvents>(event: K, args: StoreEvents[K]): void {
+    for (const listener of this.events.rawListeners(event) as ((...a: StoreEvents[K]) => void)[]) {
       try {
-        listener(mailbox, counts);
+        listener(...args);
       } catch (err) {
-        this.logger?.error({ err, mailbox }, "a 'counts' listener threw");
+        this.logger?.error({ err, mailbox: args[0] }, `a '${event}' listener threw`);
       }
     }
   }

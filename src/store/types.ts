@@ -8,7 +8,8 @@
  * reports at start-up), never a row without audio.
  *
  * Changes that matter to MWI (new/saved counts) are announced on `events` ('counts', number, counts), so the
- * notifier does not poll.
+ * notifier does not poll; changes to mailboxes themselves on 'mailbox' (the attendant's directory cache). A
+ * store that watches for changes (sqlite.ts watchChangesMs) announces those made by other processes too.
  */
 import type { EventEmitter } from 'node:events';
 
@@ -119,6 +120,8 @@ export interface RepairReport {
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
+  /** A mailbox was created, changed (name, aliases, directory listing, greetings) or removed. */
+  mailbox: [number: string];
 }
 
 /** Thrown for a mailbox number that does not exist. */

@@ -16,36 +16,29 @@
  * Does not cover: repair after a crash (store-repair.test.ts); PIN policy and hash format (pin.test.ts); the
  * CLI (test/integration/cli-mailbox.test.ts); a real power cut (fsync is called; its effect is not testable).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildWavHeader } from '../../src/media/wav.js';
+import { newMessage, recordingIn } from '../helpers/store-fixture.js';
 import { NoSuchMessageError, NumberInUseError } from '../../src/store/errors.js';
 import { isMessageId } from '../../src/store/message-id.js';
 import { writeRecordingSidecar } from '../../src/store/recording-sidecar.js';
-import { SchemaTooNewError } from '../../src/store/schema.sql.js';
+import { SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/schema.sql.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { MailboxFullError, NoSuchMailboxError, type MessageCounts, type NewMessage } from '../../src/store/types.js';
 
 let dir: string;
 let store: SqliteStore;
-let n = 0;
 
-/** A 16-bit 8 kHz mono WAV of `ms` of a ramp, in the store's tmp folder. */
-function recording(ms: number, name = `rec-${n++}.wav`): string {
-  const data = Buffer.alloc((ms / 1000) * 8000 * 2);
-  for (let i = 0; i < data.length / 2; i++) data.writeInt16LE((i * 37) % 20000, i * 2);
-  const path = join(store.tmpDir, name);
-  writeFileSync(path, Buffer.concat([buildWavHeader({ encoding: 'pcm16', dataBytes: data.length }), data]));
-  return path;
+function recording(ms: number, name?: string): string {
+  return recordingIn(store.tmpDir, ms, name);
 }
 
 function message(overrides: Partial<NewMessage> = {}): NewMessage {
-  const audioFile = overrides.audioFile ?? recording(200);
-  return { mailbox: '27000', from: '4455', fromName: 'Bob', durationMs: 2000, urgent: false, reason: 'no-answer', ...overrides, audioFile };
+  return newMessage(store.tmpDir, overrides);
 }
 
 beforeEach(async () => {
@@ -65,7 +58,7 @@ describe('opening', () => {
     expect(store.tmpDir).toBe(join(dir, 'tmp'));
     const db = new Database(join(dir, 'vmpilot.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
   });
 
