@@ -25,7 +25,7 @@ import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
 import { runApp, type AppFunction } from './apps/run.js';
 import type { ServiceName } from './call/router.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openThreadedStore } from './store/thread/threaded-store.js';
 import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
@@ -69,11 +69,17 @@ export interface ServerHooks {
   mwi?: boolean;
 }
 
+/** How often the store polls for other processes' changes, ms (a PBX lamp follows within ~1/4 s). */
+const STORE_WATCH_MS = 200;
+
 /** Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind. */
 async function openStore(config: Config, logger: Logger): Promise<{ store: MessageStore; repaired: boolean }> {
-  const store = await openSqliteStore(config.storage.dir, {
+  // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
+  // the change feed: changes made by other workers and the CLI reach MWI and the attendant's directory.
+  const store = await openThreadedStore(config.storage.dir, {
     maxMessages: config.voicemail.maxMessages,
     maxMinutes: config.voicemail.maxMinutes,
+    watchChangesMs: STORE_WATCH_MS,
     logger,
   });
   try {
