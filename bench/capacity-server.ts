@@ -26,14 +26,9 @@ const recordings = join(resultsDir, 'recordings');
 mkdirSync(recordings, { recursive: true });
 const results = join(resultsDir, 'recordings.jsonl');
 
-function callerUser(call: Call): string {
-  const from = call.fromHeader ?? '';
-  return /sip:([^@;>]+)@/.exec(from)?.[1] ?? '';
-}
-
 let seq = 0;
 async function benchApp(call: Call): Promise<void> {
-  if (callerUser(call) === 'probe') {
+  if (call.parties.caller.number === 'probe') {
     // Barge-in probe: a long prompt, interrupted by the probe's digits, started again after each.
     // A second of silence after each interruption lets the probe see where the prompt stopped.
     for (;;) {

@@ -198,6 +198,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       srtp: pbx?.srtp ?? 'offered',
       noRtpTimeoutMs: config.rtp.noRtpTimeoutS * 1000,
       trustedMediaSources: (pbx && mediaSources.get(pbx)) ?? LOOPBACK,
+      // The trusted sources are the PBX (loopback until pbx is configured, DESIGN.md).
+      trustAssertedIdentity: trusted.matches(session.invite.flow.remoteAddress),
       logger,
     });
     calls.add(call);
@@ -232,7 +234,6 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger,
     attendantPilots: config.services.attendant,
     voicemailPilots: config.services.voicemail,
-    trustsAssertedIdentity: (address) => pbxFor(address) !== undefined,
     onDeposit: (message) => {
       if (!email) return;
       // Not awaited by the deposit: a store failure here (SQLITE_BUSY, closed store) costs the email, logged,

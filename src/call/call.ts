@@ -20,6 +20,8 @@
  * message like any other take, and its next step rejects; 'discard' deletes the file and rejects. A hang-up
  * during the beep, before anything was recorded, always rejects (there is no file).
  *
+ * Who the call is for and who is calling: call.parties (parties.ts), typed; apps never read SIP headers.
+ *
  * The Call owns its resources: RTP ports, the media session (subscribed to the shared clock), the digit
  * collector's deadline, a transfer's timer. close() releases each exactly once, whatever ended the call.
  */
@@ -44,6 +46,7 @@ import { acceptAnswer, answerOffer, createOffer } from '../sdp/negotiate.js';
 import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription, SrtpPolicy } from '../sdp/types.js';
 import type { PromptCatalog } from '../prompts/catalog.js';
 import type { Route } from './router.js';
+import { partiesOf, type CallParties } from './parties.js';
 import { sdpWarning } from './sdp-warning.js';
 import { answerReoffer } from './reoffer.js';
 import { resolvePlayItems, type CallPlayItem } from './play-items.js';
@@ -51,6 +54,7 @@ import { DigitCollector, type CollectOptions, type CollectResult } from './digit
 import { blindTransfer, type TransferOptions, type TransferResult } from './transfer.js';
 
 export type { CallPlayItem, CollectOptions, CollectResult, TransferResult };
+export type { CallParties, CallingParty, Redirect, RedirectReason } from './parties.js';
 
 /**
  * What a second call leg placed on this call's behalf needs (call/supervised-transfer.ts): the SIP stack the
@@ -93,6 +97,8 @@ export interface CallOptions {
   noRtpTimeoutMs: number;
   /** Who may send this call's RTP besides its SDP c= address: the PBX and its media anchors (rtp-receiver.ts). */
   trustedMediaSources: AddressSet;
+  /** The INVITE came from a trusted PBX: its P-Asserted-Identity names the caller (RFC 3325 §9.1). */
+  trustAssertedIdentity: boolean;
   logger: Logger;
 }
 
@@ -145,6 +151,7 @@ export class Call extends EventEmitter<CallEvents> {
   private sessionVersion = 1;
   private readonly sessionId = String(Date.now());
   private ourOffer: SessionDescription | undefined;
+  private partiesRead: CallParties | undefined;
   private closed = false;
   private readonly endedPromise: Promise<void>;
   private markEnded: () => void = () => undefined;
@@ -176,14 +183,20 @@ export class Call extends EventEmitter<CallEvents> {
     return this.opts.route;
   }
 
-  /** The INVITE's From header as received (who the PBX says is calling; apps decide what to trust). */
+  /** Who the call is for and who is calling (parties.ts), read from the INVITE once. */
+  get parties(): CallParties {
+    const headers = this.opts.session.invite.message.headers;
+    this.partiesRead ??= partiesOf({ requestUri: this.requestUri, header: (name) => headers.getAll(name) }, this.opts.trustAssertedIdentity);
+    return this.partiesRead;
+  }
+
+  /** The INVITE's From and To headers as received: for call-layer code placing a leg for this call (its From). */
   get fromHeader(): string | undefined {
     return this.opts.session.invite.message.headers.get('from');
   }
 
-  /** A header of the INVITE that started the call (Diversion, History-Info, P-Asserted-Identity ...), every value. */
-  inviteHeaders(name: string): readonly string[] {
-    return this.opts.session.invite.message.headers.getAll(name);
+  get toHeader(): string | undefined {
+    return this.opts.session.invite.message.headers.get('to');
   }
 
   /** The address the INVITE came from (the PBX, or a proxy in front of it). */

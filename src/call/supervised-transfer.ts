@@ -181,7 +181,7 @@ function connect(call: Call, callerMedia: MediaSession, leg: OutgoingLeg, log: L
 
 /** The From of the new call (see the module comment), without tag. */
 function fromIdentity(call: Call, which: 'caller' | 'pilot'): string {
-  const value = which === 'pilot' ? call.inviteHeaders('to')[0] : call.fromHeader;
+  const value = which === 'pilot' ? call.toHeader : call.fromHeader;
   const parsed = parseNameAddr(value ?? '');
   if (!parsed) return `<${call.requestUri}>`;
   parsed.params.delete('tag');

@@ -139,7 +139,6 @@ describe('auto-attendant (SIPp as caller and PBX)', () => {
       logger,
       attendantPilots: ['8001'],
       voicemailPilots: ['8000'],
-      trustsAssertedIdentity: () => true,
     };
     ctx = await createAttendantContext({
       config,

@@ -77,7 +77,6 @@ const ctx: VoicemailContext = {
   ),
   attendantPilots: ['8001'],
   voicemailPilots: ['8000'],
-  trustsAssertedIdentity: () => true,
   onDeposit: (m) => deposited.push(m),
 };
 

@@ -95,7 +95,6 @@ beforeAll(async () => {
     logger: pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' }),
     attendantPilots: [],
     voicemailPilots: ['8000'],
-    trustsAssertedIdentity: () => true,
   };
 });
 

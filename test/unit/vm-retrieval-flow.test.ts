@@ -50,7 +50,6 @@ beforeEach(async () => {
     logger: pino({ level: 'silent' }),
     attendantPilots: [],
     voicemailPilots: ['8000'],
-    trustsAssertedIdentity: () => true,
     now: () => NOW,
   };
   await store.createMailbox({ number: '27000', name: 'Alice Example', pin: '1357' });

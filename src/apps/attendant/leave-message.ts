@@ -3,13 +3,11 @@
  * mailbox's deposit flow (its busy or unavailable greeting, the beep, the message), exactly as a call the PBX
  * forwarded there on busy or no answer. The caller is identified the way voicemail does for any call.
  */
-import { callerOf } from '../voicemail/addressing.js';
 import type { VoicemailContext } from '../voicemail/context.js';
 import { runDeposit } from '../voicemail/deposit.js';
-import { inviteView } from '../voicemail/index.js';
 import type { LeaveMessage } from './context.js';
 
 export function leaveMessageVia(vm: VoicemailContext): LeaveMessage {
   return (call, mailbox, reason) =>
-    runDeposit(call, vm, { mailbox, reason, caller: callerOf(inviteView(call), vm.trustsAssertedIdentity(call.sourceAddress)) });
+    runDeposit(call, vm, { mailbox, reason, caller: call.parties.caller });
 }

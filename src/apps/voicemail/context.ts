@@ -19,8 +19,6 @@ export interface VoicemailContext {
   attendantPilots: readonly string[];
   /** Voicemail pilot numbers (a call to one of these with no diversion is a login call). */
   voicemailPilots: readonly string[];
-  /** Trust P-Asserted-Identity from this call's source (it came from a configured PBX). */
-  trustsAssertedIdentity: (sourceAddress: string) => boolean;
   /** Called after a message is stored (email notification; MWI follows the store's events on its own). */
   onDeposit?: (message: import('../../store/types.js').MessageRecord) => void;
   /** Clock for tests (ms since epoch). Default Date.now. */

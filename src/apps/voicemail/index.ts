@@ -4,7 +4,7 @@
  * runner (apps/run.ts), which expects it.
  */
 import type { Call } from '../../call/call.js';
-import { addressCall, type InviteView } from './addressing.js';
+import { addressCall } from './addressing.js';
 import type { VoicemailContext } from './context.js';
 import { runDeposit } from './deposit.js';
 import { runLogin } from './login.js';
@@ -12,17 +12,10 @@ import { goodbye } from '../goodbye.js';
 
 export type { VoicemailContext } from './context.js';
 
-/** The INVITE as addressing reads it. */
-export function inviteView(call: Call): InviteView {
-  return { requestUri: call.requestUri, header: (name) => call.inviteHeaders(name) };
-}
-
 export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<void> {
-  const address = await addressCall(inviteView(call), {
+  const address = await addressCall(call.parties, {
     pilots: ctx.voicemailPilots,
     diversion: ctx.config.diversion,
-    // P-Asserted-Identity only from a configured PBX (RFC 3325 §9.1: trust depends on where it came from).
-    trustAssertedIdentity: ctx.trustsAssertedIdentity(call.sourceAddress),
     findMailbox: (n) => ctx.store.findMailbox(n),
   });
   const log = ctx.logger.child({ callId: call.callId });
