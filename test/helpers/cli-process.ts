@@ -54,3 +54,15 @@ export function logRecords(s: Serving): LogRecord[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogRecord);
 }
+
+/** Waits until a log line whose `msg` starts with `msg` appears (or the process exits, or time runs out). */
+export async function logLine(s: Serving, msg: string, timeoutMs = 20_000): Promise<LogRecord> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const found = logRecords(s).find((r) => r.msg.startsWith(msg));
+    if (found) return found;
+    if (s.child.exitCode !== null) throw new Error(`vmpilot exited (${s.child.exitCode}) before logging "${msg}":\n${(await s.exited).stderr}\n${s.stdout()}`);
+    if (Date.now() > end) throw new Error(`vmpilot did not log "${msg}" within ${timeoutMs} ms:\n${s.stdout().slice(-5000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -38,7 +38,7 @@ import { compareTones, findTones, LONG_25S, readRecording, TONES_3S } from '../h
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/test-server.js';
-import { CLI, ROOT, freeUdpPort, logRecords, serve, type LogRecord, type Serving } from '../helpers/cli-process.js';
+import { CLI, ROOT, freeUdpPort, logLine, logRecords, serve, type Serving } from '../helpers/cli-process.js';
 
 const PIN = '7391';
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
@@ -50,18 +50,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 
 
-
-/** Waits until a log line whose `msg` starts with `msg` appears (or the process exits, or time runs out). */
-async function logLine(s: Serving, msg: string, timeoutMs = 20_000): Promise<LogRecord> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const found = logRecords(s).find((r) => r.msg.startsWith(msg));
-    if (found) return found;
-    if (s.child.exitCode !== null) throw new Error(`vmpilot exited (${s.child.exitCode}) before logging "${msg}":\n${(await s.exited).stderr}\n${s.stdout()}`);
-    if (Date.now() > end) throw new Error(`vmpilot did not log "${msg}" within ${timeoutMs} ms:\n${s.stdout().slice(-5000)}`);
-    await sleep(50);
-  }
-}
 
 /** One message as `vmpilot messages --json` prints it (DESIGN.md, the operator's contract). */
 interface ListedMessage {
