@@ -8,7 +8,7 @@
  * `<name>.part` and renamed.
  *
  * Also: finding the real length of a recording whose writer was killed (WavWriter updates the header after
- * each write, so the header may count up to a second less than the file holds) and fixing its header.
+ * each write, so the header may count up to WAV_CRASH_LOSS_MS less than the file holds) and fixing its header.
  *
  * Not here: which files go where (layout.ts), metadata formats (sidecars), anything in the database.
  */

@@ -1,8 +1,9 @@
 /**
  * The metadata the voicemail app writes beside a recording in progress, so that a recording cut short by a
  * crash can still be delivered: when recording starts, `<tmp>/<name>.wav` (WavWriter) and `<tmp>/<name>.json`
- * holding a RecordingSidecar. At start-up the store's repair() deposits every such recording of at least
- * one second as a new message and deletes the rest. After a normal deposit the store deletes the sidecar.
+ * holding a RecordingSidecar. At start-up the store's repair() deposits every such recording that the deposit's
+ * own minimum length (`minMs`) would have kept, judged on the audio on disk (store/repair.ts), and deletes the
+ * rest. After a normal deposit the store deletes the sidecar.
  *
  * Not here: the recording itself (media/recorder.ts), the sidecar of a stored message (message-sidecar.ts).
  */
@@ -20,6 +21,11 @@ export interface RecordingSidecar {
   urgent: boolean;
   /** When the caller started speaking, ms since the epoch. */
   receivedAt: number;
+  /**
+   * The deposit's minimum length when recording started (voicemail.minMessageMs): a message shorter than this
+   * is not kept, after a crash as on a hang-up. Absent in sidecars written before it existed: 1000 then.
+   */
+  minMs?: number;
 }
 
 const schema = z.object({
@@ -29,6 +35,7 @@ const schema = z.object({
   reason: z.enum(DEPOSIT_REASONS).catch('other'),
   urgent: z.boolean(),
   receivedAt: z.number().int().nonnegative(),
+  minMs: z.number().int().nonnegative().optional(),
 });
 
 /** `<tmp>/<name>.json` for `<tmp>/<name>.wav`. */

@@ -2,8 +2,9 @@
  * The store's start-up check (MessageStore.repair, types.ts RepairReport): puts the files and the database
  * back in agreement after a crash, in three passes.
  *
- * (a) tmp/: a recording with its RecordingSidecar and at least MIN_RECOVERED_MS of audio is delivered as a
- *     new message (its header fixed first: the writer may have died before counting its last second);
+ * (a) tmp/: a recording with its RecordingSidecar is delivered as a new message when the deposit would have
+ *     kept it (keptAfterCrash: its minimum length, judged on the audio on disk plus what a killed writer can
+ *     lack), its header fixed first (the writer may have died before counting its last buffer);
  *     anything else there is deleted (a recording without metadata, or too short to be a message; a lone
  *     sidecar; a greeting being recorded), each file counted in tempFilesRemoved. A recording for a mailbox
  *     that no longer exists is quarantined with its sidecar.
@@ -19,6 +20,7 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { WAV_CRASH_LOSS_MS } from '../media/wav.js';
 import { fixWavLength, fsyncDir, unlinkIfExists } from './audio-files.js';
 import { messageAudioPath, type StoreLayout } from './layout.js';
 import { isMessageId } from './message-id.js';
@@ -26,8 +28,19 @@ import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { readRecordingSidecar, recordingSidecarPath } from './recording-sidecar.js';
 import type { MessageRecord, NewMessage, RepairReport } from './types.js';
 
-/** Shorter crash-cut recordings are not worth a message (the caller hung up at the beep, or nothing was said). */
+/** The deposit's minimum length for a sidecar that does not say it (voicemail.minMessageMs's default). */
 export const MIN_RECOVERED_MS = 1000;
+
+/**
+ * Whether a recording cut short by a crash is a message: the deposit's rule (a hang-up keeps a recording of at
+ * least minMs), applied to what the recording was when the process died. The file lacks up to
+ * WAV_CRASH_LOSS_MS of it (WavWriter's buffer and the write in flight), so a file that long short of minMs may
+ * have been a message: it is kept (issue 9 item 10: judging the file alone by 1 s lost 1-1.8 s messages).
+ */
+export function keptAfterCrash(durationOnDiskMs: number, minMs: number = MIN_RECOVERED_MS): boolean {
+  // An empty file is no message whatever the rule (the process died at the beep).
+  return durationOnDiskMs > 0 && durationOnDiskMs + WAV_CRASH_LOSS_MS >= minMs;
+}
 
 /** What repair needs from the store. */
 export interface RepairHost {
@@ -101,7 +114,7 @@ async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> 
     const meta = names.has(sidecarName) ? await readRecordingSidecar(wav) : undefined;
     let length: { durationMs: number } | undefined;
     if (meta) length = await fixWavLength(wav).catch(() => undefined);
-    if (!meta || !length || length.durationMs < MIN_RECOVERED_MS) {
+    if (!meta || !length || !keptAfterCrash(length.durationMs, meta.minMs)) {
       host.logger?.info({ file: wav, durationMs: length?.durationMs }, 'temporary recording removed');
       await remove(name);
       await remove(sidecarName);

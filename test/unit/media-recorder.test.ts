@@ -7,9 +7,11 @@
  * endOnDigits are ignored; the silence timeout ends it keeping silenceTailMs after the speech, while pauses
  * shorter than the timeout are kept; max length cuts at exactly maxMs; hang-up and stop() keep everything;
  * the file's duration equals what was fed (odd chunk sizes) and its samples are the fed samples; audio pushed
- * while the file is still opening is kept; minMs sets tooShort; a second start() is refused.
+ * while the file is still opening is kept; minMs sets tooShort; a second start() is refused; what is on disk
+ * while recording trails what was pushed by at most WAV_CRASH_LOSS_MS (nothing is held back for trimming), and
+ * a key or the silence timeout cuts audio that had already reached the disk.
  * Does not cover: RTP reordering (media-receive-buffer.test.ts), a killed process (media-wav.test.ts covers
- * WavWriter's header updates), I/O errors.
+ * WavWriter's header updates; test/integration/crash-sweep.test.ts a real crash), I/O errors.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DtmfToneDetector } from '../../src/media/dtmf/goertzel.js';
 import { LINEAR_TO_ULAW, ULAW_TO_LINEAR } from '../../src/media/g711.js';
 import { Recorder, RecorderState } from '../../src/media/recorder.js';
-import { readWavFile } from '../../src/media/wav.js';
+import { WAV_CRASH_LOSS_MS, parseWavHeader, readWavFile } from '../../src/media/wav.js';
+import { readFile } from 'node:fs/promises';
 
 let dir = '';
 beforeAll(async () => {
@@ -214,7 +217,6 @@ describe('Recorder: max length, hang-up, stop', () => {
     rec.stop();
     const outcome = await done;
     expect(outcome).toMatchObject({ reason: 'stopped', durationMs: 1000 });
-    expect(rec.droppedSamples).toBe(0);
     expect((await readWavFile(path)).samples).toEqual(concat(early, late));
   });
 
@@ -229,5 +231,39 @@ describe('Recorder: max length, hang-up, stop', () => {
     await opened();
     feed(rec.pushSamples, speech(200));
     expect(await second).toMatchObject({ reason: 'max', durationMs: 100 });
+  });
+});
+
+describe('Recorder: what a killed process leaves', () => {
+  /** Samples the file's header counts right now (what a crash would leave). */
+  const onDisk = async (path: string): Promise<number> => parseWavHeader(await readFile(path)).dataBytes / 2;
+
+  it('the file on disk MUST trail what was pushed by at most WAV_CRASH_LOSS_MS, keys and silence timeout armed', async () => {
+    const rec = new Recorder();
+    const path = nextPath();
+    const done = rec.start(path, { maxMs: 60_000, silenceMs: 5000, endOnDigits: '#' });
+    await opened();
+    // 1.2 s said, then 1 s of quiet (not yet the silence timeout): all of it belongs to the message so far.
+    feed(rec.pushSamples, concat(speech(1200), new Int16Array(8 * 1000)));
+    await new Promise((r) => setTimeout(r, 100)); // the writes in flight land
+    const disk = await onDisk(path);
+    figures.push(`on disk after 2200 ms pushed: ${disk / 8} ms (bound: ${2200 - WAV_CRASH_LOSS_MS} ms)`);
+    expect(disk).toBeGreaterThanOrEqual((2200 - WAV_CRASH_LOSS_MS) * 8);
+    rec.hangup();
+    expect((await done).durationMs).toBe(2200);
+  });
+
+  it("a '#' reported after its audio reached the disk MUST still cut the file where the tone began", async () => {
+    const rec = new Recorder();
+    const path = nextPath();
+    const done = rec.start(path, { maxMs: 60_000, endOnDigits: '#' });
+    await opened();
+    const said = speech(1500);
+    feed(rec.pushSamples, concat(said, poundTone(1000)));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await onDisk(path)).toBeGreaterThan(said.length); // the tone is on disk
+    expect(rec.digit('#', said.length, true)).toBe(true);
+    expect(await done).toMatchObject({ reason: 'digit', durationMs: 1500 });
+    expect((await readWavFile(path)).samples).toEqual(said);
   });
 });

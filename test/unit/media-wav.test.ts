@@ -6,8 +6,9 @@
  * odd-sized chunks skipped with their pad byte, a data size of 0 (writer killed before its first update)
  * or larger than the file, every malformed or unsupported file rejected with WavFormatError; the writer's
  * round trip, header sizes after close, header updated after each flush while still open, the time-based
- * flush, close idempotent and later writes ignored, an open in a missing directory rejected, and a writer
- * process killed with SIGKILL leaving a playable file that misses at most the last second.
+ * flush, close idempotent and later writes ignored, an open in a missing directory rejected, writes accepted
+ * before the file is open, close(length) cutting buffered audio and audio already on disk, and a writer
+ * process killed with SIGKILL leaving a playable file that misses at most the buffer being filled (WAV_FLUSH_MS).
  * Does not cover: the recorder that drives the writer, resampling, files over 4 GB.
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PCM_HEADER_LENGTH, WavFormatError, WavWriter, buildWavHeader, parseWav, parseWavHeader, readWavFile } from '../../src/media/wav.js';
+import { PCM_HEADER_LENGTH, WAV_FLUSH_MS, WavFormatError, WavWriter, buildWavHeader, parseWav, parseWavHeader, readWavFile } from '../../src/media/wav.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/audio/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-wav-'));
@@ -157,14 +158,45 @@ describe('WavWriter', () => {
     let now = 0;
     const writer = await WavWriter.open(join(dir, 'slow.wav'), { now: () => now });
     writer.write(ramp(800));
-    now = 999;
+    now = WAV_FLUSH_MS - 1;
     writer.write(ramp(160));
+    await new Promise((r) => setTimeout(r, 50));
     expect(writer.samplesOnDisk).toBe(0);
-    now = 1000;
+    now = WAV_FLUSH_MS;
     writer.write(ramp(160));
     await writer.flush();
     expect(writer.samplesOnDisk).toBe(1120);
     await writer.close();
+  });
+
+  it('accepts audio before its file is open, and keeps it', async () => {
+    const path = join(dir, 'early.wav');
+    const writer = new WavWriter(path);
+    writer.write(ramp(300));
+    await writer.close();
+    expect(parseWav(await readFile(path)).samples).toEqual(ramp(300));
+  });
+
+  it('close(length) MUST end the file at length: buffered audio past it dropped, written audio past it cut off', async () => {
+    const buffered = join(dir, 'cut-buffered.wav');
+    const a = await WavWriter.open(buffered);
+    a.write(ramp(1000));
+    await a.close(600);
+    expect(a.samplesWritten).toBe(600);
+    expect(parseWav(await readFile(buffered)).samples).toEqual(ramp(600));
+
+    const written = join(dir, 'cut-written.wav');
+    const b = await WavWriter.open(written);
+    b.write(ramp(12_000));
+    await b.flush();
+    expect(b.samplesOnDisk).toBe(12_000);
+    b.write(ramp(100, 12_000));
+    await b.close(5000);
+    const bytes = await readFile(written);
+    expect(bytes.length).toBe(PCM_HEADER_LENGTH + 10_000);
+    expect(bytes.readUInt32LE(4)).toBe(bytes.length - 8);
+    expect(bytes.readUInt32LE(40)).toBe(10_000);
+    expect(parseWav(bytes).samples).toEqual(ramp(5000));
   });
 
   it('closes once however often close() is called, and ignores writes after it', async () => {
@@ -183,17 +215,17 @@ describe('WavWriter', () => {
     await expect(WavWriter.open(join(dir, 'missing', 'x.wav'))).rejects.toThrow(/ENOENT/);
   });
 
-  it('leaves a playable file missing at most the last second when its process is killed', async () => {
+  it('leaves a playable file missing at most the buffer being filled when its process is killed', async () => {
     const path = join(dir, 'killed.wav');
     const module = fileURLToPath(new URL('../../src/media/wav.ts', import.meta.url));
-    // The child records 3.5 s, waits until it is on disk, buffers 0.5 s more, says READY and hangs.
+    // The child records 3.5 s, waits until it is on disk, buffers less than one flush more, says READY and hangs.
     const script = `
       import { WavWriter } from ${JSON.stringify(module)};
       const ramp = (n, s) => Int16Array.from({ length: n }, (_, i) => ((s + i) * 37) % 65536 - 32768);
-      const w = await WavWriter.open(${JSON.stringify(path)});
+      const w = await WavWriter.open(${JSON.stringify(path)}, { now: () => 0 });
       for (let at = 0; at < 28000; at += 160) w.write(ramp(160, at));
       await w.flush();
-      for (let at = 28000; at < 32000; at += 160) w.write(ramp(160, at));
+      for (let at = 28000; at < 29600; at += 160) w.write(ramp(160, at));
       process.stdout.write('READY\\n');
       setInterval(() => {}, 1000);
     `;
@@ -206,7 +238,7 @@ describe('WavWriter', () => {
     child.kill('SIGKILL');
     await exited;
     const audio = parseWav(await readFile(path));
-    expect(audio.samples.length).toBeGreaterThanOrEqual(32000 - 8000);
+    expect(29600 - audio.samples.length).toBeLessThanOrEqual(WAV_FLUSH_MS * 8);
     expect(audio.samples.length).toBe(28000);
     expect(Buffer.from(audio.samples.buffer).equals(Buffer.from(ramp(28000).buffer))).toBe(true);
   });

@@ -184,6 +184,8 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
     reason: req.reason,
     urgent: false,
     receivedAt: now(ctx),
+    // Repair after a crash keeps the recording by the same rule as a hang-up (store/repair.ts keptAfterCrash).
+    minMs: ctx.config.minMessageMs,
   };
   await writeRecordingSidecar(wav, sidecar);
   try {
