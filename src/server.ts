@@ -110,20 +110,27 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
         key: await readFile(config.sip.tls.key),
         ca: config.sip.tls.ca ? await readFile(config.sip.tls.ca) : undefined,
         requireClientCert: config.sip.tls.requireClientCert,
+        ciphers: config.sip.tls.ciphers,
+        minVersion: config.sip.tls.minVersion,
       }
     : undefined;
-  const transport = new TransportLayer({ logger, tls });
+  const limits = config.sip.limits;
+  const transport = new TransportLayer({ logger, tls, maxConnections: limits.maxConnections, handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000 });
   await transport.listen(config.sip.listen);
 
   // Trust: the union of every PBX's addresses; loopback only when no PBX is configured (DESIGN.md).
   const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
-  const limiter = new SourceRateLimiter({ perSecond: config.sip.rateLimit.perSourcePerSecond, burst: config.sip.rateLimit.burst });
+  // Strangers are rate-limited; the PBX's own traffic only when sip.rateLimit.trusted asks for it (issue 9).
+  const rate = config.sip.rateLimit;
+  const limiter = new SourceRateLimiter({ perSecond: rate.perSourcePerSecond, burst: rate.burst });
+  const trustedLimiter = rate.trusted && new SourceRateLimiter({ perSecond: rate.trusted.perSourcePerSecond, burst: rate.trusted.burst });
   const stack = new SipStack(transport, {
     logger,
     timers: config.sip.timers,
     userAgent: config.sip.userAgent,
     isTrusted: (address) => trusted.matches(address),
-    admit: (address) => limiter.allow(address),
+    admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(address) ?? true) : limiter.allow(address)),
+    strangers: config.sip.strangers,
     advertise: config.sip.advertise,
   });
 

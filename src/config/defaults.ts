@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FORWARD_SECRET_AEAD_CIPHERS } from '../sip/transport/tls.js';
 
 /**
  * This package's folder and version, from its package.json. The source file runs both as
@@ -36,14 +37,29 @@ export const PACKAGE_ROOT = PACKAGE.root;
 export const DEFAULTS = {
   /** SIP on UDP and TCP 5060 on all IPv4 addresses. */
   listen: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'],
-  userAgent: `vmpilot/${VERSION}`,
+  /** No version: telling every scanner which release runs here helps only an attacker (issue 9 item 8). */
+  userAgent: 'vmpilot',
+  /** What requests from sources that are not a trusted PBX get: 403 ('reject') or nothing ('ignore'). */
+  strangers: 'reject' as 'reject' | 'ignore',
   /** RFC 3261 §17.1.1.1 T1, T2 and T4 (Table 4 values). */
   timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 },
   /** RFC 4028 Session-Expires we ask for; the RFC recommends 1800 s. */
   sessionExpiresS: 1800,
   /** RFC 4028 §4: Min-SE may not be below 90 s. */
   minSessionExpiresS: 90,
+  /** Per untrusted source; trusted PBX sources are not limited unless sip.rateLimit.trusted says so. */
   rateLimit: { perSourcePerSecond: 200, burst: 400 },
+  /** Stream connections (TCP, TLS): a stranger's slow-loris or half-open handshakes must not crowd out the PBX. */
+  limits: {
+    maxConnections: 10_000,
+    maxConnectionsPerSource: 64,
+    headerTimeoutS: 10,
+    maxHeaderBytes: 16 * 1024,
+    tlsHandshakeTimeoutS: 10,
+  },
+  /** TLS: forward-secret AEAD suites only (sip/transport/tls.ts says which and why). */
+  tlsCiphers: FORWARD_SECRET_AEAD_CIPHERS,
+  tlsMinVersion: 'TLSv1.2' as 'TLSv1.2' | 'TLSv1.3',
   rtpAddress: '0.0.0.0',
   rtpPorts: '20000-29999',
   /** Asterisk's rtptimeout is off by default; a voicemail port held by a dead call is worse than a hang-up. */

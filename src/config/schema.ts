@@ -4,6 +4,7 @@
  * server code reads. Checks that need the file system (TLS files) and path resolution live in load.ts; this
  * module is pure.
  */
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './attendant-schema.js';
@@ -37,6 +38,26 @@ export interface TlsConfig {
   ca?: string;
   /** Refuse TLS clients that present no certificate signed by `ca`. Default false. */
   requireClientCert: boolean;
+  /** OpenSSL cipher list (TLS 1.2 suites and TLS 1.3 suite names). Default: forward-secret AEAD suites only. */
+  ciphers: string;
+  /** Oldest TLS version accepted and offered. Default TLSv1.2. */
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** Stream connection limits (sip.limits): what one stranger can hold of the server. */
+export interface SipLimitsConfig {
+  /** Stream connections (TCP and TLS, handshakes in progress included) at most. */
+  maxConnections: number;
+  /** Of those, from one untrusted source address at most. */
+  maxConnectionsPerSource: number;
+  /** Of maxConnections, this many are kept for trusted sources and our own outbound connections. */
+  reservedForTrusted: number;
+  /** A connection must finish each message's header section (and its first message) within this time. */
+  headerTimeoutS: number;
+  /** A header section longer than this is a framing error (the connection is closed). */
+  maxHeaderBytes: number;
+  /** A TLS handshake not done within this time is abandoned and its socket closed. */
+  tlsHandshakeTimeoutS: number;
 }
 
 export interface PbxConfig {
@@ -132,9 +153,13 @@ export interface Config {
     /** Host or IP put in Contact/Via instead of the local address (behind NAT). */
     advertise?: string;
     userAgent: string;
+    /** What requests from untrusted sources get: 403, or no answer at all. */
+    strangers: 'reject' | 'ignore';
     timers: { t1Ms: number; t2Ms: number; t4Ms: number };
     sessionExpiresS: number;
-    rateLimit: { perSourcePerSecond: number; burst: number };
+    /** Per untrusted source; `trusted` (absent: unlimited) per trusted PBX address. */
+    rateLimit: { perSourcePerSecond: number; burst: number; trusted?: { perSourcePerSecond: number; burst: number } };
+    limits: SipLimitsConfig;
   };
   rtp: {
     address: string;
@@ -246,12 +271,50 @@ const listenSchema = z
   )
   .prefault(() => [...DEFAULTS.listen]);
 
+/** An OpenSSL cipher list this Node.js accepts (TLS 1.2 names and TLS 1.3 suite names, ':'-separated). */
+function checkCipherList(text: string): string | undefined {
+  if (text.length === 0) return 'must not be empty';
+  try {
+    createSecureContext({ ciphers: text });
+    return undefined;
+  } catch (err) {
+    return `OpenSSL accepts no cipher in "${text}" (${(err as Error).message})`;
+  }
+}
+
 const tlsSchema = section({
   cert: nonEmpty,
   key: nonEmpty,
   ca: nonEmpty.optional(),
   requireClientCert: z.boolean().default(false),
+  ciphers: checkedString(checkCipherList).default(DEFAULTS.tlsCiphers),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default(DEFAULTS.tlsMinVersion),
 });
+
+const rateSchema = {
+  perSourcePerSecond: z.number().positive('must be above 0').default(DEFAULTS.rateLimit.perSourcePerSecond),
+  burst: z.number().int().min(1, 'must be at least 1').default(DEFAULTS.rateLimit.burst),
+};
+
+const positiveInt = z.number().int().min(1, 'must be at least 1');
+
+const limitsSchema = section({
+  maxConnections: positiveInt.default(DEFAULTS.limits.maxConnections),
+  maxConnectionsPerSource: positiveInt.default(DEFAULTS.limits.maxConnectionsPerSource),
+  // Absent: a tenth of maxConnections, at most 1000.
+  reservedForTrusted: z.number().int().min(0, 'must be at least 0').optional(),
+  headerTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.headerTimeoutS),
+  maxHeaderBytes: z.number().int().min(1024, 'must be at least 1024').max(65535, 'must be at most 65535').default(DEFAULTS.limits.maxHeaderBytes),
+  tlsHandshakeTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.tlsHandshakeTimeoutS),
+})
+  .transform((l, ctx): SipLimitsConfig => {
+    const reservedForTrusted = l.reservedForTrusted ?? Math.min(1000, Math.floor(l.maxConnections / 10));
+    if (reservedForTrusted >= l.maxConnections) {
+      ctx.addIssue({ code: 'custom', path: ['reservedForTrusted'], message: `must be below maxConnections (${l.maxConnections})`, input: l });
+    }
+    return { ...l, reservedForTrusted };
+  })
+  .prefault({});
 
 const sipSchema = section({
   listen: listenSchema,
@@ -260,6 +323,7 @@ const sipSchema = section({
   userAgent: nonEmpty
     .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII on one line')
     .default(DEFAULTS.userAgent),
+  strangers: z.enum(['reject', 'ignore']).default(DEFAULTS.strangers),
   timers: section({
     t1Ms: positiveMs.default(DEFAULTS.timers.t1Ms),
     t2Ms: positiveMs.default(DEFAULTS.timers.t2Ms),
@@ -275,10 +339,8 @@ const sipSchema = section({
     .int()
     .min(DEFAULTS.minSessionExpiresS, `must be at least ${DEFAULTS.minSessionExpiresS} (RFC 4028 §4: the Min-SE floor)`)
     .default(DEFAULTS.sessionExpiresS),
-  rateLimit: section({
-    perSourcePerSecond: z.number().positive('must be above 0').default(DEFAULTS.rateLimit.perSourcePerSecond),
-    burst: z.number().int().min(1, 'must be at least 1').default(DEFAULTS.rateLimit.burst),
-  }).prefault({}),
+  rateLimit: section({ ...rateSchema, trusted: section(rateSchema).optional() }).prefault({}),
+  limits: limitsSchema,
 })
   .superRefine(
     (sip, ctx) => {

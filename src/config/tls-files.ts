@@ -55,7 +55,7 @@ function firstLine(err: unknown): string {
 }
 
 /** Reads and parses the PEM files of a validated TLS config. Returns every problem found. */
-export function checkTlsMaterial(tls: TlsConfig): FileIssue[] {
+export function checkTlsMaterial(tls: Pick<TlsConfig, 'cert' | 'key' | 'ca'> & Partial<TlsConfig>): FileIssue[] {
   const issues: FileIssue[] = [];
   let cert: X509Certificate | undefined;
   let key: KeyObject | undefined;

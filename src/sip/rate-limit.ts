@@ -10,8 +10,8 @@
  * source comes back with a full bucket.
  *
  * Not done here: deciding what "source" means (the caller passes the address, without the port, so that a
- * flood cannot spread over ephemeral ports) or what to do with a refused message (drop it: answering costs
- * as much as the flood).
+ * flood cannot spread over ephemeral ports), which messages are counted (requests only, and by default only
+ * strangers'), or what a refused request gets (stack.ts: dropped over UDP, 503 over TCP/TLS).
  */
 
 export interface SourceRateLimiterOptions {

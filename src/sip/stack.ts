@@ -4,8 +4,9 @@
  * received/rport and response routing), RFC 3581.
  *
  * The stack does not know about dialogs, calls or voicemail: the TU (the SIP core in ua-core.ts) does. What it
- * does decide is who may talk at all: untrusted sources get 403 and flooding sources are throttled before any
- * parsing work is spent on them.
+ * does decide is who may talk at all: requests from untrusted sources (strangers) get 403 or silence, and a
+ * source over its rate is throttled. Responses are never throttled: they answer our own requests (a PBX's
+ * 200 to our NOTIFY), and one that matches no transaction costs a parse and a Map look-up.
  */
 import type { Logger } from 'pino';
 import { Headers, createRequest, type SipRequest, type SipResponse } from './message.js';
@@ -16,6 +17,7 @@ import { parseCSeq } from './headers/cseq.js';
 import { buildResponse, hasTag, tagOf } from './response.js';
 import { newBranch, newTag } from './ids.js';
 import { IncomingRequest } from './incoming-request.js';
+import { StrangerLog } from './stranger-log.js';
 import type { Flow, InboundFrame, SendTarget, TransportName } from './transport/types.js';
 import type { TransportLayer } from './transport/transport-layer.js';
 import { timerSet, type TimerBase, type TimerSet } from './transaction/timers.js';
@@ -40,20 +42,41 @@ export interface TransactionUser {
   onStray2xx?(res: SipResponse): void;
 }
 
+/**
+ * What a stranger's request gets: `reject` answers 403 (the sender learns it is not configured as a PBX), `ignore`
+ * answers nothing (a scanner cannot tell a SIP server is here).
+ */
+export type StrangerPolicy = 'reject' | 'ignore';
+
 export interface StackOptions {
   logger: Logger;
   timers: TimerBase;
-  /** Server header value. */
+  /** Server and User-Agent header value. */
   userAgent: string;
   /** Whether a source address may send us requests (responses are matched to our own transactions anyway). */
   isTrusted(address: string): boolean;
-  /** Per-source admission; false drops the message before parsing. */
-  admit(address: string): boolean;
+  /**
+   * Per-source admission of a request (never asked about responses), told whether the source is trusted. False:
+   * over UDP the request is dropped before parsing; over TCP/TLS, where the peer does not retransmit, it is
+   * answered 503 with Retry-After (RFC 3261 §21.5.4) unless it comes from a stranger we ignore.
+   */
+  admit(address: string, trusted: boolean): boolean;
+  /** What strangers' requests get. Default 'reject'. */
+  strangers?: StrangerPolicy;
+  /** Retry-After (s) on the 503 for a request over its source's rate. Default 1. */
+  throttleRetryAfterS?: number;
   /** Host written in our Via and Contact instead of the local socket address. */
   advertise?: string;
 }
 
 const RELIABLE = new Set(['tcp', 'tls']);
+
+/** True when a frame is a response: its start line (after any CRLFs, §7.5) begins "SIP/" (not a token). */
+function isResponseFrame(data: Buffer): boolean {
+  let i = 0;
+  while (i < data.length && (data[i] === 13 || data[i] === 10)) i++;
+  return data.length - i >= 4 && data[i] === 0x53 && data[i + 1] === 0x49 && data[i + 2] === 0x50 && data[i + 3] === 0x2f;
+}
 
 export class SipStack {
   tu: TransactionUser | undefined;
@@ -70,12 +93,14 @@ export class SipStack {
   private readonly timersUnreliable: TimerSet;
   private readonly timersReliable: TimerSet;
   private readonly log: Logger;
+  private readonly strangerLog: StrangerLog;
 
   constructor(
     readonly transport: TransportLayer,
     private readonly opts: StackOptions,
   ) {
     this.log = opts.logger;
+    this.strangerLog = new StrangerLog(opts.logger);
     this.timersUnreliable = timerSet(opts.timers, false);
     this.timersReliable = timerSet(opts.timers, true);
     transport.onFrame = (frame) => this.receive(frame);
@@ -99,22 +124,55 @@ export class SipStack {
 
   private receiveUnsafe(frame: InboundFrame): void {
     const { flow } = frame;
-    if (!this.opts.admit(flow.remoteAddress)) return;
-    const outcome = parseMessage(frame.data);
-    if (!outcome.ok) {
-      this.log.info(
-        { callId: outcome.request?.headers.get('call-id'), remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.reason },
-        outcome.request ? 'malformed request answered' : 'discarded malformed message',
-      );
-      const bad = outcome.request;
-      if (bad && bad.method !== 'ACK') this.respondStateless(bad, flow, outcome.status, outcome.reason);
+    if (isResponseFrame(frame.data)) {
+      const outcome = parseMessage(frame.data);
+      if (outcome.ok && outcome.message.kind === 'response') this.receiveResponse(outcome.message);
+      else this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.ok ? 'not a response' : outcome.reason }, 'discarded malformed message');
       return;
     }
-    const msg = outcome.message;
-    if (msg.kind === 'response') this.receiveResponse(msg);
-    else this.receiveRequest(msg, flow);
+    const trusted = this.opts.isTrusted(flow.remoteAddress);
+    const strangers = this.opts.strangers ?? 'reject';
+    if (!trusted && strangers === 'ignore') {
+      // Not even parsed: silence costs nothing, and a scanner learns nothing.
+      this.strangerLog.note(flow.remoteAddress, 'none', { transport: flow.transport });
+      return;
+    }
+    const admitted = this.opts.admit(flow.remoteAddress, trusted);
+    // Over UDP a refused request is dropped unparsed (the sender retransmits, and a flood costs us nothing);
+    // over TCP/TLS nothing retransmits it, so it is answered 503 below.
+    if (!admitted && !RELIABLE.has(flow.transport)) {
+      if (!trusted) this.strangerLog.note(flow.remoteAddress, 'none (over its rate)', { transport: flow.transport });
+      return;
+    }
+    const outcome = parseMessage(frame.data);
+    const req = outcome.ok ? outcome.message : outcome.request;
+    if (req?.kind !== 'request') {
+      this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.ok ? 'not a request' : outcome.reason }, 'discarded malformed message');
+      return;
+    }
+    if (!admitted) {
+      if (req.method !== 'ACK') this.respondStateless(req, flow, 503, 'Service Unavailable', { 'retry-after': String(this.opts.throttleRetryAfterS ?? 1) });
+      if (!trusted) this.strangerLog.note(flow.remoteAddress, '503 (over its rate)', { transport: flow.transport });
+      return;
+    }
+    if (!trusted) {
+      // A stranger's request, well-formed or not, gets 403 and nothing else: no transaction, no parser detail.
+      this.strangerLog.note(flow.remoteAddress, '403', { transport: flow.transport, method: req.method, callId: req.headers.get('call-id') });
+      if (req.method !== 'ACK') this.respondStateless(req, flow, 403, 'Forbidden');
+      return;
+    }
+    if (!outcome.ok) {
+      this.log.info(
+        { callId: req.headers.get('call-id'), remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.reason },
+        'malformed request answered',
+      );
+      if (req.method !== 'ACK') this.respondStateless(req, flow, outcome.status, outcome.reason);
+      return;
+    }
+    this.receiveRequest(req, flow);
   }
 
+  /** A well-formed request from a trusted source, within its rate. */
   private receiveRequest(req: SipRequest, flow: Flow): void {
     const via = parseVia(req.headers.getAll('via')[0] ?? '');
     const cseq = parseCSeq(req.headers.get('cseq') ?? '');
@@ -125,18 +183,12 @@ export class SipStack {
     const existing = this.serverTxs.get(key);
     if (req.method === 'ACK') {
       if (existing instanceof InviteServerTransaction && existing.receiveAck()) return;
-      if (!this.opts.isTrusted(flow.remoteAddress)) return;
       this.tu?.onAck(new IncomingRequest(req, flow, via, undefined, (r) => this.decorate(r)));
       return;
     }
     if (existing) {
       if (existing instanceof InviteServerTransaction) existing.receiveInvite();
       else existing.receiveRequest();
-      return;
-    }
-    if (!this.opts.isTrusted(flow.remoteAddress)) {
-      this.log.warn({ callId: req.headers.get('call-id'), remote: `${flow.remoteAddress}:${flow.remotePort}`, method: req.method }, 'request from untrusted source refused');
-      this.respondStateless(req, flow, 403, 'Forbidden');
       return;
     }
     const inc = this.createServerTransaction(req, flow, via, key);
@@ -263,11 +315,11 @@ export class SipStack {
     return (data) => this.transport.send(target, data);
   }
 
-  private respondStateless(req: SipRequest, flow: Flow, status: number, reason: string): void {
+  private respondStateless(req: SipRequest, flow: Flow, status: number, reason: string, headers?: Record<string, string>): void {
     const via = parseVia(req.headers.getAll('via')[0] ?? '');
     if (!via) return;
     this.stampVia(req, via, flow);
-    const res = buildResponse(req, status, { reason, toTag: newTag() });
+    const res = buildResponse(req, status, { reason, toTag: newTag(), headers });
     this.decorate(res);
     this.responseSender(via, flow)(serializeMessage(res));
   }

@@ -66,9 +66,10 @@ export class RawTcpPeer {
     socket.on('error', () => (this.closed = true));
   }
 
-  static open(port: number): Promise<RawTcpPeer> {
+  /** Connects to the server's `port` on 127.0.0.1, from `localAddress` (another loopback address plays a stranger). */
+  static open(port: number, localAddress?: string): Promise<RawTcpPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect({ port, host: '127.0.0.1', localAddress });
       socket.once('connect', () => resolve(new RawTcpPeer(socket)));
       socket.once('error', reject);
     });

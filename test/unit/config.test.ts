@@ -75,9 +75,30 @@ describe('embedded defaults (DESIGN.md)', () => {
     expect(config.sip.sessionExpiresS).toBe(1800);
   });
 
-  it('names itself vmpilot/<package version> and limits each source to 200 requests/s, burst 400', () => {
-    expect(config.sip.userAgent).toBe(`vmpilot/${packageJson.version}`);
+  it('names itself plain vmpilot (no version), refuses strangers with 403, and limits each stranger to 200 requests/s, burst 400', () => {
+    expect(config.sip.userAgent).toBe('vmpilot');
+    expect(config.sip.strangers).toBe('reject');
     expect(config.sip.rateLimit).toEqual({ perSourcePerSecond: 200, burst: 400 });
+  });
+
+  it('caps stream connections: 10000 in all, 64 per stranger, 1000 kept for trusted peers, 16 KiB headers within 10 s', () => {
+    expect(config.sip.limits).toEqual({
+      maxConnections: 10000,
+      maxConnectionsPerSource: 64,
+      reservedForTrusted: 1000,
+      headerTimeoutS: 10,
+      maxHeaderBytes: 16384,
+      tlsHandshakeTimeoutS: 10,
+    });
+  });
+
+  it('offers forward-secret AEAD TLS suites only, TLS 1.2 at least', () => {
+    const tls = tlsFixture();
+    const c = parseConfig(`sip: { tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} } }`, BASE);
+    expect(c.sip.tls?.minVersion).toBe('TLSv1.2');
+    const suites = c.sip.tls?.ciphers.split(':') ?? [];
+    expect(suites.length).toBeGreaterThan(0);
+    for (const suite of suites) expect(suite).toMatch(/^(TLS_(AES_\d+_GCM|CHACHA20_POLY1305)_SHA\d+|ECDHE-(RSA|ECDSA)-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305))$/);
   });
 
   it('logs at info and drains for 30 s on shutdown', () => {
@@ -181,6 +202,26 @@ describe('sip: other keys', () => {
 
   it('rejects a rate limit of 0', () => {
     expect(onlyIssue('sip: { rateLimit: { perSourcePerSecond: 0 } }').path).toBe('sip.rateLimit.perSourcePerSecond');
+  });
+
+  it('takes a separate rate limit for trusted sources', () => {
+    expect(parseConfig('sip: { rateLimit: { trusted: { perSourcePerSecond: 5000, burst: 10000 } } }', BASE).sip.rateLimit.trusted).toEqual({ perSourcePerSecond: 5000, burst: 10000 });
+  });
+
+  it('takes strangers: ignore, and nothing but reject or ignore', () => {
+    expect(parseConfig('sip: { strangers: ignore }', BASE).sip.strangers).toBe('ignore');
+    expect(onlyIssue('sip: { strangers: maybe }').path).toBe('sip.strangers');
+  });
+
+  it('derives reservedForTrusted from maxConnections, and refuses one that leaves strangers nothing', () => {
+    expect(parseConfig('sip: { limits: { maxConnections: 200 } }', BASE).sip.limits.reservedForTrusted).toBe(20);
+    expect(onlyIssue('sip: { limits: { maxConnections: 10, reservedForTrusted: 10 } }').path).toBe('sip.limits.reservedForTrusted');
+  });
+
+  it('refuses a TLS cipher list OpenSSL does not know, and TLS versions before 1.2', () => {
+    const files = `cert: ${JSON.stringify(tlsFixture().certFile)}, key: ${JSON.stringify(tlsFixture().keyFile)}`;
+    expect(onlyIssue(`sip: { tls: { ${files}, ciphers: "NO-SUCH-CIPHER" } }`).path).toBe('sip.tls.ciphers');
+    expect(onlyIssue(`sip: { tls: { ${files}, minVersion: TLSv1.1 } }`).path).toBe('sip.tls.minVersion');
   });
 });
 
@@ -412,7 +453,7 @@ describe('files and paths', () => {
   it('resolves storage.dir and TLS files against the config file\'s folder', () => {
     const c = parseConfig('storage: { dir: spool }\nsip:\n  tls: { cert: tls/server.crt, key: ./tls/server.key }\n', dir);
     expect(c.storage.dir).toBe(join(dir, 'spool'));
-    expect(c.sip.tls).toEqual({ cert: join(dir, 'tls/server.crt'), key: join(dir, 'tls/server.key'), requireClientCert: false });
+    expect(c.sip.tls).toMatchObject({ cert: join(dir, 'tls/server.crt'), key: join(dir, 'tls/server.key'), requireClientCert: false });
   });
 
   it('keeps absolute paths as written', () => {

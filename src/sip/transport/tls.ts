@@ -1,9 +1,11 @@
 /**
  * TLS sockets for SIP (RFC 3261 §26.2.1, §18): a server that presents our certificate and, when asked, demands a
- * client certificate signed by our CA; and outbound connections that verify the peer. TLS 1.2 at least.
+ * client certificate signed by our CA; and outbound connections that verify the peer. TLS 1.2 at least, and by
+ * default only forward-secret AEAD cipher suites. A server-side handshake that does not finish in time, or
+ * fails, has its socket destroyed here (Node only reports it).
  * The sockets are carried by StreamConnection (tcp.ts) like plain TCP ones.
  *
- * Not here: framing, connection reuse, limits (tcp.ts, connection-table.ts).
+ * Not here: framing, connection reuse, limits (tcp.ts, connection-table.ts, connection-quota.ts).
  */
 import { isIP, type Socket } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type SecureVersion, type Server, type TLSSocket } from 'node:tls';
@@ -11,6 +13,29 @@ import type { Logger } from 'pino';
 import type { TlsOptions } from './types.js';
 
 const MIN_VERSION: SecureVersion = 'TLSv1.2';
+
+/**
+ * The default cipher list: TLS 1.3's suites (all AEAD with ephemeral key exchange), and for TLS 1.2 ECDHE with
+ * AES-GCM or ChaCha20-Poly1305 (RFC 7525 §4.2 recommends these; RFC 9325 keeps them). Left out: static-RSA key
+ * exchange (no forward secrecy: a stolen key decrypts every recorded call set-up, SDES keys included) and CBC
+ * with SHA-1 MACs (Lucky13 and friends). Node's default list also allows DHE and CBC suites.
+ */
+export const FORWARD_SECRET_AEAD_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+/** The protocol settings both sides use: the operator's, else ours. */
+function protocolOptions(tls: TlsOptions | undefined): { ciphers: string; minVersion: SecureVersion; honorCipherOrder: true } {
+  return { ciphers: tls?.ciphers ?? FORWARD_SECRET_AEAD_CIPHERS, minVersion: tls?.minVersion ?? MIN_VERSION, honorCipherOrder: true };
+}
 
 /**
  * A TLS server; `onSecure` gets each socket whose handshake succeeded, `onRaw` each accepted TCP socket before
@@ -31,7 +56,7 @@ export function createTlsServer(
         cert: tls.cert,
         key: tls.key,
         ca: tls.ca,
-        minVersion: MIN_VERSION,
+        ...protocolOptions(tls),
         requestCert: requireClientCert,
         rejectUnauthorized: requireClientCert,
         handshakeTimeout: handshakeTimeoutMs,
@@ -39,11 +64,14 @@ export function createTlsServer(
       onSecure,
     );
   } catch (err) {
-    throw new Error(`the TLS certificate or key is unusable: ${(err as Error).message}`);
+    throw new Error(`the TLS certificate, key or cipher settings are unusable: ${(err as Error).message}`);
   }
   server.on('connection', onRaw);
   server.on('tlsClientError', (err, socket) => {
     logger.debug({ err, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+    // Node reports a handshake timeout (ERR_TLS_HANDSHAKE_TIMEOUT) here and leaves the socket open: thousands of
+    // half-open handshakes would hold every connection slot. A failed handshake has nothing left to say either.
+    socket.destroy();
   });
   return server;
 }
@@ -64,7 +92,7 @@ export function connectTls(address: string, port: number, tls: TlsOptions | unde
     ca: tls?.ca,
     cert: tls?.cert,
     key: tls?.key,
-    minVersion: MIN_VERSION,
+    ...protocolOptions(tls),
     rejectUnauthorized: true,
   };
   return connect(options);

@@ -28,6 +28,10 @@ export interface TlsOptions {
   ca?: string | Buffer;
   /** Refuse TLS clients that present no certificate signed by `ca`. Default false. */
   requireClientCert?: boolean;
+  /** OpenSSL cipher list, both directions. Default: forward-secret AEAD suites only (tls.ts). */
+  ciphers?: string;
+  /** Oldest TLS version, both directions. Default TLSv1.2. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /**

@@ -1,0 +1,108 @@
+/**
+ * What a stranger (a source that is not a configured PBX) gets, and what the server tells about itself
+ * (issue 9 item 8). The PBX is 127.0.0.1; the stranger is 127.0.0.2 (both loopback).
+ *
+ * Covers: sip.strangers reject (default): 403 for a well-formed and for a malformed request (a stranger learns
+ * nothing about the parser), one warning line for ten requests from one source; sip.strangers ignore: no answer
+ * at all, over UDP and TCP, while the PBX is answered; the Server header is plain "vmpilot" (no version) by
+ * default.
+ *
+ * Does not cover: the log's one-minute window and its cap over many sources (stranger-log.test.ts), rate
+ * limits (rate-limit.test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { options, RawTcpPeer, RawUdpPeer } from '../helpers/raw-peer.js';
+import { createLogger } from '../../src/admin/log.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const PBX = 'pbx: [{ name: mxone, addresses: ["127.0.0.1"] }]';
+const STRANGER = '127.0.0.2';
+
+/** Sends an OPTIONS from `peer` and waits up to `ms` for its response; undefined when none came. */
+async function ask(ts: TestServer, peer: RawUdpPeer, host: string, callId: string, ms = 2000, mangle = (t: string) => t): Promise<string | undefined> {
+  const from = peer.received.length;
+  await peer.send(ts.port('udp'), mangle(options({ host, port: peer.port, callId })));
+  return peer
+    .waitFor((t) => t.startsWith('SIP/2.0 ') && t.includes(callId), ms, from)
+    .then((r) => r.text)
+    .catch(() => undefined);
+}
+
+describe('strangers with sip.strangers: reject (the default)', () => {
+  let ts: TestServer;
+  let stranger: RawUdpPeer;
+  let pbx: RawUdpPeer;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    ts = await startTestServer(PBX, '', {}, '', { logger: createLogger('info', { write: (line: string) => void logs.push(line) }) });
+    stranger = await RawUdpPeer.open(STRANGER);
+    pbx = await RawUdpPeer.open('127.0.0.1');
+  });
+  afterAll(async () => {
+    stranger.close();
+    pbx.close();
+    await ts.stop();
+  });
+
+  it('answers a stranger 403 with a Server header that names no version', async () => {
+    const res = await ask(ts, stranger, STRANGER, `stranger-403-${process.pid}`);
+    expect(res).toMatch(/^SIP\/2\.0 403 /);
+    expect(res).toMatch(/\r\nServer: vmpilot\r\n/);
+  });
+
+  it('answers a stranger\'s malformed request 403 too, not 400 with the parser\'s reason', async () => {
+    const res = await ask(ts, stranger, STRANGER, `stranger-bad-${process.pid}`, 2000, (t) => t.replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'));
+    expect(res).toMatch(/^SIP\/2\.0 403 /);
+  });
+
+  it('answers the PBX as before, with Server: vmpilot', async () => {
+    const res = await ask(ts, pbx, '127.0.0.1', `pbx-200-${process.pid}`);
+    expect(res).toMatch(/^SIP\/2\.0 200 /);
+    expect(res).toMatch(/\r\nServer: vmpilot\r\n/);
+  });
+
+  it('logs ten refused requests from one source as one warning line', async () => {
+    const source = await RawUdpPeer.open('127.0.0.3');
+    try {
+      for (let i = 0; i < 10; i++) expect(await ask(ts, source, '127.0.0.3', `many-${i}-${process.pid}`)).toMatch(/^SIP\/2\.0 403 /);
+    } finally {
+      source.close();
+    }
+    const lines = logs.filter((l) => l.includes('"source":"127.0.0.3"'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', answer: '403' });
+  });
+});
+
+describe('strangers with sip.strangers: ignore', () => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer(PBX, '  strangers: ignore');
+  });
+  afterAll(async () => {
+    await ts.stop();
+  });
+
+  it('sends a stranger nothing over UDP, and still answers the PBX', async () => {
+    const stranger = await RawUdpPeer.open(STRANGER);
+    const pbx = await RawUdpPeer.open('127.0.0.1');
+    try {
+      expect(await ask(ts, stranger, STRANGER, `ignored-udp-${process.pid}`, 500)).toBeUndefined();
+      expect(await ask(ts, pbx, '127.0.0.1', `pbx-udp-${process.pid}`)).toMatch(/^SIP\/2\.0 200 /);
+    } finally {
+      stranger.close();
+      pbx.close();
+    }
+  });
+
+  it('sends a stranger nothing over TCP', async () => {
+    const peer = await RawTcpPeer.open(ts.port('tcp'), STRANGER);
+    try {
+      peer.write(options({ host: STRANGER, port: peer.localPort, callId: `ignored-tcp-${process.pid}`, transport: 'TCP' }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(peer.text).toBe('');
+    } finally {
+      peer.close();
+    }
+  });
+});
