@@ -64,7 +64,7 @@ export function createTlsServer(
       onSecure,
     );
   } catch (err) {
-    throw new Error(`the TLS certificate, key or cipher settings are unusable: ${(err as Error).message}`);
+    throw new Error(`the TLS certificate or key is unusable: ${(err as Error).message}`);
   }
   server.on('connection', onRaw);
   server.on('tlsClientError', (err, socket) => {
