@@ -144,7 +144,8 @@ async function unlock(store: SqliteStore, _config: Config, number: string): Prom
   if (!before) throw new NoSuchMailboxError(number);
   await store.updateMailbox(number, { locked: false, failedLogins: 0 });
   const cleared = before.failedLogins > 0 ? ` (${before.failedLogins} failed PIN entries cleared)` : '';
-  out(`mailbox ${before.number} ${before.locked ? 'unlocked' : 'was not locked'}${cleared}`);
+  // Failures (the PIN back-off) are what a lock is now; `locked` is an administrator's (types.ts).
+  out(`mailbox ${before.number} ${before.locked || before.failedLogins > 0 ? 'unlocked' : 'was not locked'}${cleared}`);
 }
 
 async function setPin(store: SqliteStore, _config: Config, number: string, opts: { pin: string }): Promise<void> {

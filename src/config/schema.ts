@@ -110,8 +110,13 @@ export interface VoicemailConfig {
   reviewMenu: boolean;
   /** Where '0' during a greeting goes (a number to transfer to); absent: the attendant pilot if any. */
   operator?: string;
-  /** Consecutive wrong PINs (across calls) that lock a mailbox. */
+  /**
+   * Wrong PINs on one mailbox (from any caller) after which its PIN entries are slowed (the back-off of
+   * store/pin-backoff.ts). Kept from the time it locked the mailbox; it no longer locks anything.
+   */
   lockAfter: number;
+  /** The PIN back-off: per caller threshold, delays, and how fast failures are forgotten. */
+  pinBackoff: { sourceAfter: number; firstDelayS: number; maxDelayS: number; forgetMinutes: number };
   /** Quotas applied to every mailbox: messages (new+saved) and minutes; 0 = no limit. */
   maxMessages: number;
   maxMinutes: number;
@@ -501,6 +506,12 @@ const voicemailSchema = section({
   reviewMenu: z.boolean().default(true),
   operator: dialNumber.optional(),
   lockAfter: z.number().int().min(3, 'must be at least 3').max(100, 'must be at most 100').default(10),
+  pinBackoff: section({
+    sourceAfter: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(3),
+    firstDelayS: z.number().min(0.1, 'must be at least 0.1').max(60, 'must be at most 60').default(2),
+    maxDelayS: z.number().min(1, 'must be at least 1').max(600, 'must be at most 600').default(60),
+    forgetMinutes: z.number().min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(15),
+  }).prefault({}),
   maxMessages: z.number().int().min(0, 'must be 0 (no limit) or more').default(100),
   maxMinutes: z.number().int().min(0, 'must be 0 (no limit) or more').default(0),
   retainNewDays: z.number().int().min(0, 'must be 0 (forever) or more').default(0),

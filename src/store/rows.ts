@@ -85,7 +85,6 @@ export const MAILBOX_PATCH_COLUMNS = {
   emailAttachAudio: ['email_attach_audio', (v: unknown) => (v ? 1 : 0)],
   mustChangePin: ['must_change_pin', (v: unknown) => (v ? 1 : 0)],
   setupDone: ['setup_done', (v: unknown) => (v ? 1 : 0)],
-  failedLogins: ['failed_logins', (v: unknown) => nonNegativeInt(v, 'failedLogins')],
   locked: ['locked', (v: unknown) => (v ? 1 : 0)],
   temporaryGreetingUntil: ['temporary_greeting_until', (v: unknown) => (v === undefined || v === null ? null : nonNegativeInt(v, 'temporaryGreetingUntil'))],
   maxMessages: ['max_messages', (v: unknown) => nonNegativeInt(v, 'maxMessages')],

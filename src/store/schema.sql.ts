@@ -72,6 +72,25 @@ export const MIGRATIONS: readonly string[] = [
     at      INTEGER NOT NULL
   ) STRICT;
   `,
+  // 3: the PIN back-off replaces the permanent lock (issue 9 item 4, pin-backoff.ts): failures per source and
+  // per mailbox, and counters an administrator can read. Locks set by version 1 were automatic lockouts: lifted.
+  // mailboxes.failed_logins is no longer read or written (a mailbox's count is its pin_failures row).
+  `
+  CREATE TABLE pin_failures (
+    key             TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    not_before      INTEGER NOT NULL DEFAULT 0,
+    alerted_at      INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+
+  CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) STRICT;
+
+  UPDATE mailboxes SET locked = 0;
+  `,
 ];
 
 /** The schema version this program writes. */

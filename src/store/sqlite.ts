@@ -22,10 +22,10 @@
  *   recording): the message that crosses the limit is kept, the next one is refused.
  * - Numbers: every method taking a mailbox number also accepts one of its aliases.
  *
- * Not here: PIN hashing and policy (pin.ts), schema (schema.sql.ts), the order of file steps around a row
- * (message-files.ts), start-up repair (repair.ts).
+ * Not here: PIN hashing and policy (pin.ts), the PIN back-off (pin-backoff.ts, pin-failure-table.ts), schema
+ * (schema.sql.ts), the order of file steps around a row (message-files.ts), start-up repair (repair.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -39,6 +39,8 @@ import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
+import { mailboxBackoffKey, sourceBackoffKey } from './pin-backoff.js';
+import { PinFailureTable } from './pin-failure-table.js';
 import { repairStore } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
@@ -53,6 +55,9 @@ import {
   type MessageRecord,
   type MessageStore,
   type NewMessage,
+  type PinAlert,
+  type PinAttempt,
+  type PinCheck,
   type RepairReport,
   type StoreEvents,
 } from './types.js';
@@ -109,6 +114,9 @@ export class SqliteStore implements MessageStore {
   /** Names this instance's rows in the change feed (its own changes are announced when made, not polled). */
   private readonly origin = randomUUID();
   private readonly watcher: ChangeWatcher | undefined;
+  private readonly pinFailures: PinFailureTable;
+  /** checkPin's stand-in for an absent mailbox's hash: same parameters, so the same cost. Made on first use. */
+  private dummyHash: Promise<string> | undefined;
 
   /** Use openSqliteStore. */
   constructor(
@@ -131,6 +139,7 @@ export class SqliteStore implements MessageStore {
       });
       this.watcher.start();
     }
+    this.pinFailures = new PinFailureTable(db, (text) => this.sql(text));
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -181,6 +190,7 @@ export class SqliteStore implements MessageStore {
   async updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox> {
     const row = this.requireRow(number);
     if (patch.greetings !== undefined) throw new TypeError('greetings are changed with setGreeting');
+    if (Object.hasOwn(patch, 'failedLogins') && patch.failedLogins !== 0) throw new TypeError('failedLogins can only be cleared (0): failures are counted by checkPin');
     const sets: string[] = [];
     const values: (string | number | null)[] = [];
     for (const [key, [column, convert]] of Object.entries(MAILBOX_PATCH_COLUMNS)) {
@@ -190,6 +200,7 @@ export class SqliteStore implements MessageStore {
     }
     this.db.transaction(() => {
       if (sets.length > 0) this.sql(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = ?`).run(...values, row.number);
+      if (patch.failedLogins === 0) this.pinFailures.clear(mailboxBackoffKey(row.number));
       if (patch.aliases !== undefined) {
         for (const alias of patch.aliases) checkNumber(alias, 'alias');
         this.replaceAliases(row.number, patch.aliases);
@@ -207,21 +218,34 @@ export class SqliteStore implements MessageStore {
   }
 
   /**
-   * A locked mailbox answers 'locked' without looking at the PIN. A wrong PIN counts one failure; the failure
-   * that reaches `lockAfter` locks the mailbox and answers 'locked' (so the caller is told at once). A right
-   * PIN resets the count. The counting is one UPDATE, right when several calls guess at once.
+   * The PIN back-off (pin-backoff.ts) around one scrypt check. Every entry runs the same steps whether the
+   * mailbox exists or not: claim a try, hash (an absent mailbox against a dummy hash of the same cost), count
+   * the outcome. Only the answer to a right PIN differs, and only a real mailbox can give one.
    */
-  async verifyPin(number: string, pin: string, lockAfter: number): Promise<'ok' | 'wrong' | 'locked'> {
-    const row = this.requireRow(number);
-    if (row.locked) return 'locked';
-    if (await verifyPinHash(pin, row.pin_hash)) {
-      const reset = this.sql('UPDATE mailboxes SET failed_logins = 0 WHERE number = ? AND locked = 0').run(row.number);
-      return reset.changes === 1 ? 'ok' : 'locked';
+  async checkPin({ number, pin, source, policy }: PinAttempt): Promise<PinCheck> {
+    const dummy = await this.dummyPinHash();
+    const row = this.mailboxRow(number);
+    const mailboxNumber = row?.number ?? number;
+    const keys = { mailbox: mailboxBackoffKey(mailboxNumber), source: sourceBackoffKey(source) };
+    const counted = [
+      { key: keys.mailbox, threshold: policy.mailboxAfter },
+      { key: keys.source, threshold: policy.sourceAfter },
+    ];
+    const waitMs = this.pinFailures.claim(counted, Date.now(), policy);
+    if (waitMs > 0) return { verdict: 'wait', waitMs };
+    const matches = await verifyPinHash(pin, row?.pin_hash ?? dummy);
+    if (matches && row !== undefined && !row.locked) {
+      this.pinFailures.clear(keys.mailbox);
+      return { verdict: 'ok', mailbox: this.mailboxFromRow(this.requireRow(row.number)) };
     }
-    const after = this
-      .sql('UPDATE mailboxes SET failed_logins = failed_logins + 1, locked = (locked OR failed_logins + 1 >= ?) WHERE number = ? RETURNING locked')
-      .get(lockAfter, row.number) as { locked: number };
-    return after.locked ? 'locked' : 'wrong';
+    // The same writes whether the mailbox exists or not (its failedLogins is the mailbox key's count).
+    const raised = this.pinFailures.recordFailure(counted, Date.now(), policy);
+    const alerts = raised.map(({ key, failures, delayMs }): PinAlert => ({ kind: key === keys.mailbox ? 'mailbox' : 'source', failures, delayMs }));
+    return { verdict: 'wrong', alerts };
+  }
+
+  async counters(): Promise<Record<string, number>> {
+    return this.pinFailures.counters();
   }
 
   async setGreeting(number: string, kind: GreetingKind, audioFile: string | undefined, until?: number): Promise<void> {
@@ -351,6 +375,11 @@ export class SqliteStore implements MessageStore {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
+  private dummyPinHash(): Promise<string> {
+    this.dummyHash ??= hashPin(randomBytes(8).toString('hex'));
+    return this.dummyHash;
+  }
+
   /** A prepared statement, prepared once per SQL text. */
   private sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
@@ -377,7 +406,8 @@ export class SqliteStore implements MessageStore {
   private mailboxFromRow(row: MailboxRow): Mailbox {
     const aliases = (this.sql('SELECT alias FROM aliases WHERE mailbox = ? ORDER BY alias').pluck().all(row.number) as string[]);
     const kinds = this.sql('SELECT kind FROM greetings WHERE mailbox = ? ORDER BY kind').pluck().all(row.number) as GreetingKind[];
-    return toMailbox(row, aliases, kinds, this.layout);
+    // Failures are the PIN back-off's count for the mailbox (pin-failure-table.ts), not the version 1 column.
+    return { ...toMailbox(row, aliases, kinds, this.layout), failedLogins: this.pinFailures.failures(mailboxBackoffKey(row.number)) };
   }
 
   private messageRow(id: string): MessageRow | undefined {

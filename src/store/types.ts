@@ -12,6 +12,7 @@
  * store that watches for changes (sqlite.ts watchChangesMs) announces those made by other processes too.
  */
 import type { EventEmitter } from 'node:events';
+import type { PinBackoffPolicy } from './pin-backoff.js';
 
 export type Folder = 'new' | 'saved' | 'deleted';
 
@@ -37,7 +38,10 @@ export interface Mailbox {
   setupDone: boolean;
   /** Consecutive failed PIN entries across calls; reset by a good login. */
   failedLogins: number;
-  /** Locked after too many failures, until an administrator unlocks it. */
+  /**
+   * Locked by an administrator: no PIN opens it (a try is answered like a wrong PIN). Never set by failures
+   * any more: they slow further tries instead (pin-backoff.ts); schema 3 lifted the automatic locks.
+   */
   locked: boolean;
   /** Absolute paths of recorded greetings, when recorded. */
   greetings: Partial<Record<GreetingKind, string>>;
@@ -117,6 +121,33 @@ export interface RepairReport {
   tempFilesRemoved: number;
 }
 
+/** One PIN entry (store.checkPin). */
+export interface PinAttempt {
+  /** The mailbox number or alias as the caller entered it (it need not exist). */
+  number: string;
+  pin: string;
+  /** Who is trying: the caller's number, else the call's source address (pin-backoff.ts). */
+  source: string;
+  policy: PinBackoffPolicy;
+}
+
+/** A key that reached its back-off threshold (rate-limited: once per forgetAfterMs per key). */
+export interface PinAlert {
+  kind: 'mailbox' | 'source';
+  failures: number;
+  /** The delay now imposed on the next try, ms. */
+  delayMs: number;
+}
+
+/**
+ * The outcome of a PIN entry. 'wait': a back-off delay is running for this mailbox or source; the PIN was not
+ * looked at; try again after waitMs. An absent mailbox is always 'wrong' (or 'wait'), after the same work.
+ */
+export type PinCheck =
+  | { verdict: 'ok'; mailbox: Mailbox }
+  | { verdict: 'wrong'; alerts: PinAlert[] }
+  | { verdict: 'wait'; waitMs: number };
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -155,11 +186,18 @@ export interface MessageStore {
    * aliases but never the PIN (the owner may have changed it).
    */
   provision(specs: readonly MailboxSpec[]): Promise<void>;
+  /** Changes the fields given. failedLogins: 0 also clears the mailbox's PIN back-off (`vmpilot mailbox unlock`). */
   updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox>;
   /** Hashes and stores a new PIN (policy is checked by the caller, pin.ts). Clears mustChangePin. */
   setPin(number: string, pin: string): Promise<void>;
-  /** Constant-time PIN check; counts failures and locks at `lockAfter`; a success resets the count. */
-  verifyPin(number: string, pin: string, lockAfter: number): Promise<'ok' | 'wrong' | 'locked'>;
+  /**
+   * A PIN entry, under the back-off of pin-backoff.ts. Present and absent mailboxes take the same path (an
+   * absent one is hashed against a dummy hash) so neither the answer nor its time says which it is. A wrong
+   * PIN counts a failure under the mailbox and the source; a right one clears the mailbox's failures.
+   */
+  checkPin(attempt: PinAttempt): Promise<PinCheck>;
+  /** Store-wide counters (pinFailures, pinBackoffAlerts), for an administrator or /metrics. */
+  counters(): Promise<Record<string, number>>;
   /** Stores a recorded greeting or name (takes over the temporary file); undefined deletes it. */
   setGreeting(number: string, kind: GreetingKind, audioFile: string | undefined, until?: number): Promise<void>;
 

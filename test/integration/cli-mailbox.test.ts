@@ -19,7 +19,9 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWavHeader, parseWav } from '../../src/media/wav.js';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { pinVerdict } from '../helpers/pin-check.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'src/admin/cli.ts');
@@ -95,7 +97,7 @@ describe('vmpilot mailbox', () => {
     expect(r.stdout).toMatch(/^mailbox 27001 added \(Bob Builder\)/);
     const bob = await store.findMailbox('27001');
     expect(bob).toMatchObject({ name: 'Bob Builder', email: 'bob@example.com', mustChangePin: true });
-    expect(await store.verifyPin('27001', '2580', 10)).toBe('ok');
+    expect(await pinVerdict(store, '27001', '2580')).toBe('ok');
   });
 
   it.each([
@@ -132,14 +134,16 @@ describe('vmpilot mailbox', () => {
     expect(lines.find((l) => l.startsWith('27010'))).toMatch(/^27010\s+Carol\s+0\s+0\s+locked\s+-\s+-$/);
   });
 
-  it('unlock clears a lock after wrong PINs', async () => {
+  it('unlock lifts the PIN back-off after wrong PINs', async () => {
     await store.createMailbox({ number: '27020', name: 'Dave', pin: '2580' });
-    for (let i = 0; i < 3; i++) await store.verifyPin('27020', '0000', 3);
-    expect((await store.findMailbox('27020'))!.locked).toBe(true);
+    const policy = { ...DEFAULT_PIN_BACKOFF, mailboxAfter: 3, firstDelayMs: 600_000, maxDelayMs: 600_000 };
+    // Three callers, one wrong PIN each: the mailbox's back-off runs (ten minutes), not the callers'.
+    for (let i = 0; i < 3; i++) expect(await pinVerdict(store, '27020', '0000', `attacker-${i}`, policy)).toBe('wrong');
+    expect(await pinVerdict(store, '27020', '2580', 'owner', policy)).toBe('wait');
     const r = await vmpilot('mailbox', 'unlock', '27020', '--config', config);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe('mailbox 27020 unlocked (3 failed PIN entries cleared)');
-    expect(await store.verifyPin('27020', '2580', 3)).toBe('ok');
+    expect(await pinVerdict(store, '27020', '2580', 'owner', policy)).toBe('ok');
   });
 
   it('set-pin checks the policy, then sets the PIN, unlocks, and asks the owner for a new one', async () => {
@@ -151,7 +155,7 @@ describe('vmpilot mailbox', () => {
     const r = await vmpilot('mailbox', 'set-pin', '27030', '--pin', '9371', '--config', config);
     expect(r.code).toBe(0);
     expect(await store.findMailbox('27030')).toMatchObject({ locked: false, mustChangePin: true });
-    expect(await store.verifyPin('27030', '9371', 3)).toBe('ok');
+    expect(await pinVerdict(store, '27030', '9371')).toBe('ok');
   });
 
   it('unlock and set-pin name an unknown mailbox with exit 1', async () => {

@@ -22,6 +22,7 @@ import { NoSuchMessageError, NumberInUseError } from '../../src/store/errors.js'
 import { SchemaTooNewError } from '../../src/store/schema.sql.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { asMessageStore, openThreadedStore, StoreThreadExitError, ThreadedStore } from '../../src/store/thread/threaded-store.js';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { NoSuchMailboxError, type MessageCounts, type MessageStore } from '../../src/store/types.js';
 import { newMessage } from '../helpers/store-fixture.js';
 import { waitFor } from '../helpers/test-server.js';
@@ -122,7 +123,7 @@ describe('the thread dying', () => {
     await engine.start();
     const s = asMessageStore(engine);
     try {
-      const inFlight = s.verifyPin('27000', '0000', 99);
+      const inFlight = s.checkPin({ number: '27000', pin: '0000', source: 'test', policy: DEFAULT_PIN_BACKOFF });
       await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
       await expect(inFlight).rejects.toBeInstanceOf(StoreThreadExitError);
       expect(logLines.some((l) => /store thread exited/.test(String(l.msg)))).toBe(true);

@@ -33,6 +33,7 @@ import { attendantSchema, type AttendantConfig } from '../../src/config/attendan
 import type { RecordOutcome } from '../../src/media/recorder.js';
 import { buildWavHeader } from '../../src/media/wav.js';
 import { createSay } from '../../src/prompts/say.js';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 
 /**
@@ -43,10 +44,15 @@ class FakeCall {
   readonly callId = 'fake';
   readonly service = { service: 'attendant' as const, number: '8001' };
   readonly sourceAddress = '127.0.0.1';
+  readonly requestUri = 'sip:8001@127.0.0.1';
   ended = false;
   endReason: Call['endReason'] = undefined;
   /** Each play's items, flattened: prompt ids, 'file:<path>'. */
   readonly plays: string[][] = [];
+  /** The INVITE had no identity headers: an anonymous caller (the PIN back-off counts the source address). */
+  inviteHeaders(): readonly string[] {
+    return [];
+  }
   readonly transfers: string[] = [];
   private at = 0;
 
@@ -142,7 +148,7 @@ function context(a: AttendantConfig, extra: Partial<AttendantContext> = {}): Att
     logger: pino({ level: 'silent' }),
     voices: { default: EN, get: (lang) => (lang === 'en-US' ? EN : lang === 'sv-SE' ? SV : undefined) },
     greetingsDir: join(dir, 'attendant', 'greetings'),
-    lockAfter: 10,
+    pinBackoff: DEFAULT_PIN_BACKOFF,
     transferMethod: () => 'refer',
     ...extra,
   };

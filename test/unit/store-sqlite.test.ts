@@ -3,8 +3,9 @@
  *
  * Covers: opening (folders, WAL, schema version, reopening keeps everything, a database from a newer version
  * refused); mailboxes (create, aliases, one numbering plan, provision updating name/email/aliases but never
- * a changed PIN, updateMailbox); PIN checks (ok / wrong / lock at lockAfter / locked without checking /
- * reset by a good PIN / unlock); greetings (stored, replaced, deleted, temporary with its end time);
+ * a changed PIN, updateMailbox); PIN checks (ok / wrong / never locked by failures / an administrator's
+ * lock / reset by a good PIN; the back-off itself: test/unit/pin-backoff.test.ts); greetings (stored,
+ * replaced, deleted, temporary with its end time);
  * deposit (audio moved into place with its sidecar, row after file, copy with keepAudioFile, the recording's
  * own sidecar removed, an unknown mailbox); play order (urgent first, then oldest; 'all' = new then saved);
  * folders and heard (heard moves new to saved, back to new is unheard, deleted out of 'all'); quotas (count
@@ -25,10 +26,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newMessage, recordingIn } from '../helpers/store-fixture.js';
 import { NoSuchMessageError, NumberInUseError } from '../../src/store/errors.js';
 import { isMessageId } from '../../src/store/message-id.js';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { writeRecordingSidecar } from '../../src/store/recording-sidecar.js';
 import { SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/schema.sql.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { MailboxFullError, NoSuchMailboxError, type MessageCounts, type NewMessage } from '../../src/store/types.js';
+import { pinVerdict } from '../helpers/pin-check.js';
 
 let dir: string;
 let store: SqliteStore;
@@ -128,10 +131,10 @@ describe('mailboxes', () => {
     const alice = (await store.findMailbox('27000'))!;
     expect(alice).toMatchObject({ name: 'Alice Renamed', aliases: ['27999'], mustChangePin: false });
     expect(alice.email).toBeUndefined();
-    expect(await store.verifyPin('27000', '9371', 5)).toBe('ok');
-    expect(await store.verifyPin('27000', '1234', 5)).toBe('wrong');
+    expect(await pinVerdict(store, '27000', '9371')).toBe('ok');
+    expect(await pinVerdict(store, '27000', '1234')).toBe('wrong');
     expect(await store.findMailbox('+4687270000')).toBeUndefined();
-    expect(await store.verifyPin('27001', '1234', 5)).toBe('ok');
+    expect(await pinVerdict(store, '27001', '1234')).toBe('ok');
     expect((await store.findMailbox('27001'))!.mustChangePin).toBe(true);
   });
 
@@ -143,46 +146,55 @@ describe('mailboxes', () => {
   });
 });
 
-describe('verifyPin', () => {
-  it("answers 'ok' for the right PIN and 'wrong' for another", async () => {
-    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
-    expect(await store.verifyPin('27000', '2581', 3)).toBe('wrong');
+describe('checkPin', () => {
+  it("answers 'ok' with the mailbox for the right PIN and 'wrong' for another", async () => {
+    const ok = await store.checkPin({ number: '+4687270000', pin: '2580', source: 's', policy: DEFAULT_PIN_BACKOFF });
+    expect(ok.verdict === 'ok' && ok.mailbox.number).toBe('27000');
+    expect(await pinVerdict(store, '27000', '2581')).toBe('wrong');
     expect((await store.findMailbox('27000'))!.failedLogins).toBe(1);
   });
 
-  it('locks at lockAfter consecutive failures, then answers locked even to the right PIN', async () => {
-    expect(await store.verifyPin('27000', '0000', 3)).toBe('wrong');
-    expect(await store.verifyPin('27000', '0000', 3)).toBe('wrong');
-    expect(await store.verifyPin('27000', '0000', 3)).toBe('locked');
-    expect(await store.verifyPin('27000', '2580', 3)).toBe('locked');
-    expect(await store.findMailbox('27000')).toMatchObject({ locked: true, failedLogins: 3 });
+  it('never locks: past every threshold the right PIN still opens the mailbox once the delay is over', async () => {
+    const policy = { ...DEFAULT_PIN_BACKOFF, sourceAfter: 1, mailboxAfter: 1, firstDelayMs: 1, maxDelayMs: 1 };
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      expect(await pinVerdict(store, '27000', '0000', 's', policy)).toBe('wrong');
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await pinVerdict(store, '27000', '2580', 's', policy)).toBe('ok');
+    expect(await store.findMailbox('27000')).toMatchObject({ locked: false, failedLogins: 0 });
   });
 
   it('counts every failure when several calls guess at once', async () => {
-    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.verifyPin('27000', `000${i}`, 10)));
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => pinVerdict(store, '27000', `000${i}`, `s${i}`)));
     expect(results).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong']);
     expect((await store.findMailbox('27000'))!.failedLogins).toBe(5);
+    expect((await store.counters()).pinFailures).toBe(5);
   });
 
-  it('a good PIN resets the failure count; unlocking lets the owner in again', async () => {
-    await store.verifyPin('27000', '0000', 3);
-    await store.verifyPin('27000', '0000', 3);
-    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
+  it('a good PIN resets the failure count', async () => {
+    await pinVerdict(store, '27000', '0000');
+    await pinVerdict(store, '27000', '0000');
+    expect(await pinVerdict(store, '27000', '2580')).toBe('ok');
     expect((await store.findMailbox('27000'))!.failedLogins).toBe(0);
-    for (let i = 0; i < 3; i++) await store.verifyPin('27000', '0000', 3);
-    await store.updateMailbox('27000', { locked: false, failedLogins: 0 });
-    expect(await store.verifyPin('27000', '2580', 3)).toBe('ok');
+  });
+
+  it('an administrator lock (locked) opens to no PIN, and answers like a wrong one', async () => {
+    await store.updateMailbox('27000', { locked: true });
+    expect(await pinVerdict(store, '27000', '2580')).toBe('wrong');
+    await store.updateMailbox('27000', { locked: false });
+    expect(await pinVerdict(store, '27000', '2580')).toBe('ok');
   });
 
   it('setPin replaces the PIN and clears mustChangePin', async () => {
     await store.setPin('+4687270000', '9371');
-    expect(await store.verifyPin('27000', '2580', 5)).toBe('wrong');
-    expect(await store.verifyPin('27000', '9371', 5)).toBe('ok');
+    expect(await pinVerdict(store, '27000', '2580')).toBe('wrong');
+    expect(await pinVerdict(store, '27000', '9371')).toBe('ok');
     expect((await store.findMailbox('27000'))!.mustChangePin).toBe(false);
   });
 
-  it('rejects an unknown mailbox', async () => {
-    await expect(store.verifyPin('1', '2580', 3)).rejects.toBeInstanceOf(NoSuchMailboxError);
+  it("answers an unknown mailbox 'wrong' (no error that would tell it apart)", async () => {
+    expect(await pinVerdict(store, '1', '2580')).toBe('wrong');
   });
 });
 

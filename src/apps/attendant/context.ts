@@ -6,6 +6,7 @@
  * and tests can replace them.
  */
 import type { Logger } from 'pino';
+import type { PinBackoffPolicy } from '../../store/pin-backoff.js';
 import type { Call } from '../../call/call.js';
 import type { AttendantConfig } from '../../config/attendant-schema.js';
 import type { DepositReason, Mailbox, MessageStore } from '../../store/types.js';
@@ -46,8 +47,8 @@ export interface AttendantContext {
   voices: Voices;
   /** Folder of the greetings recorded by phone (greeting-slots.ts). */
   greetingsDir: string;
-  /** Wrong PINs that lock a mailbox (voicemail.lockAfter); the admin log-in counts them too. */
-  lockAfter: number;
+  /** The PIN back-off of mailbox log-ins (voicemail.lockAfter, voicemail.pinBackoff); the admin log-in shares it. */
+  pinBackoff: PinBackoffPolicy;
   /** The transfer method of the PBX this call came from. */
   transferMethod: (call: Call) => TransferMethod;
   /** Absent: every transfer is by REFER. */

@@ -2,8 +2,8 @@
  * Recording company and menu greetings by phone (the 'admin' action, usually on a key no greeting mentions):
  *
  *   "enter your mailbox number" ─► "enter your PIN" ─► an administrator (attendants[].admins) with the right
- *   PIN? (wrong: "not correct", MAX_TRIES, then back to the menu; the store counts failures and locks at
- *   voicemail.lockAfter, as for a mailbox log-in)
+ *   PIN? (wrong: "not correct", MAX_TRIES, then back to the menu; failures slow further tries, with the
+ *   back-off of a mailbox log-in, store/pin-backoff.ts)
  *   ─► "enter the greeting number" ─► a slot this attendant's menus play? ─► record after the tone
  *        ─► "to keep it press 1, to listen press 2, to record again press 3, to cancel press star"
  *        ─► kept: it replaces the slot's greeting at once ("your greeting has been saved")
@@ -15,7 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
-import { goodbye } from '../goodbye.js';
+import { enterPin } from '../pin-entry.js';
+import { callerOf } from '../voicemail/addressing.js';
+import { inviteView } from '../voicemail/index.js';
 import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
 import { pressKey, said } from './prompts.js';
 import type { AttendantSession } from './session.js';
@@ -38,16 +40,13 @@ async function logIn(s: AttendantSession): Promise<string | undefined> {
     const number = await enter(s, said(voice, 'enterMailbox'), 16);
     if (number === '') return undefined;
     const pin = await enter(s, said(voice, 'enterPin'), 16);
-    const mailbox = await ctx.store.findMailbox(number);
+    // Every number takes the same PIN check (absent, not an administrator, or one): the time says nothing.
+    const caller = callerOf(inviteView(s.call), false).number;
+    const source = caller !== '' ? caller : s.call.sourceAddress;
+    const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, source, log, isLive: () => !s.call.ended }) : undefined;
     const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
-    const verdict = admin && pin !== '' ? await ctx.store.verifyPin(mailbox.number, pin, ctx.lockAfter) : 'wrong';
-    if (verdict === 'ok') return mailbox!.number;
-    if (verdict === 'locked') {
-      log.warn({ mailbox: number }, 'greeting administrator log-in to a locked mailbox');
-      await s.call.play(said(voice, 'locked'), { bargeIn: false });
-      return goodbye(s.call, said(voice, 'goodbye'));
-    }
-    log.info({ mailbox: number, admin }, 'greeting administrator log-in refused');
+    if (admin) return mailbox.number;
+    log.info({ mailbox: number, source }, 'greeting administrator log-in refused');
     await s.call.play(said(voice, 'loginIncorrect'), { bargeIn: true });
   }
   return undefined;

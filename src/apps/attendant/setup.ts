@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Call } from '../../call/call.js';
 import type { Config, PbxConfig } from '../../config/schema.js';
 import type { PromptCatalog } from '../../prompts/catalog.js';
+import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import type { MessageStore } from '../../store/types.js';
 import type { AttendantContext, LeaveMessage, SupervisedTransfer } from './context.js';
 import { greetingsDir } from './greeting-slots.js';
@@ -31,7 +32,7 @@ export async function createAttendantContext(setup: AttendantSetup): Promise<Att
     logger: setup.logger,
     voices: await loadVoices(setup.catalog, config.prompts.dir, config.attendants.flatMap((a) => a.languages)),
     greetingsDir: greetingsDir(config.storage.dir),
-    lockAfter: config.voicemail.lockAfter,
+    pinBackoff: pinBackoffPolicy(config.voicemail),
     transferMethod: (call: Call) => setup.pbxFor(call.sourceAddress)?.transfer ?? 'refer',
     ...(setup.supervisedTransfer && { supervisedTransfer: setup.supervisedTransfer }),
     ...(setup.leaveMessage && { leaveMessage: setup.leaveMessage }),

@@ -25,7 +25,9 @@ export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<v
       return runDeposit(call, ctx, { mailbox: address.mailbox, reason: address.reason, caller: address.caller });
     case 'login':
       log.info({ mailbox: address.mailbox?.number, from: address.caller.number }, 'log-in call');
-      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true, keys: ctx.keys } : { keys: ctx.keys });
+      // The PIN back-off counts failures per caller: the number when there is one, else where the call came from.
+      const source = address.caller.number !== '' ? address.caller.number : call.sourceAddress;
+      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true, keys: ctx.keys, source } : { keys: ctx.keys, source });
     case 'no-mailbox':
       log.info({ numbers: address.numbers }, 'call for numbers that have no mailbox');
       return goodbye(call, ['mailbox_unknown', 'goodbye']);

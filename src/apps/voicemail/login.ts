@@ -6,17 +6,20 @@
  *   else ─► "enter your mailbox number" ─► "enter your PIN"
  *   PIN right ─► session;  wrong ─► "that mailbox number or PIN is not correct" ─► again
  *   MAX_TRIES wrong in this call ─► "too many attempts. goodbye" ─► hang up
- *   mailbox locked (store.verifyPin counts failures across calls and locks at voicemail.lockAfter)
- *        ─► "this mailbox is locked, contact your administrator. goodbye" ─► hang up
+ *   after repeated failures (across calls) from this caller or on this mailbox, each PIN entry first waits
+ *   out a growing delay in silence (the back-off, store/pin-backoff.ts); nothing locks the owner out.
  *
- * Whether a mailbox exists is not revealed: an unknown number is asked its PIN too and gets the same
- * "not correct" (issue 4). An empty PIN is not counted as a failed login (store), only as a try of this call.
+ * Whether a mailbox exists is not revealed (issue 9 item 4): an unknown number is asked its PIN too, takes
+ * the same check (a hash of the same cost) and the same delays, and gets the same "not correct". An empty
+ * PIN is not counted as a failed login (store), only as a try of this call.
  *
  * At the end of a session, however it ends (exit, goodbye, hang-up), the messages deleted in it are purged
  * (issue 4: "deleted messages are purged at the end of the call").
  */
 import type { Call } from '../../call/call.js';
+import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import type { Mailbox } from '../../store/types.js';
+import { enterPin } from '../pin-entry.js';
 import type { VoicemailContext } from './context.js';
 import { resolveKeyMap, type KeyMap } from './keymap.js';
 import { MAX_TRIES, enterDigits } from './menu.js';
@@ -31,6 +34,8 @@ export interface LoginOptions {
   ownerCalling?: boolean;
   /** The site's key map (keymap.ts); default issue 4's keys. */
   keys?: KeyMap;
+  /** Who is calling, for the PIN back-off: the caller's number, else the call's source address. */
+  source?: string;
 }
 
 const DEFAULT_KEYS = resolveKeyMap();
@@ -74,14 +79,10 @@ export async function authenticate(call: VoiceCall, ctx: VoicemailContext, opts:
       await call.play(['no_input'], { bargeIn: true });
       continue;
     }
-    const mailbox = await ctx.store.findMailbox(number);
-    const verdict = mailbox ? await ctx.store.verifyPin(mailbox.number, pin, ctx.config.lockAfter) : 'wrong';
-    if (verdict === 'ok' && mailbox) return (await ctx.store.findMailbox(mailbox.number)) ?? mailbox;
-    if (verdict === 'locked') {
-      log.warn({ mailbox: number }, 'log-in to a locked mailbox');
-      return goodbye(call, ['mailbox_locked', 'goodbye']);
-    }
-    log.info({ mailbox: number, known: mailbox !== undefined, attempt: attempt + 1 }, 'wrong PIN');
+    const source = opts.source ?? 'unknown';
+    const mailbox = await enterPin(number, pin, { store: ctx.store, policy: pinBackoffPolicy(ctx.config), source, log });
+    if (mailbox) return mailbox;
+    log.info({ mailbox: number, source, attempt: attempt + 1 }, 'wrong PIN');
     await call.play(['login_incorrect'], { bargeIn: true });
   }
   return goodbye(call, ['too_many_attempts', 'goodbye']);

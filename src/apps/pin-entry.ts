@@ -1,0 +1,49 @@
+/**
+ * A PIN entry as the apps make it (voicemail log-in, the attendant's greeting administrator): the store's
+ * checkPin under the back-off (store/pin-backoff.ts), waiting out a running delay in silence and trying again,
+ * and the alert an operator sees when a caller or a mailbox reaches its threshold (a warn line, at most once
+ * per key per forget period; the store counts each in its pinBackoffAlerts counter).
+ *
+ * The caller hears nothing different for an absent mailbox: both wait the same, both get "not correct".
+ */
+import type { Logger } from 'pino';
+import type { PinBackoffPolicy } from '../store/pin-backoff.js';
+import type { Mailbox, MessageStore } from '../store/types.js';
+
+export interface PinEntryOptions {
+  store: Pick<MessageStore, 'checkPin'>;
+  policy: PinBackoffPolicy;
+  /** Who is trying: the caller's number, else the call's source address. */
+  source: string;
+  log: Logger;
+  /** False once the call has ended: stop waiting. Absent: wait on (the call's next operation fails anyway). */
+  isLive?(): boolean;
+}
+
+/**
+ * Waiting longer than this many of the longest delay means others keep taking the tries (several calls
+ * guessing at this mailbox): the entry is answered as wrong rather than holding the caller for ever.
+ */
+const MAX_WAITS_OF_LONGEST_DELAY = 3;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The mailbox when `pin` opens `number`; undefined for a wrong PIN, an absent mailbox, or a call that ended. */
+export async function enterPin(number: string, pin: string, opts: PinEntryOptions): Promise<Mailbox | undefined> {
+  let waited = 0;
+  for (;;) {
+    const result = await opts.store.checkPin({ number, pin, source: opts.source, policy: opts.policy });
+    if (result.verdict === 'ok') return result.mailbox;
+    if (result.verdict === 'wrong') {
+      for (const alert of result.alerts) {
+        opts.log.warn({ mailbox: number, source: opts.source, key: alert.kind, failures: alert.failures, delayMs: alert.delayMs }, 'wrong PINs: further tries are slowed');
+      }
+      return undefined;
+    }
+    if (opts.isLive?.() === false || waited >= MAX_WAITS_OF_LONGEST_DELAY * opts.policy.maxDelayMs) return undefined;
+    const ms = Math.min(result.waitMs, opts.policy.maxDelayMs);
+    waited += ms;
+    await sleep(ms);
+    if (opts.isLive?.() === false) return undefined;
+  }
+}

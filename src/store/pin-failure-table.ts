@@ -1,0 +1,129 @@
+/**
+ * The PIN back-off's memory in SQLite (tables pin_failures and counters, schema.sql.ts migration 2): failures
+ * per key, when the last one was, the earliest next try, and when the key last raised an alert. The policy's
+ * arithmetic is pin-backoff.ts; the store's checkPin (sqlite.ts) runs claim, then the hash, then record.
+ *
+ * Every step is one IMMEDIATE transaction, so processes sharing the database (workers) count together and
+ * never let two tries through the same delay.
+ */
+import type Database from 'better-sqlite3';
+import { delayAfter, rememberedFailures, type PinBackoffPolicy } from './pin-backoff.js';
+
+/** A key a try is counted under, with its threshold. */
+export interface CountedKey {
+  key: string;
+  threshold: number;
+}
+
+interface FailureRow {
+  failures: number;
+  last_failure_at: number;
+  not_before: number;
+  alerted_at: number;
+}
+
+/** Counter names in the counters table. */
+export const PIN_FAILURES_COUNTER = 'pinFailures';
+export const PIN_ALERTS_COUNTER = 'pinBackoffAlerts';
+
+/** How often rows whose failures are all forgotten are deleted (an attacker with many sources leaves many). */
+const PRUNE_EVERY_MS = 60_000;
+/** Failures remembered past a key's threshold: the delay reached its cap long before. */
+const MAX_OVER_THRESHOLD = 32;
+
+export class PinFailureTable {
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sql: (text: string) => Database.Statement,
+  ) {}
+
+  /**
+   * Asks to try now. Returns how long to wait (ms) when a key's delay is not over; otherwise 0, and each key
+   * that is past its threshold is held for its delay, so that a concurrent try waits for this one's outcome.
+   */
+  claim(keys: readonly CountedKey[], now: number, policy: PinBackoffPolicy): number {
+    return this.db
+      .transaction((): number => {
+        let waitMs = 0;
+        for (const { key } of keys) {
+          const row = this.row(key);
+          if (row && row.not_before > now) waitMs = Math.max(waitMs, row.not_before - now);
+        }
+        if (waitMs > 0) return waitMs;
+        for (const { key, threshold } of keys) {
+          const row = this.row(key);
+          if (!row) continue;
+          const hold = delayAfter(rememberedFailures(row.failures, row.last_failure_at, now, policy.forgetAfterMs), threshold, policy);
+          if (hold > 0) this.sql('UPDATE pin_failures SET not_before = ? WHERE key = ?').run(now + hold, key);
+        }
+        return 0;
+      })
+      .immediate();
+  }
+
+  /**
+   * Counts a wrong PIN under each key and sets the next try's earliest time. Returns the keys that reached
+   * their threshold and have not raised an alert within forgetAfterMs (each such alert is counted).
+   */
+  recordFailure(keys: readonly CountedKey[], now: number, policy: PinBackoffPolicy): { key: string; failures: number; delayMs: number }[] {
+    const alerts = this.db
+      .transaction(() => {
+        const raised: { key: string; failures: number; delayMs: number }[] = [];
+        this.bump(PIN_FAILURES_COUNTER, 1);
+        for (const { key, threshold } of keys) {
+          const row = this.row(key);
+          const before = row ? rememberedFailures(row.failures, row.last_failure_at, now, policy.forgetAfterMs) : 0;
+          const failures = Math.min(before + 1, threshold + MAX_OVER_THRESHOLD);
+          const delayMs = delayAfter(failures, threshold, policy);
+          const alert = failures >= threshold && (row === undefined || row.alerted_at <= now - policy.forgetAfterMs);
+          this
+            .sql(
+              `INSERT INTO pin_failures (key, failures, last_failure_at, not_before, alerted_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
+                 not_before = excluded.not_before, alerted_at = excluded.alerted_at`,
+            )
+            .run(key, failures, now, now + delayMs, alert ? now : (row?.alerted_at ?? 0));
+          if (alert) {
+            this.bump(PIN_ALERTS_COUNTER, 1);
+            raised.push({ key, failures, delayMs });
+          }
+        }
+        return raised;
+      })
+      .immediate();
+    this.prune(now, policy);
+    return alerts;
+  }
+
+  /** Forgets a key's failures (a right PIN for the mailbox; `vmpilot mailbox unlock`). */
+  clear(key: string): void {
+    this.sql('DELETE FROM pin_failures WHERE key = ?').run(key);
+  }
+
+  /** Failures counted under this key since it was last cleared (forgetting aside). */
+  failures(key: string): number {
+    return this.row(key)?.failures ?? 0;
+  }
+
+  counters(): Record<string, number> {
+    const rows = this.sql('SELECT name, value FROM counters ORDER BY name').all() as { name: string; value: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  private row(key: string): FailureRow | undefined {
+    return this.sql('SELECT failures, last_failure_at, not_before, alerted_at FROM pin_failures WHERE key = ?').get(key) as FailureRow | undefined;
+  }
+
+  private bump(name: string, by: number): void {
+    this.sql('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value').run(name, by);
+  }
+
+  /** Deletes rows whose every failure is forgotten and whose delay is over (at most once a minute). */
+  private prune(now: number, policy: PinBackoffPolicy): void {
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    this.sql('DELETE FROM pin_failures WHERE last_failure_at + failures * ? <= ? AND not_before <= ?').run(policy.forgetAfterMs, now, now);
+  }
+}
