@@ -44,15 +44,12 @@ class FakeCall {
   readonly callId = 'fake';
   readonly service = { service: 'attendant' as const, number: '8001' };
   readonly sourceAddress = '127.0.0.1';
-  readonly requestUri = 'sip:8001@127.0.0.1';
   ended = false;
   endReason: Call['endReason'] = undefined;
   /** Each play's items, flattened: prompt ids, 'file:<path>'. */
   readonly plays: string[][] = [];
-  /** The INVITE had no identity headers: an anonymous caller (the PIN back-off counts the source address). */
-  inviteHeaders(): readonly string[] {
-    return [];
-  }
+  /** An anonymous caller (the PIN back-off counts the source address). */
+  readonly parties = { caller: { number: '', name: '', anonymous: true, asserted: false } };
   readonly transfers: string[] = [];
   private at = 0;
 

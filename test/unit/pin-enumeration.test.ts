@@ -96,7 +96,6 @@ describe('the voicemail log-in from the pilot', () => {
       logger: pino({ level: 'silent' }),
       attendantPilots: [],
       voicemailPilots: ['8000'],
-      trustsAssertedIdentity: () => true,
     };
     const login = async (number: string, source: string): Promise<string[]> => {
       const call = new ScriptedCall(`${number}#1111#`.repeat(3));

@@ -16,8 +16,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
 import { enterPin } from '../pin-entry.js';
-import { callerOf } from '../voicemail/addressing.js';
-import { inviteView } from '../voicemail/index.js';
 import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
 import { pressKey, said } from './prompts.js';
 import type { AttendantSession } from './session.js';
@@ -41,7 +39,7 @@ async function logIn(s: AttendantSession): Promise<string | undefined> {
     if (number === '') return undefined;
     const pin = await enter(s, said(voice, 'enterPin'), 16);
     // Every number takes the same PIN check (absent, not an administrator, or one): the time says nothing.
-    const caller = callerOf(inviteView(s.call), false).number;
+    const caller = s.call.parties.caller.number;
     const source = caller !== '' ? caller : s.call.sourceAddress;
     const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, source, log, isLive: () => !s.call.ended }) : undefined;
     const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
