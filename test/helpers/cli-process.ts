@@ -66,3 +66,11 @@ export async function logLine(s: Serving, msg: string, timeoutMs = 20_000): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Stops a server that is still running: SIGTERM, and SIGKILL if it has not exited within 10 s. */
+export async function stopServing(s: Serving | undefined): Promise<void> {
+  if (!s || s.child.exitCode !== null) return;
+  s.child.kill('SIGTERM');
+  const exit = await Promise.race([s.exited, new Promise<undefined>((r) => setTimeout(r, 10_000))]);
+  if (exit === undefined) s.child.kill('SIGKILL');
+}

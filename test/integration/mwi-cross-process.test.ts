@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { freeUdpPort, logLine, serve, type Serving } from '../helpers/cli-process.js';
+import { freeUdpPort, logLine, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { RawUdpPeer } from '../helpers/raw-peer.js';
 import { runSipp } from '../helpers/sipp.js';
 import { newMessage } from '../helpers/store-fixture.js';
@@ -57,11 +57,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill('SIGTERM');
-    const exit = await Promise.race([server.exited, sleep(10_000).then(() => undefined)]);
-    if (exit === undefined) server.child.kill('SIGKILL');
-  }
+  await stopServing(server);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

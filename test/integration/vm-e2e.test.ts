@@ -38,7 +38,7 @@ import { compareTones, findTones, LONG_25S, readRecording, TONES_3S } from '../h
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/test-server.js';
-import { CLI, ROOT, freeUdpPort, logLine, logRecords, serve, type Serving } from '../helpers/cli-process.js';
+import { CLI, ROOT, freeUdpPort, logLine, stopServing, logRecords, serve, type Serving } from '../helpers/cli-process.js';
 
 const PIN = '7391';
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
@@ -155,11 +155,7 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
   }, 40_000);
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM');
-      const exit = await Promise.race([server.exited, sleep(10_000).then(() => undefined)]);
-      if (exit === undefined) server.child.kill('SIGKILL');
-    }
+    await stopServing(server);
     await smtp?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -27,6 +27,7 @@ import type { LeaveMessage, SupervisedOutcome } from '../../src/apps/attendant/c
 import { slotPath } from '../../src/apps/attendant/greeting-slots.js';
 import { runMenu } from '../../src/apps/attendant/menu-runner.js';
 import type { AttendantSession } from '../../src/apps/attendant/session.js';
+import { MailboxDirectory } from '../../src/apps/attendant/directory.js';
 import type { Voice } from '../../src/apps/attendant/voice.js';
 import { parse as parseYaml } from 'yaml';
 import { attendantSchema, type AttendantConfig } from '../../src/config/attendant-schema.js';
@@ -132,6 +133,7 @@ const SV = voice('sv-SE', ['attendant_welcome', 'press', 'num_1', 'num_2', 'good
 
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-attendant-flows-'));
 let store: SqliteStore;
+let directory: MailboxDirectory;
 
 /** An attendant from YAML, through its schema (prompt folders are not checked: the voices here are fakes). */
 function attendant(body: string): AttendantConfig {
@@ -142,6 +144,7 @@ function context(a: AttendantConfig, extra: Partial<AttendantContext> = {}): Att
   return {
     attendants: [a],
     store,
+    directory,
     logger: pino({ level: 'silent' }),
     voices: { default: EN, get: (lang) => (lang === 'en-US' ? EN : lang === 'sv-SE' ? SV : undefined) },
     greetingsDir: join(dir, 'attendant', 'greetings'),
@@ -159,6 +162,7 @@ async function run(call: FakeCall, ctx: AttendantContext): Promise<void> {
 
 beforeAll(async () => {
   store = await openSqliteStore(join(dir, 'store'));
+  directory = new MailboxDirectory(store);
   await store.createMailbox({ number: '27000', name: 'Alice Admin', pin: '135790' });
   await store.createMailbox({ number: '27001', name: 'Bob Smith', pin: '135790' });
 });

@@ -41,7 +41,7 @@ export function outcomeOfStatus(status: number): Exclude<SupervisedOutcome, 'ans
 
 /** Whether the attendant may transfer to `number` (the guard over the store's mailboxes now). */
 export async function transferAllowed(s: AttendantSession, number: string): Promise<boolean> {
-  const mailboxes = await s.ctx.store.listMailboxes();
+  const mailboxes = await s.ctx.directory.mailboxes();
   return transferGuard(s.attendant, mailboxes.map((m) => m.number))(number);
 }
 

@@ -11,6 +11,7 @@ import type { Call } from '../../call/call.js';
 import type { AttendantConfig } from '../../config/attendant-schema.js';
 import type { DepositReason, Mailbox, MessageStore } from '../../store/types.js';
 import type { Voices } from './voice.js';
+import type { MailboxDirectory } from './directory.js';
 
 /** The part of the Call API the attendant's menus use (flow tests can script a caller with it). */
 export type AttendantCall = Pick<Call, 'callId' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
@@ -42,6 +43,8 @@ export interface AttendantContext {
   /** config.attendants (attendantFor picks the one serving a pilot). */
   attendants: readonly AttendantConfig[];
   store: MessageStore;
+  /** The mailboxes as menus see them, cached until a mailbox changes (directory.ts). */
+  directory: MailboxDirectory;
   logger: Logger;
   /** Prompts per language (voice.ts). */
   voices: Voices;

@@ -48,7 +48,7 @@ export async function dialByName(s: AttendantSession): Promise<Extension | undef
       await call.play(said(voice, 'noInput'), { bargeIn: true });
       continue;
     }
-    const directory = (await s.ctx.store.listMailboxes()).filter((m) => !m.hiddenFromDirectory);
+    const directory = (await s.ctx.directory.mailboxes()).filter((m) => !m.hiddenFromDirectory);
     const matches = searchDirectory(directory, got.digits.replace(/[^2-9]/g, ''), searchBy);
     log.info({ keys: got.digits, matches: matches.map((m) => m.number) }, 'directory search');
     if (matches.length === 0) {

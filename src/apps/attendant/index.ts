@@ -71,9 +71,9 @@ export async function runAttendant(call: Call, ctx: AttendantContext): Promise<v
   return goodbye(call, said(s.voice, 'goodbye'));
 }
 
-/** The menu runner's view of this visit (mailboxes read now: extensions provisioned meanwhile count). */
+/** The menu runner's view of this visit (extensions provisioned meanwhile count: the directory follows the store's changes). */
 async function menuIo(s: AttendantSession): Promise<MenuIo> {
-  const mailboxes = await s.ctx.store.listMailboxes();
+  const mailboxes = await s.ctx.directory.mailboxes();
   return {
     call: s.call,
     voice: s.voice,

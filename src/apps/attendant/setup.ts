@@ -11,6 +11,7 @@ import type { MessageStore } from '../../store/types.js';
 import type { AttendantContext, LeaveMessage, SupervisedTransfer } from './context.js';
 import { greetingsDir } from './greeting-slots.js';
 import { loadVoices } from './voice.js';
+import { MailboxDirectory } from './directory.js';
 
 export interface AttendantSetup {
   config: Pick<Config, 'attendants' | 'prompts' | 'storage' | 'voicemail'>;
@@ -29,6 +30,7 @@ export async function createAttendantContext(setup: AttendantSetup): Promise<Att
   return {
     attendants: config.attendants,
     store: setup.store,
+    directory: new MailboxDirectory(setup.store),
     logger: setup.logger,
     voices: await loadVoices(setup.catalog, config.prompts.dir, config.attendants.flatMap((a) => a.languages)),
     greetingsDir: greetingsDir(config.storage.dir),
