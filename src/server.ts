@@ -17,6 +17,7 @@ import { parseUri, uriScheme, uriUser } from './sip/uri.js';
 import { parseNameAddr } from './sip/headers/name-addr.js';
 import { RtpPortPool } from './media/ports.js';
 import { CallRouter } from './call/router.js';
+import { MailboxNumbers } from './store/mailbox-numbers.js';
 import { Call } from './call/call.js';
 import type { InviteSession } from './sip/invite-session.js';
 import type { MediaClockStats } from './media/pacer.js';
@@ -104,6 +105,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
   const { store, repaired } = await openStore(config, logger);
+  // A call to a mailbox number or alias leaves a message there (issue 9 item 14): the router asks a set kept
+  // in memory and refreshed on mailbox changes, not the store, on each INVITE.
+  const mailboxNumbers = await MailboxNumbers.open(store, logger);
   const tls = config.sip.tls
     ? {
         cert: await readFile(config.sip.tls.cert),
@@ -167,7 +171,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   });
 
   const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
-  const router = new CallRouter(config.services);
+  const router = new CallRouter(config.services, mailboxNumbers);
   // Shared clocks for every call's 20 ms tick (DESIGN.md: no per-call timers on the media path), in four
   // phases 5 ms apart so that no single timer callback carries every call's packets (clock-group.ts).
   const clock = new MediaClockGroup(4, { onError: (err) => logger.error({ err }, 'media tick failed') });
@@ -305,6 +309,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     clock.close();
     clearInterval(expireTimer);
     await email?.close();
+    mailboxNumbers.close();
     await store.close();
     logger.info('vmpilot stopped');
   };

@@ -1,10 +1,18 @@
 /**
- * Which service owns a new INVITE: the Request-URI's user part against the configured pilot numbers.
+ * Which service owns a new INVITE, from the Request-URI's number:
+ *
+ *   a configured pilot number (services.voicemail / attendant / echo)  ─► that service
+ *   a mailbox number or alias (a PBX or phone dialling the mailbox directly: Asterisk's
+ *   Dial(SIP/vmpilot/27000), a DID routed to vmpilot)                  ─► voicemail, to leave a message there
+ *   anything else                                                      ─► no route (the server answers 404)
+ *
  * Diversion/History-Info (who the call was forwarded from) is the voicemail application's business, not the
- * router's: a forwarded call still arrives at the voicemail pilot or at a mailbox number.
+ * router's: a forwarded call still arrives at the voicemail pilot or at a mailbox number. The router asks
+ * `mailboxes` synchronously (a set kept in memory, store/mailbox-numbers.ts): no store query per INVITE.
  */
 import type { SipRequest } from '../sip/message.js';
-import { parseUri, uriUser } from '../sip/uri.js';
+import { parseUri } from '../sip/uri.js';
+import { uriNumber } from './uri-number.js';
 
 export type ServiceName = 'voicemail' | 'attendant' | 'echo';
 
@@ -20,22 +28,29 @@ export interface ServiceNumbers {
   echo: readonly string[];
 }
 
+/** Whether a number is a mailbox's number or one of its aliases, answered from memory. */
+export interface MailboxNumberLookup {
+  has(number: string): boolean;
+}
+
+const NO_MAILBOXES: MailboxNumberLookup = { has: () => false };
+
 export class CallRouter {
   private readonly byNumber = new Map<string, ServiceName>();
 
-  constructor(services: ServiceNumbers) {
+  constructor(
+    services: ServiceNumbers,
+    private readonly mailboxes: MailboxNumberLookup = NO_MAILBOXES,
+  ) {
     for (const n of services.voicemail) this.byNumber.set(n, 'voicemail');
     for (const n of services.attendant) this.byNumber.set(n, 'attendant');
     for (const n of services.echo) this.byNumber.set(n, 'echo');
   }
 
   route(req: SipRequest): Route | undefined {
-    const uri = parseUri(req.uri);
-    const user = uri ? uriUser(uri) : undefined;
-    if (user === undefined) return undefined;
-    // RFC 3966 visual separators in tel: URIs and user=phone numbers ("+1-555-0100") carry no meaning.
-    const number = user.replace(/[-.()\s]/g, '');
-    const service = this.byNumber.get(number);
+    const number = uriNumber(parseUri(req.uri));
+    if (number === undefined) return undefined;
+    const service = this.byNumber.get(number) ?? (this.mailboxes.has(number) ? 'voicemail' : undefined);
     return service ? { service, number } : undefined;
   }
 }
