@@ -6,15 +6,15 @@
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
- * 2 bad config or bad command line. A config error is reported before anything is bound or logged.
+ * 2 bad config or bad command line. A config error is reported before anything is bound or logged. `check`
+ * prints every error (and every warning, "warning: path: message") of the file in one run.
  */
 import { constants as osConstants } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import { VERSION } from '../config/defaults.js';
-import { ConfigError, formatIssue, loadConfig } from '../config/load.js';
+import { examineConfigFile, formatIssue, type ConfigReport } from '../config/load.js';
 import type { Config, ListenSpec } from '../config/schema.js';
-import { checkTlsMaterial } from '../config/tls-files.js';
 import { createLogger } from './log.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
 
@@ -26,16 +26,19 @@ function printErr(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** The config, or undefined after printing every issue and setting exit code 2. */
+/** The config, or undefined after printing every error and setting exit code 2. Warnings are the caller's. */
 async function loadOrReport(file: string | undefined): Promise<Config | undefined> {
-  try {
-    return await loadConfig(file);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const issue of err.issues) printErr(formatIssue(issue));
+  return (await examineOrReport(file)).config;
+}
+
+/** examineConfigFile, with every error printed (and exit code 2) when there is no config. */
+async function examineOrReport(file: string | undefined): Promise<ConfigReport> {
+  const report = await examineConfigFile(file);
+  if (!report.config) {
+    for (const issue of report.errors) printErr(formatIssue(issue));
     process.exitCode = EXIT_USAGE;
-    return undefined;
   }
+  return report;
 }
 
 const listenText = (l: ListenSpec): string => `${l.transport}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
@@ -54,16 +57,9 @@ function summary(config: Config): string {
 }
 
 async function check(opts: { config: string }): Promise<void> {
-  const config = await loadOrReport(opts.config);
-  if (!config) return;
-  // Beyond what `serve` refuses as a config error: that the TLS files hold a matching certificate and key.
-  const tlsIssues = config.sip.tls ? checkTlsMaterial(config.sip.tls) : [];
-  if (tlsIssues.length > 0) {
-    for (const issue of tlsIssues) printErr(formatIssue(issue));
-    process.exitCode = EXIT_USAGE;
-    return;
-  }
-  process.stdout.write(`config OK: ${summary(config)}\n`);
+  const { config, warnings } = await examineOrReport(opts.config);
+  for (const warning of warnings) printErr(`warning: ${formatIssue(warning)}`);
+  if (config) process.stdout.write(`config OK: ${summary(config)}\n`);
 }
 
 /** One line saying why the server could not start, without a stack trace. */
@@ -89,17 +85,13 @@ function exitOnCrash(logger: Logger): void {
 }
 
 async function serve(opts: { config?: string }): Promise<void> {
-  const config = await loadOrReport(opts.config);
+  const { config, warnings } = await examineOrReport(opts.config);
   if (!config) return;
-  const tlsIssues = config.sip.tls ? checkTlsMaterial(config.sip.tls) : [];
-  if (tlsIssues.length > 0) {
-    printErr(`vmpilot: cannot start: ${tlsIssues.map(formatIssue).join('; ')}`);
-    process.exit(EXIT_FAILED);
-  }
 
   const logger = createLogger(config.log.level);
   exitOnCrash(logger);
   logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
+  for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
   let server: Awaited<ReturnType<typeof import('../server.js').startServer>>;
   try {
     // Loaded here, not at the top: `check` and `--help` need none of the SIP stack.

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { DIAL_STRING } from '../config/fields.js';
 import type { Config } from '../config/schema.js';
 import { NumberInUseError } from '../store/errors.js';
-import { checkPinPolicy } from '../store/pin.js';
+import { pinFormatProblem, weakInitialPinWarning } from '../store/pin.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
 
@@ -81,9 +81,16 @@ function checkNumber(number: string): void {
   if (!DIAL_STRING.test(number)) throw new UserError(`"${number}" is not a mailbox number (digits, * and #, optionally after +)`);
 }
 
-function checkPin(pin: string, number: string): void {
-  const problem = checkPinPolicy(pin, number);
+/**
+ * An initial PIN (add, set-pin: the owner must replace it at the next login), by the policy the config's
+ * mailboxes[].pin follows too (store/pin.ts): refused unless it is a PIN; accepted with a warning when easy to
+ * guess.
+ */
+function checkInitialPin(pin: string, number: string): void {
+  const problem = pinFormatProblem(pin);
   if (problem !== undefined) throw new UserError(`PIN refused: ${problem}`);
+  const weak = weakInitialPinWarning(pin, number);
+  if (weak !== undefined) process.stderr.write(`vmpilot: warning: ${weak}\n`);
 }
 
 /** The service whose pilot number this is, if any (a mailbox may not take a pilot's number). */
@@ -97,7 +104,7 @@ async function add(store: SqliteStore, config: Config, number: string, opts: { p
   checkNumber(number);
   const pilot = pilotOwning(config, number);
   if (pilot !== undefined) throw new UserError(`${number} is the ${pilot} pilot number`);
-  checkPin(opts.pin, number);
+  checkInitialPin(opts.pin, number);
   if (opts.name.trim() === '') throw new UserError('the name must not be empty');
   if (opts.email !== undefined && !z.email().safeParse(opts.email).success) throw new UserError(`"${opts.email}" is not an email address`);
   const mailbox = await store.createMailbox({ number, name: opts.name.trim(), pin: opts.pin, email: opts.email });
@@ -151,7 +158,7 @@ async function unlock(store: SqliteStore, _config: Config, number: string): Prom
 async function setPin(store: SqliteStore, _config: Config, number: string, opts: { pin: string }): Promise<void> {
   const mailbox = await store.findMailbox(number);
   if (!mailbox) throw new NoSuchMailboxError(number);
-  checkPin(opts.pin, mailbox.number);
+  checkInitialPin(opts.pin, mailbox.number);
   await store.setPin(mailbox.number, opts.pin);
   // An administrator knows this PIN: the owner replaces it at the next login. A reset is also the way out of a lock.
   await store.updateMailbox(mailbox.number, { mustChangePin: true, locked: false, failedLogins: 0 });
@@ -194,9 +201,9 @@ export function registerMailboxCommands(program: Command, load: ConfigLoader): v
   const mailbox = program.command('mailbox').description('provision and look after mailboxes');
   mailbox
     .command('add')
-    .description('provision a mailbox (the PIN must meet the PIN policy; the owner changes it at first login)')
+    .description('provision a mailbox (the owner replaces the initial PIN at first login)')
     .argument('<number>', 'mailbox number')
-    .requiredOption('--pin <pin>', 'initial PIN: 4 to 16 digits, not the number, not 1111 or 1234')
+    .requiredOption('--pin <pin>', 'initial PIN: 4 to 16 digits (one easy to guess, such as 1234, is accepted with a warning)')
     .requiredOption('--name <name>', "owner's name, as said by the attendant's directory")
     .option('--email <addr>', 'where new-message notifications go')
     .option(...configOption)
@@ -217,7 +224,7 @@ export function registerMailboxCommands(program: Command, load: ConfigLoader): v
     .command('set-pin')
     .description('set a new PIN (for an owner who forgot it); also unlocks the mailbox')
     .argument('<number>', 'mailbox number or alias')
-    .requiredOption('--pin <pin>', 'new PIN: 4 to 16 digits, not the number, not 1111 or 1234')
+    .requiredOption('--pin <pin>', 'new initial PIN: 4 to 16 digits (one easy to guess is accepted with a warning)')
     .option(...configOption)
     .action(withStore(load, setPin));
   program

@@ -9,6 +9,7 @@
  * - loops without exit: a caller who presses nothing must end somewhere. Following each menu's default
  *   must reach an action that ends the menu (operator, transfer, message, hang-up, dial ...), never come
  *   back to a menu already visited, and never be 'repeat'.
+ * - (files, checkPromptsFolder) the server's prompt language has a prompts/<lang> folder with prompts.yaml;
  * - (files, checkAttendantFiles) each language has a prompts/<lang> folder with prompts.yaml, each greeting
  *   prompt id is in every language's prompts.yaml, each greeting file can be read.
  *
@@ -130,6 +131,12 @@ function promptIds(promptsDir: string, lang: string): Set<string> | string {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? `no prompts for ${lang}: ${file} does not exist` : `cannot read ${file}: ${code ?? String(err)}`;
   }
+}
+
+/** The server's own prompts (prompts.dir/prompts.language): the folder and its prompts.yaml must exist. */
+export function checkPromptsFolder(promptsDir: string, language: string): MenuIssue[] {
+  const ids = promptIds(promptsDir, language);
+  return typeof ids === 'string' ? [{ path: ['prompts', 'dir'], message: ids }] : [];
 }
 
 /**

@@ -224,6 +224,9 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'is not an IANA time zone (e.g. Europe/Stockholm)');
 
+/** The attendant keys checkMenus reads. */
+const MENU_CHECK_FIELDS = new Set(['menus', 'menu', 'schedules', 'operator', 'admins']);
+
 export const attendantSchema = section({
   pilots: z.array(dialNumber).default([]),
   timeZone: timeZone.default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
@@ -243,9 +246,14 @@ export const attendantSchema = section({
   menus: z
     .record(z.string().regex(MENU_NAME, 'a menu name is letters, digits, - and _'), menuSchema)
     .default(() => ({ main: structuredClone(DEFAULT_MENU) as MenuConfig })),
-}).superRefine((a, ctx) => {
-  for (const issue of checkMenus(a)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: a });
-});
+}).superRefine(
+  (a, ctx) => {
+    for (const issue of checkMenus(a)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: a });
+  },
+  // Also when other keys of this attendant have issues (every issue at once), as long as what the menu checks
+  // read has parsed.
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !payload.issues.some((i) => MENU_CHECK_FIELDS.has(String(i.path?.[0]))) },
+);
 
 export const attendantsSchema = z
   .array(attendantSchema)

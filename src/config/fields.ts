@@ -109,8 +109,8 @@ export function checkBindAddress(text: string): string | undefined {
 /** Digits, * and #, optionally after a leading + (E.164). */
 export const DIAL_STRING = /^\+?[0-9*#]+$/;
 
-/** A PIN is digits only: it is typed on a keypad. */
-export const PIN = /^[0-9]{4,16}$/;
+/** A PIN: the PIN policy's format (store/pin.ts), one rule for the config, the CLI and the phone. */
+export { PIN_FORMAT as PIN } from '../store/pin.js';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);

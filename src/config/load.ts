@@ -1,16 +1,22 @@
 /**
  * Reads a config file: YAML text → schema (schema.ts) → a `Config` with paths resolved against the file's
- * folder. Every problem is collected and thrown at once as a ConfigError whose issues name the key
- * ("pbx[0].addresses[2]") and, when known, the line in the file.
+ * folder. Every problem is collected in one pass and thrown at once as a ConfigError whose issues name the key
+ * ("pbx[0].addresses[2]") and, when known, the line in the file: YAML duplicate keys and aliases without an
+ * anchor, the schema and its cross-field checks, the attendants' menus, and the files the config names (TLS
+ * files and what they hold, prompt folders, greeting files), each checked on the parts of the file that
+ * parsed. Only a YAML syntax error stops early: past it, the document's structure is a guess.
+ *
+ * Warnings (warnings.ts) are things that work but are probably not what was meant; they do not stop a start.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { checkTlsFiles } from './tls-files.js';
-import { checkAttendantFiles, checkEmptyActions } from './attendant-check.js';
-import { mapGreetingFiles } from './attendant-schema.js';
+import { checkTlsFiles, checkTlsMaterial } from './tls-files.js';
+import { checkAttendantFiles, checkEmptyActions, checkPromptsFolder } from './attendant-check.js';
+import { configWarnings } from './warnings.js';
+import { mapGreetingFiles, type AttendantConfig } from './attendant-schema.js';
 import { DEFAULTS, PACKAGE_ROOT } from './defaults.js';
 
 export interface ConfigIssue {
@@ -27,6 +33,13 @@ export class ConfigError extends Error {
     super(issues.map(formatIssue).join('\n'));
     this.name = 'ConfigError';
   }
+}
+
+/** What examineConfig found: the config when there are no errors, and every error and warning. */
+export interface ConfigReport {
+  config?: Config;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
 }
 
 /** "pbx[0].addresses[2]: "10.0.0.300" is not an IP address or CIDR block (line 14:7)" */
@@ -107,25 +120,21 @@ function keepWrittenIntegers(doc: Document): void {
 }
 
 /**
- * The document as plain data. An alias without its anchor only fails here; the usual cause is an unquoted
- * dial string: `echo: [*43]` reads as an alias to an anchor named "43".
+ * Aliases without an anchor, each replaced by its text so the rest of the file can still be checked. The usual
+ * cause is an unquoted dial string: `echo: [*43]` reads as an alias to an anchor named "43", and "*43" is what
+ * was meant.
  */
-function toJS(doc: Document, lines: LineCounter): unknown {
-  let unresolved: Alias | undefined;
+function unanchoredAliases(doc: Document, lines: LineCounter): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   visit(doc, {
     Alias(_key, node) {
-      if (node.resolve(doc) === undefined) {
-        unresolved = node;
-        return visit.BREAK;
-      }
-      return undefined;
+      if (node.resolve(doc) !== undefined) return undefined;
+      const message = `*${node.source} is a YAML alias with no anchor; quote dial strings that start with * or #, e.g. "*43"`;
+      issues.push({ path: 'yaml', message, ...position(lines, node.range?.[0]) });
+      return new Scalar(`*${node.source}`);
     },
   });
-  if (unresolved) {
-    const message = `*${unresolved.source} is a YAML alias with no anchor; quote dial strings that start with * or #, e.g. "*43"`;
-    throw new ConfigError([{ path: 'yaml', message, ...position(lines, unresolved.range?.[0]) }]);
-  }
-  return doc.toJS();
+  return issues;
 }
 
 /** An empty YAML value (`tls:` with nothing after it) means the key is absent, as in every YAML config. */
@@ -142,7 +151,6 @@ function dropNulls(value: unknown): unknown {
  * dropNulls would otherwise take the entry as absent. Paths from the top of the file.
  */
 function checkEmptyKeys(raw: unknown): { path: PropertyKey[]; message: string }[] {
-  const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const keys = isMapping(raw) && isMapping(raw.voicemail) ? raw.voicemail.keys : undefined;
   if (!isMapping(keys)) return [];
   return Object.entries(keys).flatMap(([menu, actions]) =>
@@ -173,46 +181,104 @@ function resolvePaths(config: Config, baseDir: string): Config {
   };
 }
 
+/** YAML errors after which the document is still the file as written (so its keys can be checked too). */
+const RECOVERABLE_YAML = new Set(['DUPLICATE_KEY']);
+
+/**
+ * Every error and warning of YAML config text, in one pass (see the module comment). Relative paths
+ * (storage.dir, sip.tls files, greeting files, prompts.dir) resolve against `baseDir`, the config file's folder.
+ */
+export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
+  const lines = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const yamlIssues: ConfigIssue[] = doc.errors.map((e) => ({ path: 'yaml', message: e.message.split('\n')[0]!, ...position(lines, e.pos[0]) }));
+  if (doc.errors.some((e) => !RECOVERABLE_YAML.has(e.code))) return { errors: yamlIssues, warnings: [] };
+  yamlIssues.push(...unanchoredAliases(doc, lines));
+  keepWrittenIntegers(doc);
+  const js: unknown = doc.toJS() ?? {};
+  const raw = dropNulls(js);
+
+  const result = configSchema.safeParse(raw, { error: typeMessage });
+  const found = result.success ? [] : toIssues(result.error.issues);
+  // Keys written with no action or key (dropped by dropNulls), then the files, from what parsed.
+  found.push(...checkEmptyActions(js), ...checkEmptyKeys(js));
+  const resolved = result.success ? resolvePaths(result.data, baseDir) : undefined;
+  const top = isMapping(raw) ? raw : {};
+  const attendants = entriesAlone(top, 'attendants', baseDir, resolved).map((c) => c && { attendant: c.attendants[0]!, prompts: c.prompts });
+  found.push(...checkConfigFiles(top, baseDir, resolved, attendants));
+  const placed = (list: readonly { path: readonly PropertyKey[]; message: string }[]): ConfigIssue[] =>
+    list.map((i) => ({ path: formatPath(i.path), message: i.message, ...position(lines, locate(doc, i.path)?.range?.[0]) }));
+  const errors = inFileOrder([...yamlIssues, ...placed(found)]);
+  const mailboxes = entriesAlone(top, 'mailboxes', baseDir, resolved).map((c) => c?.mailboxes[0]);
+  const warnings = inFileOrder(placed(configWarnings({ mailboxes, attendants: attendants.map((a) => a?.attendant) })));
+  return errors.length > 0 ? { errors, warnings } : { config: resolved, errors, warnings };
+}
+
+/** In the order of the file, so the list reads top to bottom. */
+function inFileOrder(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The files a config names: TLS files (and that they hold a matching certificate and key), prompt folders,
+ * greeting files. From the validated config when there is one; otherwise from the sections that parse alone,
+ * so that a mistake elsewhere in the file does not hide a missing file.
+ */
+function checkConfigFiles(
+  top: Record<string, unknown>,
+  baseDir: string,
+  resolved: Config | undefined,
+  attendants: readonly ({ attendant: AttendantConfig; prompts: Config['prompts'] } | undefined)[],
+): { path: PropertyKey[]; message: string }[] {
+  const sip = isMapping(top.sip) ? top.sip : {};
+  const found: { path: PropertyKey[]; message: string }[] = [];
+  const missing = checkTlsFiles(sip.tls, baseDir);
+  for (const f of missing) found.push({ path: f.path.split('.'), message: f.message });
+  // What the files hold only when every one can be read (else the same file would be named twice).
+  const tls = resolved?.sip.tls ?? parsedAlone({ sip: { tls: sip.tls } }, baseDir)?.sip.tls;
+  if (tls && missing.length === 0) for (const f of checkTlsMaterial(tls)) found.push({ path: f.path.split('.'), message: f.message });
+
+  const prompts = (resolved ?? parsedAlone({ prompts: top.prompts }, baseDir))?.prompts;
+  if (prompts) found.push(...checkPromptsFolder(prompts.dir, prompts.language));
+  attendants.forEach((a, i) => {
+    if (!a) return;
+    // Paths from the top of the file: this attendant's own index, not 0.
+    for (const issue of checkAttendantFiles([a.attendant], a.prompts.dir, a.prompts.language)) found.push({ path: ['attendants', i, ...issue.path.slice(2)], message: issue.message });
+  });
+  return found;
+}
+
+/** `sections` of a config validated alone (defaults elsewhere), paths resolved; undefined when they do not parse. */
+function parsedAlone(sections: Record<string, unknown>, baseDir: string): Config | undefined {
+  const result = configSchema.safeParse(sections);
+  return result.success ? resolvePaths(result.data, baseDir) : undefined;
+}
+
+/**
+ * Each entry of the list at `key` (by its index in the file) in a config of its own, with the file's prompts
+ * section; undefined for an entry that does not parse alone. From `resolved` when the whole file parsed.
+ */
+function entriesAlone(top: Record<string, unknown>, key: 'attendants' | 'mailboxes', baseDir: string, resolved: Config | undefined): (Config | undefined)[] {
+  if (resolved) return resolved[key].map((entry) => ({ ...resolved, [key]: [entry] }));
+  const list: unknown[] = Array.isArray(top[key]) ? top[key] : [];
+  return list.map((entry) => parsedAlone({ prompts: top.prompts, [key]: [entry] }, baseDir));
+}
+
 /**
  * Validates YAML config text. Relative paths (storage.dir, sip.tls files) resolve against `baseDir`, the config
  * file's folder. Throws ConfigError listing every issue, YAML syntax errors included.
  */
 export function parseConfig(yamlText: string, baseDir: string): Config {
-  const lines = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        return { path: 'yaml', message: e.message.split('\n')[0]!, ...position(lines, e.pos[0]) };
-      }),
-    );
-  }
-  keepWrittenIntegers(doc);
-  const js = toJS(doc, lines) ?? {};
-  const raw = dropNulls(js);
-
-  const result = configSchema.safeParse(raw, { error: typeMessage });
-  const found = result.success ? [] : toIssues(result.error.issues);
-  // The attendant's menus: keys written with no action (dropped by dropNulls), then its prompts and files.
-  found.push(...checkEmptyActions(js), ...checkEmptyKeys(js));
-  const resolved = result.success ? resolvePaths(result.data, baseDir) : undefined;
-  if (resolved) found.push(...checkAttendantFiles(resolved.attendants, resolved.prompts.dir, resolved.prompts.language));
-  const sip = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).sip : undefined;
-  const tls = typeof sip === 'object' && sip !== null ? (sip as Record<string, unknown>).tls : undefined;
-  for (const f of checkTlsFiles(tls, baseDir)) found.push({ path: ['sip', 'tls', f.path.split('.')[2]!], message: f.message });
-
-  if (found.length > 0 || !result.success) {
-    const issues = found.map((i) => ({ path: formatPath(i.path), message: i.message, ...position(lines, locate(doc, i.path)?.range?.[0]) }));
-    // In the order of the file, so the list reads top to bottom.
-    issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
-    throw new ConfigError(issues);
-  }
-  return resolved ?? resolvePaths(result.data, baseDir);
+  const report = examineConfig(yamlText, baseDir);
+  if (!report.config) throw new ConfigError(report.errors);
+  return report.config;
 }
 
-/** Loads a config file; with no file, the embedded defaults (relative paths against the working directory). */
-export async function loadConfig(file?: string): Promise<Config> {
-  if (file === undefined) return parseConfig('', process.cwd());
+/** Examines a config file (examineConfig); with no file, the embedded defaults (paths against the working directory). */
+export async function examineConfigFile(file?: string): Promise<ConfigReport> {
+  if (file === undefined) return examineConfig('', process.cwd());
   const absolute = resolve(file);
   let text: string;
   try {
@@ -220,7 +286,14 @@ export async function loadConfig(file?: string): Promise<Config> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);
-    throw new ConfigError([{ path: 'config', message: `cannot read ${absolute}: ${why}` }]);
+    return { errors: [{ path: 'config', message: `cannot read ${absolute}: ${why}` }], warnings: [] };
   }
-  return parseConfig(text, dirname(absolute));
+  return examineConfig(text, dirname(absolute));
+}
+
+/** Loads a config file; with no file, the embedded defaults (relative paths against the working directory). */
+export async function loadConfig(file?: string): Promise<Config> {
+  const report = await examineConfigFile(file);
+  if (!report.config) throw new ConfigError(report.errors);
+  return report.config;
 }

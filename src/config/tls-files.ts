@@ -1,7 +1,8 @@
 /**
  * The TLS files named in sip.tls: that they exist and can be read (part of every config check), and that they
- * hold what they should: a certificate, an unencrypted private key that matches it, a CA bundle (`vmpilot
- * check`, and `serve` just before binding, so a bad file gets one clear line instead of an OpenSSL code).
+ * hold what they should: a certificate, an unencrypted private key that matches it, a CA bundle (also part of
+ * every config check, load.ts, so a bad file gets one clear line before anything binds instead of an OpenSSL
+ * code).
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';

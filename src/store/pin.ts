@@ -60,14 +60,42 @@ function isRun(pin: string, step: 1 | -1): boolean {
 }
 
 /**
- * Issue 4's PIN policy for a PIN an owner or administrator chooses: 4 to 16 digits, not the mailbox number,
- * not one digit repeated (0000), not a run up or down (1234, 123456, 4321). Returns why a PIN is refused,
- * or undefined when it is acceptable. (Provisioned default PINs are not checked: the owner must change them.)
+ * The PIN policy (issue 4), one for every place a PIN is set. Two kinds of PIN:
+ * - an initial PIN, set by an administrator (the config's mailboxes[].pin, `vmpilot mailbox add` and
+ *   `mailbox set-pin`): the mailbox is marked must-change, and the first log-in cannot go on until the owner
+ *   has chosen a PIN of their own (apps/voicemail/tutorial.ts). It must be a PIN (pinFormatProblem); one easy
+ *   to guess (1234, the mailbox number) is accepted with a warning, because sites hand out such default PINs
+ *   and the owner replaces it at once;
+ * - a PIN the owner chooses by phone: it must also be hard to guess (checkPinPolicy).
+ */
+
+/** What a PIN is: 4 to 16 digits (it is typed on a keypad). The config schema checks this too. */
+export const PIN_FORMAT = /^[0-9]{4,16}$/;
+
+/** Why `pin` cannot be a PIN at all, or undefined. */
+export function pinFormatProblem(pin: string): string | undefined {
+  return PIN_FORMAT.test(pin) ? undefined : 'the PIN must be 4 to 16 digits';
+}
+
+/** Why `pin` is easy to guess for this mailbox ("it is the mailbox number"...), or undefined. */
+export function guessablePinProblem(pin: string, mailboxNumber: string): string | undefined {
+  if (pin === mailboxNumber) return 'it is the mailbox number';
+  if (/^(.)\1*$/.test(pin)) return 'it is one digit repeated';
+  if (isRun(pin, 1) || isRun(pin, -1)) return 'it is a run of consecutive digits (such as 1234 or 4321)';
+  return undefined;
+}
+
+/**
+ * The policy for a PIN the owner chooses: 4 to 16 digits, not the mailbox number, not one digit repeated
+ * (0000), not a run up or down (1234, 123456, 4321). Returns why a PIN is refused, or undefined.
  */
 export function checkPinPolicy(pin: string, mailboxNumber: string): string | undefined {
-  if (!/^[0-9]{4,16}$/.test(pin)) return 'the PIN must be 4 to 16 digits';
-  if (pin === mailboxNumber) return 'the PIN must not be the mailbox number';
-  if (/^(.)\1*$/.test(pin)) return 'the PIN must not be one digit repeated';
-  if (isRun(pin, 1) || isRun(pin, -1)) return 'the PIN must not be a run of consecutive digits (such as 1234 or 4321)';
-  return undefined;
+  const guessable = guessablePinProblem(pin, mailboxNumber);
+  return pinFormatProblem(pin) ?? (guessable && `the PIN is too easy to guess: ${guessable}`);
+}
+
+/** The warning for an initial PIN that is easy to guess (accepted: see above), or undefined. */
+export function weakInitialPinWarning(pin: string, mailboxNumber: string): string | undefined {
+  const guessable = guessablePinProblem(pin, mailboxNumber);
+  return guessable && `PIN ${pin} is easy to guess (${guessable}); accepted as an initial PIN, which the owner must replace at first login`;
 }

@@ -3,9 +3,10 @@
  * real store folder, while this test process holds the same store open (as a running server would).
  *
  * Covers: config mailboxes provisioned before every command (they show in `mailbox list`); `mailbox add`
- * (created with the PIN given, owner must change it; refused with exit 1 and one line for a PIN the policy
- * refuses, a number already taken, a pilot number, a bad email; exit 2 without --pin); `mailbox list` as text
- * and JSON; `mailbox unlock`; `mailbox set-pin` (policy, unlocks, new PIN works); `messages --json` printing
+ * (created with the PIN given, owner must change it; refused with exit 1 and one line for a PIN that is not 4
+ * to 16 digits, a number already taken, a pilot number, a bad email; exit 2 without --pin); `mailbox list` as text
+ * and JSON; `mailbox unlock`; `mailbox set-pin` (policy, unlocks, new PIN works); `mailbox add` and the config's mailboxes[].pin giving
+ * the same verdict (refused, accepted with a warning, accepted) for the same PINs; `messages --json` printing
  * exactly { id, folder, from, fromName, receivedAt (ISO 8601), durationMs, urgent, heard, audioPath (absolute,
  * a playable WAV) } in play order, new then saved then deleted; `messages` as text; an unknown mailbox (exit
  * 1); a bad config (exit 2).
@@ -101,8 +102,8 @@ describe('vmpilot mailbox', () => {
   });
 
   it.each([
-    ['a PIN the policy refuses', ['27002', '--pin', '1234', '--name', 'X'], /^vmpilot: PIN refused: .*run of consecutive digits/],
-    ['a PIN equal to the number', ['2702', '--pin', '2702', '--name', 'X'], /^vmpilot: PIN refused: .*mailbox number/],
+    ['a PIN with a letter', ['27002', '--pin', '12a4', '--name', 'X'], /^vmpilot: PIN refused: the PIN must be 4 to 16 digits$/],
+    ['a PIN too short', ['2702', '--pin', '270', '--name', 'X'], /^vmpilot: PIN refused: the PIN must be 4 to 16 digits$/],
     ['a number that is already a mailbox', ['27000', '--pin', '2580', '--name', 'X'], /^vmpilot: mailbox 27000 already exists$/],
     ['a number that is an alias', ['+4687270000', '--pin', '2580', '--name', 'X'], /^vmpilot: \+4687270000 is already an alias of mailbox 27000$/],
     ['a pilot number', ['43334', '--pin', '2580', '--name', 'X'], /^vmpilot: 43334 is the voicemail pilot number$/],
@@ -116,6 +117,31 @@ describe('vmpilot mailbox', () => {
     expect(r.stderr.trim()).toMatch(message);
     expect(await store.findMailbox(args[0]!)).toSatisfy((m) => m === undefined || m.number === '27000');
   });
+
+  /**
+   * One PIN policy (store/pin.ts) for the config and the CLI, both of which set an initial PIN the owner must
+   * replace at first login: not a PIN → refused; easy to guess → accepted with a warning; else accepted.
+   */
+  it('add and the config give the same verdict for the same PINs', async () => {
+    const pins = ['4826', '1234', '0000', '27603', '123', '12a4', '12345678901234567'];
+    const number = (i: number): string => String(27600 + i);
+    const file = join(dir, 'pins.yaml');
+    writeFileSync(file, ['mailboxes:', ...pins.map((pin, i) => `  - { number: "${number(i)}", pin: "${pin}", name: "P${i}" }`)].join('\n'));
+    const checked = await vmpilot('check', '--config', file);
+    const configVerdict = (i: number): string => {
+      const line = checked.stderr.split('\n').find((l) => l.includes(`mailboxes[${i}].pin:`)) ?? '';
+      return line.startsWith('warning:') ? 'warned' : line !== '' ? 'refused' : 'accepted';
+    };
+    const cliVerdicts: string[] = [];
+    for (const [i, pin] of pins.entries()) {
+      const r = await vmpilot('mailbox', 'add', number(i), '--pin', pin, '--name', `P${i}`, '--config', config);
+      cliVerdicts.push(r.code !== 0 ? 'refused' : /warning: PIN .* is easy to guess/.test(r.stderr) ? 'warned' : 'accepted');
+    }
+    // 27603 is the fourth entry's own mailbox number: easy to guess for it.
+    const expected = ['accepted', 'warned', 'warned', 'warned', 'refused', 'refused', 'refused'];
+    expect(pins.map((_p, i) => configVerdict(i))).toEqual(expected);
+    expect(cliVerdicts).toEqual(expected);
+  }, 120_000);
 
   it('add without --pin is a command-line error (exit 2)', async () => {
     const r = await vmpilot('mailbox', 'add', '27004', '--name', 'X', '--config', config);
@@ -149,9 +175,9 @@ describe('vmpilot mailbox', () => {
   it('set-pin checks the policy, then sets the PIN, unlocks, and asks the owner for a new one', async () => {
     await store.createMailbox({ number: '27030', name: 'Eve', pin: '2580' });
     await store.updateMailbox('27030', { locked: true, mustChangePin: false });
-    const refused = await vmpilot('mailbox', 'set-pin', '27030', '--pin', '5555', '--config', config);
+    const refused = await vmpilot('mailbox', 'set-pin', '27030', '--pin', '55', '--config', config);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^vmpilot: PIN refused: .*one digit repeated/);
+    expect(refused.stderr).toMatch(/^vmpilot: PIN refused: the PIN must be 4 to 16 digits/);
     const r = await vmpilot('mailbox', 'set-pin', '27030', '--pin', '9371', '--config', config);
     expect(r.code).toBe(0);
     expect(await store.findMailbox('27030')).toMatchObject({ locked: false, mustChangePin: true });

@@ -2,7 +2,8 @@
  * The `vmpilot` command as operators and scripts run it: a real child process, real files, real sockets.
  *
  * Covers: `check` on a good config (exit 0, "config OK: …"), on a bad one (exit 2, one "path: message" line per
- * issue on stderr, nothing on stdout), on a missing file, on a key that does not match its certificate;
+ * issue on stderr, nothing on stdout), on a file with ten mistakes that different stages find (all ten in one
+ * run), on a missing file, on a key that does not match its certificate;
  * `serve` refusing a bad config with exit 2 before binding or logging anything; `serve` failing to bind a port
  * in use (exit 1, one line); `serve` running, logging JSON lines, and exiting 0 after SIGTERM; bad command
  * lines (unknown command, unknown option, missing --config) exiting 2.
@@ -80,6 +81,54 @@ describe('vmpilot check', () => {
     expect(r.stdout).toBe('');
     expect(lines(r.stderr).map((l) => l.slice(0, l.indexOf(':')))).toEqual(['sip.listen[1]', 'rtp.ports', 'pbx[0].addresses[1]', 'colour']);
     expect(lines(r.stderr)[0]).toBe('sip.listen[1]: unknown transport "sctp" (expected udp, tcp or tls) (line 2:32)');
+  });
+
+  it('prints every mistake of a file in one run, whatever stage finds it (YAML, schema, cross-field, menus, files)', async () => {
+    const tls = tlsFixture();
+    const file = configFile(
+      'many.yaml',
+      [
+        'sip:',
+        '  listen: ["udp:127.0.0.1:5070", "tls:127.0.0.1:5071"]',
+        `  tls: { cert: ${tls.certFile}, key: ${join(tls.dir, 'ca.key')} }`,
+        'rtp: { ports: "30000-20000" }',
+        'log: { level: info }',
+        'log: { level: debug }',
+        'services: { voicemail: ["8000"], attendant: ["8001", "8002"], echo: [*43] }',
+        'mailboxes:',
+        '  - { number: "8000", pin: "4826", name: "Clash" }',
+        'attendants:',
+        '  - pilots: ["8001"]',
+        '    languages: [en-US, xx-XX]',
+        '    menus:',
+        `      main: { greeting: [{ file: ${join(dir, 'no-such-greeting.wav')} }], default: hangup }`,
+        '  - pilots: ["8002"]',
+        '    interDigitMs: 5',
+        '    menus:',
+        '      main: { greeting: [goodbye], keys: { "1": { menu: nowhere } }, default: hangup }',
+        'colour: blue',
+      ].join('\n'),
+    );
+    const r = await vmpilot('check', '--config', file);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const found = lines(r.stderr);
+    expect(found.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      'sip.tls.key', // what the TLS files hold
+      'rtp.ports', // the schema
+      'yaml', // a duplicate key
+      'yaml', // an alias without anchor (*43 unquoted)
+      'mailboxes[0].number', // one numbering plan (cross-field)
+      'attendants[0].languages[1]', // a prompt folder
+      'attendants[0].menus.main.greeting[0]', // a greeting file
+      'attendants[1].interDigitMs', // the schema, in an attendant...
+      'attendants[1].menus.main.keys.1', // ...whose menus are still checked
+      'colour', // an unknown key
+    ]);
+    expect(found[2]).toMatch(/^yaml: Map keys must be unique \(line 6:1\)$/);
+    expect(found[3]).toMatch(/^yaml: \*43 is a YAML alias with no anchor/);
+    expect(found[4]).toMatch(/"8000" is already used by services\.voicemail\[0\]/);
+    expect(found[8]).toMatch(/goes to menu "nowhere", which does not exist/);
   });
 
   it('names a config file that does not exist and exits 2', async () => {

@@ -12,7 +12,7 @@
  * config (the server's own tests); the attendants section (test/unit/attendant-check.test.ts), except that
  * the example config's attendant loads.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -447,8 +447,9 @@ describe('reporting', () => {
 describe('files and paths', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-config-'));
   mkdirSync(join(dir, 'tls'));
-  writeFileSync(join(dir, 'tls', 'server.crt'), 'not checked here\n');
-  writeFileSync(join(dir, 'tls', 'server.key'), 'not checked here\n');
+  // A real certificate and key: every config check reads what the TLS files hold.
+  copyFileSync(tlsFixture().certFile, join(dir, 'tls', 'server.crt'));
+  copyFileSync(tlsFixture().keyFile, join(dir, 'tls', 'server.key'));
 
   it('resolves storage.dir and TLS files against the config file\'s folder', () => {
     const c = parseConfig('storage: { dir: spool }\nsip:\n  tls: { cert: tls/server.crt, key: ./tls/server.key }\n', dir);
@@ -626,7 +627,10 @@ describe('media policy keys', () => {
   });
 
   it('resolves prompts.dir against the config folder, and defaults to the package prompts', () => {
-    expect(parseConfig('prompts: { dir: ./my-prompts, language: en-GB }', BASE).prompts).toEqual({ dir: `${BASE}/my-prompts`, language: 'en-GB' });
+    const base = mkdtempSync(join(tmpdir(), 'vmpilot-prompts-'));
+    mkdirSync(join(base, 'my-prompts', 'en-GB'), { recursive: true });
+    writeFileSync(join(base, 'my-prompts', 'en-GB', 'prompts.yaml'), 'goodbye: Goodbye.\n');
+    expect(parseConfig('prompts: { dir: ./my-prompts, language: en-GB }', base).prompts).toEqual({ dir: `${base}/my-prompts`, language: 'en-GB' });
     expect(parseConfig('{}', BASE).prompts.dir).toMatch(/\/prompts$/);
   });
 });

@@ -1,7 +1,7 @@
 /*
  * PINs (src/store/pin.ts): the policy a chosen PIN must meet, and the scrypt hash it is kept as.
  *
- * Covers: PIN policy (4–16 digits; not the mailbox number; not one digit repeated; not an ascending or
+ * Covers: the initial-PIN rule (format only; easy ones accepted with a warning); PIN policy (4–16 digits; not the mailbox number; not one digit repeated; not an ascending or
  * descending run, including runs across 9→0); hashPin's format (scrypt parameters and salt in the string, a
  * fresh salt per hash, never the PIN); verifyPin accepting the right PIN and refusing wrong ones, near misses,
  * malformed and tampered hashes; hashes with other parameters than today's still verify; the hash time
@@ -12,7 +12,7 @@
  */
 import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkPinPolicy, hashPin, verifyPin } from '../../src/store/pin.js';
+import { checkPinPolicy, hashPin, pinFormatProblem, verifyPin, weakInitialPinWarning } from '../../src/store/pin.js';
 
 describe('PIN policy', () => {
   it.each(['2580', '9371', '14920001', '1357924680123456'])('accepts %s', (pin) => {
@@ -40,6 +40,19 @@ describe('PIN policy', () => {
   it('compares with the mailbox number it is given', () => {
     expect(checkPinPolicy('4711', '4711')).toMatch(/mailbox number/);
     expect(checkPinPolicy('4711', '4712')).toBeUndefined();
+  });
+});
+
+describe('initial PINs (set by an administrator, replaced by the owner at first login)', () => {
+  it('must be 4 to 16 digits', () => {
+    expect(pinFormatProblem('123')).toMatch(/4 to 16 digits/);
+    expect(pinFormatProblem('1234')).toBeUndefined();
+  });
+
+  it('are accepted with a warning when easy to guess, with none otherwise', () => {
+    expect(weakInitialPinWarning('1234', '27000')).toMatch(/^PIN 1234 is easy to guess \(it is a run .*\); accepted as an initial PIN/);
+    expect(weakInitialPinWarning('27000', '27000')).toMatch(/it is the mailbox number/);
+    expect(weakInitialPinWarning('2580', '27000')).toBeUndefined();
   });
 });
 
