@@ -2,19 +2,14 @@
  * Wires one vmpilot process together: transports → SIP stack → UA core → call router → calls.
  * Owns start-up order (nothing half-bound on failure) and shutdown (drain, then close everything once).
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
-import { TransportLayer } from './sip/transport/transport-layer.js';
 import type { Flow } from './sip/transport/types.js';
-import { SipStack } from './sip/stack.js';
 import { UserAgentCore } from './sip/user-agent-core.js';
 import { timerSet } from './sip/transaction/timers.js';
-import { AddressMatcher, LOOPBACK } from './sip/trust.js';
-import { SourceRateLimiter } from './sip/rate-limit.js';
 import type { IncomingRequest } from './sip/incoming-request.js';
-import { parseUri, uriScheme, uriUser } from './sip/uri.js';
-import { parseNameAddr } from './sip/headers/name-addr.js';
+import { AddressMatcher, LOOPBACK } from './sip/trust.js';
+import { localContact } from './sip/local-contact.js';
 import { RtpPortPool } from './media/ports.js';
 import { CallRouter } from './call/router.js';
 import { MailboxNumbers } from './store/mailbox-numbers.js';
@@ -37,6 +32,8 @@ import { leaveMessageVia } from './apps/attendant/leave-message.js';
 import { supervisedTransfer } from './call/supervised-transfer.js';
 import { startMwiService, type MwiService } from './mwi/service.js';
 import { pbxLookup } from './config/pbx-lookup.js';
+import { openSipEndpoint } from './sip-endpoint.js';
+import { startRetention } from './store/retention.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -47,14 +44,6 @@ export interface RunningServer {
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
   stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClockStats; clockSubscribers: number };
-}
-
-/** RFC 3261 §12.1.1: whether the dialog-creating request used a SIPS URI where the rule looks. */
-function dialogIsSips(inc: IncomingRequest): boolean {
-  const h = inc.message.headers;
-  const top = h.getAll('record-route')[0] ?? h.getAll('contact')[0];
-  const topUri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
-  return uriScheme(inc.message.uri) === 'sips' || (topUri !== undefined && uriScheme(topUri) === 'sips');
 }
 
 export interface ServerHooks {
@@ -68,13 +57,24 @@ export interface ServerHooks {
    * cluster's workers run with false: the front door runs it, so that exactly one process sends NOTIFYs.
    */
   mwi?: boolean;
+  /**
+   * Provision the config's mailboxes and repair the store at start, expire old messages hourly. Default true;
+   * false for a cluster worker: the front door does it once for all (a worker's repair could take another
+   * worker's recording in progress for debris).
+   */
+  storeMaintenance?: boolean;
+  /** Called with the number of calls in progress each time it changes (a cluster worker's health report). */
+  onCallsChanged?(calls: number): void;
 }
 
 /** How often the store polls for other processes' changes, ms (a PBX lamp follows within ~1/4 s). */
 const STORE_WATCH_MS = 200;
 
-/** Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind. */
-async function openStore(config: Config, logger: Logger): Promise<{ store: MessageStore; repaired: boolean }> {
+/**
+ * Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind; with
+ * `maintain` false (a cluster worker) only opens it.
+ */
+export async function openStore(config: Config, logger: Logger, maintain = true): Promise<{ store: MessageStore; repaired: boolean }> {
   // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
   // the change feed: changes made by other workers and the CLI reach MWI and the attendant's directory.
   const store = await openThreadedStore(config.storage.dir, {
@@ -83,6 +83,7 @@ async function openStore(config: Config, logger: Logger): Promise<{ store: Messa
     watchChangesMs: STORE_WATCH_MS,
     logger,
   });
+  if (!maintain) return { store, repaired: false };
   try {
     await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
     for (const m of config.mailboxes) {
@@ -104,39 +105,12 @@ async function openStore(config: Config, logger: Logger): Promise<{ store: Messa
 export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
-  const { store, repaired } = await openStore(config, logger);
+  const maintainStore = hooks.storeMaintenance ?? true;
+  const { store, repaired } = await openStore(config, logger, maintainStore);
   // A call to a mailbox number or alias leaves a message there (issue 9 item 14): the router asks a set kept
   // in memory and refreshed on mailbox changes, not the store, on each INVITE.
   const mailboxNumbers = await MailboxNumbers.open(store, logger);
-  const tls = config.sip.tls
-    ? {
-        cert: await readFile(config.sip.tls.cert),
-        key: await readFile(config.sip.tls.key),
-        ca: config.sip.tls.ca ? await readFile(config.sip.tls.ca) : undefined,
-        requireClientCert: config.sip.tls.requireClientCert,
-        ciphers: config.sip.tls.ciphers,
-        minVersion: config.sip.tls.minVersion,
-      }
-    : undefined;
-  const limits = config.sip.limits;
-  const transport = new TransportLayer({ logger, tls, maxConnections: limits.maxConnections, handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000 });
-  await transport.listen(config.sip.listen);
-
-  // Trust: the union of every PBX's addresses; loopback only when no PBX is configured (DESIGN.md).
-  const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
-  // Strangers are rate-limited; the PBX's own traffic only when sip.rateLimit.trusted asks for it (issue 9).
-  const rate = config.sip.rateLimit;
-  const limiter = new SourceRateLimiter({ perSecond: rate.perSourcePerSecond, burst: rate.burst });
-  const trustedLimiter = rate.trusted && new SourceRateLimiter({ perSecond: rate.trusted.perSourcePerSecond, burst: rate.trusted.burst });
-  const stack = new SipStack(transport, {
-    logger,
-    timers: config.sip.timers,
-    userAgent: config.sip.userAgent,
-    isTrusted: (address) => trusted.matches(address),
-    admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(address) ?? true) : limiter.allow(address)),
-    strangers: config.sip.strangers,
-    advertise: config.sip.advertise,
-  });
+  const { transport, stack, trusted } = await openSipEndpoint(config, logger);
 
   /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
   const localFacing = (flow: Flow): { address: string; port: number } =>
@@ -146,20 +120,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // (media/rtp-receiver.ts); with no PBX configured, loopback, as for SIP.
   const mediaSources = new Map(config.pbx.map((p) => [p, new AddressMatcher([...p.addresses, ...p.mediaAddresses])]));
   let draining = false;
-  const contactFor = (inc: IncomingRequest): string => {
-    const local = localFacing(inc.flow);
-    const host = local.address.includes(':') ? `[${local.address}]` : local.address;
-    const uri = parseUri(inc.message.uri);
-    const user = uri ? uriUser(uri) : undefined;
-    // RFC 3261 §12.1.1: "If the request that initiated the dialog contained a SIPS URI in the Request-URI or in
-    // the top Record-Route header field value, if there was any, or the Contact header field if there was no
-    // Record-Route header field, the Contact header field in the response MUST be a SIPS URI."
-    // Otherwise answer in kind with sip:...;transport=tls: a caller that dialled a sip: URI over TLS may not
-    // handle a sips: remote target (baresip/libre drops the call with ENOSYS and never sends the ACK).
-    const scheme = inc.flow.transport === 'tls' && dialogIsSips(inc) ? 'sips' : 'sip';
-    const params = inc.flow.transport === 'udp' ? '' : `;transport=${inc.flow.transport}`;
-    return `<${scheme}:${user ? `${user}@` : ''}${host}:${inc.flow.localPort}${params}>`;
-  };
+  const contactFor = (inc: IncomingRequest): string => localContact(stack, inc);
   const core = new UserAgentCore(stack, {
     logger,
     timers: (reliable) => timerSet(config.sip.timers, reliable),
@@ -190,6 +151,12 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       session.reject(503, { 'retry-after': '1' });
       return;
     }
+    if (calls.size >= config.limits.maxCalls) {
+      // limits.maxCalls: one more call would degrade every call's audio; the PBX tries its next server.
+      logger.warn({ callId: session.callId, calls: calls.size }, 'at limits.maxCalls; 503');
+      session.reject(503, { 'retry-after': '1' });
+      return;
+    }
     const route = router.route(session.invite.message);
     if (!route) {
       logger.info({ callId: session.callId, uri: session.invite.message.uri }, 'INVITE for an unknown number');
@@ -214,7 +181,11 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       logger,
     });
     calls.add(call);
-    call.once('hangup', () => calls.delete(call));
+    hooks.onCallsChanged?.(calls.size);
+    call.once('hangup', () => {
+      calls.delete(call);
+      hooks.onCallsChanged?.(calls.size);
+    });
     call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, apps[route.service]));
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
@@ -279,17 +250,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
   const mwi: MwiService | undefined =
     hooks.mwi === false ? undefined : await startMwiService({ stack, core, store, config, logger, contactFor, resendNow: repaired });
-  // Retention: expired messages are removed hourly (and once at start).
-  const expire = (): void => {
-    const day = 86_400_000;
-    store.expire(config.voicemail.retainNewDays * day, config.voicemail.retainSavedDays * day).then(
-      (n) => n > 0 && logger.info({ removed: n }, 'expired messages removed'),
-      (err: unknown) => logger.error({ err }, 'message expiry failed'),
-    );
-  };
-  expire();
-  const expireTimer = setInterval(expire, 3_600_000);
-  expireTimer.unref();
+  const retention = maintainStore ? startRetention(store, config, logger) : undefined;
 
   accepting = true;
   const bound = transport.bound();
@@ -307,7 +268,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     stack.close();
     await transport.close();
     clock.close();
-    clearInterval(expireTimer);
+    retention?.stop();
     await email?.close();
     mailboxNumbers.close();
     await store.close();

@@ -10,13 +10,15 @@
  * prints every error (and every warning, "warning: path: message") of the file in one run.
  */
 import { constants as osConstants } from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { VERSION } from '../config/defaults.js';
 import { examineConfigFile, formatIssue, type ConfigReport } from '../config/load.js';
 import type { Config, ListenSpec } from '../config/schema.js';
 import { createLogger } from './log.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
+// serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
+import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -84,19 +86,25 @@ function exitOnCrash(logger: Logger): void {
   });
 }
 
-async function serve(opts: { config?: string }): Promise<void> {
-  const { config, warnings } = await examineOrReport(opts.config);
-  if (!config) return;
+async function serve(opts: ServeOptions): Promise<void> {
+  const workersIssue = checkWorkersOption(opts.workers);
+  if (workersIssue !== undefined) {
+    printErr(`vmpilot: ${workersIssue}`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const { config: loaded, warnings } = await examineOrReport(opts.config);
+  if (!loaded) return;
+  const config = withWorkersOption(loaded, opts.workers);
 
-  const logger = createLogger(config.log.level);
+  // A worker's lines say which worker wrote them (they share the front door's stdout).
+  const logger = opts.workerIndex === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker: Number(opts.workerIndex) });
   exitOnCrash(logger);
   logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
   for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
-  let server: Awaited<ReturnType<typeof import('../server.js').startServer>>;
+  let server: Served;
   try {
-    // Loaded here, not at the top: `check` and `--help` need none of the SIP stack.
-    const { startServer } = await import('../server.js');
-    server = await startServer(config, logger);
+    server = await startServeRole(config, logger, opts);
   } catch (err) {
     logger.fatal({ err }, 'could not start');
     printErr(`vmpilot: cannot start: ${startFailure(err)}`);
@@ -137,6 +145,9 @@ function program(): Command {
     .command('serve')
     .description('run the server; with no --config, the embedded defaults (SIP udp+tcp 5060, RTP 20000-29999, ./data)')
     .option('-c, --config <file>', 'config file (YAML)')
+    .option('-w, --workers <n>', 'run the 302 front door on sip.listen with N worker processes ("auto": one per core; cluster.workers)')
+    // Internal: the front door starts each worker as `serve --workers N --worker-index I` (cluster/).
+    .addOption(new Option('--worker-index <i>').hideHelp())
     .action(serve);
   cmd
     .command('check')

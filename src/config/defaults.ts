@@ -76,4 +76,12 @@ export const DEFAULTS = {
   answerDelayMs: 0,
   logLevel: 'info',
   drainSeconds: 30,
+  /**
+   * limits.maxCalls: calls one process carries at once. Measured (issue 13, 2-core machine, 30 s deposit
+   * calls): one process held 600 calls at 89 % of its core, where outbound RTP timing started to slip (p99
+   * 37.6 ms). 600 is the point past which every call's audio degrades, so the 601st call gets 503 instead.
+   */
+  maxCalls: 600,
+  /** cluster.basePort when absent: the first sip.listen port + 5 (5060 → workers from 5065). */
+  clusterPortOffset: 5,
 } as const;

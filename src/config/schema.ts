@@ -197,6 +197,28 @@ export interface Config {
   smtp?: SmtpConfig;
   log: { level: LogLevel };
   shutdown: { drainSeconds: number };
+  /** Absent: one process serves every call (single-process mode). Present: the 302 front door (cluster/). */
+  cluster?: ClusterConfig;
+  limits: LimitsConfig;
+}
+
+/** The 302 front door and its workers (DESIGN.md, "Scaling: the 302 front door"). */
+export interface ClusterConfig {
+  /** Local worker processes: a number (0: remote workers only), or 'auto' = one per core. */
+  workers: number | 'auto';
+  /**
+   * Port of the first local worker; worker k listens on basePort + k * (distinct ports in sip.listen) + j for
+   * the j-th distinct listen port. Absent: the first listen port + 5 (5060 → 5065, as Exchange UM's 5065).
+   * 0: each worker takes free ports and reports them (tests).
+   */
+  basePort?: number;
+  /** Workers on other hosts, each a SIP URI ("sip:10.0.0.5:5065;transport=tcp"), health-checked by OPTIONS. */
+  remote: string[];
+}
+
+export interface LimitsConfig {
+  /** Calls one process (one worker) carries at once; the next INVITE gets 503 with Retry-After. */
+  maxCalls: number;
 }
 
 /** A mapping whose unknown keys are errors; the message lists the keys that are allowed. */
@@ -553,6 +575,29 @@ const shutdownSchema = section({
   drainSeconds: z.number().int().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)').default(DEFAULTS.drainSeconds),
 }).prefault({});
 
+const clusterSchema = section({
+  workers: z
+    .union([z.literal('auto'), z.number().int().min(0, 'must be 0 (remote workers only) or more').max(256, 'must be at most 256')], {
+      error: 'must be a number of workers or "auto" (one per core)',
+    })
+    .default('auto'),
+  basePort: z.number().int().min(0, 'must be 0 (free ports) or a port').max(65535, 'must be at most 65535').optional(),
+  remote: z.array(checkedString(checkSipUri)).default([]),
+})
+  .superRefine(
+    (c, ctx) => {
+      if (c.workers === 0 && Array.isArray(c.remote) && c.remote.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['workers'], message: 'is 0 and there are no remote workers: nothing would serve calls', input: c });
+      }
+    },
+    { when: isMapping },
+  )
+  .optional();
+
+const callLimitsSchema = section({
+  maxCalls: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(DEFAULTS.maxCalls),
+}).prefault({});
+
 /**
  * One numbering plan: a number dialled must lead to exactly one place. A pilot number, a mailbox number and an
  * alias may not repeat each other, or the router could not tell which one the caller meant.
@@ -595,6 +640,8 @@ export const configSchema: z.ZodType<Config> = section({
   smtp: smtpSchema,
   log: logSchema,
   shutdown: shutdownSchema,
+  cluster: clusterSchema,
+  limits: callLimitsSchema,
 })
   .superRefine(checkNumberingPlan, { when: isMapping })
   .superRefine(checkAttendantPilots, { when: isMapping });

@@ -16,13 +16,12 @@ import type { TimerSet } from './transaction/timers.js';
 import type { DigestCredentials } from './auth/digest.js';
 import { MIN_SE_FLOOR_S } from './session-timer.js';
 import { listElements } from './headers/tokens.js';
+import { failsUasChecks } from './uas-checks.js';
 
 /** Methods we implement; anything else is 501 (§8.2.1). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'NOTIFY', 'REFER'] as const;
 /** Methods we recognise but do not serve out of dialog: 405 with Allow rather than 501. */
 const KNOWN_NOT_SERVED = new Set(['REGISTER', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH', 'PRACK']);
-/** Option tags we understand in Require (§8.2.2.3). */
-const SUPPORTED_EXTENSIONS = new Set(['timer']);
 const ALLOW = ALLOWED_METHODS.join(', ');
 
 export interface UserAgentCoreOptions {
@@ -76,24 +75,7 @@ export class UserAgentCore implements TransactionUser {
       inc.respond(KNOWN_NOT_SERVED.has(req.method) ? 405 : 501, { headers: { allow: this.allow() } });
       return;
     }
-    // Max-Forwards 0 → 483 (§16.3 step 2 as applied by a UAS that will not serve it). OPTIONS with 0 is the
-    // classic "ask the next hop itself" probe (§11) and PBX keep-alives use it, so it is answered.
-    const maxForwards = headers.get('max-forwards');
-    if (maxForwards !== undefined && Number(maxForwards) === 0 && req.method !== 'OPTIONS') {
-      inc.respond(483);
-      return;
-    }
-    // §8.2.2.2: merged requests.
-    if (this.stack.isMergedRequest(inc)) {
-      inc.respond(482);
-      return;
-    }
-    // §8.2.2.3: Require with option tags we do not understand.
-    const unsupported = listElements(headers.getAll('require')).filter((t) => !SUPPORTED_EXTENSIONS.has(t.toLowerCase()));
-    if (unsupported.length > 0) {
-      inc.respond(420, { headers: { unsupported: unsupported.join(', ') } });
-      return;
-    }
+    if (failsUasChecks(this.stack, inc)) return;
     const toTag = tagOf(headers.get('to') ?? '');
     if (toTag !== undefined) {
       this.inDialog(inc, toTag);

@@ -440,7 +440,8 @@ describe('reporting', () => {
       }
       throw new Error('accepted');
     })();
-    expect(err.message.split('\n')).toEqual(['a: unknown key (allowed here: sip, rtp, prompts, storage, services, pbx, mailboxes, voicemail, attendants, mwi, smtp, log, shutdown) (line 1:1)', expect.stringMatching(/^b: /)]);
+    // The list of allowed keys grows with each config section; what matters here is one line per issue.
+    expect(err.message.split('\n')).toEqual([expect.stringMatching(/^a: unknown key \(allowed here: sip, rtp, prompts, [a-z, ]+\) \(line 1:1\)$/), expect.stringMatching(/^b: /)]);
   });
 });
 

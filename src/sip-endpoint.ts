@@ -1,0 +1,45 @@
+/**
+ * The SIP side of a vmpilot process as the config describes it: TLS material read, every sip.listen socket
+ * bound, and the stack over them with the site's trust, rate limits, timers and advertised host. Shared by a
+ * server (server.ts) and a cluster's front door (cluster/front-door.ts), so that both treat strangers alike.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { TransportLayer } from './sip/transport/transport-layer.js';
+import { SipStack } from './sip/stack.js';
+import { AddressMatcher, LOOPBACK } from './sip/trust.js';
+import { SourceRateLimiter } from './sip/rate-limit.js';
+
+export async function openSipEndpoint(config: Config, logger: Logger): Promise<{ transport: TransportLayer; stack: SipStack }> {
+  const tls = config.sip.tls
+    ? {
+        cert: await readFile(config.sip.tls.cert),
+        key: await readFile(config.sip.tls.key),
+        ca: config.sip.tls.ca ? await readFile(config.sip.tls.ca) : undefined,
+        requireClientCert: config.sip.tls.requireClientCert,
+        ciphers: config.sip.tls.ciphers,
+        minVersion: config.sip.tls.minVersion,
+      }
+    : undefined;
+  const limits = config.sip.limits;
+  const transport = new TransportLayer({ logger, tls, maxConnections: limits.maxConnections, handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000 });
+  await transport.listen(config.sip.listen);
+
+  // Trust: the union of every PBX's addresses; loopback only when no PBX is configured (DESIGN.md).
+  const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
+  // Strangers are rate-limited; the PBX's own traffic only when sip.rateLimit.trusted asks for it (issue 9).
+  const rate = config.sip.rateLimit;
+  const limiter = new SourceRateLimiter({ perSecond: rate.perSourcePerSecond, burst: rate.burst });
+  const trustedLimiter = rate.trusted && new SourceRateLimiter({ perSecond: rate.trusted.perSourcePerSecond, burst: rate.trusted.burst });
+  const stack = new SipStack(transport, {
+    logger,
+    timers: config.sip.timers,
+    userAgent: config.sip.userAgent,
+    isTrusted: (address) => trusted.matches(address),
+    admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(address) ?? true) : limiter.allow(address)),
+    strangers: config.sip.strangers,
+    advertise: config.sip.advertise,
+  });
+  return { transport, stack };
+}

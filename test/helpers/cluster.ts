@@ -1,0 +1,118 @@
+/**
+ * A real cluster for tests: `vmpilot serve` (the CLI, run from source) with a `cluster:` section, so that the
+ * front door forks real worker processes, plus the raw SIP bits the tests send to it (the ACK for a
+ * 302 or 503) and a way to wait for its JSON log lines.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeUdpPort, logRecords, serve, type Exit, type LogRecord, type Serving } from './cli-process.js';
+
+export interface WorkerReady {
+  worker: number;
+  workerPid: number;
+  listen: { transport: string; port: number }[];
+}
+
+export interface Cluster {
+  serving: Serving;
+  /** The front door's UDP port. */
+  port: number;
+  dir: string;
+  records(): LogRecord[];
+  /** Waits for a log line matching `test` (at index `from` or later) and returns it. */
+  waitForLog(test: (r: LogRecord) => boolean, what: string, timeoutMs?: number, from?: number): Promise<LogRecord>;
+  /** The most recent "worker ready" line of each worker index. */
+  workers(): WorkerReady[];
+  /** SIGTERM, then the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<Exit>;
+}
+
+/** Starts a cluster with `workers` local workers on free ports and waits until every one is ready. */
+export async function startCluster(opts: { workers: number; extraYaml?: string; listen?: string[]; drainSeconds?: number }): Promise<Cluster> {
+  const port = await freeUdpPort();
+  const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cluster-'));
+  const rtpMin = 42000 + (process.pid % 40) * 200;
+  const configFile = join(dir, 'vmpilot.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'sip:',
+      `  listen: ${JSON.stringify([`udp:127.0.0.1:${port}`, ...(opts.listen ?? [])])}`,
+      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}" }`,
+      `storage: { dir: ${JSON.stringify(dir)} }`,
+      `cluster: { workers: ${opts.workers}, basePort: 0 }`,
+      `shutdown: { drainSeconds: ${opts.drainSeconds ?? 10} }`,
+      'log: { level: info }',
+      opts.extraYaml ?? '',
+      '',
+    ].join('\n'),
+  );
+  const serving = serve(configFile);
+  const records = (): LogRecord[] => logRecords(serving);
+  const waitForLog = async (test: (r: LogRecord) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<LogRecord> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = records().slice(from).find(test);
+      if (hit) return hit;
+      if (serving.child.exitCode !== null) throw new Error(`vmpilot exited (${serving.child.exitCode}) before ${what}:\n${(await serving.exited).stderr}`);
+      if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms:\n${serving.stdout().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const workers = (): WorkerReady[] => {
+    const latest = new Map<number, WorkerReady>();
+    for (const r of records()) if (r.msg === 'worker ready') latest.set(r.worker as number, r as unknown as WorkerReady);
+    return [...latest.values()].sort((a, b) => a.worker - b.worker);
+  };
+  const cluster: Cluster = {
+    serving,
+    port,
+    dir,
+    records,
+    waitForLog,
+    workers,
+    async stop(timeoutMs = 30_000): Promise<Exit> {
+      if (serving.child.exitCode === null && serving.child.signalCode === null) serving.child.kill('SIGTERM');
+      const timer = setTimeout(() => serving.child.kill('SIGKILL'), timeoutMs);
+      const exit = await serving.exited;
+      clearTimeout(timer);
+      return exit;
+    },
+  };
+  try {
+    // Workers start from source through tsx: several seconds each on a loaded machine.
+    for (let i = 0; i < opts.workers; i++) await waitForLog((r) => r.msg === 'worker ready' && r.worker === i, `worker ${i} ready`, 45_000);
+  } catch (err) {
+    await cluster.stop(5_000);
+    throw err;
+  }
+  return cluster;
+}
+
+/**
+ * RFC 3261 §17.1.1.3: the ACK for a non-2xx final response: the INVITE's Request-URI and top Via, the
+ * response's To (with its tag), CSeq number of the INVITE.
+ */
+export function ackForFinal(inviteText: string, responseText: string): string {
+  const line = (text: string, name: string): string => text.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name}:`)) ?? '';
+  return [
+    inviteText.split('\r\n')[0]!.replace(/^INVITE /, 'ACK '),
+    line(inviteText, 'via'),
+    line(inviteText, 'from'),
+    line(responseText, 'to'),
+    line(inviteText, 'call-id'),
+    line(inviteText, 'cseq').replace('INVITE', 'ACK'),
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** The status code and Contact URI of a response. */
+export function statusAndContact(text: string): { status: number; contact: string | undefined } {
+  const status = Number(/^SIP\/2\.0 (\d{3}) /.exec(text)?.[1] ?? 0);
+  const contact = /^Contact: *<([^>]*)>/im.exec(text)?.[1];
+  return { status, contact };
+}
