@@ -11,7 +11,14 @@ import { SipStack } from './sip/stack.js';
 import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { SourceRateLimiter } from './sip/rate-limit.js';
 
-export async function openSipEndpoint(config: Config, logger: Logger): Promise<{ transport: TransportLayer; stack: SipStack }> {
+export interface SipEndpoint {
+  transport: TransportLayer;
+  stack: SipStack;
+  /** The sources trusted as a PBX: every pbx[].addresses, or loopback while no PBX is configured. */
+  trusted: AddressMatcher;
+}
+
+export async function openSipEndpoint(config: Config, logger: Logger): Promise<SipEndpoint> {
   const tls = config.sip.tls
     ? {
         cert: await readFile(config.sip.tls.cert),
@@ -41,5 +48,5 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<{
     strangers: config.sip.strangers,
     advertise: config.sip.advertise,
   });
-  return { transport, stack };
+  return { transport, stack, trusted };
 }
