@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import type { EndReason, InviteSession, OfferAnswer } from '../sip/invite-session.js';
 import type { IncomingRequest } from '../sip/incoming-request.js';
 import type { SipStack } from '../sip/stack.js';
+import type { DialogTable } from '../sip/dialog-usage.js';
 import { findSdp } from '../sip/body.js';
 import { RtpPortsExhaustedError, type RtpPortPair, type RtpPortPool } from '../media/ports.js';
 import type { AddressSet } from '../media/rtp-receiver.js';
@@ -62,6 +63,8 @@ export type { CallParties, CallingParty, Redirect, RedirectReason } from './part
  */
 export interface CallLegContext {
   stack: SipStack;
+  /** The UA core's dialog table, where the second leg's dialog is registered. */
+  dialogs: DialogTable;
   ports: RtpPortPool;
   clock: TickSource;
   mediaAddress: string;
@@ -235,6 +238,7 @@ export class Call extends EventEmitter<CallEvents> {
     const o = this.opts;
     return {
       stack: o.session.stack,
+      dialogs: o.session.dialogs,
       ports: o.ports,
       clock: o.clock,
       mediaAddress: o.mediaAddress,

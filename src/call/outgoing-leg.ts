@@ -79,6 +79,7 @@ export class OutgoingLeg {
     });
     this.invite = new OutgoingInvite({
       stack: context.stack,
+      dialogs: context.dialogs,
       requestUri: opts.requestUri,
       from: opts.from,
       offer: Buffer.from(serializeSdp(this.offer)),

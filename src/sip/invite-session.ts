@@ -13,6 +13,7 @@ import { findSdp } from './body.js';
 import { parseCSeq } from './headers/cseq.js';
 import { parseNameAddr } from './headers/name-addr.js';
 import type { SipStack } from './stack.js';
+import type { DialogTable } from './dialog-usage.js';
 import { sendUacRequest } from './uac-request.js';
 import type { DigestCredentials } from './auth/digest.js';
 import { TimerBag } from './transaction/timer-bag.js';
@@ -75,6 +76,8 @@ export interface InviteSessionOptions {
   credentials?: DigestCredentials;
   /** Called once the session is over, so the owner can forget its dialog. */
   onClosed(session: InviteSession): void;
+  /** The UA core's dialog table (a second call placed for this one registers its dialog there). */
+  dialogs: DialogTable;
 }
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, REFER';
@@ -109,6 +112,11 @@ export class InviteSession {
   /** The stack this session runs on (a second call placed for it, e.g. a supervised transfer, uses it too). */
   get stack(): SipStack {
     return this.opts.stack;
+  }
+
+  /** The dialog table this session is in (a second call placed for it registers there too). */
+  get dialogs(): DialogTable {
+    return this.opts.dialogs;
   }
 
   /** Sends a provisional response (180 Ringing, 183 with early media). */

@@ -2,8 +2,8 @@
  * The UAC side of an INVITE usage (RFC 3261 §13.2, §14, §15): vmpilot places a call. It sends the INVITE
  * through the stack, follows redirects (§8.1.3.4, redirect-targets.ts), answers one digest challenge per
  * target (§22.2), ACKs the 2xx and every retransmission of it (§13.2.2.4), cancels (§9.1), and ends the call
- * with BYE (§15). The far end's requests inside the dialog are answered by uac-dialog-requests.ts, which the
- * stack reaches through uac-dialog-router.ts.
+ * with BYE (§15). The far end's requests inside the dialog are answered by uac-dialog-requests.ts: the dialog
+ * is registered in the UA core's dialog table (dialog-usage.ts), which routes them there after the §8.2 checks.
  *
  * The ACK for a non-2xx final is the INVITE client transaction's (§17.1.1.3), not ours.
  *
@@ -32,7 +32,7 @@ import type { SipStack } from './stack.js';
 import type { SendTarget } from './transport/types.js';
 import type { OfferAnswer } from './invite-session.js';
 import { redirectTargets } from './redirect-targets.js';
-import { UacDialogRouter } from './uac-dialog-router.js';
+import type { DialogTable } from './dialog-usage.js';
 import { UAC_ALLOW, UacDialogRequests } from './uac-dialog-requests.js';
 
 export enum OutgoingInviteState {
@@ -85,6 +85,8 @@ export interface OutgoingInviteHandler {
 
 export interface OutgoingInviteOptions {
   stack: SipStack;
+  /** The UA core's dialog table: the dialog a 2xx makes is registered there for the far end's requests. */
+  dialogs: DialogTable;
   /** Request-URI of the first INVITE, e.g. `sip:2001@192.0.2.10:5060`. Required. */
   requestUri: string;
   /** From without tag, e.g. `"Alice Example" <sip:27000@192.0.2.10>`. Required. */
@@ -383,7 +385,7 @@ export class OutgoingInvite {
       logger: this.log,
     });
     this.requests = requests;
-    this.unroute = UacDialogRouter.of(this.opts.stack).add(dialog.id, {
+    this.unroute = this.opts.dialogs.addDialog(dialog.id, {
       inDialog: (inc) => {
         if (this.state === OutgoingInviteState.Confirmed) requests.receive(inc);
         else inc.respond(481);

@@ -1,14 +1,17 @@
 /**
- * The UAS core (RFC 3261 §8.2) and the dialog layer: checks every new request in the RFC's order, answers
- * what needs no application (OPTIONS, unknown methods, stray in-dialog requests), routes in-dialog requests to
- * their InviteSession, and hands each new INVITE to the application through `onInvite`, and every SUBSCRIBE
- * (new, or in a dialog no INVITE session owns) to `onSubscribe` when one is set (RFC 6665, MWI).
+ * The UAS core (RFC 3261 §8.2) and the dialog layer: checks every request in the RFC's order, answers what
+ * needs no application (OPTIONS, unknown methods, stray in-dialog requests), routes in-dialog requests and ACKs
+ * through its one dialog table (dialog-usage.ts) to the dialog's usage, whichever side created it (an
+ * InviteSession we answered, a call we placed: outgoing-invite.ts registers with addDialog), and hands each
+ * new INVITE to the application through `onInvite`, and every SUBSCRIBE (new, or in a dialog no INVITE usage
+ * owns) to `onSubscribe` when one is set (RFC 6665, MWI).
  */
 import type { Logger } from 'pino';
 import type { SipResponse } from './message.js';
 import type { IncomingRequest } from './incoming-request.js';
 import type { SipStack, TransactionUser } from './stack.js';
 import { InviteSession, type InviteSessionOptions } from './invite-session.js';
+import type { DialogTable, DialogUsage } from './dialog-usage.js';
 import { dialogId } from './dialog.js';
 import { tagOf } from './response.js';
 import { findSdp } from './body.js';
@@ -38,7 +41,7 @@ export interface UserAgentCoreOptions {
   drainRetryAfterS: number;
 }
 
-export class UserAgentCore implements TransactionUser {
+export class UserAgentCore implements TransactionUser, DialogTable {
   /** The application: called once per new INVITE with a session that must be accepted or rejected. */
   onInvite: ((session: InviteSession) => void) | undefined;
   /**
@@ -47,7 +50,8 @@ export class UserAgentCore implements TransactionUser {
    * Unset: SUBSCRIBE gets 405 outside a dialog and 481 inside one.
    */
   onSubscribe: ((inc: IncomingRequest) => void) | undefined;
-  private readonly sessions = new Map<string, InviteSession>();
+  /** Every dialog we are in, by dialog id (RFC 3261 §12): UAS sessions and UAC calls alike. */
+  private readonly dialogs = new Map<string, DialogUsage>();
   private readonly pendingByTx = new Map<string, InviteSession>();
   private readonly log: Logger;
 
@@ -60,11 +64,24 @@ export class UserAgentCore implements TransactionUser {
   }
 
   get activeSessions(): number {
-    return this.sessions.size;
+    return this.allSessions().length;
   }
 
+  /** Dialogs in the table, either side (leak tests). */
+  get dialogCount(): number {
+    return this.dialogs.size;
+  }
+
+  /** The INVITE sessions we answered. */
   allSessions(): InviteSession[] {
-    return [...this.sessions.values()];
+    return [...this.dialogs.values()].filter((d): d is InviteSession => d instanceof InviteSession);
+  }
+
+  addDialog(id: string, usage: DialogUsage): () => void {
+    this.dialogs.set(id, usage);
+    return () => {
+      if (this.dialogs.get(id) === usage) this.dialogs.delete(id);
+    };
   }
 
   onRequest(inc: IncomingRequest): void {
@@ -106,7 +123,7 @@ export class UserAgentCore implements TransactionUser {
     const toTag = tagOf(ack.message.headers.get('to') ?? '');
     const fromTag = tagOf(ack.message.headers.get('from') ?? '');
     if (toTag === undefined || fromTag === undefined) return;
-    this.sessions.get(dialogId(ack.callId, toTag, fromTag))?.ack(ack);
+    this.dialogs.get(dialogId(ack.callId, toTag, fromTag))?.ack(ack);
   }
 
   onCancel(invite: IncomingRequest): void {
@@ -114,19 +131,23 @@ export class UserAgentCore implements TransactionUser {
     if (key !== undefined) this.pendingByTx.get(key)?.cancelled();
   }
 
-  onStray2xx(_res: SipResponse): void {
-    // We send re-INVITEs only for session refresh; their ACK is sent when the 2xx first arrives. A late
-    // retransmission after Timer M has nothing left to acknowledge.
+  onStray2xx(res: SipResponse): void {
+    // Our INVITE: the From tag is ours, the To tag the far end's. A call we placed resends its ACK; an answered
+    // session's re-INVITE (session refresh) ACKed its 2xx when it first came, and has nothing left to do.
+    const local = tagOf(res.headers.get('from') ?? '');
+    const remote = tagOf(res.headers.get('to') ?? '');
+    if (local === undefined || remote === undefined) return;
+    this.dialogs.get(dialogId(res.headers.get('call-id') ?? '', local, remote))?.stray2xx?.(res);
   }
 
   /** Ends every call (shutdown). */
   async shutdownAll(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.shutdown()));
+    await Promise.all(this.allSessions().map((s) => s.shutdown()));
   }
 
   private inDialog(inc: IncomingRequest, toTag: string): void {
     const fromTag = tagOf(inc.message.headers.get('from') ?? '') ?? '';
-    const session = this.sessions.get(dialogId(inc.callId, toTag, fromTag));
+    const session = this.dialogs.get(dialogId(inc.callId, toTag, fromTag));
     if (!session && this.servesSubscribe(inc.method)) {
       // A subscription's own dialog (refresh, unsubscribe): the subscription layer knows it, or answers 481.
       this.subscribe(inc);
@@ -190,13 +211,14 @@ export class UserAgentCore implements TransactionUser {
       minSeS: MIN_SE_FLOOR_S,
       logger: this.log,
       credentials: this.opts.credentialsFor?.(inc.flow.remoteAddress),
-      onClosed: (s) => {
-        this.sessions.delete(s.dialog.id);
+      onClosed: () => {
+        removeDialog();
         if (inc.transaction) this.pendingByTx.delete(inc.transaction.key);
       },
+      dialogs: this,
     };
     const session = new InviteSession(opts);
-    this.sessions.set(session.dialog.id, session);
+    const removeDialog = this.addDialog(session.dialog.id, session);
     if (inc.transaction) this.pendingByTx.set(inc.transaction.key, session);
     if (!this.onInvite) {
       session.reject(480);

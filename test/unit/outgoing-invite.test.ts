@@ -1,7 +1,7 @@
 /**
  * The UAC INVITE usage (src/sip/outgoing-invite.ts) on a real SIP stack over loopback UDP, with a raw UDP
- * peer as the PBX so every byte and every instant can be checked; the UA core is attached behind it as in
- * the server.
+ * peer as the PBX so every byte and every instant can be checked; the UA core routes the dialog's requests
+ * (its dialog table), as in the server.
  *
  * Covers: the INVITE (offer, Contact, From tag, no To tag); the ACK for a 2xx (§13.2.2.4: INVITE's CSeq
  * number, new branch, Request-URI = Contact, Route = Record-Route reversed, the INVITE's credentials) and
@@ -12,7 +12,8 @@
  * 3xx (§8.1.3.4: Request-URI from the Contact without method/header parameters, same Call-ID and From tag,
  * CSeq + 1, q order, next contact after a failure, no loop back to a URI already tried, maxRedirects);
  * 407 answered once with verifiable Proxy-Authorization, a second 407 final; the far end's re-INVITE
- * answered with our SDP answer and the 2xx retransmitted until its ACK (§13.3.1.4).
+ * answered with our SDP answer and the 2xx retransmitted until its ACK (§13.3.1.4); the far end's in-dialog
+ * requests pass the UA core's §8.2 checks like any other (Max-Forwards 0: 483, an unknown Require: 420).
  * Does not cover: TCP/TLS (the usage does not depend on the transport; the stack's tests do), forked 2xx
  * from two far ends, UPDATE (same path as re-INVITE without the ACK), media (outgoing-leg, integration).
  */
@@ -23,7 +24,6 @@ import { SipStack } from '../../src/sip/stack.js';
 import { UserAgentCore } from '../../src/sip/user-agent-core.js';
 import { timerSet } from '../../src/sip/transaction/timers.js';
 import { OutgoingInvite, OutgoingInviteState, type OutgoingInviteOptions } from '../../src/sip/outgoing-invite.js';
-import { UacDialogRouter } from '../../src/sip/uac-dialog-router.js';
 import { createChallenge, verifyAuthorization } from '../../src/sip/auth/digest.js';
 import { RawUdpPeer } from '../helpers/raw-peer.js';
 import { headerOf } from '../helpers/sip-client.js';
@@ -37,13 +37,14 @@ const SECRET = Buffer.alloc(32, 7);
 
 let transport: TransportLayer;
 let stack: SipStack;
+let core: UserAgentCore;
 let peer: RawUdpPeer;
 
 beforeEach(async () => {
   transport = new TransportLayer({ logger });
   await transport.listen([{ transport: 'udp', host: '127.0.0.1', port: 0 }]);
   stack = new SipStack(transport, { logger, timers: TIMERS, userAgent: 'vmpilot-test', isTrusted: () => true, admit: () => true });
-  new UserAgentCore(stack, {
+  core = new UserAgentCore(stack, {
     logger,
     timers: (reliable) => timerSet(TIMERS, reliable),
     sessionExpiresS: 1800,
@@ -78,6 +79,7 @@ const tagIn = (value: string | undefined): string | undefined => /;tag=([^;\s]+)
 function invite(overrides: Partial<OutgoingInviteOptions> = {}): OutgoingInvite {
   return new OutgoingInvite({
     stack,
+    dialogs: core,
     requestUri: `sip:2001@127.0.0.1:${peer.port}`,
     from: '"Alice Example" <sip:27000@127.0.0.1>',
     offer: OFFER,
@@ -184,7 +186,22 @@ describe('OutgoingInvite: the INVITE and its 2xx (RFC 3261 §13.2)', () => {
     expect(firstLine(res.text)).toBe('SIP/2.0 200 OK');
     expect(tagIn(headerOf(res.text, 'to'))).toBe(tagIn(headerOf(inv, 'from')));
     expect(await uac.whenEnded()).toBe('remote-bye');
-    expect(UacDialogRouter.of(stack).size).toBe(0);
+    expect(core.dialogCount).toBe(0);
+  });
+
+  it('runs the far end in-dialog requests through the §8.2 checks: Max-Forwards 0 gets 483, an unknown Require 420, and the call stays up', async () => {
+    const { uac, inv, ok } = await answered();
+    const responseTo = async (request: string, cseq: number): Promise<string> => {
+      await peer.send(ourPort(), request);
+      return firstLine((await peer.waitFor((t) => t.startsWith('SIP/2.0 ') && new RegExp(`^CSeq: ${cseq} BYE$`, 'mi').test(t))).text);
+    };
+    expect(await responseTo(peerRequest('BYE', inv, ok, 1).replace('Max-Forwards: 70', 'Max-Forwards: 0'), 1)).toBe('SIP/2.0 483 Too Many Hops');
+    expect(await responseTo(peerRequest('BYE', inv, ok, 2, ['Require: 100rel-of-the-future']), 2)).toMatch(/^SIP\/2\.0 420 /);
+    expect(uac.state).toBe(OutgoingInviteState.Confirmed);
+    expect(core.dialogCount).toBe(1);
+    // A well-formed BYE still ends it.
+    expect(await responseTo(peerRequest('BYE', inv, ok, 3), 3)).toBe('SIP/2.0 200 OK');
+    expect(await uac.whenEnded()).toBe('remote-bye');
   });
 
   it('sends BYE inside the dialog on hangup(): a higher CSeq, both tags, the route set (§15.1.1)', async () => {
