@@ -141,6 +141,10 @@ export interface MwiConfig {
   resendOnStart: boolean;
   /** Digest credentials required from SUBSCRIBE requests (absent: trusted sources may subscribe freely). */
   subscribeAuth?: { realm: string; username: string; password: string };
+  /** Live SUBSCRIBE subscriptions at most: in total, from one source address, to one mailbox (mwi/subscription-limits.ts). */
+  maxSubscriptions: number;
+  maxSubscriptionsPerSource: number;
+  maxSubscriptionsPerMailbox: number;
 }
 
 export interface SmtpConfig {
@@ -555,6 +559,9 @@ const voicemailSchema = section({
 const mwiSchema = section({
   resendOnStart: z.boolean().default(true),
   subscribeAuth: section({ realm: nonEmpty, username: nonEmpty, password: nonEmpty }).optional(),
+  maxSubscriptions: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(10_000),
+  maxSubscriptionsPerSource: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(1_000),
+  maxSubscriptionsPerMailbox: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(10),
 }).prefault({});
 
 const smtpSchema = section({

@@ -23,7 +23,7 @@ export interface MwiServiceOptions {
   /** SUBSCRIBE requests are taken from its onSubscribe (after stop() they get 503 with Retry-After). */
   core: Pick<UserAgentCore, 'onSubscribe'>;
   store: MwiStore;
-  /** Uses pbx (targets, credentials), mwi (subscribeAuth, resendOnStart) and storage.dir (subscriptions file). */
+  /** Uses pbx (targets, credentials), mwi (subscribeAuth, resendOnStart, limits) and storage.dir (an old subscriptions file). */
   config: Pick<Config, 'pbx' | 'mwi' | 'storage'>;
   logger: Logger;
   /** Our Contact for a dialog a SUBSCRIBE creates (the UA core's own function). */
@@ -50,7 +50,8 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
     store,
     logger,
     contactFor: opts.contactFor,
-    file: join(config.storage.dir, 'subscriptions.json'),
+    importFile: join(config.storage.dir, 'subscriptions.json'),
+    limits: { maxTotal: config.mwi.maxSubscriptions, maxPerSource: config.mwi.maxSubscriptionsPerSource, maxPerMailbox: config.mwi.maxSubscriptionsPerMailbox },
     auth: config.mwi.subscribeAuth,
     credentialsFor: (address) => pbxFor(address)?.auth,
   });

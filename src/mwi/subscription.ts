@@ -21,7 +21,7 @@ export enum SubscriptionState {
   Terminated = 'terminated',
 }
 
-/** What is kept across a restart (subscriptions.json): enough to rebuild the dialog and the expiry. */
+/** What is kept across a restart (the store's mwi_subscriptions rows): enough to rebuild the dialog and the expiry. */
 export interface SubscriptionRecord {
   mailbox: string;
   /** The Message-Account put in bodies, e.g. `sip:27000@vm.example.com`. */
@@ -51,6 +51,8 @@ export class Subscription {
   readonly mailbox: string;
   readonly account: string;
   readonly event: EventHeader;
+  /** The subscriber's source address (per-source limits). */
+  readonly source: string;
   expiresAt: number;
   private timer: NodeJS.Timeout | undefined;
   private sending = false;
@@ -62,10 +64,11 @@ export class Subscription {
   private readonly log: Logger;
 
   constructor(
-    init: { dialog: Dialog; mailbox: string; account: string; event: EventHeader; expiresAt: number },
+    init: { dialog: Dialog; mailbox: string; account: string; event: EventHeader; expiresAt: number; source: string },
     private readonly deps: SubscriptionDeps,
   ) {
     this.dialog = init.dialog;
+    this.source = init.source;
     this.mailbox = init.mailbox;
     this.account = init.account;
     this.event = init.event;
@@ -74,11 +77,11 @@ export class Subscription {
   }
 
   /** Rebuilds a subscription kept across a restart. */
-  static fromRecord(record: SubscriptionRecord, deps: SubscriptionDeps, seqMargin: number): Subscription {
+  static fromRecord(record: SubscriptionRecord, source: string, deps: SubscriptionDeps, seqMargin: number): Subscription {
     // NOTIFYs sent after the last save advanced our CSeq: skip ahead so the subscriber never sees one go back.
     const dialog = new Dialog({ ...record.dialog, localSeq: record.dialog.localSeq + seqMargin });
     dialog.state = DialogState.Confirmed;
-    return new Subscription({ dialog, mailbox: record.mailbox, account: record.account, event: record.event, expiresAt: record.expiresAt }, deps);
+    return new Subscription({ dialog, mailbox: record.mailbox, account: record.account, event: record.event, expiresAt: record.expiresAt, source }, deps);
   }
 
   get id(): string {

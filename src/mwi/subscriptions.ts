@@ -2,10 +2,19 @@
  * The message-summary notifier for phones and PBXs that SUBSCRIBE (RFC 6665, RFC 3842): accepts or refuses
  * SUBSCRIBE requests for a mailbox (the Request-URI user is its number or an alias), keeps the subscriptions,
  * sends a NOTIFY at once and on every count change, refreshes, unsubscribes and expires them, and keeps them
- * in a file so that they survive a restart (each resumed one gets a NOTIFY with the current state).
+ * in the message store, one row each (subscription-journal.ts), so that they survive a restart (each resumed
+ * one gets a NOTIFY with the current state). A subscriptions.json of an earlier version is imported once.
+ *
+ * What a subscriber may learn (issue 9 item 5): strangers never get here (the SIP stack refuses untrusted
+ * sources); with mwi.subscribeAuth, only holders of its credentials do. A number with no mailbox is answered
+ * exactly as a mailbox with no messages (200, then NOTIFYs saying "Messages-Waiting: no"; it is kept and
+ * counted like any subscription, and lights up if that mailbox is created), so SUBSCRIBE cannot tell which
+ * mailboxes exist. The Message-Account is the URI subscribed to, as given (an alias is not resolved to its
+ * mailbox's number, which would tell that it exists). Subscriptions are capped (subscription-limits.ts).
  *
  * The UA core hands it every SUBSCRIBE (UserAgentCore.onSubscribe), new ones and those inside a dialog.
  */
+import { rename } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/incoming-request.js';
 import type { SipStack } from '../sip/stack.js';
@@ -16,12 +25,15 @@ import { parseNameAddr } from '../sip/headers/name-addr.js';
 import { formatHost, listElements } from '../sip/headers/tokens.js';
 import { parseUri, uriUser } from '../sip/uri.js';
 import type { DigestCredentials } from '../sip/auth/digest.js';
-import type { MessageCounts } from '../store/types.js';
+import { DIAL_STRING } from '../config/fields.js';
+import { NoSuchMailboxError, type MessageCounts } from '../store/types.js';
 import type { MwiStore } from './store-view.js';
 import { MESSAGE_SUMMARY_EVENT, MESSAGE_SUMMARY_TYPE } from './message-summary.js';
 import { parseEventHeader, parseExpires, sameEvent, type EventHeader } from './event-headers.js';
-import { Subscription, SubscriptionState, type SubscriptionDeps } from './subscription.js';
-import { SubscriptionFile } from './subscription-file.js';
+import { Subscription, SubscriptionState, type SubscriptionDeps, type SubscriptionRecord } from './subscription.js';
+import { readSubscriptionFile } from './subscription-file.js';
+import { SubscriptionJournal, readStored } from './subscription-journal.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionLimits, type LimitRefusal, type SubscriptionLimitsConfig } from './subscription-limits.js';
 import { SubscribeAuthenticator, type SubscribeAuthConfig } from './subscribe-auth.js';
 import { RateGate } from './rate-gate.js';
 
@@ -33,6 +45,10 @@ export const MAX_EXPIRES_S = 3600;
 const TIMER_LIMIT_S = 2_147_483;
 /** CSeq skipped on resume, above the last saved one (NOTIFYs sent after the last save). */
 const RESUME_SEQ_MARGIN = 100;
+/** What a mailbox with no messages says, and what a number with no mailbox says. */
+const NO_MESSAGES: MessageCounts = { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+/** One warning per limit and source per this long (a flood must not flood the log too). */
+const LIMIT_WARN_EVERY_MS = 60_000;
 
 export interface MwiSubscriptionsOptions {
   stack: SipStack;
@@ -40,8 +56,13 @@ export interface MwiSubscriptionsOptions {
   logger: Logger;
   /** Our Contact for the dialog a SUBSCRIBE creates: the same function the UA core is given. */
   contactFor(inc: IncomingRequest): string;
-  /** Where subscriptions are kept across restarts, e.g. `<storage.dir>/subscriptions.json`. Absent: not kept. */
-  file?: string;
+  /**
+   * The subscriptions file of an earlier version (`<storage.dir>/subscriptions.json`): imported into the store
+   * at start, then renamed `.imported`. Absent: nothing to import.
+   */
+  importFile?: string;
+  /** Caps on live subscriptions (config mwi.maxSubscriptions*). Default DEFAULT_SUBSCRIPTION_LIMITS. */
+  limits?: Partial<SubscriptionLimitsConfig>;
   /** config.mwi.subscribeAuth: digest credentials new SUBSCRIBEs must carry. Absent: no authentication. */
   auth?: SubscribeAuthConfig;
   /** Credentials for subscribers that challenge our NOTIFYs, by their address. */
@@ -59,7 +80,9 @@ export interface MwiSubscriptionsOptions {
 export class MwiSubscriptions {
   private readonly byDialog = new Map<string, Subscription>();
   private readonly byMailbox = new Map<string, Set<Subscription>>();
-  private readonly file: SubscriptionFile | undefined;
+  private readonly journal: SubscriptionJournal;
+  private readonly limits: SubscriptionLimits;
+  private readonly limitWarnedAt = new Map<string, number>();
   private readonly auth: SubscribeAuthenticator | undefined;
   private readonly gate: RateGate;
   private readonly log: Logger;
@@ -74,7 +97,8 @@ export class MwiSubscriptions {
 
   constructor(private readonly opts: MwiSubscriptionsOptions) {
     this.log = opts.logger;
-    this.file = opts.file !== undefined ? new SubscriptionFile(opts.file, () => this.records(), this.log) : undefined;
+    this.journal = new SubscriptionJournal(opts.store, this.log);
+    this.limits = new SubscriptionLimits({ ...DEFAULT_SUBSCRIPTION_LIMITS, ...opts.limits });
     this.auth = opts.auth ? new SubscribeAuthenticator(opts.auth, this.log) : undefined;
     this.gate = new RateGate(opts.resumeRatePerSecond ?? 20);
     this.minS = opts.minExpiresS ?? MIN_EXPIRES_S;
@@ -93,37 +117,68 @@ export class MwiSubscriptions {
   }
 
   /**
-   * Listens to the store's count changes and resumes the subscriptions kept in the file: those not yet
-   * expired get their expiry clock back and a NOTIFY with the current state (paced); expired ones are dropped.
+   * Listens to the store's count changes and resumes the subscriptions kept in the store (and those of an old
+   * subscriptions file, imported once): those not yet expired get their expiry clock back and a NOTIFY with
+   * the current state (paced); expired ones are dropped.
    */
   async start(): Promise<void> {
     if (this.started || this.stopped) return;
     this.started = true;
     this.opts.store.events.on('counts', this.onCounts);
-    if (!this.file) return;
-    const records = await this.file.load();
+    const kept: { record: SubscriptionRecord; source: string; id?: string }[] = [];
+    for (const row of await this.opts.store.listSubscriptions()) {
+      const read = readStored(row);
+      if (read) kept.push({ ...read, id: row.id });
+      else {
+        this.log.warn({ id: row.id }, 'malformed MWI subscription row dropped');
+        this.journal.removed(row.id);
+      }
+    }
+    const imported = await this.importOldFile();
     const now = Date.now();
     let resumed = 0;
-    for (const record of records) {
-      if (record.expiresAt - now < 1000 || this.byDialog.has(dialogId(record.dialog.callId, record.dialog.localTag, record.dialog.remoteTag))) continue;
-      const sub = Subscription.fromRecord(record, this.deps(undefined), RESUME_SEQ_MARGIN);
+    for (const { record, source, id } of [...kept, ...imported]) {
+      const dialog = dialogId(record.dialog.callId, record.dialog.localTag, record.dialog.remoteTag);
+      if (record.expiresAt - now < 1000 || this.byDialog.has(dialog)) {
+        if (id !== undefined) this.journal.removed(id);
+        continue;
+      }
+      const sub = Subscription.fromRecord(record, source, this.deps(undefined), RESUME_SEQ_MARGIN);
       this.add(sub);
       sub.armExpiry((record.expiresAt - now) / 1000, now);
       this.gate.run(() => sub.notify());
       resumed++;
     }
-    this.file.save();
-    this.log.info({ resumed, dropped: records.length - resumed, file: this.file.path }, 'MWI subscriptions resumed');
+    this.log.info({ resumed, dropped: kept.length + imported.length - resumed, imported: imported.length }, 'MWI subscriptions resumed');
   }
 
-  /** Stops listening and every clock; nothing more is sent. The file keeps the subscriptions. Idempotent. */
+  /** The records of an earlier version's subscriptions file; the file is renamed so it is imported once. */
+  private async importOldFile(): Promise<{ record: SubscriptionRecord; source: string; id?: string }[]> {
+    const file = this.opts.importFile;
+    if (file === undefined) return [];
+    const records = await readSubscriptionFile(file, this.log);
+    if (records.length === 0) return [];
+    // Saved to the store by add() (the journal), before the file goes: a crash in between imports it again,
+    // and the dialog ids already resumed are skipped.
+    await rename(file, `${file}.imported`).catch((err: unknown) => this.log.warn({ err, file }, 'imported subscriptions file could not be renamed'));
+    this.log.info({ file, subscriptions: records.length }, 'MWI subscriptions imported from the subscriptions file');
+    // The file did not keep the source: they count under one name of their own for the per-source limit.
+    return records.map((record) => ({ record, source: 'imported' }));
+  }
+
+  /** Resolves once every change to the subscriptions so far is saved in the store. */
+  async flushed(): Promise<void> {
+    await this.journal.flush();
+  }
+
+  /** Stops listening and every clock; nothing more is sent. The store keeps the subscriptions. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.opts.store.events.off('counts', this.onCounts);
     this.gate.clear();
     for (const sub of this.byDialog.values()) sub.close();
-    await this.file?.flush();
+    await this.journal.flush();
   }
 
   /** A SUBSCRIBE from the UA core, new or inside a dialog. Answers it; never throws. */
@@ -176,12 +231,14 @@ export class MwiSubscriptions {
     if (this.auth && !this.auth.check(inc)) return;
     const uri = parseUri(inc.message.uri);
     const user = uri ? uriUser(uri) : undefined;
-    const mailbox = user !== undefined ? await this.opts.store.findMailbox(user) : undefined;
-    if (!uri || uri.scheme === 'tel' || !mailbox) {
-      this.log.info({ callId: inc.callId, uri: inc.message.uri }, 'SUBSCRIBE for an unknown mailbox');
+    if (!uri || uri.scheme === 'tel' || user === undefined || !DIAL_STRING.test(user)) {
+      // No number in the Request-URI: no mailbox could ever have it (this says nothing about which exist).
+      this.log.info({ callId: inc.callId, uri: inc.message.uri }, 'SUBSCRIBE for something that is not a mailbox number');
       inc.respond(404);
       return;
     }
+    // A number with no mailbox is subscribed to like a mailbox with no messages (see the module comment).
+    const mailbox = (await this.opts.store.findMailbox(user))?.number ?? user;
     if (this.stopped) {
       inc.respond(503, { headers: { 'retry-after': '5' } });
       return;
@@ -190,13 +247,21 @@ export class MwiSubscriptions {
     const dialog = Dialog.asUas(inc.message, inc.toTag, localContact, inc.flow);
     dialog.state = DialogState.Confirmed;
     const granted = Math.min(requested, this.maxS);
-    const account = `${uri.scheme}:${mailbox.number}@${formatHost(uri.host)}`;
-    const sub = new Subscription({ dialog, mailbox: mailbox.number, account, event, expiresAt: Date.now() + granted * 1000 }, this.deps(inc.flow.remoteAddress));
+    const source = inc.flow.remoteAddress;
+    if (granted > 0) {
+      const refusal = this.limits.check(source, this.byMailbox.get(mailbox)?.size ?? 0);
+      if (refusal) {
+        this.refuse(inc, refusal, mailbox);
+        return;
+      }
+    }
+    const account = `${uri.scheme}:${user}@${formatHost(uri.host)}`;
+    const sub = new Subscription({ dialog, mailbox, account, event, expiresAt: Date.now() + granted * 1000, source }, this.deps(source));
     // RFC 6665 §8.3.1: "Implementations compliant with the present document MUST NOT send a 202 response to a
     // SUBSCRIBE request and will send an alternate success response (such as 200) in its stead."
     // §4.2.1.1: the Expires of the 200 is the duration granted, which may be shorter than asked, never longer.
     inc.respond(200, { headers: { contact: localContact, expires: String(granted) } });
-    this.log.info({ callId: inc.callId, mailbox: mailbox.number, expiresS: granted, remote: inc.flow.remoteAddress }, 'MWI subscription accepted');
+    this.log.info({ callId: inc.callId, mailbox, expiresS: granted, remote: source }, 'MWI subscription accepted');
     if (granted === 0) {
       // A fetch (RFC 6665 §4.4.3, polling): the state once, in a NOTIFY that also ends the subscription.
       sub.terminate('timeout');
@@ -240,15 +305,39 @@ export class MwiSubscriptions {
     sub.notify();
   }
 
+  /** Answers a SUBSCRIBE over a limit, and warns (once per limit and source per minute). */
+  private refuse(inc: IncomingRequest, refusal: LimitRefusal, mailbox: string): void {
+    const headers: Record<string, string> = refusal.retryAfterS !== undefined ? { 'retry-after': String(refusal.retryAfterS) } : {};
+    inc.respond(refusal.status, { reason: refusal.reason, headers });
+    const key = `${refusal.limit} ${inc.flow.remoteAddress}`;
+    const now = Date.now();
+    if (now - (this.limitWarnedAt.get(key) ?? 0) < LIMIT_WARN_EVERY_MS) return;
+    if (this.limitWarnedAt.size >= 1000) this.limitWarnedAt.clear(); // bounded, whatever the number of sources
+    this.limitWarnedAt.set(key, now);
+    this.log.warn({ callId: inc.callId, limit: refusal.limit, mailbox, remote: inc.flow.remoteAddress, live: this.size }, 'SUBSCRIBE refused: subscription limit reached');
+  }
+
   private deps(remoteAddress: string | undefined): SubscriptionDeps {
     return {
       stack: this.opts.stack,
       logger: this.log,
-      counts: (mailbox) => this.opts.store.counts(mailbox),
+      counts: (mailbox) => this.countsOf(mailbox),
       credentials: remoteAddress !== undefined ? this.opts.credentialsFor?.(remoteAddress) : undefined,
-      onChanged: () => this.file?.save(),
+      onChanged: (sub) => {
+        if (this.byDialog.get(sub.id) === sub) this.journal.changed(sub);
+      },
       onEnded: (sub) => this.remove(sub),
     };
+  }
+
+  /** A mailbox's counts; a number with no mailbox has none (it is told "no messages", like an empty mailbox). */
+  private async countsOf(mailbox: string): Promise<MessageCounts> {
+    try {
+      return await this.opts.store.counts(mailbox);
+    } catch (err) {
+      if (err instanceof NoSuchMailboxError) return NO_MESSAGES;
+      throw err;
+    }
   }
 
   private add(sub: Subscription): void {
@@ -256,7 +345,8 @@ export class MwiSubscriptions {
     let set = this.byMailbox.get(sub.mailbox);
     if (!set) this.byMailbox.set(sub.mailbox, (set = new Set()));
     set.add(sub);
-    this.file?.save();
+    this.limits.added(sub.source);
+    this.journal.changed(sub);
   }
 
   private remove(sub: Subscription): void {
@@ -265,11 +355,8 @@ export class MwiSubscriptions {
     const set = this.byMailbox.get(sub.mailbox);
     set?.delete(sub);
     if (set?.size === 0) this.byMailbox.delete(sub.mailbox);
-    this.file?.save();
-  }
-
-  private records() {
-    return [...this.byDialog.values()].map((s) => s.toRecord());
+    this.limits.removed(sub.source);
+    this.journal.removed(sub.id);
   }
 }
 

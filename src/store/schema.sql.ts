@@ -91,6 +91,17 @@ export const MIGRATIONS: readonly string[] = [
 
   UPDATE mailboxes SET locked = 0;
   `,
+  // 4: MWI subscriptions, one row each (issue 9 item 5: the subscriptions file was rewritten whole on every
+  // change). `mailbox` is not a foreign key: a number with no mailbox can be subscribed to (mwi/subscriptions.ts).
+  `
+  CREATE TABLE mwi_subscriptions (
+    id         TEXT PRIMARY KEY,
+    mailbox    TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    data       TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this program writes. */

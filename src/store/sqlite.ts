@@ -60,7 +60,16 @@ import {
   type PinCheck,
   type RepairReport,
   type StoreEvents,
+  type StoredSubscription,
 } from './types.js';
+
+interface SubscriptionRow {
+  id: string;
+  mailbox: string;
+  source: string;
+  expires_at: number;
+  data: string;
+}
 
 export interface SqliteStoreOptions {
   /** Messages (new + saved) a mailbox may hold when its own maxMessages is 0; 0 = no limit. Default 0. */
@@ -242,6 +251,21 @@ export class SqliteStore implements MessageStore {
     const raised = this.pinFailures.recordFailure(counted, Date.now(), policy);
     const alerts = raised.map(({ key, failures, delayMs }): PinAlert => ({ kind: key === keys.mailbox ? 'mailbox' : 'source', failures, delayMs }));
     return { verdict: 'wrong', alerts };
+  }
+
+  async listSubscriptions(): Promise<StoredSubscription[]> {
+    const rows = this.sql('SELECT id, mailbox, source, expires_at, data FROM mwi_subscriptions').all() as SubscriptionRow[];
+    return rows.map((r) => ({ id: r.id, mailbox: r.mailbox, source: r.source, expiresAt: r.expires_at, data: r.data }));
+  }
+
+  async saveSubscriptions(put: readonly StoredSubscription[], remove: readonly string[]): Promise<void> {
+    if (put.length === 0 && remove.length === 0) return;
+    const upsert = this.sql('INSERT OR REPLACE INTO mwi_subscriptions (id, mailbox, source, expires_at, data) VALUES (?, ?, ?, ?, ?)');
+    const del = this.sql('DELETE FROM mwi_subscriptions WHERE id = ?');
+    this.db.transaction(() => {
+      for (const s of put) upsert.run(s.id, s.mailbox, s.source, s.expiresAt, s.data);
+      for (const id of remove) del.run(id);
+    })();
   }
 
   async counters(): Promise<Record<string, number>> {

@@ -148,6 +148,23 @@ export type PinCheck =
   | { verdict: 'wrong'; alerts: PinAlert[] }
   | { verdict: 'wait'; waitMs: number };
 
+/**
+ * An MWI subscription as the store keeps it across restarts (mwi/subscriptions.ts owns the meaning): one row
+ * per subscription, so changing one writes one row.
+ */
+export interface StoredSubscription {
+  /** The dialog id (Call-ID and tags). */
+  id: string;
+  /** The mailbox number (or the number subscribed to, when it has no mailbox). */
+  mailbox: string;
+  /** The subscriber's source address (per-source limits). */
+  source: string;
+  /** ms since epoch. */
+  expiresAt: number;
+  /** The rest, as JSON (mwi/subscription.ts SubscriptionRecord). */
+  data: string;
+}
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -196,6 +213,10 @@ export interface MessageStore {
    * PIN counts a failure under the mailbox and the source; a right one clears the mailbox's failures.
    */
   checkPin(attempt: PinAttempt): Promise<PinCheck>;
+  /** The MWI subscriptions kept (expired ones too: the caller drops them). */
+  listSubscriptions(): Promise<StoredSubscription[]>;
+  /** Writes these subscriptions (insert or replace) and deletes these ids, in one transaction. */
+  saveSubscriptions(put: readonly StoredSubscription[], remove: readonly string[]): Promise<void>;
   /** Store-wide counters (pinFailures, pinBackoffAlerts), for an administrator or /metrics. */
   counters(): Promise<Record<string, number>>;
   /** Stores a recorded greeting or name (takes over the temporary file); undefined deletes it. */

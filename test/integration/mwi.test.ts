@@ -9,9 +9,11 @@
  * after every target failed until one answers.
  * SUBSCRIBE (RFC 6665) — with SIPp over UDP and TCP: 200 (not 202), immediate NOTIFY, NOTIFY on a count
  * change, refresh, unsubscribe with a terminated NOTIFY; digest-challenged SUBSCRIBE (subscribeAuth). With a
- * raw peer: 489 for another package, 404 for an unknown mailbox, 423 below the minimum, 481 for an unknown
- * dialog, subscription by alias, expiry with reason=timeout, removal after a 481 to a NOTIFY, and resumption
- * after a restart from the subscriptions file.
+ * raw peer: 489 for another package, a number with no mailbox answered exactly as an empty mailbox (issue 9
+ * item 5), 423 below the minimum, 481 for an unknown dialog, subscription by alias (Message-Account as
+ * subscribed), expiry with reason=timeout, removal after a 481 to a NOTIFY, resumption after a restart from
+ * the store's rows, the old subscriptions file imported once, the limits per mailbox, per source and in total
+ * (403 / 503 with the reason), and a refresh writing its own row only.
  *
  * Does not cover: the real message store and server.ts wiring (the lead wires these classes in), TLS (no
  * MWI-specific code depends on the transport), backoff timing beyond the first retry (unit tests,
@@ -20,7 +22,7 @@
 import { EventEmitter } from 'node:events';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -32,7 +34,7 @@ import { timerSet } from '../../src/sip/transaction/timers.js';
 import type { IncomingRequest } from '../../src/sip/incoming-request.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseUri, uriUser } from '../../src/sip/uri.js';
-import type { Mailbox, MessageCounts, StoreEvents } from '../../src/store/types.js';
+import { NoSuchMailboxError, type Mailbox, type MessageCounts, type StoreEvents, type StoredSubscription } from '../../src/store/types.js';
 import type { MwiStore } from '../../src/mwi/store-view.js';
 import { MwiNotifier } from '../../src/mwi/notifier.js';
 import { MwiSubscriptions } from '../../src/mwi/subscriptions.js';
@@ -72,7 +74,25 @@ class FakeStore implements MwiStore {
   }
 
   async counts(number: string): Promise<MessageCounts> {
+    // As the store: a number with no mailbox is an error, not zero counts.
+    if (!this.boxes.has(number)) throw new NoSuchMailboxError(number);
     return this.state.get(number) ?? { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+  }
+
+  /** Subscription rows as the store keeps them, and the id of every row written, in order. */
+  readonly subscriptionRows = new Map<string, StoredSubscription>();
+  readonly rowsWritten: string[] = [];
+
+  async listSubscriptions(): Promise<StoredSubscription[]> {
+    return [...this.subscriptionRows.values()];
+  }
+
+  async saveSubscriptions(put: readonly StoredSubscription[], remove: readonly string[]): Promise<void> {
+    for (const row of put) {
+      this.subscriptionRows.set(row.id, row);
+      this.rowsWritten.push(row.id);
+    }
+    for (const id of remove) this.subscriptionRows.delete(id);
   }
 }
 
@@ -88,7 +108,8 @@ interface NodeOptions {
   ratePerSecond?: number;
   retryMinMs?: number;
   subscribeAuth?: { realm: string; username: string; password: string };
-  file?: string;
+  importFile?: string;
+  limits?: { maxTotal?: number; maxPerSource?: number; maxPerMailbox?: number };
   minExpiresS?: number;
   /** Leave UserAgentCore.onSubscribe unset (the core as it was before MWI). */
   detached?: boolean;
@@ -167,7 +188,8 @@ async function startNode(opts: NodeOptions): Promise<MwiNode> {
     store: opts.store,
     logger,
     contactFor,
-    file: opts.file,
+    importFile: opts.importFile,
+    limits: opts.limits,
     auth: opts.subscribeAuth,
     minExpiresS: opts.minExpiresS,
   });
@@ -357,9 +379,32 @@ describe('SUBSCRIBE to message-summary (RFC 6665)', () => {
     expect(headerOf(res, 'allow-events')).toBe('message-summary');
   });
 
-  it('answers 404 for a mailbox that does not exist', async () => {
+  it('answers a number with no mailbox exactly as a mailbox with no messages (no mailbox is revealed)', async () => {
+    const { sub, store, node } = await subscriberFor();
+    store.add('27002', { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 });
+    const seen = async (user: string) => {
+      const from = sub.peer.received.length;
+      const res = await sub.subscribe(user);
+      const notify = await sub.peer.waitFor((t) => t.startsWith('NOTIFY ') && t.includes(`sip:${user}@`), 3000, from);
+      // What may differ: the number itself, and the dialog's tags and sequence numbers.
+      const same = (t: string) => t.replaceAll(user, 'N').replace(/tag=[^;\s>]+/g, 'tag=T').replace(/branch=[^;\s]+/g, 'branch=B');
+      return {
+        status: statusOf(res),
+        headers: ['expires', 'contact'].map((h) => same(headerOf(res, h) ?? '')),
+        state: headerOf(notify.text, 'subscription-state'),
+        body: same(bodyOf(notify.text)),
+      };
+    };
+    const present = await seen('27002');
+    expect(present.status).toBe(200);
+    expect(present.body).toMatch(/Messages-Waiting: no/);
+    expect(await seen('99999')).toEqual(present);
+    expect(node.subscriptions.list('99999')).toHaveLength(1);
+  });
+
+  it('answers 404 to a Request-URI with no number in it (no mailbox could have it)', async () => {
     const { sub } = await subscriberFor();
-    expect(statusOf(await sub.subscribe('99999'))).toBe(404);
+    expect(statusOf(await sub.subscribe('alice'))).toBe(404);
   });
 
   it('answers 423 Interval Too Brief with Min-Expires for an Expires below the minimum', async () => {
@@ -374,12 +419,13 @@ describe('SUBSCRIBE to message-summary (RFC 6665)', () => {
     expect(statusOf(await sub.subscribe('27000', { toTag: 'nosuchtag' }))).toBe(481);
   });
 
-  it('MUST accept a subscription to an alias and report the mailbox itself in Message-Account', async () => {
+  it("MUST accept a subscription to an alias with the mailbox's state, Message-Account as subscribed", async () => {
     const { sub, node } = await subscriberFor();
     const res = await sub.subscribe('4627000');
     expect(statusOf(res)).toBe(200);
     const notify = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '));
-    expect(parseMessageSummary(bodyOf(notify.text))?.account).toBe('sip:27000@127.0.0.1');
+    // The alias, not the mailbox's own number: that would tell an unauthenticated subscriber the alias is real.
+    expect(parseMessageSummary(bodyOf(notify.text))).toMatchObject({ account: 'sip:4627000@127.0.0.1', voice: TWO_NEW });
     expect(node.subscriptions.list('27000')).toHaveLength(1);
   });
 
@@ -401,22 +447,84 @@ describe('SUBSCRIBE to message-summary (RFC 6665)', () => {
   });
 
   it('MUST resume a subscription after a restart with a NOTIFY of the current state and a higher CSeq', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-mwi-')), 'subscriptions.json');
-    const { sub, node, store } = await subscriberFor({ file });
+    const { sub, node, store } = await subscriberFor();
     await sub.subscribe('27000');
     const first = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '));
     await waitFor(() => node.sent.some(NOTIFY_OK), 'the first NOTIFY to be answered');
     await node.stop();
-    expect(JSON.parse(readFileSync(file, 'utf8')).subscriptions).toHaveLength(1);
+    expect(store.subscriptionRows.size).toBe(1);
     store.set('27000', NONE_NEW); // changed while we were down
     const from = sub.peer.received.length;
-    const again = await startNode({ store, file });
+    const again = await startNode({ store });
     const resumed = await sub.peer.waitFor((t) => t.startsWith('NOTIFY '), 3000, from);
     expect(headerOf(resumed.text, 'call-id')).toBe(headerOf(first.text, 'call-id'));
     expect(headerOf(resumed.text, 'to')).toBe(headerOf(first.text, 'to'));
     expect(cseqOf(resumed.text)).toBeGreaterThan(cseqOf(first.text));
     expect(parseMessageSummary(bodyOf(resumed.text))?.voice).toEqual(NONE_NEW);
     expect(again.subscriptions.size).toBe(1);
+  });
+
+  it('imports the subscriptions file of an earlier version once into the store, and resumes them', async () => {
+    const { sub, node, store } = await subscriberFor();
+    await sub.subscribe('27000');
+    await waitFor(() => node.sent.some(NOTIFY_OK), 'the first NOTIFY to be answered');
+    await node.stop();
+    // The file an earlier version wrote, and a store that has never seen the subscription.
+    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-mwi-')), 'subscriptions.json');
+    const records = [...store.subscriptionRows.values()].map((r) => JSON.parse(r.data) as unknown);
+    writeFileSync(file, JSON.stringify({ version: 1, subscriptions: records }));
+    store.subscriptionRows.clear();
+    const from = sub.peer.received.length;
+    const again = await startNode({ store, importFile: file });
+    await sub.peer.waitFor((t) => t.startsWith('NOTIFY '), 3000, from);
+    expect(again.subscriptions.size).toBe(1);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.imported`)).toBe(true);
+    await waitFor(() => store.subscriptionRows.size === 1, 'the imported subscription to be in the store');
+  });
+
+  it('refuses a subscription over the per-mailbox limit with 403, a number with no mailbox alike', async () => {
+    const { sub } = await subscriberFor({ limits: { maxPerMailbox: 2 } });
+    for (const user of ['27000', '99999']) {
+      for (let i = 0; i < 2; i++) expect(statusOf(await sub.subscribe(user))).toBe(200);
+      expect((await sub.subscribe(user)).split('\r\n')[0]).toBe('SIP/2.0 403 Too Many Subscriptions For This Mailbox');
+    }
+    // Another mailbox is not full.
+    expect(statusOf(await sub.subscribe('27001'))).toBe(200);
+  });
+
+  it('refuses a subscription over the per-source limit with 403; another source may still subscribe', async () => {
+    const { sub, node } = await subscriberFor({ limits: { maxPerSource: 3 } });
+    for (const user of ['27000', '27001', '27002']) expect(statusOf(await sub.subscribe(user))).toBe(200);
+    expect((await sub.subscribe('27003')).split('\r\n')[0]).toBe('SIP/2.0 403 Too Many Subscriptions From This Source');
+    const other = await RawUdpPeer.open('127.0.0.2');
+    peers.push(other);
+    expect(statusOf(await new Subscriber(other, node.port('udp')).subscribe('27003'))).toBe(200);
+  });
+
+  it('refuses a subscription over the total limit with 503 and Retry-After; a fetch (Expires: 0) still works', async () => {
+    const { sub } = await subscriberFor({ limits: { maxTotal: 2 } });
+    for (const user of ['27000', '27001']) expect(statusOf(await sub.subscribe(user))).toBe(200);
+    const full = await sub.subscribe('27002');
+    expect(full.split('\r\n')[0]).toBe('SIP/2.0 503 Subscription Table Full');
+    expect(Number(headerOf(full, 'retry-after'))).toBeGreaterThan(0);
+    expect(statusOf(await sub.subscribe('27002', { expires: 0 }))).toBe(200);
+  });
+
+  it('keeps each subscription in its own row: a refresh writes that row only, not the others', async () => {
+    const { sub, node, store } = await subscriberFor({ limits: { maxPerMailbox: 100 } });
+    const tags: string[] = [];
+    for (let i = 0; i < 20; i++) tags.push(/tag=([^;\s>]+)/.exec(headerOf(await sub.subscribe('27000'), 'to') ?? '')![1]!);
+    await waitFor(() => node.sent.filter(NOTIFY_OK).length === 20, 'every first NOTIFY answered');
+    await node.subscriptions.flushed();
+    expect(store.subscriptionRows.size).toBe(20);
+    const before = store.rowsWritten.length;
+    expect(statusOf(await sub.subscribe('27000', { toTag: tags[7] }))).toBe(200);
+    await waitFor(() => node.sent.filter(NOTIFY_OK).length === 21, 'the NOTIFY after the refresh answered');
+    await node.subscriptions.flushed();
+    const written = new Set(store.rowsWritten.slice(before));
+    expect(written.size).toBe(1);
+    expect(store.subscriptionRows.get([...written][0]!)?.data).toContain(tags[7]);
   });
 });
 
@@ -513,9 +621,10 @@ class Subscriber {
   }
 }
 
-async function subscriberFor(opts: { minExpiresS?: number; file?: string } = {}) {
+async function subscriberFor(opts: { minExpiresS?: number; limits?: NodeOptions['limits'] } = {}) {
   const store = new FakeStore();
   store.add('27000', TWO_NEW, ['4627000']);
+  for (const n of ['27001', '27002', '27003']) store.add(n, NONE_NEW);
   const node = await startNode({ store, ...opts });
   const peer = await RawUdpPeer.open();
   peers.push(peer);
