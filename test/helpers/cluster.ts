@@ -29,7 +29,15 @@ export interface Cluster {
 }
 
 /** Starts a cluster with `workers` local workers on free ports and waits until every one is ready. */
-export async function startCluster(opts: { workers: number; extraYaml?: string; listen?: string[]; drainSeconds?: number }): Promise<Cluster> {
+export async function startCluster(opts: {
+  workers: number;
+  extraYaml?: string;
+  /** Listeners besides the front door's UDP one. */
+  listen?: string[];
+  /** sip.tls, for a tls: listener. */
+  tls?: { cert: string; key: string };
+  drainSeconds?: number;
+}): Promise<Cluster> {
   const port = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cluster-'));
   const rtpMin = 42000 + (process.pid % 40) * 200;
@@ -39,6 +47,7 @@ export async function startCluster(opts: { workers: number; extraYaml?: string; 
     [
       'sip:',
       `  listen: ${JSON.stringify([`udp:127.0.0.1:${port}`, ...(opts.listen ?? [])])}`,
+      ...(opts.tls ? [`  tls: ${JSON.stringify(opts.tls)}`] : []),
       `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 199}" }`,
       `storage: { dir: ${JSON.stringify(dir)} }`,
       `cluster: { workers: ${opts.workers}, basePort: 0 }`,
