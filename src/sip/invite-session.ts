@@ -86,13 +86,18 @@ export class InviteSession {
   state = InviteSessionState.Incoming;
   readonly dialog: Dialog;
   handler: InviteSessionHandler | undefined;
-  private readonly timers = new TimerBag<'2xx' | 'ack' | 'session' | 'refresh' | 'reinvite2xx'>();
+  private readonly timers = new TimerBag<'2xx' | 'ack' | 'session' | 'refresh' | 'reinvite2xx' | 'shutdown'>();
   /** The 2xx to a re-INVITE, retransmitted until its ACK (§13.3.1.4 applies to re-INVITEs too). */
   private pendingReinvite: { seq: number; offerless: boolean } | undefined;
   private final2xx: SipResponse | undefined;
   private localSdp: Buffer | undefined;
   private sessionTimer: SessionTimerNegotiation | undefined;
-  private byeAfterAck = false;
+  /** hangup() while our 2xx awaited its ACK: the BYE to send when it comes (§15), and why. */
+  private byeAfterAck: EndReason | undefined = undefined;
+  private markEnded: () => void = () => undefined;
+  private readonly ended = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
   private reinviteInProgress = false;
   private readonly log: Logger;
 
@@ -174,7 +179,7 @@ export class InviteSession {
         this.reject(reason === 'shutdown' ? 503 : 480);
         return;
       case InviteSessionState.Answered:
-        this.byeAfterAck = true;
+        this.byeAfterAck = reason;
         return;
       case InviteSessionState.Confirmed:
         await this.sendBye(reason);
@@ -226,7 +231,7 @@ export class InviteSession {
     if (sdp.kind === 'sdp') this.handler?.onAnswer?.(sdp.sdp);
     this.handler?.onConfirmed?.();
     this.armSessionTimer();
-    if (this.byeAfterAck) void this.sendBye('local-bye');
+    if (this.byeAfterAck) void this.sendBye(this.byeAfterAck);
   }
 
   /** A request inside this dialog (To tag matched). */
@@ -261,8 +266,20 @@ export class InviteSession {
     }
   }
 
-  /** Server shutdown: end the call with BYE (or 503 if it never got answered). */
-  async shutdown(): Promise<void> {
+  /**
+   * Server shutdown: end the call with BYE (or 503 if it never got answered); resolves once the session is over.
+   * A 2xx still waiting for its ACK: §15 says "The callee's UA MUST NOT send a BYE on a confirmed dialog until it
+   * has received an ACK for its 2xx response or until the server transaction times out", and the shutdown ends
+   * every transaction: the BYE waits for the ACK at most `ackGraceMs` (the 2xx is retransmitted meanwhile),
+   * then goes anyway, so that neither side is left holding a call nobody will end.
+   */
+  async shutdown(ackGraceMs = 2 * this.opts.timers.T1): Promise<void> {
+    if (this.state === InviteSessionState.Answered) {
+      this.byeAfterAck = 'shutdown';
+      this.timers.start('shutdown', ackGraceMs, () => void this.sendBye('shutdown'));
+      await this.ended;
+      return;
+    }
     await this.hangup('shutdown');
   }
 
@@ -410,6 +427,7 @@ export class InviteSession {
     this.state = InviteSessionState.Terminated;
     this.dialog.state = DialogState.Terminated;
     this.timers.clearAll();
+    this.markEnded();
     this.opts.onClosed(this);
     this.handler?.onTerminated(reason);
   }
