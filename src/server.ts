@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import type { TransportStats } from './sip/transport/transport-layer.js';
 import type { Flow } from './sip/transport/types.js';
 import { UserAgentCore } from './sip/user-agent-core.js';
 import { timerSet } from './sip/transaction/timers.js';
@@ -43,7 +44,16 @@ export interface RunningServer {
   /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
-  stats(): { calls: number; serverTransactions: number; clientTransactions: number; rtpPortsInUse: number; clock: MediaClockStats; clockSubscribers: number };
+  stats(): {
+    calls: number;
+    serverTransactions: number;
+    clientTransactions: number;
+    rtpPortsInUse: number;
+    clock: MediaClockStats;
+    clockSubscribers: number;
+    /** Sockets and connections, and the memory held for messages still arriving (TransportLayer.stats). */
+    transport: TransportStats;
+  };
 }
 
 export interface ServerHooks {
@@ -278,7 +288,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   return {
     calls,
     addresses: () => bound,
-    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats, clockSubscribers: clock.size }),
+    stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats, clockSubscribers: clock.size, transport: transport.stats() }),
     close,
     async drain(deadlineMs: number): Promise<void> {
       draining = true;

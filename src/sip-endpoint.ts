@@ -29,12 +29,22 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
         minVersion: config.sip.tls.minVersion,
       }
     : undefined;
-  const limits = config.sip.limits;
-  const transport = new TransportLayer({ logger, tls, maxConnections: limits.maxConnections, handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000 });
-  await transport.listen(config.sip.listen);
-
   // Trust: the union of every PBX's addresses; loopback only when no PBX is configured (DESIGN.md).
   const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
+  // Connection limits keep room for the PBX while strangers flood (issue 9 items 2 and 3).
+  const limits = config.sip.limits;
+  const transport = new TransportLayer({
+    logger,
+    tls,
+    isTrusted: (address) => trusted.matches(address),
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerSource: limits.maxConnectionsPerSource,
+    reservedForTrusted: limits.reservedForTrusted,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    messageTimeoutMs: limits.messageTimeoutS * 1000,
+    handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000,
+  });
+  await transport.listen(config.sip.listen);
   // Strangers are rate-limited; the PBX's own traffic only when sip.rateLimit.trusted asks for it (issue 9).
   const rate = config.sip.rateLimit;
   const limiter = new SourceRateLimiter({ perSecond: rate.perSourcePerSecond, burst: rate.burst });

@@ -53,7 +53,7 @@ export const DEFAULTS = {
   limits: {
     maxConnections: 10_000,
     maxConnectionsPerSource: 64,
-    headerTimeoutS: 10,
+    messageTimeoutS: 10,
     maxHeaderBytes: 16 * 1024,
     tlsHandshakeTimeoutS: 10,
   },

@@ -52,8 +52,11 @@ export interface SipLimitsConfig {
   maxConnectionsPerSource: number;
   /** Of maxConnections, this many are kept for trusted sources and our own outbound connections. */
   reservedForTrusted: number;
-  /** A connection must finish each message's header section (and its first message) within this time. */
-  headerTimeoutS: number;
+  /**
+   * A message on a stream (header section and body) must be complete this long after its first byte, and a new
+   * connection must send its first message this long after it was accepted; else it is closed (slow-loris).
+   */
+  messageTimeoutS: number;
   /** A header section longer than this is a framing error (the connection is closed). */
   maxHeaderBytes: number;
   /** A TLS handshake not done within this time is abandoned and its socket closed. */
@@ -334,7 +337,7 @@ const limitsSchema = section({
   maxConnectionsPerSource: positiveInt.default(DEFAULTS.limits.maxConnectionsPerSource),
   // Absent: a tenth of maxConnections, at most 1000.
   reservedForTrusted: z.number().int().min(0, 'must be at least 0').optional(),
-  headerTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.headerTimeoutS),
+  messageTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.messageTimeoutS),
   maxHeaderBytes: z.number().int().min(1024, 'must be at least 1024').max(65535, 'must be at most 65535').default(DEFAULTS.limits.maxHeaderBytes),
   tlsHandshakeTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.tlsHandshakeTimeoutS),
 })

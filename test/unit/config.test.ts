@@ -81,12 +81,12 @@ describe('embedded defaults (DESIGN.md)', () => {
     expect(config.sip.rateLimit).toEqual({ perSourcePerSecond: 200, burst: 400 });
   });
 
-  it('caps stream connections: 10000 in all, 64 per stranger, 1000 kept for trusted peers, 16 KiB headers within 10 s', () => {
+  it('caps stream connections: 10000 in all, 64 per stranger, 1000 kept for trusted peers, 16 KiB headers, 10 s per message', () => {
     expect(config.sip.limits).toEqual({
       maxConnections: 10000,
       maxConnectionsPerSource: 64,
       reservedForTrusted: 1000,
-      headerTimeoutS: 10,
+      messageTimeoutS: 10,
       maxHeaderBytes: 16384,
       tlsHandshakeTimeoutS: 10,
     });

@@ -2,9 +2,9 @@
  * The open stream connections, and which one a message goes out on (RFC 3261 §18.2.2, RFC 5923 reuse in spirit):
  * a connection is found by its id (a response goes back on the connection its request came in on) or by the
  * transport, address and port at its far end, whichever side opened it (an inbound connection from A:p is used
- * for sends to A:p). Also counts sockets against maxConnections, handshakes in progress included.
+ * for sends to A:p).
  *
- * Not here: the sockets themselves (tcp.ts).
+ * Not here: the sockets themselves (tcp.ts), how many may be open (connection-quota.ts).
  */
 import { ConnectionState, type StreamConnection } from './tcp.js';
 import { plainAddress, type SendTarget, type TransportName } from './types.js';
@@ -18,31 +18,10 @@ export class ConnectionTable {
   private readonly byRemote = new Map<string, StreamConnection>();
   private readonly keysOf = new Map<number, string[]>();
   private lastId = 0;
-  private sockets = 0;
-
-  /** @param maxConnections sockets at most, whether handshaking, connecting or open. */
-  constructor(private readonly maxConnections: number) {}
 
   /** A fresh connection id (never reused in this process). */
   nextId(): number {
     return ++this.lastId;
-  }
-
-  /** Takes a socket slot; false when the table is full (the caller must refuse the socket). */
-  reserve(): boolean {
-    if (this.sockets >= this.maxConnections) return false;
-    this.sockets++;
-    return true;
-  }
-
-  /** Gives back a slot taken by reserve(). */
-  release(): void {
-    if (this.sockets > 0) this.sockets--;
-  }
-
-  /** Sockets holding a slot. */
-  get socketCount(): number {
-    return this.sockets;
   }
 
   /** Connections registered (connecting or open). */

@@ -10,7 +10,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { StreamFramer } from './stream-framer.js';
+import { FramerState, StreamFramer } from './stream-framer.js';
 import { describeEndpoint, plainAddress, type Flow, type ListenSpec, type TransportLimits } from './types.js';
 
 export type StreamTransport = 'tcp' | 'tls';
@@ -67,6 +67,10 @@ export class StreamConnection {
   private queue: { data: Buffer; onError: SendFailed }[] = [];
   private queuedBytes = 0;
   private graceTimer?: NodeJS.Timeout;
+  /** When the message now arriving (or an inbound connection's first one) must be complete (ms); 0: none due. */
+  private messageDue = 0;
+  /** framer.framedCount when last looked at: a change means the message in progress is a new one. */
+  private framedMark = 0;
   private closeReason = 'closed';
   private resolveClosed!: () => void;
   /** Resolves when the socket is gone. */
@@ -83,18 +87,27 @@ export class StreamConnection {
     this.flowValue = opts.readyEvent
       ? { transport: opts.transport, remoteAddress: plainAddress(opts.remote?.address ?? ''), remotePort: opts.remote?.port ?? 0, localAddress: '', localPort: 0, connectionId: opts.id }
       : this.flowFromSocket();
-    this.framer = new StreamFramer(opts.limits.maxMessageBytes, {
-      onMessage: (data) => this.events.onMessage(this, data),
-      onPing: () => this.pong(),
-      onError: (reason) => this.framingError(reason),
-    });
+    this.framer = new StreamFramer(
+      opts.limits.maxMessageBytes,
+      {
+        onMessage: (data) => this.events.onMessage(this, data),
+        onPing: () => this.pong(),
+        onError: (reason) => this.framingError(reason),
+      },
+      opts.limits.maxHeaderBytes,
+    );
+    // An inbound connection must say something soon: one that only holds a slot is a slow-loris too.
+    if (!opts.readyEvent) this.messageDue = Date.now() + opts.limits.messageTimeoutMs;
 
     const socket = this.socket;
     socket.setNoDelay(true);
     // Until open, the timer bounds connecting and the TLS handshake; once open, it is the idle timeout.
     socket.setTimeout(opts.readyEvent ? opts.limits.handshakeTimeoutMs : opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.destroy(this.stateValue === ConnectionState.Connecting ? 'connect timeout' : 'idle timeout'));
-    socket.on('data', (chunk: Buffer) => this.framer.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.framer.push(chunk);
+      this.trackMessageDue();
+    });
     socket.on('error', (err) => {
       this.closeReason = err.message;
       this.log.debug({ err, connectionId: this.id, peer: this.peer }, 'connection error');
@@ -115,6 +128,22 @@ export class StreamConnection {
   /** "tcp:192.0.2.1:5060", for logs. */
   get peer(): string {
     return describeEndpoint(this.transport, this.flowValue.remoteAddress, this.flowValue.remotePort);
+  }
+
+  /** Memory held for a message still arriving (bytes). */
+  get heldBytes(): number {
+    return this.framer.retainedBytes;
+  }
+
+  /**
+   * Closes the connection if the message arriving on it (or an inbound connection's first one) is overdue at
+   * `now`. Called from the transport layer's one sweep timer (no timer per connection or per message).
+   * Returns true when it closed it.
+   */
+  expireOverdue(now: number): boolean {
+    if (this.messageDue === 0 || now < this.messageDue || this.stateValue !== ConnectionState.Open) return false;
+    this.destroy(`no complete message within ${this.limits.messageTimeoutMs} ms`);
+    return true;
   }
 
   /** Queues or writes one message; `onError` is told if it cannot leave. Never throws. */
@@ -165,6 +194,19 @@ export class StreamConnection {
     this.socket.write(data, (err) => {
       if (err) onError(err);
     });
+  }
+
+  /** After each chunk: a message in progress has a due time from its first chunk; none in progress, none due. */
+  private trackMessageDue(): void {
+    const framer = this.framer;
+    const newMessage = framer.framedCount !== this.framedMark;
+    this.framedMark = framer.framedCount;
+    const state = framer.currentState;
+    if (state === FramerState.Headers || state === FramerState.Body) {
+      if (newMessage || this.messageDue === 0) this.messageDue = Date.now() + this.limits.messageTimeoutMs;
+    } else if (framer.framedCount > 0) {
+      this.messageDue = 0;
+    }
   }
 
   private pong(): void {

@@ -14,6 +14,8 @@ import type { RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { ConnectionTable } from './connection-table.js';
+import { ConnectionQuota } from './connection-quota.js';
+import { CountedLog } from './counted-log.js';
 import { connectTcp, createTcpServer, listenStream, StreamConnection, type StreamConnectionEvents, type StreamTransport } from './tcp.js';
 import { connectTls, createTlsServer } from './tls.js';
 import { RouteSource, UdpEndpoint } from './udp.js';
@@ -36,11 +38,31 @@ export interface TransportLayerOptions extends Partial<TransportLimits> {
   logger: Logger;
   /** Needed for tls listeners; also used for outbound TLS (our client certificate and the CA to verify with). */
   tls?: TlsOptions;
+  /**
+   * Whether an inbound connection's source is trusted (a PBX): trusted sources are not held to
+   * maxConnectionsPerSource and may use the reservedForTrusted slots. Default: no source is.
+   */
+  isTrusted?(address: string): boolean;
+}
+
+export interface TransportStats {
+  /** Stream connections registered (connecting or open). */
+  connections: number;
+  /** Stream sockets holding a slot (TLS handshakes in progress included). */
+  sockets: number;
+  udpSockets: number;
+  /** Untrusted source addresses holding a stream socket. */
+  untrustedSources: number;
+  /** Memory held for messages still arriving, over every connection (bytes). */
+  heldBytes: number;
+  /** The most one connection holds (bytes). */
+  maxHeldBytes: number;
 }
 
 /** Peers remembered for "answer from the socket that heard them" when several UDP sockets are bound. */
 const MAX_REMEMBERED_PEERS = 10_000;
-const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/** How often overdue messages are looked for, at most (the sweep runs 4 times per messageTimeoutMs). */
+const SWEEP_MAX_INTERVAL_MS = 1000;
 
 export class TransportLayer {
   /** Set by the stack: called synchronously with each whole message. */
@@ -63,20 +85,28 @@ export class TransportLayer {
   private readonly udpPeers = new Map<string, UdpEndpoint>();
   private readonly events: StreamConnectionEvents;
   private closing?: Promise<void>;
-  private lastRefusalLog = 0;
-  private refusedSinceLog = 0;
+  private readonly quota: ConnectionQuota;
+  private readonly isTrusted: (address: string) => boolean;
+  private readonly refusals: CountedLog;
+  private readonly overdue: CountedLog;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(opts: TransportLayerOptions) {
     this.log = opts.logger;
     this.tls = opts.tls;
-    this.limits = {
-      maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes,
-      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs,
-      maxConnections: opts.maxConnections ?? DEFAULT_LIMITS.maxConnections,
-      maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes,
-      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs,
-    };
-    this.table = new ConnectionTable(this.limits.maxConnections);
+    const given = Object.fromEntries(Object.entries(opts).filter(([key, value]) => key in DEFAULT_LIMITS && value !== undefined));
+    this.limits = { ...DEFAULT_LIMITS, ...given };
+    this.isTrusted = opts.isTrusted ?? (() => false);
+    this.quota = new ConnectionQuota({
+      maxConnections: this.limits.maxConnections,
+      maxPerSource: this.limits.maxConnectionsPerSource,
+      reservedForTrusted: this.limits.reservedForTrusted,
+    });
+    this.refusals = new CountedLog(this.log, 'connections refused: too many connections');
+    this.overdue = new CountedLog(this.log, 'connections closed: no complete message in time (slow or silent peer)');
+    this.sweeper = setInterval(() => this.sweep(), Math.min(SWEEP_MAX_INTERVAL_MS, Math.max(10, this.limits.messageTimeoutMs / 4)));
+    this.sweeper.unref();
+    this.table = new ConnectionTable();
     this.routes = new RouteSource(this.log);
     this.events = {
       onMessage: (conn, data) => this.deliver(data, conn.flow),
@@ -169,9 +199,33 @@ export class TransportLayer {
     return this.closing;
   }
 
-  /** Counts for metrics and leak tests. */
-  stats(): { connections: number; sockets: number; udpSockets: number } {
-    return { connections: this.table.size, sockets: this.table.socketCount, udpSockets: this.udp.length };
+  /**
+   * Counts for metrics and leak tests. heldBytes: memory held for messages still arriving, over every
+   * connection; maxHeldBytes: the most one connection holds.
+   */
+  stats(): TransportStats {
+    let heldBytes = 0;
+    let maxHeldBytes = 0;
+    for (const conn of this.table.all()) {
+      heldBytes += conn.heldBytes;
+      maxHeldBytes = Math.max(maxHeldBytes, conn.heldBytes);
+    }
+    return {
+      connections: this.table.size,
+      sockets: this.quota.total,
+      udpSockets: this.udp.length,
+      untrustedSources: this.quota.untrustedSources,
+      heldBytes,
+      maxHeldBytes,
+    };
+  }
+
+  /** Closes connections whose message (or first message) is overdue. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const conn of this.table.all()) {
+      if (conn.expireOverdue(now)) this.overdue.note({ peer: conn.peer, timeoutMs: this.limits.messageTimeoutMs });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- inbound
@@ -231,36 +285,33 @@ export class TransportLayer {
     }
   }
 
-  /** Counts an accepted socket against maxConnections (released when it closes), or refuses it. */
+  /**
+   * Counts an accepted socket (for TLS, before its handshake) against the connection quota (released when it
+   * closes), or refuses it: too many in all, too many from strangers, or too many from this stranger.
+   */
   private admit(socket: Socket, transport: StreamTransport): boolean {
-    if (this.closing || !this.table.reserve()) {
-      if (!this.closing) this.refusedLog(transport, socket);
+    if (this.closing) {
       socket.destroy();
       return false;
     }
-    this.hold(socket);
+    const address = plainAddress(socket.remoteAddress ?? '');
+    const trusted = this.isTrusted(address);
+    const refused = this.quota.acquire(address, trusted);
+    if (refused) {
+      this.refusals.note({ transport, peer: `${address}:${socket.remotePort}`, trusted, limit: refused, max: this.limits.maxConnections });
+      socket.destroy();
+      return false;
+    }
+    this.hold(socket, address, trusted);
     return true;
   }
 
-  /** One warning per REFUSAL_LOG_INTERVAL_MS with a count, so that a connection flood cannot flood the log. */
-  private refusedLog(transport: StreamTransport, socket: Socket): void {
-    this.refusedSinceLog++;
-    const now = Date.now();
-    if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
-    this.log.warn(
-      { transport, peer: `${socket.remoteAddress}:${socket.remotePort}`, max: this.limits.maxConnections, refused: this.refusedSinceLog },
-      'connections refused: too many connections',
-    );
-    this.lastRefusalLog = now;
-    this.refusedSinceLog = 0;
-  }
-
-  /** Keeps the socket's slot until it closes. */
-  private hold(socket: Socket): void {
+  /** Keeps the socket's slot until it closes. `address` undefined: a socket we opened. */
+  private hold(socket: Socket, address: string | undefined, trusted: boolean): void {
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
-      this.table.release();
+      this.quota.release(address, trusted);
     });
   }
 
@@ -281,7 +332,7 @@ export class TransportLayer {
     if (transport === 'tls' && !this.tls) {
       this.log.debug({ address, port }, 'outbound TLS without our own certificate: connecting as an anonymous client');
     }
-    if (!this.table.reserve()) {
+    if (this.quota.acquire(undefined, true)) {
       failed(new Error(`cannot connect to ${describeEndpoint(transport, address, port)}: ${this.limits.maxConnections} connections open`));
       return undefined;
     }
@@ -291,11 +342,11 @@ export class TransportLayer {
     try {
       socket = transport === 'tls' ? connectTls(address, port, this.tls, localAddress) : connectTcp(address, port, localAddress);
     } catch (err) {
-      this.table.release();
+      this.quota.release(undefined, true);
       failed(err as Error);
       return undefined;
     }
-    this.hold(socket);
+    this.hold(socket, undefined, true);
     const conn = new StreamConnection({
       id: this.table.nextId(),
       transport,
@@ -346,6 +397,7 @@ export class TransportLayer {
   }
 
   private async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
     this.routes.close();
     const servers = this.servers.map(closeServer);
     // Connections first, gracefully (what was written leaves); then whatever is left: TLS handshakes in progress.

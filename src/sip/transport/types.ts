@@ -75,6 +75,18 @@ export interface TransportLimits {
   idleTimeoutMs: number;
   /** Open stream connections (inbound, outbound and TLS handshakes in progress) at most. Default 10000. */
   maxConnections: number;
+  /** Inbound stream connections from one untrusted address at most. Default 10000 (no limit of its own). */
+  maxConnectionsPerSource: number;
+  /** Of maxConnections, this many are kept for trusted sources and outbound connections. Default 0. */
+  reservedForTrusted: number;
+  /** Largest header section on a stream; larger ones are framing errors. Default 16384. */
+  maxHeaderBytes: number;
+  /**
+   * A message on a stream (header section and body) must be complete this long after its first byte, and an
+   * inbound connection must send its first message (or keep-alive) this long after it was accepted; else the
+   * connection is closed (slow-loris). Default 10 s.
+   */
+  messageTimeoutMs: number;
   /** Bytes waiting to be written on one connection (queued while connecting, or unread by the peer) at most;
    *  past it the connection is closed as stuck. Default 1 MiB. */
   maxBufferedBytes: number;
@@ -86,6 +98,10 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = {
   maxMessageBytes: 65535,
   idleTimeoutMs: 15 * 60 * 1000,
   maxConnections: 10000,
+  maxConnectionsPerSource: 10000,
+  reservedForTrusted: 0,
+  maxHeaderBytes: 16384,
+  messageTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   handshakeTimeoutMs: 10_000,
 };
