@@ -14,10 +14,13 @@
  * (c) rows in 'new' or 'saved' whose audio is missing are moved to 'deleted' (so no one is offered a message
  *     that cannot be played) and reported.
  *
- * It assumes no other process is recording into tmp/ while it runs: call it once at start-up, before calls are
- * taken (with several workers, once before the workers start).
+ * Recordings in progress belong to the process making them: each records into tmp/pid-<pid>-<start>/
+ * (owner.ts). Pass (a) takes the loose files of tmp/ (older versions recorded there), the folders of
+ * processes that no longer run, and this process's own folder, and leaves the folders of other running
+ * processes alone: a worker starting or restarting never touches another worker's call. Its own folder is
+ * taken because repair runs at start-up, before this process records anything: call it then, not later.
  */
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WAV_CRASH_LOSS_MS } from '../media/wav.js';
@@ -26,6 +29,7 @@ import { messageAudioPath, type StoreLayout } from './layout.js';
 import { isMessageId } from './message-id.js';
 import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { readRecordingSidecar, recordingSidecarPath } from './recording-sidecar.js';
+import { isOwnerTag, ownerRuns, ownTag } from './owner.js';
 import type { MessageRecord, NewMessage, RepairReport } from './types.js';
 
 /** The deposit's minimum length for a sidecar that does not say it (voicemail.minMessageMs's default). */
@@ -99,9 +103,22 @@ export async function repairStore(host: RepairHost): Promise<RepairResult> {
   return result;
 }
 
-/** (a) recordings left in tmp/. */
+/** (a) recordings left in tmp/ by older versions and by processes that no longer run. */
 async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> {
-  const tmp = host.layout.tmpDir;
+  await repairRecordings(host, host.layout.tmpDir, result);
+  for (const { name } of (await entries(host.layout.tmpDir)).filter((e) => e.dir && isOwnerTag(e.name))) {
+    const own = name === (await ownTag());
+    if (!own && (await ownerRuns(name))) continue;
+    const folder = join(host.layout.tmpDir, name);
+    await repairRecordings(host, folder, result);
+    if (own) continue;
+    await rmdir(folder).catch((err: unknown) => host.logger?.warn({ err, folder }, 'recordings folder of a stopped process not removed'));
+  }
+  await fsyncDir(host.layout.tmpDir);
+}
+
+/** Delivers or removes the recordings of one folder whose owner is gone (see the module comment). */
+async function repairRecordings(host: RepairHost, tmp: string, result: RepairResult): Promise<void> {
   const files = (await entries(tmp)).filter((e) => e.file);
   const names = new Set(files.map((e) => e.name));
   const remove = async (name: string): Promise<void> => {

@@ -28,7 +28,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { DIAL_STRING } from '../config/fields.js';
@@ -36,6 +36,7 @@ import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import { ChangeWatcher, RECORD_CHANGE_SQL, type ChangeKind } from './change-feed.js';
 import { NoSuchMessageError, NumberInUseError } from './errors.js';
 import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
+import { ownTag } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
@@ -90,7 +91,9 @@ export interface SqliteStoreOptions {
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
 export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const layout = storeLayout(resolve(dir));
-  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, layout.tmpDir]) await mkdir(d, { recursive: true });
+  // This process's own folder for recordings in progress: repair in another process leaves it alone (owner.ts).
+  const tmpDir = join(layout.tmpDir, await ownTag());
+  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, tmpDir]) await mkdir(d, { recursive: true });
   const db = new Database(layout.dbFile, { timeout: opts.busyTimeoutMs ?? 5000 });
   try {
     db.pragma('journal_mode = WAL');
@@ -102,7 +105,7 @@ export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}
     db.close();
     throw err;
   }
-  return new SqliteStore(db, layout, opts);
+  return new SqliteStore(db, layout, opts, tmpDir);
 }
 
 const IN_BOX = "folder IN ('new', 'saved')";
@@ -132,8 +135,10 @@ export class SqliteStore implements MessageStore {
     private readonly db: Database.Database,
     readonly layout: StoreLayout,
     private readonly opts: SqliteStoreOptions,
+    /** Where this process records (tmp/<owner>/, owner.ts). */
+    tmpDir: string,
   ) {
-    this.tmpDir = layout.tmpDir;
+    this.tmpDir = tmpDir;
     this.logger = opts.logger;
     if (opts.watchChangesMs) {
       this.watcher = new ChangeWatcher(db, this.origin, {

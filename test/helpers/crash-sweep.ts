@@ -96,8 +96,9 @@ export async function crashSweepRound(agesMs: readonly number[]): Promise<SweepD
     while (startedAt.size < ages.length) {
       if (Date.now() > deadline) throw new Error(`only ${startedAt.size} of ${ages.length} recordings started:\n${server.stdout().slice(-3000)}`);
       const now = Date.now();
-      for (const name of await readdir(tmp).catch(() => [] as string[])) {
-        if (!/^vm-.*\.wav$/.test(name) || seen.has(name)) continue;
+      // The server records into its own folder under tmp/ (store/owner.ts).
+      for (const name of await readdir(tmp, { recursive: true }).catch(() => [] as string[])) {
+        if (!/(^|\/)vm-[^/]*\.wav$/.test(name) || seen.has(name)) continue;
         seen.add(name);
         const meta = await readRecordingSidecar(join(tmp, name));
         if (meta) startedAt.set(meta.from, now);

@@ -50,7 +50,7 @@ describe('forwarding', () => {
     expect((await store.findMailbox('+4687270000'))?.number).toBe('27000');
     expect(await store.getMessage(m.id)).toEqual(m);
     expect(await store.counts('27000')).toEqual({ new: 1, saved: 0, urgentNew: 0, urgentSaved: 0 });
-    expect(store.tmpDir).toBe(join(dir, 'tmp'));
+    expect(store.tmpDir.startsWith(join(dir, 'tmp'))).toBe(true);
   });
 
   it('is not a thenable (awaiting or returning the store makes no call)', async () => {

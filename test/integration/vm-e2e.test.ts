@@ -207,8 +207,8 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
       timeoutS: 30,
       extra: ['-key', 'vm_from', BOB, '-key', 'vm_header', DIVERSION],
     });
-    // The recording starts when its WAV appears in the store's tmp folder (after the beep).
-    const recording = async (): Promise<boolean> => (await readdir(tmp)).some((f) => /^vm-.*\.wav$/.test(f));
+    // The recording starts when its WAV appears in the server's own folder under tmp/ (after the beep).
+    const recording = async (): Promise<boolean> => (await readdir(tmp, { recursive: true })).some((f) => /(^|\/)vm-[^/]*\.wav$/.test(f));
     const end = Date.now() + 15_000;
     while (!(await recording())) {
       if (Date.now() > end) throw new Error(`no recording started:\n${server.stdout().slice(-3000)}`);
@@ -240,7 +240,8 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
     const tones = findTones(samples);
     expect(tones.length).toBeGreaterThanOrEqual(1);
     expect(Math.abs(tones[0]!.hz - LONG_25S.hz)).toBeLessThanOrEqual(15);
-    expect(await readdir(tmp)).toEqual([]);
+    // No recording left under tmp/ (the running server's own folder, and empty folders of CLI runs, remain).
+    expect((await readdir(tmp, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())).toEqual([]);
   }, 60_000);
 
   it('a phone that SUBSCRIBEs to message-summary for 27000 gets a NOTIFY with the current counts (2/0 (0/0))', async () => {

@@ -58,7 +58,8 @@ describe('opening', () => {
   it('creates vmpilot.db in WAL mode with folders for messages, greetings and temporary recordings', () => {
     expect(existsSync(join(dir, 'vmpilot.db'))).toBe(true);
     for (const d of ['messages', 'greetings', 'tmp']) expect(existsSync(join(dir, d))).toBe(true);
-    expect(store.tmpDir).toBe(join(dir, 'tmp'));
+    // This process's own folder for recordings in progress (store/owner.ts).
+    expect(store.tmpDir).toMatch(new RegExp(`^${join(dir, 'tmp')}/pid-${process.pid}-\\d+$`));
     const db = new Database(join(dir, 'vmpilot.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
