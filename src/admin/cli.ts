@@ -3,6 +3,7 @@
  * The `vmpilot` command (DESIGN.md, "the operator's contract"):
  *   vmpilot serve [--config FILE]   run the server (no file: the embedded defaults)
  *   vmpilot check --config FILE     validate a config, print every issue with its path
+ *   vmpilot ping [--config FILE]    is the server on this host taking calls? (ping.ts; for health checks)
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
@@ -16,6 +17,7 @@ import { VERSION } from '../config/defaults.js';
 import { examineConfigFile, formatIssue, type ConfigReport } from '../config/load.js';
 import type { Config, ListenSpec } from '../config/schema.js';
 import { createLogger } from './log.js';
+import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from './ping.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
@@ -62,6 +64,32 @@ async function check(opts: { config: string }): Promise<void> {
   const { config, warnings } = await examineOrReport(opts.config);
   for (const warning of warnings) printErr(`warning: ${formatIssue(warning)}`);
   if (config) process.stdout.write(`config OK: ${summary(config)}\n`);
+}
+
+async function pingCommand(opts: { config?: string; target?: string; timeoutMs: string }): Promise<void> {
+  const timeoutMs = Number(opts.timeoutMs);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000) {
+    printErr(`vmpilot: ping: --timeout-ms must be a whole number of ms from 100 to 60000, got "${opts.timeoutMs}"`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  let target: PingTarget | string;
+  if (opts.target !== undefined) {
+    target = parsePingTarget(opts.target);
+  } else {
+    const config = await loadOrReport(opts.config);
+    if (!config) return;
+    target = pingTarget(config.sip.listen);
+  }
+  if (typeof target === 'string') {
+    printErr(`vmpilot: ping: ${target}`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const verdict = pingVerdict(await ping(target, timeoutMs), target);
+  if (verdict.ok) process.stdout.write(`${verdict.line}\n`);
+  else printErr(`vmpilot: ping: ${verdict.line}`);
+  process.exitCode = verdict.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 /** One line saying why the server could not start, without a stack trace. */
@@ -154,6 +182,13 @@ function program(): Command {
     .description('validate a config file and print every issue with its path')
     .requiredOption('-c, --config <file>', 'config file (YAML)')
     .action(check);
+  cmd
+    .command('ping')
+    .description('ask the server on this host whether it takes calls (SIP OPTIONS): exit 0 on 200, 1 otherwise (503 while draining, no answer)')
+    .option('-c, --config <file>', 'config file (YAML): ask its first listener (udp, else tcp, else tls)')
+    .option('--target <uri>', 'ask this listener instead, e.g. sip:127.0.0.1:5060;transport=tcp')
+    .option('--timeout-ms <ms>', 'how long to wait for the answer', '2000')
+    .action(pingCommand);
   registerMailboxCommands(cmd, loadOrReport);
   return cmd;
 }
