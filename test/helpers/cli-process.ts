@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -16,6 +17,31 @@ export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
   const port = socket.address().port;
   await new Promise<void>((res) => socket.close(res));
   return port;
+}
+
+/** A TCP port nobody listens on right now on 127.0.0.1. */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((res) => server.close(res));
+  return port;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vmpilot ARGS...` to its end (from the repository root, as operators' scripts would run it). */
+export function runCli(...args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
 }
 
 export interface Exit {

@@ -14,18 +14,16 @@
  * Does not cover: store semantics in depth (test/unit/store-*.test.ts); PIN policy cases (pin.test.ts);
  * `serve` and `check` (cli.test.ts).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWavHeader, parseWav } from '../../src/media/wav.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { runCli as vmpilot } from '../helpers/cli-process.js';
 import { pinVerdict } from '../helpers/pin-check.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'src/admin/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cli-mailbox-'));
 const storageDir = join(dir, 'data');
 const config = join(dir, 'vmpilot.yaml');
@@ -38,21 +36,6 @@ writeFileSync(
     '  - { number: "27000", pin: "1234", name: "Alice Example", email: alice@example.com, aliases: ["+4687270000"] }',
   ].join('\n'),
 );
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function vmpilot(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
 
 let store: SqliteStore;
 
