@@ -20,8 +20,8 @@ import type { MediaClockStats } from './media/pacer.js';
 import { MediaClockGroup } from './media/clock-group.js';
 import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
-import { runApp, type AppFunction } from './apps/run.js';
-import type { ServiceName } from './call/router.js';
+import { runApp, type AppRegistry } from './apps/run.js';
+import { runEcho } from './apps/echo.js';
 import { openThreadedStore } from './store/thread/threaded-store.js';
 import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
@@ -58,10 +58,10 @@ export interface RunningServer {
 
 export interface ServerHooks {
   /**
-   * Replaces the app run for a service once a call is confirmed (tests and benchmarks drive calls through
-   * the Call API this way). Rejections are handled as runApp handles an app's.
+   * Apps to run in place of the built-in ones, by service (apps/run.ts AppRegistry): an embedding's own code
+   * over the Call API, as the capacity benchmark and the Call API's tests use it. Default: the built-in apps.
    */
-  apps?: Partial<Record<ServiceName, AppFunction>>;
+  apps?: AppRegistry;
   /**
    * Run the MWI service here (SUBSCRIBE dialogs and unsolicited NOTIFYs, mwi/service.ts). Default true. A
    * cluster's workers run with false: the front door runs it, so that exactly one process sends NOTIFYs.
@@ -196,7 +196,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       calls.delete(call);
       hooks.onCallsChanged?.(calls.size);
     });
-    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, apps[route.service]));
+    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, apps));
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
     logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
@@ -250,9 +250,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     supervisedTransfer: (call, target, options) =>
       supervisedTransfer(call, target, { ...options, pbxUri: call.sourceUri, credentials: pbxFor(call.sourceAddress)?.auth }),
   });
-  const apps = {
-    voicemail: (call: Call) => runVoicemail(call, voicemail),
-    attendant: (call: Call) => runAttendant(call, attendant),
+  const apps: AppRegistry = {
+    voicemail: (call) => runVoicemail(call, voicemail),
+    attendant: (call) => runAttendant(call, attendant),
+    echo: (call) => runEcho(call, { storageDir: config.storage.dir }),
     ...hooks.apps,
   };
 

@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import { CallEndedError, type Call } from '../call/call.js';
-import { runEcho } from './echo.js';
 import type { ServiceName } from '../call/router.js';
 
 export interface AppContext {
@@ -16,12 +15,14 @@ export interface AppContext {
 /** An app: plain async code over the Call API. */
 export type AppFunction = (call: Call, ctx: AppContext) => Promise<void>;
 
-const APPS: Partial<Record<ServiceName, AppFunction>> = {
-  echo: (call, ctx) => runEcho(call, { storageDir: ctx.storageDir }),
-};
+/**
+ * Which app runs each service. The server's is the built-in voicemail, attendant and echo apps; an embedding
+ * puts its own code over the Call API in their place (the capacity benchmark and the Call API's tests do).
+ */
+export type AppRegistry = Partial<Record<ServiceName, AppFunction>>;
 
-export function runApp(call: Call, ctx: AppContext, override?: AppFunction): void {
-  const app = override ?? APPS[call.service.service];
+export function runApp(call: Call, ctx: AppContext, apps: AppRegistry): void {
+  const app = apps[call.service.service];
   // Every service has an app; a number routed to none is held open rather than dropped.
   if (!app) return;
   // Promise.resolve().then: an app that throws synchronously is handled like one that rejects.
