@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue, loadConfig, parseConfig, type ConfigIssue } from '../../src/config/load.js';
 import { checkTlsMaterial } from '../../src/config/tls-files.js';
 import { DEFAULT_KEYMAP } from '../../src/apps/voicemail/keymap.js';
+import { DEFAULT_PIN_BACKOFF, pinBackoffPolicy } from '../../src/store/pin-backoff.js';
 import { tlsFixture } from '../helpers/tls-fixture.js';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -633,5 +634,22 @@ describe('media policy keys', () => {
     writeFileSync(join(base, 'my-prompts', 'en-GB', 'prompts.yaml'), 'goodbye: Goodbye.\n');
     expect(parseConfig('prompts: { dir: ./my-prompts, language: en-GB }', base).prompts).toEqual({ dir: `${base}/my-prompts`, language: 'en-GB' });
     expect(parseConfig('{}', BASE).prompts.dir).toMatch(/\/prompts$/);
+  });
+});
+
+describe('PIN back-off and MWI subscription limits (issue 9 items 4 and 5)', () => {
+  it('keeps voicemail.lockAfter (now the per-mailbox back-off threshold) and reads voicemail.pinBackoff', () => {
+    const c = parseConfig('voicemail: { lockAfter: 5, pinBackoff: { sourceAfter: 4, firstDelayS: 1, maxDelayS: 30, forgetMinutes: 5 } }', BASE);
+    expect(pinBackoffPolicy(c.voicemail)).toEqual({ sourceAfter: 4, mailboxAfter: 5, firstDelayMs: 1000, maxDelayMs: 30_000, forgetAfterMs: 300_000 });
+    expect(pinBackoffPolicy(parseConfig('', BASE).voicemail)).toEqual(DEFAULT_PIN_BACKOFF);
+  });
+
+  it('reads the subscription limits, with defaults', () => {
+    expect(parseConfig('mwi: { maxSubscriptionsPerMailbox: 3 }', BASE).mwi).toMatchObject({ maxSubscriptions: 10_000, maxSubscriptionsPerSource: 1_000, maxSubscriptionsPerMailbox: 3 });
+  });
+
+  it('rejects an unknown back-off key and a limit of 0', () => {
+    const issues = issuesOf('voicemail: { pinBackoff: { lockForever: true } }\nmwi: { maxSubscriptions: 0 }\n');
+    expect(issues.map((i) => i.path).sort()).toEqual(['mwi.maxSubscriptions', 'voicemail.pinBackoff.lockForever']);
   });
 });
