@@ -123,6 +123,13 @@ describe('mailboxes', () => {
     expect((await store.listMailboxes()).map((m) => m.number)).toEqual(['1000', '27000']);
   });
 
+  it('lists each mailbox with its own aliases and greetings, as findMailbox gives them', async () => {
+    await store.createMailbox({ number: '1000', name: 'Reception', pin: '1111', aliases: ['+4681000', '0810'] });
+    await store.setGreeting('27000', 'name', recording(100));
+    await store.setGreeting('1000', 'busy', recording(100));
+    expect(await store.listMailboxes()).toEqual([await store.findMailbox('1000'), await store.findMailbox('27000')]);
+  });
+
   it('provision creates missing mailboxes and updates name, email and aliases but never a changed PIN', async () => {
     await store.setPin('27000', '9371');
     await store.provision([
