@@ -4,24 +4,39 @@
  * then be recorded until hang-up. Calls from the user "probe" instead hear a long prompt over and over with
  * barge-in, for the digit-latency and packet-timing probes.
  *
- *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR
+ *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR [--workers N]
  *
  * Writes one JSON line per finished recording to RESULTS_DIR/recordings.jsonl and, every second, a JSON line
  * of process figures (CPU, RSS, heap, event-loop delay, calls, clock lateness) to stdout.
+ *
+ * With --workers N it is a cluster: this process is the 302 front door on sip.listen (cluster/front-door.ts)
+ * and forks itself N times (--worker-index I) as workers, each running the benchmark app. Its per-second
+ * line then sums the workers' calls, CPU (in cores: 1.5 = one and a half), RSS and heap, and takes the worst
+ * event-loop delay and clock lateness among them (the front door's own CPU is not in it).
  */
+import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load.js';
-import { startServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { startFrontDoor } from '../src/cluster/front-door.js';
+import { startWorker } from '../src/cluster/worker-process.js';
 import type { Call } from '../src/call/call.js';
 
-const [configFile, resultsDir] = process.argv.slice(2);
+const [configFile, resultsDir, ...options] = process.argv.slice(2);
 if (!configFile || !resultsDir) {
-  process.stderr.write('usage: capacity-server CONFIG RESULTS_DIR\n');
+  process.stderr.write('usage: capacity-server CONFIG RESULTS_DIR [--workers N]\n');
   process.exit(2);
 }
+const option = (name: string): number | undefined => {
+  const i = options.indexOf(`--${name}`);
+  return i >= 0 ? Number(options[i + 1]) : undefined;
+};
+const workers = option('workers');
+const workerIndex = option('worker-index');
 const recordings = join(resultsDir, 'recordings');
 mkdirSync(recordings, { recursive: true });
 const results = join(resultsDir, 'recordings.jsonl');
@@ -38,45 +53,109 @@ async function benchApp(call: Call): Promise<void> {
     }
   }
   await call.play(['echo_test_intro'], { bargeIn: false });
-  const path = join(recordings, `${++seq}.wav`);
+  const path = join(recordings, `${workerIndex ?? 0}-${++seq}.wav`);
   const outcome = await call.record({ path, maxMs: 120_000, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
   appendFileSync(results, JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
 }
 
 const config = await loadConfig(configFile);
-const logger = pino({ level: config.log.level });
-const server = await startServer(config, logger, { apps: { voicemail: benchApp } });
+const logger = pino({ level: config.log.level }, pino.destination(2));
 
-const loop = monitorEventLoopDelay({ resolution: 5 });
-loop.enable();
-let lastCpu = process.cpuUsage();
-let lastAt = process.hrtime.bigint();
-setInterval(() => {
-  const now = process.hrtime.bigint();
-  const cpu = process.cpuUsage(lastCpu);
-  const wallUs = Number(now - lastAt) / 1000;
-  lastCpu = process.cpuUsage();
-  lastAt = now;
-  const mem = process.memoryUsage();
-  const stats = server.stats();
-  process.stdout.write(
-    JSON.stringify({
+/** One process's figures for the last second, as written to stdout. */
+interface Sample {
+  t: number;
+  calls: number;
+  cpu: number;
+  rssMb: number;
+  heapMb: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  clockLate: number;
+  clockMaxLatenessMs: number;
+}
+
+if (workers !== undefined && workerIndex === undefined) {
+  // The front door: the workers' lines are summed into one per second.
+  const latest = new Map<number, Sample>();
+  const frontDoor = await startFrontDoor({ ...config, cluster: { workers, remote: [] } }, logger, {
+    workers,
+    fork: (index) => {
+      const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index)], {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        try {
+          latest.set(index, JSON.parse(line) as Sample);
+        } catch {
+          process.stderr.write(`worker ${index}: ${line}\n`);
+        }
+      });
+      return child;
+    },
+  });
+  setInterval(() => {
+    const all = [...latest.values()];
+    if (all.length < workers) return; // not every worker is up yet
+    const sum = (f: (s: Sample) => number): number => all.reduce((a, s) => a + f(s), 0);
+    const max = (f: (s: Sample) => number): number => Math.max(...all.map(f));
+    const line: Sample = {
       t: Date.now(),
-      calls: stats.calls,
-      cpu: (cpu.user + cpu.system) / wallUs,
-      rssMb: mem.rss / 2 ** 20,
-      heapMb: mem.heapUsed / 2 ** 20,
-      loopP99Ms: loop.percentile(99) / 1e6,
-      loopMaxMs: loop.max / 1e6,
-      clockLate: stats.clock.late,
-      clockMaxLatenessMs: stats.clock.maxLatenessMs,
-    }) + '\n',
-  );
-  loop.reset();
-}, 1000).unref();
+      calls: sum((s) => s.calls),
+      cpu: sum((s) => s.cpu),
+      rssMb: sum((s) => s.rssMb),
+      heapMb: sum((s) => s.heapMb),
+      loopP99Ms: max((s) => s.loopP99Ms),
+      loopMaxMs: max((s) => s.loopMaxMs),
+      clockLate: sum((s) => s.clockLate),
+      clockMaxLatenessMs: max((s) => s.clockMaxLatenessMs),
+    };
+    process.stdout.write(JSON.stringify(line) + '\n');
+  }, 1000).unref();
+  const stop = (): void => {
+    void frontDoor.drain(0).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} else {
+  const server: RunningServer =
+    workerIndex !== undefined
+      ? (await startWorker(config, logger, workerIndex, workers ?? 1, { apps: { voicemail: benchApp } })).server
+      : await startServer(config, logger, { apps: { voicemail: benchApp } });
+  reportFigures(server);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
 
-const stop = (): void => {
-  void server.close().then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+/** Every second, this process's figures as one JSON line on stdout. */
+function reportFigures(server: RunningServer): void {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let lastCpu = process.cpuUsage();
+  let lastAt = process.hrtime.bigint();
+  setInterval(() => {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(lastCpu);
+    const wallUs = Number(now - lastAt) / 1000;
+    lastCpu = process.cpuUsage();
+    lastAt = now;
+    const mem = process.memoryUsage();
+    const stats = server.stats();
+    process.stdout.write(
+      JSON.stringify({
+        t: Date.now(),
+        calls: stats.calls,
+        cpu: (cpu.user + cpu.system) / wallUs,
+        rssMb: mem.rss / 2 ** 20,
+        heapMb: mem.heapUsed / 2 ** 20,
+        loopP99Ms: loop.percentile(99) / 1e6,
+        loopMaxMs: loop.max / 1e6,
+        clockLate: stats.clock.late,
+        clockMaxLatenessMs: stats.clock.maxLatenessMs,
+      }) + '\n',
+    );
+    loop.reset();
+  }, 1000).unref();
+}

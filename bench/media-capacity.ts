@@ -2,7 +2,11 @@
  * Media capacity benchmark (issue 3): N concurrent SIPp calls, each hearing a ~5 s prompt and then streaming
  * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
  *
- *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4]
+ *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N]
+ *
+ * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
+ * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
+ * (redirected-scenario.ts). The server figures are then the workers' summed (CPU in cores).
  *
  * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
  * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
@@ -28,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analysis.js';
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
+import { writeFollowingRedirect } from './redirected-scenario.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let raised = false;
@@ -42,6 +47,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.repla
 const sizes = (args.get('calls') ?? '100,300,500').split(',').map(Number);
 const rate = Number(args.get('rate') ?? '50');
 const probeCount = Number(args.get('probes') ?? '4');
+const workers = args.has('workers') ? Number(args.get('workers')) : undefined;
 const SIP_PORT = 15070;
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
@@ -82,7 +88,10 @@ function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
       '',
     ].join('\n'),
   );
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir], {
+  // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
+  const server = [process.execPath, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
+  const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -101,10 +110,14 @@ function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
 const AUDIO_DIR = join(root, 'test/fixtures/audio');
 
 function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; failed: number; out: string }> {
+  // Through a front door every call follows its 302 to a worker first.
+  const file = workers === undefined ? join(root, 'sipp-scenarios', scenario) : writeFollowingRedirect(join(root, 'sipp-scenarios', scenario));
+  const pin = workers === undefined ? ['taskset', '-c', '1'] : [];
   return new Promise((resolve) => {
+    const command = [...pin, ...(raised ? ['nice', '-n', '10'] : []), 'sipp'];
     const child = spawn(
-      'taskset',
-      ['-c', '1', ...(raised ? ['nice', '-n', '10'] : []), 'sipp', `127.0.0.1:${SIP_PORT}`, '-sf', join(root, 'sipp-scenarios', scenario), '-t', 'u1', '-i', '127.0.0.1', '-s', '8000', '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
+      command[0]!,
+      [...command.slice(1), `127.0.0.1:${SIP_PORT}`, '-sf', file, '-t', 'u1', '-i', '127.0.0.1', '-s', '8000', '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: AUDIO_DIR },
     );
     let out = '';
@@ -227,7 +240,8 @@ async function checkRecordings(dir: string): Promise<{ total: number; complete: 
 async function runSize(n: number): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), `capacity-${n}-`));
   const { child, samples } = startServer(dir);
-  await new Promise((r) => setTimeout(r, 4000));
+  // Idle figures once the server (every worker of a cluster) reports: a few seconds, more for workers.
+  for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
   const rampS = n / rate;
   const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', '6000', '-rtp_threadtasks', '50']);

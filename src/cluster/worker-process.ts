@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer, type ServerHooks } from '../server.js';
 import { HEARTBEAT_MS, isDrainCommand, type HealthReport } from './ipc.js';
 import { planWorkers, workerConfig } from './worker-plan.js';
 
@@ -19,7 +19,8 @@ export interface RunningWorker {
   drain(deadlineMs: number): Promise<void>;
 }
 
-export async function startWorker(config: Config, logger: Logger, index: number, count: number): Promise<RunningWorker> {
+/** `hooks` are passed on to startServer (bench/capacity-server.ts runs its benchmark app in each worker). */
+export async function startWorker(config: Config, logger: Logger, index: number, count: number, hooks: ServerHooks = {}): Promise<RunningWorker> {
   const plan = planWorkers(config, count)[index];
   if (!plan) throw new Error(`worker index ${index} is not below the worker count ${count}`);
   const send = (report: HealthReport): void => {
@@ -47,7 +48,7 @@ export async function startWorker(config: Config, logger: Logger, index: number,
       report();
     });
   };
-  server = await startServer(workerConfig(config, plan), logger, { mwi: false, storeMaintenance: false, onCallsChanged: reportSoon });
+  server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, onCallsChanged: reportSoon });
   const heartbeat = setInterval(report, HEARTBEAT_MS);
   report();
 
