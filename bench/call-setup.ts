@@ -11,10 +11,11 @@
  * Not part of the test run. Needs sipp and taskset (util-linux).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchConfig } from './bench-config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Map<string, string>();
@@ -26,19 +27,7 @@ const warmup = Number(args.get('warmup') ?? '20');
 const port = 15060;
 
 function startServer(dir: string): ChildProcess {
-  const config = join(dir, 'bench.yaml');
-  writeFileSync(
-    config,
-    [
-      'sip:',
-      `  listen: ["udp:127.0.0.1:${port}", "tcp:127.0.0.1:${port}"]`,
-      '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
-      'rtp: { address: 127.0.0.1, ports: "20000-39999" }',
-      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
-      'log: { level: warn }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`], rtpPorts: '20000-39999' });
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   return spawn('taskset', ['-c', '0', 'node', join(root, 'dist/src/admin/cli.js'), 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -24,6 +24,7 @@ import { loadConfig } from '../src/config/load.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { startFrontDoor } from '../src/cluster/front-door.js';
 import { startWorker } from '../src/cluster/worker-process.js';
+import type { CapacitySample } from './bench-config.js';
 import type { Call } from '../src/call/call.js';
 
 const [configFile, resultsDir, ...options] = process.argv.slice(2);
@@ -61,18 +62,7 @@ async function benchApp(call: Call): Promise<void> {
 const config = await loadConfig(configFile);
 const logger = pino({ level: config.log.level }, pino.destination(2));
 
-/** One process's figures for the last second, as written to stdout. */
-interface Sample {
-  t: number;
-  calls: number;
-  cpu: number;
-  rssMb: number;
-  heapMb: number;
-  loopP99Ms: number;
-  loopMaxMs: number;
-  clockLate: number;
-  clockMaxLatenessMs: number;
-}
+type Sample = CapacitySample;
 
 if (workers !== undefined && workerIndex === undefined) {
   // The front door: the workers' lines are summed into one per second.

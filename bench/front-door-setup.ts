@@ -12,10 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchConfig } from './bench-config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Map<string, string>();
@@ -28,19 +29,7 @@ const pauseMs = Number(args.get('pause') ?? '500');
 const port = 15160;
 
 function startCluster(dir: string): ChildProcess {
-  const config = join(dir, 'bench.yaml');
-  writeFileSync(
-    config,
-    [
-      'sip:',
-      `  listen: ["udp:127.0.0.1:${port}"]`,
-      '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
-      'rtp: { address: 127.0.0.1, ports: "20000-39999" }',
-      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
-      'log: { level: warn }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${port}`], rtpPorts: '20000-39999' });
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   return spawn('node', [join(root, 'dist/src/admin/cli.js'), 'serve', '--config', config, '--workers', workers], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

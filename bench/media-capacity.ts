@@ -33,6 +33,7 @@ import { createInterface } from 'node:readline';
 import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analysis.js';
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
 import { writeFollowingRedirect } from './redirected-scenario.js';
+import { writeBenchConfig, type CapacitySample } from './bench-config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let raised = false;
@@ -56,17 +57,7 @@ const SIP_PORT = 15070;
  */
 const PROBE_MS = 14_000;
 
-interface Sample {
-  t: number;
-  calls: number;
-  cpu: number;
-  rssMb: number;
-  heapMb: number;
-  loopP99Ms: number;
-  loopMaxMs: number;
-  clockLate: number;
-  clockMaxLatenessMs: number;
-}
+type Sample = CapacitySample;
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -75,19 +66,7 @@ function percentile(values: number[], p: number): number {
 }
 
 function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
-  const config = join(dir, 'bench.yaml');
-  writeFileSync(
-    config,
-    [
-      'sip:',
-      `  listen: ["udp:127.0.0.1:${SIP_PORT}"]`,
-      '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
-      'rtp: { address: 127.0.0.1, ports: "20000-29999" }',
-      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
-      'log: { level: warn }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999' });
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const server = [process.execPath, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
   const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];

@@ -1,0 +1,38 @@
+/**
+ * What the benchmarks share: the config file a benchmarked vmpilot runs with (loopback only, rate limits out
+ * of the way, quiet logs), and the per-second figures capacity-server.ts writes and media-capacity.ts reads.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Writes `<dir>/bench.yaml` (storage in `<dir>/data`) and returns its path. */
+export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string }): string {
+  const config = join(dir, 'bench.yaml');
+  writeFileSync(
+    config,
+    [
+      'sip:',
+      `  listen: ${JSON.stringify(opts.listen)}`,
+      '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
+      `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
+      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
+      'log: { level: warn }',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+/** One process's (or a cluster's summed) figures for the last second, one JSON line each. */
+export interface CapacitySample {
+  t: number;
+  calls: number;
+  /** Share of one core (a cluster's sum: 1.5 = one and a half cores). */
+  cpu: number;
+  rssMb: number;
+  heapMb: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  clockLate: number;
+  clockMaxLatenessMs: number;
+}
