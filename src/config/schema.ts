@@ -53,8 +53,9 @@ export interface SipLimitsConfig {
   /** Of maxConnections, this many are kept for trusted sources and our own outbound connections. */
   reservedForTrusted: number;
   /**
-   * A message on a stream (header section and body) must be complete this long after its first byte, and a new
-   * connection must send its first message this long after it was accepted; else it is closed (slow-loris).
+   * A message on a stream (header section and body) must be complete this long after its first byte, and a
+   * stranger's new connection must send its first message this long after it was accepted; else it is closed
+   * (slow-loris).
    */
   messageTimeoutS: number;
   /** A header section longer than this is a framing error (the connection is closed). */

@@ -8,6 +8,7 @@
  * one of them at the message deadline, and the PBX's OPTIONS over TCP and TLS and a whole call over TCP (SIPp)
  * succeed during the flood. Half-open TLS (TCP connections to the TLS port that never start a handshake): the
  * same share, every one closed at the handshake deadline, the PBX's TLS and TCP OPTIONS answered meanwhile.
+ * A stranger's connection that sends nothing is closed at the deadline; the PBX's is kept.
  *
  * Does not cover: the framer's own memory per byte (stream-framer.test.ts measures the heap), the figures at
  * 10,000 connections (a bench, not a pass/fail test).
@@ -146,6 +147,20 @@ describe('stream connection floods from strangers', () => {
       f.stop();
     }
   }, 40_000);
+
+  it('closes a stranger\'s silent connection at the deadline, and keeps the PBX\'s (it may connect ahead of need)', async () => {
+    const stranger = await RawTcpPeer.open(ts.port('tcp'), STRANGERS[0]);
+    const pbx = await RawTcpPeer.open(ts.port('tcp'));
+    try {
+      await waitFor(() => stranger.closed, 'the stranger\'s silent connection to be closed', 4000);
+      expect(pbx.closed).toBe(false);
+      pbx.write(options({ port: pbx.localPort, callId: `silent-pbx-${process.pid}`, transport: 'TCP' }));
+      await waitFor(() => /^SIP\/2\.0 200 /m.test(pbx.text), 'the PBX\'s OPTIONS on its quiet connection to be answered', 3000);
+    } finally {
+      stranger.close();
+      pbx.close();
+    }
+  });
 
   it('half-open TLS: handshakes closed at their deadline, and the PBX\'s TLS and TCP still answered', async () => {
     const start = Date.now();

@@ -41,6 +41,12 @@ export interface StreamConnectionOptions {
   socket: Socket;
   /** Inbound sockets are open already; outbound ones wait for this event ('connect', or 'secureConnect'). */
   readyEvent?: 'connect' | 'secureConnect';
+  /**
+   * Inbound: the first message (or keep-alive) must arrive within messageTimeoutMs of the accept. For strangers'
+   * connections: one that only holds a slot is a slow-loris too. A trusted PBX may open a connection early and
+   * stay quiet until it has something to send. Default false.
+   */
+  firstMessageDue?: boolean;
   /** Outbound: where it is going (inbound: read from the socket). */
   remote?: { address: string; port: number };
   limits: TransportLimits;
@@ -96,8 +102,7 @@ export class StreamConnection {
       },
       opts.limits.maxHeaderBytes,
     );
-    // An inbound connection must say something soon: one that only holds a slot is a slow-loris too.
-    if (!opts.readyEvent) this.messageDue = Date.now() + opts.limits.messageTimeoutMs;
+    if (opts.firstMessageDue && !opts.readyEvent) this.messageDue = Date.now() + opts.limits.messageTimeoutMs;
 
     const socket = this.socket;
     socket.setNoDelay(true);

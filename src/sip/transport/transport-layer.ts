@@ -321,7 +321,8 @@ export class TransportLayer {
       socket.destroy();
       return;
     }
-    const conn = new StreamConnection({ id: this.table.nextId(), transport, socket, limits: this.limits, logger: this.log, events: this.events });
+    const firstMessageDue = !this.isTrusted(plainAddress(socket.remoteAddress ?? ''));
+    const conn = new StreamConnection({ id: this.table.nextId(), transport, socket, firstMessageDue, limits: this.limits, logger: this.log, events: this.events });
     this.table.add(conn);
     this.log.debug({ connectionId: conn.id, peer: conn.peer }, 'connection accepted');
   }

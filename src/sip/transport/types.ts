@@ -83,8 +83,8 @@ export interface TransportLimits {
   maxHeaderBytes: number;
   /**
    * A message on a stream (header section and body) must be complete this long after its first byte, and an
-   * inbound connection must send its first message (or keep-alive) this long after it was accepted; else the
-   * connection is closed (slow-loris). Default 10 s.
+   * untrusted source's inbound connection must send its first message (or keep-alive) this long after it was
+   * accepted; else the connection is closed (slow-loris). Default 10 s.
    */
   messageTimeoutMs: number;
   /** Bytes waiting to be written on one connection (queued while connecting, or unread by the peer) at most;
