@@ -12,17 +12,25 @@
  *   and, after two consecutive packets confirm it, on a sequence jump (RFC 3550 §A.1 probation).
  * - Telephone-event and other non-audio packets consume their sequence number and produce no audio.
  * - The first packet received starts the timeline; one sent before it that arrives after it is late.
+ * - Wall-clock placement (issue 9 items 11 and 12): push() is told when each packet was read, and a
+ *   SenderClock learns from it where the caller's RTP clock stands at any moment. startAt(now) begins a
+ *   recording at the caller's "now" (audio for earlier time still in the network or the socket is trimmed,
+ *   not recorded; a silence-suppressed gap before it is not recorded either); padTo(now) fills a silence in
+ *   which nothing arrives up to where the caller's clock is, so it lasts as long as it really did whatever the
+ *   ticks did; and a stream with no timestamp relation to the timeline (the first packet after a recording
+ *   began in silence, a new SSRC, a timestamp jump) is placed by when it arrived, the gap before it silence.
  *
  * Output goes to a sink as (samples, count) with a reused Int16Array: the sink must copy or consume it
  * before returning. Nothing is allocated per packet: in-order packets are decoded straight from the
  * received buffer; only out-of-order ones are copied into preallocated slots.
  *
  * No timers: a caller that wants silence recorded while no packets arrive at all (a sender that stops
- * without comfort noise, or the tail of a recording during silence) calls padSilence() from its tick.
+ * without comfort noise, or the tail of a recording during silence) calls padTo() (or padSilence()) from its tick.
  * Not here: jitter buffering for playout, packet-loss concealment (a lost 20 ms is recorded as silence),
  * SRTP, codecs other than G.711.
  */
 import { decodeG711, decodeTable, type G711Law } from './g711.js';
+import { SenderClock } from './sender-clock.js';
 import { seqDelta, tsAdd, tsDelta, type RtpPacketView } from './rtp-packet.js';
 import { SAMPLE_RATE } from './audio-format.js';
 
@@ -70,6 +78,10 @@ export interface ReceiveStats {
   paddedSamples: number;
   /** Samples of packets cut because they overlapped what was already output. */
   trimmedSamples: number;
+  /** Silence output before a stream placed by when its first packet arrived (placeNewStream). */
+  placedSilence: number;
+  /** Samples of the caller's timeline skipped by startAt() (before a recording's start, not output). */
+  skippedSamples: number;
   /** Samples delivered to the sink in total. */
   samplesOut: number;
 }
@@ -89,7 +101,7 @@ export class ReceiveBuffer {
   readonly stats: ReceiveStats = {
     received: 0, late: 0, duplicates: 0, lost: 0, restarts: 0, staleSsrc: 0, discontinuities: 0,
     comfortNoise: 0, nonAudio: 0, oversize: 0, filledSamples: 0, paddedSamples: 0, trimmedSamples: 0,
-    samplesOut: 0,
+    placedSilence: 0, skippedSamples: 0, samplesOut: 0,
   };
 
   private readonly maxMisorder: number;
@@ -126,6 +138,12 @@ export class ReceiveBuffer {
   private nextSeq = 0;
   /** The timestamp of the next sample to output. */
   private nextTs = 0;
+  /** nextTs extended (no wrap, continuous across restarts): the position on the caller's timeline. */
+  private extNext = 0;
+  /** Where the caller's clock stands, in extNext's terms. */
+  private readonly clock = new SenderClock();
+  /** When the packet being pushed was read (ms, the caller's monotonic clock); NaN when not given. */
+  private arrivalMs = NaN;
 
   constructor(
     private readonly sink: PcmSink,
@@ -148,14 +166,19 @@ export class ReceiveBuffer {
     this.probationData = new Uint8Array(this.maxPayload);
   }
 
-  /** Takes one parsed RTP packet of this stream (`buf` is the buffer `view` was parsed from). */
-  push(view: RtpPacketView, buf: Uint8Array): void {
+  /**
+   * Takes one parsed RTP packet of this stream (`buf` is the buffer `view` was parsed from), read at
+   * `arrivalMs` (monotonic ms, e.g. performance.now(); without it the packet teaches the clock nothing).
+   */
+  push(view: RtpPacketView, buf: Uint8Array, arrivalMs: number = NaN): void {
     this.stats.received++;
+    this.arrivalMs = arrivalMs;
     const seq = view.sequenceNumber;
     if (!this.started) {
       this.started = true;
       this.ssrc = view.ssrc;
       this.nextSeq = seq;
+      this.placeNewStream(view.payloadLength);
       this.nextTs = view.timestamp;
     } else if (view.ssrc !== this.ssrc) {
       if (view.ssrc === this.previousSsrc) {
@@ -167,6 +190,7 @@ export class ReceiveBuffer {
       this.flush();
       this.previousSsrc = this.ssrc;
       this.ssrc = view.ssrc;
+      this.placeNewStream(view.payloadLength);
       this.restartAt(seq, view.timestamp);
     }
 
@@ -179,6 +203,11 @@ export class ReceiveBuffer {
     if (delta < 0) {
       this.stats.late++;
       return;
+    }
+    if (this.laws[view.payloadType & 0x7f] !== NO_LAW && !Number.isNaN(arrivalMs)) {
+      const end = tsDelta(tsAdd(view.timestamp, view.payloadLength), this.nextTs);
+      // A packet this far off is a jump the output will restart on (placeNewOrigin), not a clock reading.
+      if (end <= this.maxGapSamples && end >= -this.maxGapSamples) this.clock.observe(this.extNext + end, arrivalMs);
     }
     this.accept(seq, view.timestamp, view.payloadType, buf, view.payloadOffset, view.payloadLength);
   }
@@ -193,7 +222,38 @@ export class ReceiveBuffer {
     if (samples <= 0) return;
     this.emitSilence(samples);
     this.stats.paddedSamples += samples;
-    this.nextTs = tsAdd(this.nextTs, samples);
+    this.advance(samples);
+  }
+
+  /**
+   * padSilence() up to where the caller's clock stands at `nowMs` (SenderClock): for a silence in which the
+   * caller sends nothing, however irregular the calls. Does nothing while the clock is unknown, or when the
+   * timeline is there already. Pass a moment far enough back for packets still on their way to be in time.
+   */
+  padTo(nowMs: number): void {
+    const missing = Math.floor(this.clock.at(nowMs) - this.extNext);
+    if (missing > 0) this.padSilence(missing);
+  }
+
+  /**
+   * Continues the timeline from the caller's `nowMs` (a recording starts: issue 9 items 11 and 12). Held packets
+   * are output first; the caller's time from the end of the output to `nowMs` is skipped, not output (a
+   * silence-suppressed gap before the beep, or packets for before the beep still in the network or unread):
+   * later packets for it are trimmed as late. With nothing known of the caller's clock (no packet yet), `nowMs`
+   * becomes the end of the output: the first packet will be placed by when it arrives.
+   */
+  startAt(nowMs: number): void {
+    this.flush();
+    const at = this.clock.at(nowMs);
+    if (Number.isNaN(at)) {
+      this.clock.anchor(this.extNext, nowMs);
+      return;
+    }
+    const skip = Math.floor(at - this.extNext);
+    if (skip <= 0 || skip > this.maxGapSamples) return;
+    this.stats.skippedSamples += skip;
+    this.nextTs = tsAdd(this.nextTs, skip);
+    this.extNext += skip;
   }
 
   /** Outputs every held packet, declaring the missing ones before them lost (end of a recording). */
@@ -277,12 +337,15 @@ export class ReceiveBuffer {
       return;
     }
     const end = tsAdd(ts, length);
-    const gap = tsDelta(ts, this.nextTs);
+    let gap = tsDelta(ts, this.nextTs);
     if (gap > this.maxGapSamples || gap < -this.maxGapSamples) {
       // A jump this large is a sender that reset its clock, not a pause: start the timeline again here.
       this.stats.discontinuities++;
+      this.placeNewStream(length);
       this.nextTs = ts;
-    } else if (gap > 0) {
+      gap = 0;
+    }
+    if (gap > 0) {
       this.emitSilence(gap);
       this.stats.filledSamples += gap;
     } else if (gap < 0) {
@@ -301,7 +364,28 @@ export class ReceiveBuffer {
       offset += count;
       length -= count;
     }
-    if (tsDelta(end, this.nextTs) > 0) this.nextTs = end;
+    const ahead = tsDelta(end, this.nextTs);
+    if (ahead > 0) this.advance(ahead);
+  }
+
+  /** Moves the timeline on by `samples` (output, filled or padded). */
+  private advance(samples: number): void {
+    this.nextTs = tsAdd(this.nextTs, samples);
+    this.extNext += samples;
+  }
+
+  /**
+   * Before a packet (of `length` samples, read now) that has no timestamp relation to the output so far (first
+   * packet, new SSRC, clock jump): when the caller's clock is known, outputs the silence between the output's
+   * end and where the clock says the packet began (a caller who said nothing meanwhile); otherwise the packet
+   * follows the output directly (RFC 3550 §5.1: a new source's timestamps have a random origin).
+   */
+  private placeNewStream(length: number): void {
+    const gap = Math.round(this.clock.at(this.arrivalMs) - length - this.extNext);
+    if (!(gap > 0 && gap <= this.maxGapSamples)) return;
+    this.emitSilence(gap);
+    this.stats.placedSilence += gap;
+    this.extNext += gap;
   }
 
   private emitSilence(samples: number): void {

@@ -39,7 +39,7 @@ import { parseDtmfInfoBody } from './dtmf/info-body.js';
 import { DigitRouter, type DigitSource, type DtmfPolicy } from './digit-router.js';
 import { SrtpKeys } from './srtp-keys.js';
 import { RtcpEndpoint } from './rtcp-endpoint.js';
-import { FRAME_SAMPLES } from './audio-format.js';
+import { FRAME_MS } from './audio-format.js';
 
 export interface MediaSessionOptions {
   pair: RtpPortPair;
@@ -69,8 +69,11 @@ export interface MediaSessionDelegate {
   onTick(nowMs: number): void;
 }
 
-/** Packets received without any for this long while recording are replaced by padded silence. */
-const PAD_AFTER_MS = 200;
+/**
+ * While recording, after this long without a packet, the caller's silence is padded up to where its clock stood
+ * this long ago (ReceiveBuffer.padTo): a packet later than that behind the caller's clock is recorded as silence.
+ */
+const PAD_AFTER_MS = 500;
 
 const PT_PCMA = 8;
 
@@ -117,6 +120,8 @@ export class MediaSession implements ClockSubscriber {
   private lastAudioEndTs = 0;
   private lastAudioSsrc = -1;
   private lastAudioAtMs = 0;
+  /** performance.now() of the last tick (the stall guard of the silence padding). */
+  private lastTickMs = 0;
   /** The last RFC 4733 key's start sample came from its timestamp on the audio's own timeline. */
   private eventStartExact = false;
   /** SSRC of the telephone-event packet being decoded (onKeyDown gives only its timestamp). */
@@ -226,6 +231,9 @@ export class MediaSession implements ClockSubscriber {
 
   /** Records the caller (see Recorder); a terminating key is cut where its tone began. */
   record(path: string, options: RecordOptions): Promise<RecordOutcome> {
+    // The recording starts now on the caller's timeline (the beep has just gone out), not where the packets
+    // read so far end: a silence before it is not recorded, nor packets for before it still unread.
+    this.receiveBuffer.startAt(performance.now());
     this.recordStart = this.pcmSamples;
     return this.recorder.start(path, options);
   }
@@ -261,10 +269,15 @@ export class MediaSession implements ClockSubscriber {
     if (this.sending && transmit) this.sender.tick(now, frameIndex);
     const nowMs = performance.now();
     this.events.poll(nowMs);
-    if (this.recorder.state === RecorderState.Recording && nowMs - this.lastAudioAtMs > PAD_AFTER_MS) {
+    // A tick right after a stalled event loop (or one of the catch-up burst after it) runs before the packets
+    // that came meanwhile are read: it must not take their time for silence.
+    const sinceTick = nowMs - this.lastTickMs;
+    this.lastTickMs = nowMs;
+    if (this.recorder.state === RecorderState.Recording && nowMs - this.lastAudioAtMs > PAD_AFTER_MS &&
+      sinceTick >= FRAME_MS / 2 && sinceTick <= 3 * FRAME_MS) {
       // No packets at all (a muted or silence-suppressing sender that sends no comfort noise): keep the
-      // recording's clock running so silence and max length still end it.
-      this.receiveBuffer.padSilence(FRAME_SAMPLES);
+      // recording's clock running so silence and max length still end it, by the caller's clock, not ticks.
+      this.receiveBuffer.padTo(nowMs - PAD_AFTER_MS);
     }
     if (transmit) this.rtcp.tick(nowMs, this.sender);
     this.checkRtpTimeout(nowMs);
@@ -318,7 +331,7 @@ export class MediaSession implements ClockSubscriber {
       this.lastAudioSsrc = view.ssrc;
       this.onAudioPayload?.(buf, view.payloadOffset, view.payloadLength, view.payloadType === PT_PCMA ? 'PCMA' : 'PCMU');
     }
-    this.receiveBuffer.push(view, buf);
+    this.receiveBuffer.push(view, buf, this.lastAudioAtMs);
   }
 
   /** The ReceiveBuffer's sink: the caller's audio, in order, gaps filled. */

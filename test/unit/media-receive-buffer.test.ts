@@ -7,6 +7,10 @@
  * wrap, SSRC change (restart, stale old-SSRC packets), a confirmed sequence restart and a stray packet
  * (RFC 3550 §A.1 probation), padSilence and the trimming of packets it overlaps, timestamp discontinuities,
  * oversize held packets, and a randomized stream whose output length must equal its timestamp span.
+ * On the caller's clock (issue 9 items 11, 12): startAt() beginning at the caller's "now" with a backlog of
+ * earlier packets still to be read (trimmed) and after a silence-suppressed gap (not recorded), padTo() filling
+ * a silence to its true length, the first packet after a start with nothing known and a new SSRC placed by
+ * when they arrived, and packets delivered in late bursts giving exactly the timestamp span from the start.
  * Does not cover: sockets, SRTP, the recorder's file (media-wav), playout jitter buffering.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,6 +30,8 @@ interface Pkt {
   ssrc?: number;
   bytes?: number;
   fill?: number;
+  /** When the packet is read, ms (ReceiveBuffer.push's arrivalMs). */
+  at?: number;
 }
 
 function harness(options: ReceiveBufferOptions = {}) {
@@ -40,7 +46,7 @@ function harness(options: ReceiveBufferOptions = {}) {
     writeRtpHeader(buf, p.pt ?? 0, false, p.seq & 0xffff, p.ts >>> 0, p.ssrc ?? SSRC);
     if (p.fill === undefined) buf.fill(codeOf(p.seq & 0xffff), 12);
     if (!parseRtp(buf, view)) throw new Error('bad test packet');
-    rb.push(view, buf);
+    rb.push(view, buf, p.at);
   };
   return { rb, out, push };
 }
@@ -239,5 +245,103 @@ describe('ReceiveBuffer', () => {
     for (const p of sent) push(p);
     rb.flush();
     expect(out.length).toBe(((last.ts - first.ts) >>> 0) + 160);
+  });
+});
+
+describe("ReceiveBuffer on the caller's clock (startAt, padTo, placement by arrival)", () => {
+  const BASE = 50_000;
+  /** Packet k of a stream that started at t = 0 ms: 20 ms of audio from k * 20 ms, sent when it ends. */
+  const live = (k: number, at = (k + 1) * 20, base = BASE, ssrc = SSRC): Pkt => ({ seq: k, ts: base + k * 160, at, ssrc });
+  /** Output from `from` on, as [level, count] runs. */
+  const after = (out: number[], from: number): Array<[number, number]> => runs(out.slice(from));
+
+  it("startAt MUST begin at the caller's now: packets for earlier time read after it are trimmed, not recorded", () => {
+    const { rb, out, push } = harness();
+    for (let k = 0; k < 40; k++) push(live(k));
+    rb.startAt(1000); // packets 40-49 (800-1000 ms) are still in the socket
+    const start = out.length;
+    for (let k = 40; k < 50; k++) push(live(k, 1010)); // read just after the start, in a burst
+    for (let k = 50; k < 100; k++) push(live(k));
+    expect(after(out, start)).toEqual(Array.from({ length: 50 }, (_, i) => [levelOf(50 + i), 160]));
+    expect(rb.stats.skippedSamples).toBe(10 * 160);
+  });
+
+  it('startAt MUST NOT record a silence-suppressed gap before it; a gap after it MUST last as long as it did', () => {
+    const { rb, out, push } = harness();
+    for (let k = 0; k < 50; k++) push(live(k)); // talking until 1 s, then silent (no RTP at all)
+    rb.startAt(2000); // the beep ends at 2 s
+    const start = out.length;
+    for (let t = 2020; t < 3000; t += 20) rb.padTo(t - 500); // the ticks, irregular or not
+    for (let k = 150; k < 160; k++) push(live(k)); // talking again from 3 s
+    expect(after(out, start)).toEqual([[0, 8000], ...Array.from({ length: 10 }, (_, i): [number, number] => [levelOf(150 + i), 160])]);
+  });
+
+  it('the first packet after a start with no packet ever MUST be placed by when it arrived', () => {
+    const { out, rb, push } = harness();
+    rb.startAt(1000);
+    rb.padTo(1200 - 500); // nothing yet to pad: the clock says 700 ms, before the start
+    rb.padTo(1700 - 500); // 200 ms of silence
+    push({ seq: 7, ts: 123_456, at: 1400 + 500 }); // sent when it ended, at 1900 ms: it began at 1880
+    expect(runs(out)).toEqual([[0, 880 * 8], [levelOf(7), 160]]);
+  });
+
+  it('a new SSRC MUST be placed by when it arrived, the time between the streams recorded as silence', () => {
+    const { out, rb, push } = harness();
+    for (let k = 0; k < 50; k++) push(live(k));
+    push({ seq: 9, ts: 777, ssrc: 0x5555, at: 1500 });
+    push({ seq: 10, ts: 777 + 160, ssrc: 0x5555, at: 1520 });
+    expect(after(out, 50 * 160)).toEqual([[0, 480 * 8], [levelOf(9), 160], [levelOf(10), 160]]);
+    expect(rb.stats.restarts).toBe(1);
+  });
+
+  it('packets delivered late in bursts MUST give exactly the timestamp span from the start to the last packet', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    // 30 s of packets; the network holds them and delivers them in bursts (0-300 ms apart, each 0-100 ms late
+    // again: up to 400 ms late, less than the 500 ms the session waits before padding), neighbours swapped.
+    const arrivals: Pkt[] = [];
+    let released = 0;
+    let nextBurst = 15;
+    for (let k = 0; k < 1500; k++) {
+      if (k + 1 < nextBurst && k < 1499) continue;
+      const burstAt = (k + 1) * 20 + Math.floor(random() * 100);
+      const burst = Array.from({ length: k + 1 - released }, (_, i) => live(released + i, burstAt));
+      for (let i = 0; i + 1 < burst.length; i++) {
+        if (random() >= 0.2) continue;
+        [burst[i], burst[i + 1]] = [burst[i + 1]!, burst[i]!];
+        i++; // disjoint swaps: no packet more than one place out of order
+      }
+      arrivals.push(...burst);
+      released = k + 1;
+      nextBurst = k + 1 + Math.floor(random() * 15);
+    }
+    const { rb, out, push } = harness();
+    // The session's loop: packets as they arrive; every 20 ms tick pads only after PAD_AFTER_MS without one.
+    const PAD_AFTER_MS = 500;
+    let next = 0;
+    let lastArrival = 0;
+    let start = -1;
+    const startMs = 5000;
+    for (let now = 20; next < arrivals.length; now += 20) {
+      while (next < arrivals.length && arrivals[next]!.at! <= now) {
+        lastArrival = arrivals[next]!.at!;
+        push(arrivals[next++]!);
+      }
+      if (start < 0 && now >= startMs) {
+        rb.startAt(now);
+        start = out.length;
+      }
+      if (start >= 0 && now - lastArrival > PAD_AFTER_MS) rb.padTo(now - PAD_AFTER_MS);
+    }
+    rb.flush();
+    const recorded = out.length - start;
+    const span = 1500 * 160 - startMs * 8; // from the caller's clock at the start to the last packet's end
+    expect(Math.abs(recorded - span)).toBeLessThanOrEqual(160);
+    expect(rb.stats.paddedSamples).toBe(0);
+    // Sample-exact: the stream from where the start fell to its last packet, nothing added, nothing moved.
+    const got = after(out, start);
+    const firstK = 1500 - got.length;
+    expect(got[0]![0]).toBe(levelOf(firstK));
+    expect(got.slice(1)).toEqual(Array.from({ length: got.length - 1 }, (_, i) => [levelOf(firstK + 1 + i), 160]));
   });
 });
