@@ -10,7 +10,8 @@
 import { access, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
-import type { AttendantConfig, GreetingItem } from '../../config/attendant-schema.js';
+import type { AttendantConfig, GreetingItem, MenuConfig } from '../../config/attendant-schema.js';
+import { MENU_PROMPT, menuPromptItems } from './menu-prompt.js';
 import type { Voice } from './voice.js';
 
 export function greetingsDir(storageDir: string): string {
@@ -43,19 +44,25 @@ export function slotsOf(a: Pick<AttendantConfig, 'menus'>): Set<number> {
   return slots;
 }
 
-/** A menu's greeting as play items, recorded slots looked up now. */
-export async function greetingItems(items: readonly GreetingItem[], voice: Voice, dir: string): Promise<CallPlayItem[]> {
+/**
+ * A menu's greeting as play items, recorded slots looked up now; the stock menu prompt said as what `menu`
+ * allows (menu-prompt.ts).
+ */
+export async function greetingItems(menu: Pick<MenuConfig, 'greeting' | 'keys' | 'dialExtensions'>, voice: Voice, dir: string): Promise<CallPlayItem[]> {
   const out: CallPlayItem[] = [];
-  for (const g of items) {
-    if ('slot' in g) {
-      const file = await recordedSlot(dir, g.slot);
-      if (file !== undefined) out.push({ file });
-      else out.push(...(await greetingItems(g.otherwise, voice, dir)));
-    } else if ('file' in g) {
-      out.push({ file: g.file });
-    } else {
-      out.push(voice.item(g.prompt));
+  const add = async (items: readonly GreetingItem[]): Promise<void> => {
+    for (const g of items) {
+      if ('slot' in g) {
+        const file = await recordedSlot(dir, g.slot);
+        if (file !== undefined) out.push({ file });
+        else await add(g.otherwise);
+      } else if ('file' in g) {
+        out.push({ file: g.file });
+      } else {
+        out.push(...(g.prompt === MENU_PROMPT ? menuPromptItems(menu, voice) : [voice.item(g.prompt)]));
+      }
     }
-  }
+  };
+  await add(menu.greeting);
   return out;
 }

@@ -44,7 +44,7 @@ export async function runMenu(io: MenuIo, menu: MenuConfig): Promise<MenuChoice>
     if (role && failures <= menu.retries) await call.play(said(voice, role), { bargeIn: true });
   };
   while (failures <= menu.retries) {
-    await call.play(await greetingItems(menu.greeting, voice, io.greetingsDir), { bargeIn: true });
+    await call.play(await greetingItems(menu, voice, io.greetingsDir), { bargeIn: true });
     const got = await call.collectDigits({ max: 1, timeoutMs: menu.timeoutMs, terminators: '' });
     const key = got.digits;
     if (key === '') {

@@ -11,6 +11,10 @@ import type { Voice } from './voice.js';
 export const ROLES = {
   /** "Please enter the extension, followed by pound." (a key whose action is dial-by-extension) */
   enterExtension: ['enter_extension'],
+  /** "If you know the extension of the person you wish to reach, please enter it now." (menu-prompt.ts) */
+  dialExtension: ['attendant_dial_extension'],
+  /** "For the operator," (followed by "press 0"; menu-prompt.ts) */
+  optOperator: ['opt_operator'],
   invalidExtension: ['invalid_extension'],
   invalidKey: ['invalid'],
   noInput: ['no_input'],
