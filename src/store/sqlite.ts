@@ -115,6 +115,15 @@ function checkNumber(number: string, what: string): void {
   if (typeof number !== 'string' || !DIAL_STRING.test(number)) throw new TypeError(`${what} "${String(number)}" is not a number (digits, * and #, optionally after +)`);
 }
 
+/** Times a write transaction is tried when the database stays locked beyond busy_timeout. */
+const WRITE_ATTEMPTS = 3;
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, ...). */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 type Grouped = { mailbox: string; value: string };
 
 /** Values per mailbox, in the order the rows came. */
@@ -187,7 +196,7 @@ export class SqliteStore implements MessageStore {
   async createMailbox(spec: MailboxSpec): Promise<Mailbox> {
     this.checkSpec(spec);
     const pinHash = await hashPin(spec.pin);
-    this.db.transaction(() => this.insertMailbox(spec, pinHash))();
+    this.write(() => this.insertMailbox(spec, pinHash));
     this.announceMailbox(spec.number);
     return this.mailboxFromRow(this.requireRow(spec.number));
   }
@@ -199,7 +208,7 @@ export class SqliteStore implements MessageStore {
     for (const spec of specs) {
       if (!this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number)) hashes.set(spec.number, await hashPin(spec.pin));
     }
-    this.db.transaction(() => {
+    this.write(() => {
       for (const spec of specs) {
         const exists = this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number);
         if (!exists) {
@@ -213,7 +222,7 @@ export class SqliteStore implements MessageStore {
         this.replaceAliases(spec.number, spec.aliases ?? []);
         this.logChange(spec.number, 'mailbox');
       }
-    })();
+    });
     for (const spec of specs) this.announceMailbox(spec.number);
   }
 
@@ -228,7 +237,7 @@ export class SqliteStore implements MessageStore {
       sets.push(`${column} = ?`);
       values.push(convert((patch as Record<string, unknown>)[key]));
     }
-    this.db.transaction(() => {
+    this.write(() => {
       if (sets.length > 0) this.sql(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = ?`).run(...values, row.number);
       if (patch.failedLogins === 0) this.pinFailures.clear(mailboxBackoffKey(row.number));
       if (patch.aliases !== undefined) {
@@ -236,7 +245,7 @@ export class SqliteStore implements MessageStore {
         this.replaceAliases(row.number, patch.aliases);
       }
       this.logChange(row.number, 'mailbox');
-    })();
+    });
     this.announceMailbox(row.number);
     return this.mailboxFromRow(this.requireRow(row.number));
   }
@@ -283,10 +292,10 @@ export class SqliteStore implements MessageStore {
     if (put.length === 0 && remove.length === 0) return;
     const upsert = this.sql('INSERT OR REPLACE INTO mwi_subscriptions (id, mailbox, source, expires_at, data) VALUES (?, ?, ?, ?, ?)');
     const del = this.sql('DELETE FROM mwi_subscriptions WHERE id = ?');
-    this.db.transaction(() => {
+    this.write(() => {
       for (const s of put) upsert.run(s.id, s.mailbox, s.source, s.expiresAt, s.data);
       for (const id of remove) del.run(id);
-    })();
+    });
   }
 
   async counters(): Promise<Record<string, number>> {
@@ -299,20 +308,20 @@ export class SqliteStore implements MessageStore {
     if (audioFile !== undefined) {
       await placeFile(audioFile, path, false);
       await fsyncDir(dirname(path));
-      this.db.transaction(() => {
+      this.write(() => {
         this.sql('INSERT OR IGNORE INTO greetings (mailbox, kind) VALUES (?, ?)').run(row.number, kind);
         if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = ? WHERE number = ?').run(until ?? null, row.number);
         this.logChange(row.number, 'mailbox');
-      })();
+      });
       this.announceMailbox(row.number);
       return;
     }
     // Row first, then the file: never a row without its audio.
-    this.db.transaction(() => {
+    this.write(() => {
       this.sql('DELETE FROM greetings WHERE mailbox = ? AND kind = ?').run(row.number, kind);
       if (kind === 'temporary') this.sql('UPDATE mailboxes SET temporary_greeting_until = NULL WHERE number = ?').run(row.number);
       this.logChange(row.number, 'mailbox');
-    })();
+    });
     this.announceMailbox(row.number);
     if (await unlinkIfExists(path)) await fsyncDir(dirname(path));
   }
@@ -555,10 +564,10 @@ export class SqliteStore implements MessageStore {
     if (rows.length === 0) return;
     const del = this.sql('DELETE FROM messages WHERE id = ?');
     await removeMessages(this.layout, rows, () =>
-      this.db.transaction(() => {
+      this.write(() => {
         for (const r of rows) del.run(r.id);
         for (const mailbox of new Set(rows.map((r) => r.mailbox))) this.logChange(mailbox, 'counts');
-      })(),
+      }),
     );
     for (const mailbox of new Set(rows.map((r) => r.mailbox))) this.announce(mailbox);
   }
@@ -580,11 +589,28 @@ export class SqliteStore implements MessageStore {
    * with `announce`, tells this process's listeners at once (callers that announce later pass false).
    */
   private countsChange(announce: boolean, mailbox: string, change: () => unknown): void {
-    this.db.transaction(() => {
+    this.write(() => {
       change();
       this.logChange(mailbox, 'counts');
-    })();
+    });
     if (announce) this.announce(mailbox);
+  }
+
+  /**
+   * Runs a write transaction. BEGIN IMMEDIATE takes the write lock before the first read, so another process's
+   * commit cannot invalidate what the transaction read (SQLite answers that with SQLITE_BUSY at once, without
+   * waiting). A lock not had within busy_timeout is asked for again, WRITE_ATTEMPTS times in all: in the
+   * store thread the wait holds no call's media, and a deposit whose audio is already in place should commit.
+   */
+  private write<T>(fn: () => T): T {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.db.transaction(fn).immediate();
+      } catch (err) {
+        if (attempt >= WRITE_ATTEMPTS || !isBusy(err) || this.db.inTransaction) throw err;
+        this.logger?.warn({ err, attempt }, 'database busy beyond busy_timeout; trying the write again');
+      }
+    }
   }
 
   /** Inside a transaction: appends the change to the cross-process feed (change-feed.ts). */

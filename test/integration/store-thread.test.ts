@@ -6,7 +6,8 @@
  * keep their class and fields (NoSuchMailboxError.number, NumberInUseError.owner, NoSuchMessageError, SQLite's
  * code); 'counts' events reach main-thread listeners, including changes made by another process (change
  * feed); a write waiting on another connection's lock (SQLITE_BUSY until busy_timeout) does not hold the main
- * thread and completes once the lock is released; the thread dying rejects the call in flight with
+ * thread and completes once the lock is released, even when that is after busy_timeout (the write is tried
+ * again); the thread dying rejects the call in flight with
  * StoreThreadExitError, is logged, and a new thread serves the next call; close() is idempotent and later
  * calls reject; a store that cannot open rejects openThreadedStore with the store's error.
  *
@@ -114,6 +115,26 @@ describe('SQLITE_BUSY', () => {
     expect(await store.getMessage(m.id)).toBeDefined();
     // In-thread, the statement would have blocked this thread for the whole 400 ms (and the lock holder with it).
     expect(longestGap).toBeLessThan(200);
+  });
+});
+
+describe('SQLITE_BUSY beyond busy_timeout', () => {
+  it('the write is tried again: a deposit outlasting one busy_timeout still commits', async () => {
+    const impatient = await openThreadedStore(dir, { logger, busyTimeoutMs: 150 });
+    const db = new Database(join(dir, 'vmpilot.db'));
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      const deposit = impatient.deposit(newMessage(impatient.tmpDir));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      db.exec('COMMIT');
+      const m = await deposit;
+      expect((await store.getMessage(m.id))?.folder).toBe('new');
+      expect(logLines.some((l) => /database busy beyond busy_timeout/.test(String(l.msg)))).toBe(true);
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      db.close();
+      await impatient.close();
+    }
   });
 });
 
