@@ -2,11 +2,15 @@
  * Media capacity benchmark (issue 3): N concurrent SIPp calls, each hearing a ~5 s prompt and then streaming
  * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
  *
- *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N]
+ *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--cpu-prof DIR]
+ *                                   [--media-port 6000]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
  * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
  * (redirected-scenario.ts). The server figures are then the workers' summed (CPU in cores).
+ * --cpu-prof DIR writes the server's V8 CPU profile (node --cpu-prof) into DIR (single process only); open it
+ * in Chrome DevTools or read it with bench/profile-summary.ts. Profiling costs CPU itself: compare runs made
+ * alike. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
  *
  * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
  * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
@@ -49,6 +53,9 @@ const sizes = (args.get('calls') ?? '100,300,500').split(',').map(Number);
 const rate = Number(args.get('rate') ?? '50');
 const probeCount = Number(args.get('probes') ?? '4');
 const workers = args.has('workers') ? Number(args.get('workers')) : undefined;
+const cpuProfDir = args.get('cpu-prof');
+/** SIPp's first RTP port for the recorded calls; the probe calls' SIPp uses this + 1000 (-mp). */
+const sippMediaPort = Number(args.get('media-port') ?? '6000');
 const SIP_PORT = 15070;
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
@@ -68,7 +75,8 @@ function percentile(values: number[], p: number): number {
 function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
   const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999' });
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
-  const server = [process.execPath, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
   const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
@@ -130,7 +138,7 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
   const probes = await Promise.all(Array.from({ length: count }, () => startRtpProbe()));
   const inf = join(mkdtempSync(join(tmpdir(), 'probe-')), 'probes.csv');
   writeFileSync(inf, ['SEQUENTIAL', ...probes.map((p) => `${p.port};`)].join('\n') + '\n');
-  const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', '7000']);
+  const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', String(sippMediaPort + 1000)]);
   const latencies: number[] = [];
   const stops: number[] = [];
   await Promise.all(
@@ -223,7 +231,7 @@ async function runSize(n: number): Promise<boolean> {
   for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
   const rampS = n / rate;
-  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', '6000', '-rtp_threadtasks', '50']);
+  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
   // Probes start once every SIPp call is up and recording.
   await new Promise((r) => setTimeout(r, (rampS + 3) * 1000));
   const steadyFrom = Date.now();

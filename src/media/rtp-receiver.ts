@@ -88,7 +88,8 @@ export class RtpReceiver {
     private readonly delegate: RtpReceiverDelegate,
     private readonly now: () => number,
     private readonly trusted: AddressSet,
-    private readonly relatchAfterMs = 1000,
+    /** Silence of the latched source after which another legitimate source may take over. */
+    readonly relatchAfterMs = 1000,
   ) {}
 
   /**
@@ -101,6 +102,15 @@ export class RtpReceiver {
     this.sdpAddress = remoteAddress === undefined || remoteAddress === '0.0.0.0' || remoteAddress === '::' ? undefined : canonical(remoteAddress);
     // A new answer may move the peer's media (RFC 3264 §8.3.1): learn its address again.
     this.latchedAddress = undefined;
+  }
+
+  /** The latched source's address (undefined: none yet, or latching re-opened) and port. */
+  get sourceAddress(): string | undefined {
+    return this.latchedAddress;
+  }
+
+  get sourcePort(): number {
+    return this.latchedPort;
   }
 
   /** Whether packets from `address` may be this call's media (see the module comment). Also asked for RTCP. */

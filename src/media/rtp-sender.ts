@@ -14,7 +14,10 @@
  * - With nothing to play, the sender sends G.711 silence by default rather than nothing: PBXs run media
  *   inactivity timers and adaptive jitter buffers, NATs and firewalls drop idle UDP bindings, and Asterisk and
  *   most voicemail systems send continuous RTP during prompts' gaps. `idle: 'nothing'` sends nothing instead
- *   (the timestamp still advances, and the next audio packet carries the marker).
+ *   (the timestamp still advances, and the next audio packet carries the marker); `idle: 'keepalive'` sends
+ *   one silence packet every `keepaliveFrames` (1 s by default), marked as the start of a talkspurt since it
+ *   follows a gap: enough for NAT bindings and media-inactivity timers, at 2% of the packets. The session
+ *   switches the policy while recording, when nothing is played (pbx[].rtpWhileRecording).
  * - Symmetric RTP (RFC 4961): packets go to the address from SDP until the receiver calls learnRemote() with
  *   the address the peer's packets actually come from (latching; the receiver decides when to believe it).
  *
@@ -41,8 +44,8 @@ export type RtpSendFunction = (buf: Buffer, length: number, port: number, addres
 /** Gives the next 20 ms of payload (160 G.711 bytes), or undefined when there is nothing to play now. */
 export type RtpFrameSource = () => Uint8Array | undefined;
 
-/** What the sender does on a tick when the source has nothing: send G.711 silence, or send nothing. */
-export type RtpIdlePolicy = 'silence' | 'nothing';
+/** What the sender does on a tick when the source has nothing: G.711 silence, one packet per keepalive interval, or nothing. */
+export type RtpIdlePolicy = 'silence' | 'keepalive' | 'nothing';
 
 export interface RtpSenderOptions {
   /** Where packets go: dgram socket send (offset 0) in production. Required. */
@@ -53,6 +56,8 @@ export interface RtpSenderOptions {
   silenceByte?: number;
   /** What to send when the source has nothing. Default 'silence'. */
   idle?: RtpIdlePolicy;
+  /** With idle 'keepalive': frames between keepalive packets. Default 50 (1 s). */
+  keepaliveFrames?: number;
   /** SSRC to use, e.g. to keep a stream's identity. Default random. */
   ssrc?: number;
   /** First sequence number. Default random. */
@@ -94,8 +99,15 @@ export class RtpSender implements ClockSubscriber {
   lastSentAt = 0n;
 
   private readonly sendFn: RtpSendFunction;
+  /** What a tick sends when the source has nothing (may change between ticks). */
+  idle: RtpIdlePolicy;
   private readonly silence: number;
-  private readonly idle: RtpIdlePolicy;
+  private readonly keepaliveFrames: number;
+  /**
+   * Frame index of the last packet sent; before the first, far enough back that a keepalive is due (a small
+   * integer, not -Infinity: a double field would make V8 box the arithmetic on every tick).
+   */
+  private lastSentFrame = -1_000_000;
   private readonly ring: Buffer[];
   private ringIndex = 0;
 
@@ -128,6 +140,9 @@ export class RtpSender implements ClockSubscriber {
     this.payloadType = pt;
     this.silence = (options.silenceByte ?? silenceCode(pt === 8 ? 'PCMA' : 'PCMU')) & 0xff;
     this.idle = options.idle ?? 'silence';
+    const keepalive = options.keepaliveFrames ?? 50;
+    if (!Number.isInteger(keepalive) || keepalive < 1) throw new TypeError(`keepaliveFrames must be >= 1, got ${keepalive}`);
+    this.keepaliveFrames = keepalive;
     this.ssrc = (options.ssrc ?? random32()) >>> 0;
     this.seq = (options.sequenceNumber ?? random32()) & 0xffff;
     this.ts = (options.timestamp ?? random32()) | 0;
@@ -220,12 +235,14 @@ export class RtpSender implements ClockSubscriber {
       // A pause: the next audio starts a talkspurt (RFC 3551 §4.1).
       this.markNext = true;
       if (this.idle === 'nothing') return;
+      if (this.idle === 'keepalive' && frameIndex - this.lastSentFrame < this.keepaliveFrames) return;
     }
     if (this.address === undefined) return;
 
     const buf = this.ring[this.ringIndex]!;
     this.ringIndex = this.ringIndex + 1 === this.ring.length ? 0 : this.ringIndex + 1;
-    let marker = this.first;
+    // RFC 3551 §4.1: a packet after frames that were not sent starts a talkspurt (a keepalive always does).
+    let marker = this.first || frameIndex - this.lastSentFrame > 1;
     if (payload === undefined) {
       buf.fill(this.silence, RTP_HEADER_LENGTH);
     } else {
@@ -243,6 +260,7 @@ export class RtpSender implements ClockSubscriber {
       }
     }
     this.first = false;
+    this.lastSentFrame = frameIndex;
     writeRtpHeader(buf, this.payloadType, marker, this.seq, this.ts, this.ssrc);
     this.seq = seqNext(this.seq);
     this.packetsSent++;

@@ -6,7 +6,9 @@
  * Per packet in: RtpReceiver (SRTP, latch, PT) → audio: ReceiveBuffer (reorder, gap fill) → PCM16 →
  * in-band DTMF detector and recorder; telephone-event: TelephoneEventDecoder → DigitRouter.
  * Per tick out (shared MediaClock, no per-call timer): RtpSender pulls the player's next frame, protects it
- * with SRTP when keyed, and sends it; RTCP SR every 5 s; no-RTP timeout; the Call's own deadlines (onTick).
+ * with SRTP when keyed, and sends it (RtpLink: over a connected socket while the latched source is active);
+ * RTCP SR every 5 s; no-RTP timeout; the Call's own deadlines (onTick). While recording with nothing to play,
+ * the sender follows `whileRecording` (silence every 20 ms, a keepalive packet a second, or nothing).
  *
  * The received-audio timeline: `pcmSamples` counts every sample the ReceiveBuffer produced for this call
  * (audio, lost-packet fill and padding). A digit's start sample is expressed on it, and the recorder's
@@ -29,7 +31,8 @@ import type { ClockSubscriber, TickSource } from './pacer.js';
 import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
 import { RtpReceiver, type AddressSet } from './rtp-receiver.js';
-import { RtpSender, type RtpFrameSource } from './rtp-sender.js';
+import { RtpSender, type RtpFrameSource, type RtpIdlePolicy } from './rtp-sender.js';
+import { RtpLink } from './rtp-link.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { Player } from './player.js';
 import { Recorder, RecorderState, type RecordOptions, type RecordOutcome } from './recorder.js';
@@ -56,6 +59,8 @@ export interface MediaSessionOptions {
    * anchors (rtp-receiver.ts). Nothing else is latched or heard.
    */
   trustedSources: AddressSet;
+  /** What goes out while recording when nothing is played (pbx[].rtpWhileRecording). Default 'silence'. */
+  whileRecording?: RtpIdlePolicy;
   logger: Logger;
 }
 
@@ -91,6 +96,7 @@ export class MediaSession implements ClockSubscriber {
 
   private sender: RtpSender;
   private readonly receiver: RtpReceiver;
+  private readonly link: RtpLink;
   private readonly receiveBuffer: ReceiveBuffer;
   private readonly events: TelephoneEventDecoder;
   private readonly tones: DtmfToneDetector;
@@ -133,6 +139,7 @@ export class MediaSession implements ClockSubscriber {
     this.playerLaw = opts.law;
     this.sendLaw = opts.law;
     this.player = new Player({ law: opts.law, onPlayStart: () => this.sender.startTalkspurt() });
+    this.link = new RtpLink(opts.pair.rtp);
     this.sender = this.newSender(opts.law === 'PCMA' ? PT_PCMA : 0);
     this.digits = new DigitRouter(opts.dtmf, (key, source, startSample) => this.onKey(key, source, startSample));
     this.receiveBuffer = new ReceiveBuffer(this.onPcm);
@@ -188,6 +195,8 @@ export class MediaSession implements ClockSubscriber {
     this.audio = audio;
     this.srtp.configure(audio.srtp);
     this.receiver.configure(audio.telephoneEvent, this.srtp.inbound, audio.remoteAddress);
+    // Latching re-opens: every source must reach the socket again (rtp-link.ts).
+    this.link.disconnect();
     this.digits.setTelephoneEventNegotiated(audio.telephoneEvent !== undefined);
     if (audio.codec !== this.sendLaw) {
       // A re-INVITE changed the law: a new stream description, same SSRC, sequence and timestamp (RFC 3550
@@ -250,12 +259,14 @@ export class MediaSession implements ClockSubscriber {
     // RFC 3550 §6.6 BYE, only to a peer we have been talking to.
     this.rtcp.close(this.peerConfirmed ? this.sender : undefined);
     this.sender.close();
+    this.link.close();
     this.opts.pair.rtp.off('message', this.receiver.onMessage);
   }
 
   stats(): Record<string, unknown> {
     return {
       sent: this.sender.packetsSent,
+      sentConnected: this.link.sentConnected,
       received: this.receiver.stats,
       buffer: { lost: this.receiveBuffer.stats.lost, late: this.receiveBuffer.stats.late, filled: this.receiveBuffer.stats.filledSamples },
       rtcp: this.rtcp.stats,
@@ -266,8 +277,12 @@ export class MediaSession implements ClockSubscriber {
   tick(now: bigint, frameIndex: number): void {
     if (this.closed) return;
     const transmit = this.peerConfirmed;
-    if (this.sending && transmit) this.sender.tick(now, frameIndex);
     const nowMs = performance.now();
+    this.followSource(nowMs);
+    if (this.sending && transmit) {
+      this.sender.idle = this.recorder.state === RecorderState.Recording ? (this.opts.whileRecording ?? 'silence') : 'silence';
+      this.sender.tick(now, frameIndex);
+    }
     this.events.poll(nowMs);
     // A tick right after a stalled event loop (or one of the catch-up burst after it) runs before the packets
     // that came meanwhile are read: it must not take their time for silence.
@@ -282,6 +297,19 @@ export class MediaSession implements ClockSubscriber {
     if (transmit) this.rtcp.tick(nowMs, this.sender);
     this.checkRtpTimeout(nowMs);
     this.delegate?.onTick(nowMs);
+  }
+
+  /**
+   * The RTP socket is connected to the latched source while it is active, unconnected otherwise, so that the
+   * re-latch rule can hear other sources once it has been quiet (rtp-link.ts).
+   */
+  private followSource(nowMs: number): void {
+    const address = this.receiver.sourceAddress;
+    if (address !== undefined && nowMs - this.receiver.lastAcceptedAtMs < this.receiver.relatchAfterMs) {
+      this.link.connect(address, this.receiver.sourcePort);
+    } else {
+      this.link.disconnect();
+    }
   }
 
   private checkRtpTimeout(nowMs: number): void {
@@ -304,7 +332,6 @@ export class MediaSession implements ClockSubscriber {
   };
 
   private newSender(payloadType: number, continueFrom?: RtpSender): RtpSender {
-    const socket = this.opts.pair.rtp;
     const sender = new RtpSender({
       payloadType,
       trailerRoom: SrtpKeys.MAX_TRAILER,
@@ -314,7 +341,7 @@ export class MediaSession implements ClockSubscriber {
       send: (buf, length, port, address) => {
         const out = this.srtp.outbound;
         const n = out === undefined ? length : out.protect(buf, length);
-        if (n > 0) socket.send(buf, 0, n, port, address);
+        if (n > 0) this.link.send(buf, n, port, address);
       },
     });
     sender.setSource(this.frameSource);
