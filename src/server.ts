@@ -35,6 +35,7 @@ import { startMwiService, type MwiService } from './mwi/service.js';
 import { pbxLookup } from './config/pbx-lookup.js';
 import { openSipEndpoint } from './sip-endpoint.js';
 import { startRetention } from './store/retention.js';
+import { DEFAULTS } from './config/defaults.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -186,6 +187,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       srtp: pbx?.srtp ?? 'offered',
       noRtpTimeoutMs: config.rtp.noRtpTimeoutS * 1000,
       trustedMediaSources: (pbx && mediaSources.get(pbx)) ?? LOOPBACK,
+      rtpWhileRecording: pbx?.rtpWhileRecording ?? DEFAULTS.rtpWhileRecording,
       // The trusted sources are the PBX (loopback until pbx is configured, DESIGN.md).
       trustAssertedIdentity: trusted.matches(session.invite.flow.remoteAddress),
       logger,

@@ -36,6 +36,7 @@ import type { DialogTable } from '../sip/dialog-usage.js';
 import { findSdp } from '../sip/body.js';
 import { RtpPortsExhaustedError, type RtpPortPair, type RtpPortPool } from '../media/ports.js';
 import type { AddressSet } from '../media/rtp-receiver.js';
+import type { RtpIdlePolicy } from '../media/rtp-sender.js';
 import type { TickSource } from '../media/pacer.js';
 import { MediaSession } from '../media/session.js';
 import type { DigitSource, DtmfPolicy } from '../media/digit-router.js';
@@ -100,6 +101,8 @@ export interface CallOptions {
   noRtpTimeoutMs: number;
   /** Who may send this call's RTP besides its SDP c= address: the PBX and its media anchors (rtp-receiver.ts). */
   trustedMediaSources: AddressSet;
+  /** What goes out while recording with nothing to play (pbx[].rtpWhileRecording). Default 'silence'. */
+  rtpWhileRecording?: RtpIdlePolicy;
   /** The INVITE came from a trusted PBX: its P-Asserted-Identity names the caller (RFC 3325 §9.1). */
   trustAssertedIdentity: boolean;
   logger: Logger;
@@ -427,6 +430,7 @@ export class Call extends EventEmitter<CallEvents> {
       noRtpTimeoutMs: this.opts.noRtpTimeoutMs,
       cname: `vmpilot@${this.opts.mediaAddress}`,
       trustedSources: this.opts.trustedMediaSources,
+      whileRecording: this.opts.rtpWhileRecording,
       logger: this.log,
     });
     media.delegate = {

@@ -69,6 +69,8 @@ export const DEFAULTS = {
   promptsDir: '',
   dtmf: { rfc4733: true, info: true, inband: 'auto' as boolean | 'auto' },
   srtp: 'offered' as 'off' | 'offered' | 'required',
+  /** README "RTP while recording": one packet a second keeps NATs and media timers alive at 2% of the packets. */
+  rtpWhileRecording: 'keepalive' as 'silence' | 'keepalive' | 'none',
   /** Relative to the config file's folder (the working directory when there is no file). */
   storageDir: './data',
   services: { voicemail: ['8000'], attendant: ['8001'], echo: ['*43'] },

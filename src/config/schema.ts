@@ -87,6 +87,11 @@ export interface PbxConfig {
   srtp: SrtpPolicy;
   /** How the attendant transfers calls from this PBX: REFER (RFC 3515), or a new call bridged by vmpilot. */
   transfer: 'refer' | 'supervised';
+  /**
+   * What we send while recording a caller with nothing to play: `silence` every 20 ms, `keepalive` one silence
+   * packet a second (NAT bindings and media timeouts stay alive), or `none` (RTCP only).
+   */
+  rtpWhileRecording: 'silence' | 'keepalive' | 'none';
 }
 
 export interface MailboxConfig {
@@ -430,6 +435,7 @@ const pbxSchema = z
       dtmf: dtmfSchema,
       srtp: z.enum(['off', 'offered', 'required'], { error: 'must be off, offered or required' }).default(DEFAULTS.srtp),
       transfer: z.enum(['refer', 'supervised'], { error: 'must be refer or supervised' }).default('refer'),
+      rtpWhileRecording: z.enum(['silence', 'keepalive', 'none'], { error: 'must be silence, keepalive or none' }).default(DEFAULTS.rtpWhileRecording),
     }),
   )
   .superRefine(

@@ -13,21 +13,28 @@
  * Each send passes a Buffer of exactly the packet's length, made once per ring buffer and length (dgram's
  * offset/length form slices a new Buffer per send).
  *
- * dgram's connect() completes on a later tick and throws if called while connecting or connected, and
- * disconnect() throws unless connected: `want` records the target and sync() moves towards it whenever the
- * socket is in a state that allows it. A connect that fails (an 'error' event) leaves the link sending
- * unconnected, which is correct, only dearer.
+ * dgram's states need care. connect() completes on the next tick (its address lookup), and an unconnected send
+ * issued before it completes is handed to libuv after it, with an address, on a now connected socket: libuv
+ * refuses it (EISCONN) and the packet is lost without an error. So connect() is only issued from a
+ * setImmediate (once per latch, not per packet): by then every send of this turn has left, and the next
+ * send comes from a later clock tick, after the connection is made (its lookup and 'connect' event are
+ * process.nextTick work that runs right after the immediate). connect() also throws while connecting or
+ * connected, and disconnect() unless connected: `want` records the target and sync() moves towards it
+ * whenever the socket is in a state that allows it. A connect that fails (an 'error' event) leaves the link
+ * sending unconnected, which is correct, only dearer.
  *
  * Not here: SRTP (done before send), which source to trust (rtp-receiver.ts), RTCP (rtcp-endpoint.ts).
  */
 import type { Socket } from 'node:dgram';
 
-type LinkState = 'unconnected' | 'connecting' | 'connected';
+/** unconnected; scheduled: connect() will be issued from a setImmediate; connecting: issued; connected. */
+type LinkState = 'unconnected' | 'scheduled' | 'connecting' | 'connected';
 
 export class RtpLink {
-  /** Packets sent on the connected socket / with an address. */
+  /** Packets sent on the connected socket / with an address / dropped while a connect was completing. */
   sentConnected = 0;
   sentUnconnected = 0;
+  dropped = 0;
   private state: LinkState = 'unconnected';
   /** The peer the socket is connected (or connecting) to. */
   private address: string | undefined = undefined;
@@ -79,6 +86,11 @@ export class RtpLink {
       // Connected elsewhere (cannot happen while the session keeps the link in step; cheap to survive).
       this.disconnect();
       if (this.state === 'connected') return;
+    } else if (this.state === 'connecting') {
+      // Not reached: sends come from clock ticks, and a connect completes within the immediate that issued it.
+      // Were it reached, a send with an address could meet a connected socket (EISCONN, or a throw).
+      this.dropped++;
+      return;
     }
     this.sentUnconnected++;
     this.socket.send(view, port, address);
@@ -91,13 +103,24 @@ export class RtpLink {
   }
 
   private sync(): void {
-    if (this.closed || this.state === 'connecting') return; // onConnected syncs again
+    // scheduled / connecting: the immediate or onConnected syncs again.
+    if (this.closed || this.state === 'scheduled' || this.state === 'connecting') return;
     if (this.state === 'connected') {
       if (this.wantAddress === this.address && this.wantPort === this.port) return;
       this.socket.disconnect();
       this.state = 'unconnected';
     }
     if (this.wantAddress === undefined) return;
+    this.state = 'scheduled';
+    setImmediate(this.issueConnect);
+  }
+
+  private readonly issueConnect = (): void => {
+    if (this.closed) return;
+    if (this.wantAddress === undefined) {
+      this.state = 'unconnected';
+      return;
+    }
     this.address = this.wantAddress;
     this.port = this.wantPort;
     this.state = 'connecting';
@@ -106,7 +129,7 @@ export class RtpLink {
     } catch {
       this.state = 'unconnected';
     }
-  }
+  };
 
   /** A connect that failed: stay unconnected (the target is kept, so a later change of peer retries). */
   private readonly onError = (): void => {

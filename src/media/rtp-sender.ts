@@ -13,7 +13,7 @@
  *   buffer it may re-centre there.
  * - With nothing to play, the sender sends G.711 silence by default rather than nothing: PBXs run media
  *   inactivity timers and adaptive jitter buffers, NATs and firewalls drop idle UDP bindings, and Asterisk and
- *   most voicemail systems send continuous RTP during prompts' gaps. `idle: 'nothing'` sends nothing instead
+ *   most voicemail systems send continuous RTP during prompts' gaps. `idle: 'none'` sends nothing instead
  *   (the timestamp still advances, and the next audio packet carries the marker); `idle: 'keepalive'` sends
  *   one silence packet every `keepaliveFrames` (1 s by default), marked as the start of a talkspurt since it
  *   follows a gap: enough for NAT bindings and media-inactivity timers, at 2% of the packets. The session
@@ -45,7 +45,7 @@ export type RtpSendFunction = (buf: Buffer, length: number, port: number, addres
 export type RtpFrameSource = () => Uint8Array | undefined;
 
 /** What the sender does on a tick when the source has nothing: G.711 silence, one packet per keepalive interval, or nothing. */
-export type RtpIdlePolicy = 'silence' | 'keepalive' | 'nothing';
+export type RtpIdlePolicy = 'silence' | 'keepalive' | 'none';
 
 export interface RtpSenderOptions {
   /** Where packets go: dgram socket send (offset 0) in production. Required. */
@@ -234,7 +234,7 @@ export class RtpSender implements ClockSubscriber {
     if (payload === undefined) {
       // A pause: the next audio starts a talkspurt (RFC 3551 §4.1).
       this.markNext = true;
-      if (this.idle === 'nothing') return;
+      if (this.idle === 'none') return;
       if (this.idle === 'keepalive' && frameIndex - this.lastSentFrame < this.keepaliveFrames) return;
     }
     if (this.address === undefined) return;

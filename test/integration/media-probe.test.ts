@@ -152,7 +152,9 @@ const opened: { close(): unknown }[] = [];
 beforeAll(async () => {
   catalog = await loadCatalog(PROMPTS, 'en-US');
   tones = await readFile(audioFixture('tones-3s.ulaw'));
-  ts = await startTestServer('', '', { apps: { voicemail: (call) => app(call) } });
+  // A continuous stream while recording (the default sends a keepalive a second; rtp-config.test.ts), so that
+  // these tests can follow the stream throughout.
+  ts = await startTestServer('pbx:\n  - { name: local, addresses: [127.0.0.1], rtpWhileRecording: silence }\n', '', { apps: { voicemail: (call) => app(call) } });
   sipPort = ts.port('udp');
 });
 
@@ -243,7 +245,8 @@ describe('symmetric RTP (RFC 4961): latching on the caller\'s source', () => {
     expect(sdpPort.packets.filter((pk) => pk.at > latchedAt), 'packets still sent to the SDP port after latching').toHaveLength(0);
     expect(source.packets.length).toBeGreaterThan(100);
     expect(intruder.packets, 'nothing is ever sent to the third source').toHaveLength(0);
-    expect(stats.received.foreignSource).toBe(intrusion.length);
+    // Dropped by the receiver, or by the kernel before it once the socket is connected to the caller (rtp-link.ts).
+    expect(stats.received.foreignSource).toBeLessThanOrEqual(intrusion.length);
     expect(stats.received.latches).toBe(1);
 
     expect(outcome.reason).toBe('max');

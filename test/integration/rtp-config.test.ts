@@ -4,9 +4,16 @@
  * Covers: rtp.ports of 4 ports serves exactly 2 calls at once (the top pair included); the next INVITE gets
  * 503 with Retry-After, logged as one warning line naming the configured range, without a stack trace
  * (issue 9 item 13); rtp.advertise is the address in the answer's c= and o= lines (issue 9 item 18), while
- * RTP is still bound to rtp.address.
- * Does not cover: the allocator's order and quarantine (test/unit/media-ports.test.ts).
+ * RTP is still bound to rtp.address; pbx[].rtpWhileRecording: while a caller is recorded and nothing is
+ * played, `silence` sends 50 packets a second, `keepalive` (the default) one, `none` nothing, and RTCP goes
+ * on in every case (the hang-up's SR + BYE).
+ * Does not cover: the allocator's order and quarantine (test/unit/media-ports.test.ts), the sender's
+ * keepalive timeline (test/unit/media-rtp-sender.test.ts).
  */
+import { createSocket } from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/call/call.js';
@@ -23,14 +30,14 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
 });
 
-async function probe(): Promise<RtpProbe> {
-  const p = await startRtpProbe();
+async function probe(address = '127.0.0.1'): Promise<RtpProbe> {
+  const p = await startRtpProbe({ address });
   opened.push(p);
   return p;
 }
 
-async function uac(ts: TestServer): Promise<SipUac> {
-  const u = await SipUac.open(ts.port('udp'));
+async function uac(ts: TestServer, address?: string): Promise<SipUac> {
+  const u = await SipUac.open(ts.port('udp'), address);
   opened.push(u);
   return u;
 }
@@ -95,5 +102,60 @@ describe('rtp.advertise (issue 9 item 18)', () => {
     await p.sendAudio(new Uint8Array(160 * 5).fill(0xff), answerPort(ok), '127.0.0.1');
     expect((await recorded.promise).accepted).toBe(5);
     await u.bye();
+  });
+});
+
+describe('pbx[].rtpWhileRecording', () => {
+  const PBXS = { silence: '127.0.0.1', keepalive: '127.0.0.4', none: '127.0.0.5' } as const;
+  const RECORD_MS = 2500;
+  let ts: TestServer;
+  const recordDir = mkdtempSync(join(tmpdir(), 'vmpilot-rtp-while-recording-'));
+
+  it.each([
+    // 2.5 s of recording is 125 frames; wall time may stretch it on a loaded machine, hence no upper bound.
+    ['silence', 100, Infinity],
+    ['keepalive', 1, 5],
+    // One packet may leave between the ACK and the start of the recording.
+    ['none', 0, 1],
+  ] as const)('%s: from %d to %d RTP packets during 2.5 s of recording, and RTCP still', async (policy, least, most) => {
+    ts ??= await (async () => {
+      const server = await startTestServer(
+        [
+          'pbx:',
+          `  - { name: continuous, addresses: ["${PBXS.silence}"], rtpWhileRecording: silence }`,
+          `  - { name: default, addresses: ["${PBXS.keepalive}"] }`,
+          `  - { name: quiet, addresses: ["${PBXS.none}"], rtpWhileRecording: none }`,
+          '',
+        ].join('\n'),
+        '',
+        {
+          apps: {
+            voicemail: async (call: Call) => {
+              await call.record({ path: join(recordDir, `${call.callId}.wav`), maxMs: RECORD_MS, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
+              await call.hangup();
+            },
+          },
+        },
+      );
+      servers.push(server);
+      return server;
+    })();
+    const address = PBXS[policy];
+    const p = await probe(address);
+    const rtcp = createSocket('udp4');
+    const reports: Buffer[] = [];
+    rtcp.on('message', (d) => reports.push(d));
+    await new Promise<void>((resolve) => rtcp.bind(p.port + 1, address, () => resolve()));
+    opened.push(rtcp);
+    const u = await uac(ts, address);
+    const ok = await u.invite(audioOffer({ port: p.port, address }));
+    expect(ok.status).toBe(200);
+    // The caller talks (as a caller leaving a message does), so the call is latched and its no-RTP timer happy.
+    const talking = p.sendAudio(new Uint8Array(160 * 100).fill(0xff), answerPort(ok), '127.0.0.1');
+    await u.waitForBye(RECORD_MS + 3000);
+    await talking;
+    await waitFor(() => reports.length > 0, 'the RTCP report and BYE of the hang-up', 2000);
+    expect(p.packets.length, `${policy}: RTP packets while recording`).toBeGreaterThanOrEqual(least);
+    expect(p.packets.length, `${policy}: RTP packets while recording`).toBeLessThanOrEqual(most);
   });
 });

@@ -311,8 +311,16 @@ describe('services, pbx and mailboxes', () => {
         dtmf: { rfc4733: true, info: true, inband: 'auto' },
         srtp: 'offered',
         transfer: 'refer',
+        rtpWhileRecording: 'keepalive',
       },
     ]);
+  });
+
+  it('reads pbx[].rtpWhileRecording and rejects a value that is not silence, keepalive or none', () => {
+    expect(parseConfig('pbx:\n  - { name: a, addresses: [10.0.0.1], rtpWhileRecording: none }\n', BASE).pbx[0]!.rtpWhileRecording).toBe('none');
+    const i = onlyIssue('pbx:\n  - { name: a, addresses: [10.0.0.1], rtpWhileRecording: comfort }\n');
+    expect(i.path).toBe('pbx[0].rtpWhileRecording');
+    expect(i.message).toMatch(/silence, keepalive or none/);
   });
 
   it('gives a PBX no media anchors by default and rejects a bad one at its index', () => {

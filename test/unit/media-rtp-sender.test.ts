@@ -5,8 +5,9 @@
  * +160 per 20 ms frame, across the 16-bit and 32-bit wrap (RFC 3550 §5.1); random SSRC/sequence/timestamp
  * starts; payload bytes exactly as the source gave them; the marker bit on the first packet, on the first
  * packet of each new prompt and on the first audio after a pause, and nowhere else (RFC 3551 §4.1); comfort
- * silence while idle (default) with the timestamp advancing, or nothing at all with idle 'nothing' (timestamp
- * still advancing, sequence not); a short frame padded with silence; nothing sent before a destination is
+ * silence while idle (default) with the timestamp advancing, or nothing at all with idle 'none' (timestamp
+ * still advancing, sequence not), or one marked keepalive per interval with idle 'keepalive'; a change of idle
+ * policy between ticks; a short frame padded with silence; nothing sent before a destination is
  * known; symmetric RTP: the SDP address, then the latched source address (RFC 4961); a frame index seen twice
  * is not sent twice; frames missed while off the clock advance the timestamp; no allocation per packet
  * (no GC and < 512 KiB heap growth over 100k packets); with a REAL dgram socket, a synchronous catch-up burst of 8
@@ -178,9 +179,9 @@ describe('RtpSender while idle', () => {
     }
   });
 
-  it("with idle 'nothing', sends nothing during a pause; after it the timestamp has advanced and the sequence has not", () => {
+  it("with idle 'none', sends nothing during a pause; after it the timestamp has advanced and the sequence has not", () => {
     const { sent, send } = capture();
-    const s = new RtpSender({ send, payloadType: 0, idle: 'nothing' });
+    const s = new RtpSender({ send, payloadType: 0, idle: 'none' });
     s.setRemote('192.0.2.7', 40000);
     let paused = false;
     let j = 0;
@@ -196,6 +197,35 @@ describe('RtpSender while idle', () => {
     expect(c!.view.sequenceNumber).toBe(seqNext(b!.view.sequenceNumber));
     expect(c!.view.timestamp).toBe(tsAdd(b!.view.timestamp, 6 * 160));
     expect(c!.view.marker).toBe(true);
+  });
+
+  it("with idle 'keepalive', sends one marked silence packet per keepaliveFrames during a pause, on the stream's timeline", () => {
+    const { sent, send } = capture();
+    const s = new RtpSender({ send, payloadType: 0, idle: 'keepalive', keepaliveFrames: 5 });
+    s.setRemote('192.0.2.7', 40000);
+    s.setSource(prompt(2, 1)); // frames 0-1: audio; 2-16: a pause; 17: audio again
+    for (let f = 0; f < 17; f++) s.tick(NOW, f);
+    s.setSource(prompt(1, 9));
+    s.tick(NOW, 17);
+    // Audio at 0 and 1; keepalives 5 frames after the last packet: 6, 11, 16; audio at 17.
+    const at = (p: Sent): number => ((p.view.timestamp - sent[0]!.view.timestamp) >>> 0) / 160;
+    expect(sent.map(at)).toEqual([0, 1, 6, 11, 16, 17]);
+    expect(sent.map((p) => p.view.marker)).toEqual([true, false, true, true, true, true]);
+    for (const p of sent.slice(2, 5)) expect([...p.bytes.subarray(12)].every((b) => b === 0xff)).toBe(true);
+    for (let k = 1; k < sent.length; k++) expect(sent[k]!.view.sequenceNumber).toBe(seqNext(sent[k - 1]!.view.sequenceNumber));
+  });
+
+  it('follows a change of idle policy from the next tick (the session switches it while recording)', () => {
+    const { sent, send } = capture();
+    const s = new RtpSender({ send, payloadType: 0 });
+    s.setRemote('192.0.2.7', 40000);
+    for (let f = 0; f < 3; f++) s.tick(NOW, f);
+    s.idle = 'none';
+    for (let f = 3; f < 10; f++) s.tick(NOW, f);
+    s.idle = 'silence';
+    s.tick(NOW, 10);
+    expect(sent).toHaveLength(4);
+    expect(sent[3]!.view.marker, 'the first packet after frames that were not sent').toBe(true);
   });
 });
 
