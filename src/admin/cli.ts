@@ -128,8 +128,12 @@ async function serve(opts: ServeOptions): Promise<void> {
   // A worker's lines say which worker wrote them (they share the front door's stdout).
   const logger = opts.workerIndex === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker: Number(opts.workerIndex) });
   exitOnCrash(logger);
-  logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
-  for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
+  // A cluster's workers say where they listen in their own "vmpilot listening" line; the summary and the
+  // config's warnings are the front door's to log, once.
+  if (opts.workerIndex === undefined) {
+    logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
+    for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
+  }
   let server: Served;
   try {
     server = await startServeRole(config, logger, opts);
