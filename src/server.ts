@@ -27,6 +27,7 @@ import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
 import { createEmailNotifier } from './notify/email.js';
+import { emailOnDeposit } from './notify/deposit-email.js';
 import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
 import { leaveMessageVia } from './apps/attendant/leave-message.js';
@@ -228,17 +229,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger,
     attendantPilots: config.services.attendant,
     voicemailPilots: config.services.voicemail,
-    onDeposit: (message) => {
-      if (!email) return;
-      // Not awaited by the deposit: a store failure here (SQLITE_BUSY, closed store) costs the email, logged,
-      // never the process (an unhandled rejection exits Node).
-      store.findMailbox(message.mailbox).then(
-        (mailbox) => {
-          if (mailbox?.email) email.notify(mailbox, message);
-        },
-        (err: unknown) => logger.error({ err, mailbox: message.mailbox }, 'new-message email skipped: mailbox look-up failed'),
-      );
-    },
+    ...(email && { onDeposit: emailOnDeposit(store, email, logger) }),
   };
   const attendant = await createAttendantContext({
     config,
