@@ -70,9 +70,10 @@ export interface ServerHooks {
    */
   mwi?: boolean;
   /**
-   * Provision the config's mailboxes and repair the store at start, expire old messages hourly. Default true;
-   * false for a cluster worker: the front door does it once for all (a worker's repair could take another
-   * worker's recording in progress for debris).
+   * Provision the config's mailboxes at start and expire old messages hourly. Default true; false for a
+   * cluster worker: the front door does it once for all. Repair at start runs either way: it leaves the
+   * recordings of processes that still run alone (store/owner.ts), so a worker restarted after a crash
+   * recovers what its predecessor was recording.
    */
   storeMaintenance?: boolean;
   /** Called with the number of calls in progress each time it changes (a cluster worker's health report). */
@@ -83,10 +84,10 @@ export interface ServerHooks {
 const STORE_WATCH_MS = 200;
 
 /**
- * Opens the message store, provisions the config's mailboxes, and repairs what a crash left behind; with
- * `maintain` false (a cluster worker) only opens it.
+ * Opens the message store, provisions the config's mailboxes (unless `provision` is false: a cluster worker,
+ * whose front door did it), and repairs what a crash left behind.
  */
-export async function openStore(config: Config, logger: Logger, maintain = true): Promise<{ store: MessageStore; repaired: boolean }> {
+export async function openStore(config: Config, logger: Logger, provision = true): Promise<{ store: MessageStore; repaired: boolean }> {
   // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
   // the change feed: changes made by other workers and the CLI reach MWI and the attendant's directory.
   const store = await openThreadedStore(config.storage.dir, {
@@ -95,13 +96,14 @@ export async function openStore(config: Config, logger: Logger, maintain = true)
     watchChangesMs: STORE_WATCH_MS,
     logger,
   });
-  if (!maintain) return { store, repaired: false };
   try {
-    await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
-    for (const m of config.mailboxes) {
-      const current = await store.findMailbox(m.number);
-      if (current && current.hiddenFromDirectory !== m.hideFromDirectory) {
-        await store.updateMailbox(m.number, { hiddenFromDirectory: m.hideFromDirectory });
+    if (provision) {
+      await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
+      for (const m of config.mailboxes) {
+        const current = await store.findMailbox(m.number);
+        if (current && current.hiddenFromDirectory !== m.hideFromDirectory) {
+          await store.updateMailbox(m.number, { hiddenFromDirectory: m.hideFromDirectory });
+        }
       }
     }
     const report = await store.repair();

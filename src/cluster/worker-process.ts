@@ -1,7 +1,7 @@
 /**
  * The worker side of the cluster, in a process forked by the front door (local-workers.ts): an ordinary
  * vmpilot server on the worker's own ports and RTP slice (worker-plan.ts) that reports its health over IPC,
- * without the jobs exactly one process must do (MWI NOTIFYs, SUBSCRIBE dialogs, store repair and expiry: the
+ * without the jobs exactly one process must do (MWI NOTIFYs, SUBSCRIBE dialogs, provisioning and expiry: the
  * front door does those).
  *
  * It drains when the front door asks, and also when the front door is gone (the IPC channel closes): a
