@@ -7,6 +7,7 @@
  * The caller hears nothing different for an absent mailbox: both wait the same, both get "not correct".
  */
 import type { Logger } from 'pino';
+import type { Call } from '../call/call.js';
 import type { PinBackoffPolicy } from '../store/pin-backoff.js';
 import type { Mailbox, MessageStore } from '../store/types.js';
 
@@ -16,8 +17,16 @@ export interface PinEntryOptions {
   /** Who is trying: the caller's number, else the call's source address. */
   source: string;
   log: Logger;
-  /** False once the call has ended: stop waiting. Absent: wait on (the call's next operation fails anyway). */
-  isLive?(): boolean;
+  /**
+   * Waits `ms` (silenceOn(call)). Like every call operation it rejects with CallEndedError when the caller
+   * hangs up, which ends the entry (call.ts).
+   */
+  pause(ms: number): Promise<unknown>;
+}
+
+/** A pause in silence on the call (on the shared media clock; keys pressed meanwhile wait for the next collect). */
+export function silenceOn(call: Pick<Call, 'play'>): (ms: number) => Promise<unknown> {
+  return (ms) => call.play([{ silenceMs: ms }], { bargeIn: false });
 }
 
 /**
@@ -26,9 +35,7 @@ export interface PinEntryOptions {
  */
 const MAX_WAITS_OF_LONGEST_DELAY = 3;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The mailbox when `pin` opens `number`; undefined for a wrong PIN, an absent mailbox, or a call that ended. */
+/** The mailbox when `pin` opens `number`; undefined for a wrong PIN or an absent mailbox. CallEndedError from pause(). */
 export async function enterPin(number: string, pin: string, opts: PinEntryOptions): Promise<Mailbox | undefined> {
   let waited = 0;
   for (;;) {
@@ -40,10 +47,9 @@ export async function enterPin(number: string, pin: string, opts: PinEntryOption
       }
       return undefined;
     }
-    if (opts.isLive?.() === false || waited >= MAX_WAITS_OF_LONGEST_DELAY * opts.policy.maxDelayMs) return undefined;
+    if (waited >= MAX_WAITS_OF_LONGEST_DELAY * opts.policy.maxDelayMs) return undefined;
     const ms = Math.min(result.waitMs, opts.policy.maxDelayMs);
     waited += ms;
-    await sleep(ms);
-    if (opts.isLive?.() === false) return undefined;
+    await opts.pause(ms);
   }
 }

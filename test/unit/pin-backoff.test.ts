@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { enterPin } from '../../src/apps/pin-entry.js';
+import { CallEndedError } from '../../src/call/call.js';
 import { DEFAULT_PIN_BACKOFF, delayAfter, rememberedFailures, type PinBackoffPolicy } from '../../src/store/pin-backoff.js';
 import { hashPin } from '../../src/store/pin.js';
 import { MIGRATIONS } from '../../src/store/schema.sql.js';
@@ -28,6 +29,7 @@ import type { PinCheck } from '../../src/store/types.js';
 import { pinVerdict } from '../helpers/pin-check.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const POLICY: PinBackoffPolicy = { sourceAfter: 3, mailboxAfter: 10, firstDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000 };
 
 let dir: string;
@@ -162,7 +164,7 @@ describe('enterPin (the apps\' PIN entry)', () => {
     for (let i = 0; i < 2; i++) expect(await pinVerdict(store, '27000', '0000', `attacker-${i}`, policy)).toBe('wrong');
     expect(await pinVerdict(store, '27000', '2580', 'owner', policy)).toBe('wait');
     const log = pino({ level: 'silent' });
-    const mailbox = await enterPin('27000', '2580', { store, policy, source: 'owner', log, isLive: () => true });
+    const mailbox = await enterPin('27000', '2580', { store, policy, source: 'owner', log, pause: sleep });
     expect(mailbox?.number).toBe('27000');
   });
 
@@ -178,16 +180,17 @@ describe('enterPin (the apps\' PIN entry)', () => {
     const policy = { ...DEFAULT_PIN_BACKOFF, sourceAfter: 2, firstDelayMs: 1, maxDelayMs: 1 };
     for (let i = 0; i < 2; i++) {
       await new Promise((r) => setTimeout(r, 5));
-      expect(await enterPin('99999', '0000', { store, policy, source: '5550123', log, isLive: () => true })).toBeUndefined();
+      expect(await enterPin('99999', '0000', { store, policy, source: '5550123', log, pause: sleep })).toBeUndefined();
     }
     expect(lines).toEqual([expect.objectContaining({ level: 40, mailbox: '99999', source: '5550123', key: 'source', failures: 2 })]);
   });
 
-  it('stops waiting when the call has ended', async () => {
+  it('stops waiting when the call has ended: the pause rejects (CallEndedError) and so does the entry', async () => {
     const policy = { ...DEFAULT_PIN_BACKOFF, sourceAfter: 1, firstDelayMs: 60_000, maxDelayMs: 60_000 };
     await pinVerdict(store, '27000', '0000', 'attacker', policy);
     const log = pino({ level: 'silent' });
-    expect(await enterPin('27000', '2580', { store, policy, source: 'attacker', log, isLive: () => false })).toBeUndefined();
+    const hungUp = (): Promise<never> => Promise.reject(new CallEndedError('remote-bye'));
+    await expect(enterPin('27000', '2580', { store, policy, source: 'attacker', log, pause: hungUp })).rejects.toBeInstanceOf(CallEndedError);
   });
 });
 

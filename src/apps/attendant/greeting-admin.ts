@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
-import { enterPin } from '../pin-entry.js';
+import { enterPin, silenceOn } from '../pin-entry.js';
 import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
 import { pressKey, said } from './prompts.js';
 import type { AttendantSession } from './session.js';
@@ -41,7 +41,7 @@ async function logIn(s: AttendantSession): Promise<string | undefined> {
     // Every number takes the same PIN check (absent, not an administrator, or one): the time says nothing.
     const caller = s.call.parties.caller.number;
     const source = caller !== '' ? caller : s.call.sourceAddress;
-    const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, source, log, isLive: () => !s.call.ended }) : undefined;
+    const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, source, log, pause: silenceOn(s.call) }) : undefined;
     const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
     if (admin) return mailbox.number;
     log.info({ mailbox: number, source }, 'greeting administrator log-in refused');

@@ -19,7 +19,7 @@
 import type { Call } from '../../call/call.js';
 import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import type { Mailbox } from '../../store/types.js';
-import { enterPin } from '../pin-entry.js';
+import { enterPin, silenceOn } from '../pin-entry.js';
 import type { VoicemailContext } from './context.js';
 import { resolveKeyMap, type KeyMap } from './keymap.js';
 import { MAX_TRIES, enterDigits } from './menu.js';
@@ -80,7 +80,7 @@ export async function authenticate(call: VoiceCall, ctx: VoicemailContext, opts:
       continue;
     }
     const source = opts.source ?? 'unknown';
-    const mailbox = await enterPin(number, pin, { store: ctx.store, policy: pinBackoffPolicy(ctx.config), source, log });
+    const mailbox = await enterPin(number, pin, { store: ctx.store, policy: pinBackoffPolicy(ctx.config), source, log, pause: silenceOn(call) });
     if (mailbox) return mailbox;
     log.info({ mailbox: number, source, attempt: attempt + 1 }, 'wrong PIN');
     await call.play(['login_incorrect'], { bargeIn: true });
