@@ -1,12 +1,14 @@
 # vmpilot in a container. Build: docker build -t vmpilot .
 # Run:  docker run --network host -v /etc/vmpilot:/etc/vmpilot:ro -v vmpilot-data:/var/lib/vmpilot vmpilot
-# Use host networking: the addresses vmpilot writes in Contact and SDP are then the host's. There is no
-# separate advertised RTP address yet, so with bridge networking the PBX must be able to reach the
-# container's own address (sip.advertise covers SIP only).
+# Use host networking: the addresses vmpilot writes in Contact and SDP are then the host's. With bridge
+# networking, publish the SIP ports and rtp.ports, and set sip.advertise and rtp.advertise to the host's address.
 
-# Node 24: an LTS line supported until April 2028 (Node 20 reached its end of life in April 2026); better-sqlite3
-# 12 supports Node 20 to 25. The tests run on Node 20 and 24 (README, "Node.js versions").
-FROM node:24-bookworm-slim AS build
+# Node 22, an LTS line (maintained until April 2027; Node 20 reached its end of life in April 2026). Not Node 24:
+# from 24.19 node::ObjectWrap removes an environment cleanup hook in its destructor, and better-sqlite3 before
+# 13 (we use 12) then aborts the process when a garbage collection outside any JS context finalizes a
+# statement ("Assertion failed: (env) != nullptr" in Statement::~Statement; seen in this repository's tests on
+# 24.21). Move to node:24 together with better-sqlite3 13. README, "Node.js versions", says what runs where.
+FROM node:22-bookworm-slim AS build
 # better-sqlite3 (the message store) is a native module: without a prebuilt binary it compiles with node-gyp.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -16,7 +18,7 @@ RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY . .
 RUN npm run build && npm prune --omit=dev && mkdir -p prompts
 
-FROM node:24-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
