@@ -16,6 +16,7 @@ import { configSchema, type Config } from './schema.js';
 import { checkTlsFiles, checkTlsMaterial } from './tls-files.js';
 import { checkAttendantFiles, checkEmptyActions, checkPromptsFolder } from './attendant-check.js';
 import { configWarnings } from './warnings.js';
+import { pinFormatProblem } from '../store/pin.js';
 import { mapGreetingFiles, type AttendantConfig } from './attendant-schema.js';
 import { DEFAULTS, PACKAGE_ROOT } from './defaults.js';
 
@@ -204,12 +205,12 @@ export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
   found.push(...checkEmptyActions(js), ...checkEmptyKeys(js));
   const resolved = result.success ? resolvePaths(result.data, baseDir) : undefined;
   const top = isMapping(raw) ? raw : {};
-  const attendants = entriesAlone(top, 'attendants', baseDir, resolved).map((c) => c && { attendant: c.attendants[0]!, prompts: c.prompts });
+  const attendants = attendantsAlone(top, baseDir, resolved).map((c) => c && { attendant: c.attendants[0]!, prompts: c.prompts });
   found.push(...checkConfigFiles(top, baseDir, resolved, attendants));
   const placed = (list: readonly { path: readonly PropertyKey[]; message: string }[]): ConfigIssue[] =>
     list.map((i) => ({ path: formatPath(i.path), message: i.message, ...position(lines, locate(doc, i.path)?.range?.[0]) }));
   const errors = inFileOrder([...yamlIssues, ...placed(found)]);
-  const mailboxes = entriesAlone(top, 'mailboxes', baseDir, resolved).map((c) => c?.mailboxes[0]);
+  const mailboxes = resolved?.mailboxes ?? (Array.isArray(top.mailboxes) ? top.mailboxes.map(numberAndPin) : []);
   const warnings = inFileOrder(placed(configWarnings({ mailboxes, attendants: attendants.map((a) => a?.attendant) })));
   return errors.length > 0 ? { errors, warnings } : { config: resolved, errors, warnings };
 }
@@ -257,13 +258,24 @@ function parsedAlone(sections: Record<string, unknown>, baseDir: string): Config
 }
 
 /**
- * Each entry of the list at `key` (by its index in the file) in a config of its own, with the file's prompts
- * section; undefined for an entry that does not parse alone. From `resolved` when the whole file parsed.
+ * Each attendant (by its index in the file) in a config of its own, with the file's prompts section; undefined
+ * for one that does not parse alone. From `resolved` when the whole file parsed.
  */
-function entriesAlone(top: Record<string, unknown>, key: 'attendants' | 'mailboxes', baseDir: string, resolved: Config | undefined): (Config | undefined)[] {
-  if (resolved) return resolved[key].map((entry) => ({ ...resolved, [key]: [entry] }));
-  const list: unknown[] = Array.isArray(top[key]) ? top[key] : [];
-  return list.map((entry) => parsedAlone({ prompts: top.prompts, [key]: [entry] }, baseDir));
+function attendantsAlone(top: Record<string, unknown>, baseDir: string, resolved: Config | undefined): (Config | undefined)[] {
+  if (resolved) return resolved.attendants.map((a) => ({ ...resolved, attendants: [a] }));
+  const list: unknown[] = Array.isArray(top.attendants) ? top.attendants : [];
+  return list.map((a) => parsedAlone({ prompts: top.prompts, attendants: [a] }, baseDir));
+}
+
+/**
+ * A raw mailbox entry's number and PIN when both are well formed (for the warnings, without parsing a whole
+ * config per mailbox: sites have thousands); undefined otherwise (the schema reports those).
+ */
+function numberAndPin(entry: unknown): { number: string; pin: string } | undefined {
+  const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined);
+  const number = isMapping(entry) ? text(entry.number) : undefined;
+  const pin = isMapping(entry) ? text(entry.pin) : undefined;
+  return number !== undefined && pin !== undefined && pinFormatProblem(pin) === undefined ? { number, pin } : undefined;
 }
 
 /**
