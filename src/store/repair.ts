@@ -19,6 +19,7 @@
  * processes that no longer run, and this process's own folder, and leaves the folders of other running
  * processes alone: a worker starting or restarting never touches another worker's call. Its own folder is
  * taken because repair runs at start-up, before this process records anything: call it then, not later.
+ * recoverRecordings() is pass (a) for stopped processes alone, safe at any time (a worker's restart).
  */
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -106,15 +107,54 @@ export async function repairStore(host: RepairHost): Promise<RepairResult> {
 /** (a) recordings left in tmp/ by older versions and by processes that no longer run. */
 async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> {
   await repairRecordings(host, host.layout.tmpDir, result);
-  for (const { name } of (await entries(host.layout.tmpDir)).filter((e) => e.dir && isOwnerTag(e.name))) {
-    const own = name === (await ownTag());
-    if (!own && (await ownerRuns(name))) continue;
-    const folder = join(host.layout.tmpDir, name);
-    await repairRecordings(host, folder, result);
-    if (own) continue;
-    await rmdir(folder).catch((err: unknown) => host.logger?.warn({ err, folder }, 'recordings folder of a stopped process not removed'));
+  await repairFolder(host, join(host.layout.tmpDir, await ownTag()), result);
+  await recoverStopped(host, result);
+}
+
+/**
+ * The folders of processes that are gone: each is first claimed, moved into this process's own folder (a
+ * rename: of several processes recovering at once, exactly one gets it; and if this one dies meanwhile, the
+ * claimed folder is inside its own, which the next repair takes), then repaired and removed.
+ */
+async function recoverStopped(host: RepairHost, result: RepairResult): Promise<void> {
+  const own = await ownTag();
+  const tmp = host.layout.tmpDir;
+  for (const { name } of (await entries(tmp)).filter((e) => e.dir && isOwnerTag(e.name))) {
+    if (name === own || (await ownerRuns(name))) continue;
+    const claimed = join(tmp, own, name);
+    try {
+      await rename(join(tmp, name), claimed);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // another process claimed it first
+      throw err;
+    }
+    host.logger?.info({ folder: name }, 'recordings of a stopped process taken for repair');
+    await repairFolder(host, claimed, result);
+    await rmdir(claimed).catch((err: unknown) => host.logger?.warn({ err, folder: claimed }, 'recordings folder of a stopped process not removed'));
   }
-  await fsyncDir(host.layout.tmpDir);
+  await fsyncDir(tmp);
+}
+
+/** A folder's recordings, then the folders it holds that were claimed from stopped processes. */
+async function repairFolder(host: RepairHost, folder: string, result: RepairResult): Promise<void> {
+  await repairRecordings(host, folder, result);
+  for (const { name } of (await entries(folder)).filter((e) => e.dir && isOwnerTag(e.name))) {
+    const claimed = join(folder, name);
+    await repairFolder(host, claimed, result);
+    await rmdir(claimed).catch((err: unknown) => host.logger?.warn({ err, folder: claimed }, 'recordings folder of a stopped process not removed'));
+  }
+}
+
+/**
+ * Pass (a) alone, for processes that stopped while this one runs (a cluster worker killed and restarted):
+ * recordings of stopped processes only, never loose files or this process's own. Safe while other processes
+ * record and recover (see recoverStopped).
+ */
+export async function recoverRecordings(host: RepairHost): Promise<RepairResult> {
+  const result: RepairResult = { reattached: [], quarantined: [], missingAudio: [], tempFilesRemoved: 0, changedMailboxes: new Set() };
+  await recoverStopped(host, result);
+  return result;
 }
 
 /** Delivers or removes the recordings of one folder whose owner is gone (see the module comment). */

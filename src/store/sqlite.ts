@@ -42,7 +42,7 @@ import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
 import { mailboxBackoffKey, sourceBackoffKey } from './pin-backoff.js';
 import { PinFailureTable } from './pin-failure-table.js';
-import { repairStore } from './repair.js';
+import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
 import {
@@ -400,23 +400,11 @@ export class SqliteStore implements MessageStore {
   }
 
   async repair(): Promise<RepairReport> {
-    const report = await repairStore({
-      layout: this.layout,
-      logger: this.logger,
-      mailboxOf: (numberOrAlias) => this.mailboxRow(numberOrAlias)?.number,
-      hasMessage: (id) => this.messageRow(id) !== undefined,
-      // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
-      deposit: (mailbox, message) => this.queued(mailbox, () => this.store(mailbox, message)),
-      attach: (meta) => this.insertMessage(meta),
-      liveMessages: () => this.sql(`SELECT id, mailbox FROM messages WHERE ${IN_BOX}`).all() as { id: string; mailbox: string }[],
-      markDeleted: (id) => {
-        const row = this.requireMessage(id);
-        this.countsChange(false, row.mailbox, () => this.sql("UPDATE messages SET folder = 'deleted' WHERE id = ?").run(id));
-      },
-    });
-    for (const mailbox of report.changedMailboxes) this.announce(mailbox);
-    const { changedMailboxes: _changed, ...result } = report;
-    return result;
+    return this.announced(await repairStore(this.repairHost()));
+  }
+
+  async recoverRecordings(): Promise<RepairReport> {
+    return this.announced(await recoverRecordings(this.repairHost()));
   }
 
   async close(): Promise<void> {
@@ -432,6 +420,31 @@ export class SqliteStore implements MessageStore {
   private dummyPinHash(): Promise<string> {
     this.dummyHash ??= hashPin(randomBytes(8).toString('hex'));
     return this.dummyHash;
+  }
+
+  /** What repair.ts needs from this store. */
+  private repairHost(): RepairHost {
+    return {
+      layout: this.layout,
+      logger: this.logger,
+      mailboxOf: (numberOrAlias) => this.mailboxRow(numberOrAlias)?.number,
+      hasMessage: (id) => this.messageRow(id) !== undefined,
+      // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
+      deposit: (mailbox, message) => this.queued(mailbox, () => this.store(mailbox, message)),
+      attach: (meta) => this.insertMessage(meta),
+      liveMessages: () => this.sql(`SELECT id, mailbox FROM messages WHERE ${IN_BOX}`).all() as { id: string; mailbox: string }[],
+      markDeleted: (id) => {
+        const row = this.requireMessage(id);
+        this.countsChange(false, row.mailbox, () => this.sql("UPDATE messages SET folder = 'deleted' WHERE id = ?").run(id));
+      },
+    };
+  }
+
+  /** Tells listeners about the mailboxes a repair changed; the report without them. */
+  private announced(report: RepairResult): RepairReport {
+    for (const mailbox of report.changedMailboxes) this.announce(mailbox);
+    const { changedMailboxes: _changed, ...result } = report;
+    return result;
   }
 
   /** A prepared statement, prepared once per SQL text. */

@@ -241,5 +241,10 @@ export interface MessageStore {
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;
+  /**
+   * The recordings in progress of processes that stopped (a cluster worker killed), delivered as repair()
+   * would; safe at any time, while other processes record (repair.ts). Reports only those recordings.
+   */
+  recoverRecordings(): Promise<RepairReport>;
   close(): Promise<void>;
 }

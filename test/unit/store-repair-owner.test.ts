@@ -8,7 +8,9 @@
  *
  * Covers: a running worker's recording is left alone (files, folder, report); once the worker is killed, the
  * next repair delivers it and removes the folder; a folder whose pid now belongs to another process (start time
- * differs) is taken; loose files in tmp/ (older versions) are still taken.
+ * differs) is taken; loose files in tmp/ (older versions) are still taken. recoverRecordings (a worker's
+ * restart): a stopped worker's recording delivered once when two processes recover at once, running workers'
+ * and loose files untouched; a folder claimed by a recoverer that then died is taken with that recoverer's.
  * Does not cover: what repair does with a taken recording (store-repair.test.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -55,6 +57,18 @@ async function recordingInProgress(folder: string): Promise<string> {
   return wav;
 }
 
+/** tmp/<tag>/ of a process that ran and has exited. */
+async function stoppedWorkerFolder(): Promise<string> {
+  const child = await startWorker();
+  const tag = (await tagOf(child.pid!))!;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  const folder = join(dir, 'tmp', tag);
+  mkdirSync(folder, { recursive: true });
+  return folder;
+}
+
 describe('repair and another process recording', () => {
   it("leaves a running worker's recording alone, and delivers it once the worker is gone", async () => {
     worker = await startWorker();
@@ -89,6 +103,37 @@ describe('repair and another process recording', () => {
   it('still takes loose recordings in tmp/ (left by versions that recorded there)', async () => {
     await recordingInProgress(join(dir, 'tmp'));
     expect((await store.repair()).reattached).toHaveLength(1);
+  });
+
+  it('recoverRecordings takes a stopped worker\'s recording, once, beside a running worker and loose files', async () => {
+    worker = await startWorker();
+    const running = join(dir, 'tmp', (await tagOf(worker.pid!))!);
+    await recordingInProgress(running);
+    const loose = await recordingInProgress(join(dir, 'tmp'));
+    const stopped = await stoppedWorkerFolder();
+    await recordingInProgress(stopped);
+
+    // Two processes recovering at once (two workers restarting): the claim lets exactly one deliver it.
+    const second = await openSqliteStore(dir);
+    try {
+      const [a, b] = await Promise.all([store.recoverRecordings(), second.recoverRecordings()]);
+      expect(a.reattached.length + b.reattached.length).toBe(1);
+    } finally {
+      await second.close();
+    }
+    expect(await store.counts('27000')).toMatchObject({ new: 1 });
+    expect(existsSync(stopped)).toBe(false);
+    expect(readdirSync(running).sort()).toEqual(['call.json', 'call.wav']);
+    expect(existsSync(loose)).toBe(true); // older versions' files wait for the full repair at start-up
+  });
+
+  it("a claimed folder left by a recoverer that died is taken with the recoverer's own folder", async () => {
+    const recoverer = await stoppedWorkerFolder();
+    const stopped = await stoppedWorkerFolder();
+    // The recoverer had moved the stopped worker's folder into its own, then died.
+    await recordingInProgress(join(recoverer, stopped.split('/').pop()!));
+    expect((await store.recoverRecordings()).reattached).toHaveLength(1);
+    expect(existsSync(recoverer)).toBe(false);
   });
 
   it("records into this process's own folder", async () => {
