@@ -553,9 +553,15 @@ export class SqliteStore implements MessageStore {
   private async store(mailbox: string, message: NewMessage): Promise<MessageRecord> {
     if (this.closed) throw new Error('the store is closed');
     const meta = await placeMessage(this.layout, mailbox, message);
-    // If this throws (database busy beyond the timeout, disk full) the audio and sidecar stay: nothing is lost,
+    // If this throws (database busy beyond its retries, disk full) the audio and sidecar stay: nothing is lost,
     // and repair() attaches the message at the next start.
-    this.insertMessage(meta);
+    try {
+      this.insertMessage(meta);
+    } catch (err) {
+      // Another process starting (a cluster worker restarted) may have repaired the store between the placing
+      // and this insert, found this audio with its sidecar and no row, and attached it: it is stored either way.
+      if (this.messageRow(meta.id)?.mailbox !== mailbox) throw err;
+    }
     await forgetRecording(this.layout, message);
     this.announce(mailbox);
     return toMessage(this.requireMessage(meta.id), this.layout);
