@@ -56,3 +56,12 @@ export function workerConfig(config: Config, plan: WorkerPlan): Config {
     cluster: undefined,
   };
 }
+
+/**
+ * The calls a worker can carry: limits.maxCalls, or fewer when its RTP slice holds fewer port pairs (each call
+ * needs one, RFC 3550 §11). The worker reports this, so that the front door stops sending it calls when its
+ * ports run out rather than have it refuse them.
+ */
+export function workerMaxCalls(config: Pick<Config, 'limits'>, plan: WorkerPlan): number {
+  return Math.min(config.limits.maxCalls, Math.floor((plan.rtpMax - plan.rtpMin + 1) / 2));
+}

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { startServer, type RunningServer, type ServerHooks } from '../server.js';
 import { HEARTBEAT_MS, isDrainCommand, type HealthReport } from './ipc.js';
-import { planWorkers, workerConfig } from './worker-plan.js';
+import { planWorkers, workerConfig, workerMaxCalls } from './worker-plan.js';
 
 export interface RunningWorker {
   server: RunningServer;
@@ -23,6 +23,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger, index: number, count: number, hooks: ServerHooks = {}): Promise<RunningWorker> {
   const plan = planWorkers(config, count)[index];
   if (!plan) throw new Error(`worker index ${index} is not below the worker count ${count}`);
+  const maxCalls = workerMaxCalls(config, plan);
   const send = (report: HealthReport): void => {
     if (process.connected) process.send?.(report);
   };
@@ -36,7 +37,7 @@ export async function startWorker(config: Config, logger: Logger, index: number,
       type: 'health',
       state: draining ? 'draining' : 'ready',
       calls: server.calls.size,
-      maxCalls: config.limits.maxCalls,
+      maxCalls,
       listen: server.addresses().map((a) => ({ transport: a.transport as HealthReport['listen'][number]['transport'], port: a.port })),
     });
   };

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError } from '../../src/config/load.js';
-import { planWorkers, workerConfig, workerCount } from '../../src/cluster/worker-plan.js';
+import { planWorkers, workerConfig, workerCount, workerMaxCalls } from '../../src/cluster/worker-plan.js';
 
 const config = (yaml: string) => parseConfig(yaml, '/srv/vmpilot');
 
@@ -61,6 +61,16 @@ describe('workerCount and workerConfig', () => {
     expect(w.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5066 }]);
     expect([w.rtp.portMin, w.rtp.portMax]).toEqual([20050, 20099]);
     expect(w.cluster).toBeUndefined();
+  });
+});
+
+describe('workerMaxCalls', () => {
+  it('is limits.maxCalls, or the RTP port pairs of the worker\'s slice when there are fewer', () => {
+    const c = config('rtp: { ports: "20000-20099" }\nlimits: { maxCalls: 30 }');
+    const [first] = planWorkers(c, 2);
+    expect(workerMaxCalls(c, first!)).toBe(25);
+    const roomy = config('limits: { maxCalls: 30 }');
+    expect(workerMaxCalls(roomy, planWorkers(roomy, 2)[0]!)).toBe(30);
   });
 });
 
