@@ -32,7 +32,7 @@
 import { decodeG711, decodeTable, type G711Law } from './g711.js';
 import { SenderClock } from './sender-clock.js';
 import { seqDelta, tsAdd, tsDelta, type RtpPacketView } from './rtp-packet.js';
-import { SAMPLE_RATE } from './audio-format.js';
+import { FRAME_SAMPLES, SAMPLE_RATE } from './audio-format.js';
 
 /** Called with decoded samples in timeline order; `samples` is reused after the call returns. */
 export type PcmSink = (samples: Int16Array, count: number) => void;
@@ -381,7 +381,9 @@ export class ReceiveBuffer {
    * follows the output directly (RFC 3550 §5.1: a new source's timestamps have a random origin).
    */
   private placeNewStream(length: number): void {
-    const gap = Math.round(this.clock.at(this.arrivalMs) - length - this.extNext);
+    // In whole packets: a sender that stopped skipped whole packets; a remainder is this packet's delay.
+    const packet = length > 0 ? length : FRAME_SAMPLES;
+    const gap = Math.floor((this.clock.at(this.arrivalMs) - length - this.extNext) / packet) * packet;
     if (!(gap > 0 && gap <= this.maxGapSamples)) return;
     this.emitSilence(gap);
     this.stats.placedSilence += gap;
