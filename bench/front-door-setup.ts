@@ -3,7 +3,9 @@
  * `vmpilot serve --workers N` (built, from dist/): INVITE to the front door, 302, ACK, INVITE to the worker,
  * 200, ACK, 0.5 s of call, BYE (sipp-scenarios/uac-redirected-call.xml). Prints completed and failed calls,
  * the INVITE→302 time (the front door's own work) and the second INVITE→200 time (the worker's) at p50/p99/max,
- * from SIPp's response-time trace (whole milliseconds: 0 means under 1 ms).
+ * from SIPp's response-time trace (whole milliseconds: 0 means under 1 ms), and the INVITE→302 time seen by
+ * a separate raw UDP client sending a sample of 20 INVITEs/s during the run (microsecond timestamps, and not
+ * delayed by SIPp's own loop when SIPp is the busiest process on the machine).
  *
  *   npx tsx bench/front-door-setup.ts [--rate 300] [--duration 20] [--workers 2] [--warmup 5] [--pause 500]
  *
@@ -53,16 +55,66 @@ async function waitReady(timeoutMs = 60_000): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000));
 }
 
+/**
+ * A sample of INVITEs from a raw UDP socket, `perSecond` for `seconds`, each timed to its 302 and ACKed
+ * (§17.1.1.3); resolves with the INVITE→302 times in ms.
+ */
+async function probeRedirects(perSecond: number, seconds: number): Promise<number[]> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const local = socket.address().port;
+  const sentAt = new Map<string, bigint>();
+  const times: number[] = [];
+  socket.on('message', (m) => {
+    const text = m.toString('latin1');
+    const callId = /^Call-ID: *(\S+)/im.exec(text)?.[1];
+    const at = callId === undefined ? undefined : sentAt.get(callId);
+    if (!text.startsWith('SIP/2.0 302') || at === undefined) return;
+    times.push(Number(process.hrtime.bigint() - at) / 1e6);
+    sentAt.delete(callId!);
+    const line = (name: string): string => new RegExp(`^${name}:.*$`, 'im').exec(text)?.[0] ?? '';
+    socket.send(['ACK sip:8000@127.0.0.1 SIP/2.0', line('Via'), line('From'), line('To'), `Call-ID: ${callId}`, 'CSeq: 1 ACK', 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'), port, '127.0.0.1');
+  });
+  for (let n = 0; n < perSecond * seconds; n++) {
+    const callId = `probe-${n}-${local}`;
+    sentAt.set(callId, process.hrtime.bigint());
+    socket.send(
+      [
+        'INVITE sip:8000@127.0.0.1 SIP/2.0',
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${callId};rport`,
+        `From: <sip:probe@127.0.0.1>;tag=${callId}`,
+        'To: <sip:8000@127.0.0.1>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:probe@127.0.0.1:${local}>`,
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      port,
+      '127.0.0.1',
+    );
+    await new Promise((r) => setTimeout(r, 1000 / perSecond));
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  socket.close();
+  return times;
+}
+
 function percentiles(values: number[]): string {
   if (values.length === 0) return 'no samples';
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-  return `p50 ${at(50)} ms, p99 ${at(99)} ms, max ${sorted[sorted.length - 1]} ms (${sorted.length} samples)`;
+  const ms = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  return `p50 ${ms(at(50))} ms, p99 ${ms(at(99))} ms, max ${ms(sorted[sorted.length - 1]!)} ms (${sorted.length} samples)`;
 }
 
-function run(dir: string, callsPerSecond: number, seconds: number): string {
+async function run(dir: string, callsPerSecond: number, seconds: number): Promise<string> {
   const runDir = mkdtempSync(join(dir, `rate-${callsPerSecond}-`));
-  const result = spawnSync(
+  // The raw sample starts a second in (SIPp ramping up) and ends before SIPp's last calls.
+  const sample = new Promise<number[]>((resolve) => setTimeout(() => resolve(probeRedirects(20, Math.max(1, seconds - 2))), 1000));
+  const result = await spawnAsync(
     'sipp',
     [
       `127.0.0.1:${port}`,
@@ -73,9 +125,10 @@ function run(dir: string, callsPerSecond: number, seconds: number): string {
       '-timeout', `${seconds + 30}s`, '-nostdin',
       '-trace_rtt', '-rtt_freq', '1',
     ],
-    { cwd: runDir, encoding: 'utf8', timeout: (seconds + 60) * 1000 },
+    runDir,
+    (seconds + 60) * 1000,
   );
-  const screen = result.stdout ?? '';
+  const screen = result;
   const count = (label: string): number => {
     const nums = screen.split('\n').filter((l) => l.includes(label)).pop()?.match(/\d+/g);
     return nums ? Number(nums[nums.length - 1]) : 0;
@@ -98,7 +151,22 @@ function run(dir: string, callsPerSecond: number, seconds: number): string {
     `${count('Successful call')} ok, ${count('Failed call')} failed of ${callsPerSecond * seconds}`,
     `  INVITE->302 (front door): ${percentiles(byRtd.get(redirect ?? '') ?? [])}`,
     `  INVITE->200 (worker):     ${percentiles(byRtd.get(answer ?? '') ?? [])}`,
+    `  INVITE->302 seen by a raw UDP client (20/s alongside): ${percentiles(await sample)}`,
   ].join('\n');
+}
+
+/** Runs a command to its end (without blocking this process's loop: the raw sample runs meanwhile); its stdout. */
+function spawnAsync(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -107,8 +175,8 @@ async function main(): Promise<void> {
   try {
     await waitReady();
     console.log(`call set-up through the front door: ${workers} workers, UDP, ${pauseMs} ms calls, SIPp on the same machine`);
-    if (warmup > 0) console.log(`warm-up ${warmup} s at ${Math.ceil(rate / 3)}/s (not counted): ${run(dir, Math.ceil(rate / 3), warmup).split('\n')[0]}`);
-    console.log(`${rate} calls/s for ${duration} s: ${run(dir, rate, duration)}`);
+    if (warmup > 0) console.log(`warm-up ${warmup} s at ${Math.ceil(rate / 3)}/s (not counted): ${(await run(dir, Math.ceil(rate / 3), warmup)).split('\n')[0]}`);
+    console.log(`${rate} calls/s for ${duration} s: ${await run(dir, rate, duration)}`);
   } finally {
     cluster.kill('SIGINT');
   }
