@@ -21,6 +21,13 @@ export interface ChangeWatcherOptions {
   intervalMs?: number;
   /** Rows older than this are trimmed, ms. Default 10 minutes (a watcher stalled longer re-reads nothing). */
   keepMs?: number;
+  /**
+   * Start after this seq instead of at the feed's end: a watcher taking over from one that stopped (the store
+   * thread restarted) hears what was committed meanwhile.
+   */
+  fromSeq?: number;
+  /** Told the position read up to, at start and whenever it moves (so that a successor can take over). */
+  onPosition?(seq: number): void;
   /** Called with each batch of other instances' changes, deduplicated, in commit order. */
   onChanges(changes: readonly { mailbox: string; kind: ChangeKind }[]): void;
   /** A poll that failed (SQLITE_BUSY beyond the timeout, closed database): logged; the next poll retries. */
@@ -47,14 +54,16 @@ export class ChangeWatcher {
   ) {
     this.read = db.prepare('SELECT seq, mailbox, kind, origin FROM mailbox_changes WHERE seq > ? ORDER BY seq LIMIT 10000');
     this.trim = db.prepare('DELETE FROM mailbox_changes WHERE at < ?');
-    // Changes before this instance opened are history: counts are read fresh by whoever needs them.
-    this.last = (db.prepare('SELECT COALESCE(MAX(seq), 0) FROM mailbox_changes').pluck().get() as number) ?? 0;
+    // Changes before this instance opened are history (counts are read fresh by whoever needs them), unless it
+    // takes over from a watcher that stopped.
+    this.last = opts.fromSeq ?? (db.prepare('SELECT COALESCE(MAX(seq), 0) FROM mailbox_changes').pluck().get() as number) ?? 0;
   }
 
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.poll(), this.opts.intervalMs ?? 200);
     this.timer.unref();
+    this.opts.onPosition?.(this.last);
   }
 
   stop(): void {
@@ -68,6 +77,7 @@ export class ChangeWatcher {
       const rows = this.read.all(this.last) as { seq: number; mailbox: string; kind: ChangeKind; origin: string }[];
       if (rows.length > 0) {
         this.last = rows[rows.length - 1]!.seq;
+        this.opts.onPosition?.(this.last);
         const seen = new Set<string>();
         const changes = rows.filter((r) => {
           const key = `${r.kind} ${r.mailbox}`;

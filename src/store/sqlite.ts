@@ -86,6 +86,10 @@ export interface SqliteStoreOptions {
    * 'counts' and 'mailbox' events (change-feed.ts). Default 0: only this instance's own changes are announced.
    */
   watchChangesMs?: number;
+  /** With watchChangesMs: start after this change-feed position (taking over from a watcher that stopped). */
+  watchFromSeq?: number;
+  /** With watchChangesMs: told the change-feed position read up to, whenever it moves. */
+  onFeedPosition?: (seq: number) => void;
 }
 
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
@@ -165,6 +169,8 @@ export class SqliteStore implements MessageStore {
     if (opts.watchChangesMs) {
       this.watcher = new ChangeWatcher(db, this.origin, {
         intervalMs: opts.watchChangesMs,
+        fromSeq: opts.watchFromSeq,
+        onPosition: opts.onFeedPosition,
         onChanges: (changes) => {
           for (const c of changes) {
             if (c.kind === 'counts') this.announce(c.mailbox);

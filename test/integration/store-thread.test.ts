@@ -8,7 +8,8 @@
  * feed); a write waiting on another connection's lock (SQLITE_BUSY until busy_timeout) does not hold the main
  * thread and completes once the lock is released, even when that is after busy_timeout (the write is tried
  * again); the thread dying rejects the call in flight with
- * StoreThreadExitError, is logged, and a new thread serves the next call; close() is idempotent and later
+ * StoreThreadExitError, is logged, and a new thread serves the next call and announces the changes other
+ * processes made while it was down; close() is idempotent and later
  * calls reject; a store that cannot open rejects openThreadedStore with the store's error.
  *
  * Does not cover: SqliteStore semantics (store-sqlite.test.ts); timing figures (bench/store-thread.ts).
@@ -149,6 +150,27 @@ describe('the thread dying', () => {
       await expect(inFlight).rejects.toBeInstanceOf(StoreThreadExitError);
       expect(logLines.some((l) => /store thread exited/.test(String(l.msg)))).toBe(true);
       expect((await s.findMailbox('27000'))?.name).toBe('Alice Example');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('a restarted thread', () => {
+  it('hears the changes other processes made while the thread was down', async () => {
+    const engine = new ThreadedStore({ dir, logLevel: 'info', watchChangesMs: 20 }, logger);
+    await engine.start();
+    const s = asMessageStore(engine);
+    const seen: string[] = [];
+    s.events.on('counts', (mailbox) => seen.push(mailbox));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the watcher reports where it stands
+      await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const other = await openSqliteStore(dir);
+      await other.deposit(newMessage(other.tmpDir));
+      await other.close();
+      await waitFor(() => seen.length > 0, 'the counts event of the change made while down', 10_000);
+      expect(seen).toEqual(['27000']);
     } finally {
       await s.close();
     }

@@ -12,6 +12,8 @@ export interface StoreThreadData {
   maxMinutes?: number;
   busyTimeoutMs?: number;
   watchChangesMs?: number;
+  /** Where the previous thread's change watcher had read up to (a restarted thread hears what it missed). */
+  watchFromSeq?: number;
   /** pino level name for the thread's own log lines (forwarded to the main thread's logger). */
   logLevel: string;
 }
@@ -27,5 +29,7 @@ export type FromThread =
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; id: number; error: WireError }
   | { kind: 'event'; event: string; args: unknown[] }
+  /** The change feed position the thread's watcher has read up to. */
+  | { kind: 'feed-position'; seq: number }
   /** One pino record written in the thread. */
   | { kind: 'log'; record: Record<string, unknown> };

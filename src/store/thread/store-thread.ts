@@ -23,7 +23,7 @@ const METHODS = Object.getOwnPropertyNames(SqliteStore.prototype).filter(
 );
 
 try {
-  const store = await openSqliteStore(data.dir, { ...data, logger });
+  const store = await openSqliteStore(data.dir, { ...data, logger, onFeedPosition: (seq) => post({ kind: 'feed-position', seq }) });
   const target = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const listening = new Set<string>();
   port.on('message', (msg: ToThread) => {

@@ -171,6 +171,9 @@ export class ThreadedStore {
       else p.reject(fromWire(msg.error));
     } else if (msg.kind === 'event') {
       this.emitSafely(msg.event, msg.args);
+    } else if (msg.kind === 'feed-position') {
+      // A thread started after this one dies goes on from here, so changes made meanwhile are still heard.
+      this.data.watchFromSeq = msg.seq;
     } else if (msg.kind === 'log') {
       this.relayLog(msg.record);
     }
