@@ -34,6 +34,8 @@ import type { Logger } from 'pino';
 import { DIAL_STRING } from '../config/fields.js';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import { ChangeWatcher, RECORD_CHANGE_SQL, type ChangeKind } from './change-feed.js';
+import { emitSafely } from './safe-emit.js';
+import { writeTransaction } from './write-transaction.js';
 import { NoSuchMessageError, NumberInUseError } from './errors.js';
 import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { ownTag } from './owner.js';
@@ -117,15 +119,6 @@ const PLAY_ORDER = "ORDER BY CASE folder WHEN 'new' THEN 0 WHEN 'saved' THEN 1 E
 
 function checkNumber(number: string, what: string): void {
   if (typeof number !== 'string' || !DIAL_STRING.test(number)) throw new TypeError(`${what} "${String(number)}" is not a number (digits, * and #, optionally after +)`);
-}
-
-/** Times a write transaction is tried when the database stays locked beyond busy_timeout. */
-const WRITE_ATTEMPTS = 3;
-
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, ...). */
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 type Grouped = { mailbox: string; value: string };
@@ -621,21 +614,9 @@ export class SqliteStore implements MessageStore {
     if (announce) this.announce(mailbox);
   }
 
-  /**
-   * Runs a write transaction. BEGIN IMMEDIATE takes the write lock before the first read, so another process's
-   * commit cannot invalidate what the transaction read (SQLite answers that with SQLITE_BUSY at once, without
-   * waiting). A lock not had within busy_timeout is asked for again, WRITE_ATTEMPTS times in all: in the
-   * store thread the wait holds no call's media, and a deposit whose audio is already in place should commit.
-   */
+  /** A write transaction (write-transaction.ts: IMMEDIATE, tried again while the database stays locked). */
   private write<T>(fn: () => T): T {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return this.db.transaction(fn).immediate();
-      } catch (err) {
-        if (attempt >= WRITE_ATTEMPTS || !isBusy(err) || this.db.inTransaction) throw err;
-        this.logger?.warn({ err, attempt }, 'database busy beyond busy_timeout; trying the write again');
-      }
-    }
+    return writeTransaction(this.db, fn, this.logger);
   }
 
   /** Inside a transaction: appends the change to the cross-process feed (change-feed.ts). */
@@ -655,12 +636,6 @@ export class SqliteStore implements MessageStore {
 
   /** A listener that throws is logged and does not stop the others or the caller. */
   private emitSafely<K extends keyof StoreEvents>(event: K, args: StoreEvents[K]): void {
-    for (const listener of this.events.rawListeners(event) as ((...a: StoreEvents[K]) => void)[]) {
-      try {
-        listener(...args);
-      } catch (err) {
-        this.logger?.error({ err, mailbox: args[0] }, `a '${event}' listener threw`);
-      }
-    }
+    emitSafely(this.events, event, args, (err) => this.logger?.error({ err, mailbox: args[0] }, `a '${event}' listener threw`));
   }
 }

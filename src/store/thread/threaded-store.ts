@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MessageStore, StoreEvents } from '../types.js';
+import { emitSafely } from '../safe-emit.js';
 import { fromWire } from './error-wire.js';
 import type { FromThread, StoreThreadData, ToThread } from './protocol.js';
 
@@ -170,23 +171,12 @@ export class ThreadedStore {
       if (msg.kind === 'result') p.resolve(msg.value);
       else p.reject(fromWire(msg.error));
     } else if (msg.kind === 'event') {
-      this.emitSafely(msg.event, msg.args);
+      emitSafely(this.events, msg.event, msg.args, (err) => this.log.error({ err, event: msg.event }, 'a store event listener threw'));
     } else if (msg.kind === 'feed-position') {
       // A thread started after this one dies goes on from here, so changes made meanwhile are still heard.
       this.data.watchFromSeq = msg.seq;
     } else if (msg.kind === 'log') {
       this.relayLog(msg.record);
-    }
-  }
-
-  /** A listener that throws is logged; it must not become an uncaught exception in the port's handler. */
-  private emitSafely(event: string, args: unknown[]): void {
-    for (const listener of this.events.rawListeners(event as keyof StoreEvents) as ((...a: unknown[]) => void)[]) {
-      try {
-        listener(...args);
-      } catch (err) {
-        this.log.error({ err, event }, 'a store event listener threw');
-      }
     }
   }
 
