@@ -202,7 +202,7 @@ interface RecordingLine {
   path: string;
 }
 
-async function checkRecordings(dir: string): Promise<{ total: number; complete: number; problems: string[] }> {
+async function checkRecordings(dir: string): Promise<{ total: number; complete: number; problems: string[]; lengthErrors: number[] }> {
   let lines: RecordingLine[] = [];
   try {
     lines = readFileSync(join(dir, 'recordings.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordingLine);
@@ -210,6 +210,8 @@ async function checkRecordings(dir: string): Promise<{ total: number; complete: 
     // no recordings at all
   }
   const problems: string[] = [];
+  /** Per recording, ms: (length from the first tone to the end) - 25 s, what issue 9 item 12 measured. */
+  const lengthErrors: number[] = [];
   let complete = 0;
   const expectedTones = Math.ceil(LONG_25S.durationMs / (LONG_25S.onMs + LONG_25S.offMs));
   for (const line of lines) {
@@ -217,11 +219,12 @@ async function checkRecordings(dir: string): Promise<{ total: number; complete: 
     const tones = findTones(samples).filter((t) => Math.abs(t.hz - LONG_25S.hz) < 25 && t.endMs - t.startMs > 500);
     const first = tones[0]?.startMs ?? NaN;
     const heard = durationMs - first;
+    if (Number.isFinite(heard)) lengthErrors.push(heard - LONG_25S.durationMs);
     const ok = line.reason === 'hangup' && tones.length === expectedTones && Math.abs(heard - LONG_25S.durationMs) <= LONG_25S.durationMs * 0.01;
     if (ok) complete++;
     else if (problems.length < 5) problems.push(`${line.path}: ${line.reason}, ${tones.length} tones, ${Math.round(heard)} ms after the first tone`);
   }
-  return { total: lines.length, complete, problems };
+  return { total: lines.length, complete, problems, lengthErrors: lengthErrors.sort((a, b) => a - b) };
 }
 
 async function runSize(n: number): Promise<boolean> {
@@ -254,6 +257,7 @@ async function runSize(n: number): Promise<boolean> {
   console.log(
     [
       `N=${n}: SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
+      `  recording length from the first tone to the end, minus the 25 s streamed: min ${recordings.lengthErrors[0]?.toFixed(1)} ms, p50 ${percentile(recordings.lengthErrors, 50).toFixed(1)} ms, max ${recordings.lengthErrors.at(-1)?.toFixed(1)} ms`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
       `    digit sent -> first packet that is no longer prompt p50 ${percentile(probes.stops, 50).toFixed(1)} ms, p99 ${percentile(probes.stops, 99).toFixed(1)} ms, max ${Math.max(...probes.stops).toFixed(1)} ms`,
