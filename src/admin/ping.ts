@@ -135,7 +135,11 @@ export function ping(target: PingTarget, timeoutMs: number): Promise<PingResult>
 
 /** What an operator reads: whether the server takes calls, and one line saying so (and why not). */
 export function pingVerdict(result: PingResult, target: PingTarget): { ok: boolean; line: string } {
-  if (!result.answered) return { ok: false, line: result.why };
+  if (!result.answered) {
+    // sip.strangers: ignore answers nothing to an address it does not trust, which looks like a dead server.
+    const hint = result.why.startsWith('no answer') ? ` (not running, or it ignores ${target.host}: see sip.strangers and pbx[].addresses)` : '';
+    return { ok: false, line: result.why + hint };
+  }
   const said = `${result.status} ${result.reason} from ${targetText(target)} in ${result.ms} ms`;
   if (result.status === 200) return { ok: true, line: said };
   if (result.status === 503) return { ok: false, line: `${said}: the server is draining for shutdown or cannot take calls` };
