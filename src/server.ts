@@ -248,7 +248,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const apps: AppRegistry = {
     voicemail: (call) => runVoicemail(call, voicemail),
     attendant: (call) => runAttendant(call, attendant),
-    echo: (call) => runEcho(call, { storageDir: config.storage.dir }),
+    echo: (call) => runEcho(call, { tmpDir: store.tmpDir }),
     ...hooks.apps,
   };
 

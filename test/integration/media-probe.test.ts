@@ -17,10 +17,10 @@
  * (a loaded machine moves its p99, issue 9 item 17): bench/pacer.bench.ts and bench/media-capacity.ts measure it.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, PlayResult } from '../../src/call/call.js';
@@ -30,6 +30,7 @@ import { SrtpContext, type SrtpSuite } from '../../src/media/srtp/context.js';
 import { createCrypto, formatCrypto, parseCrypto, type SdesCrypto } from '../../src/media/srtp/sdes.js';
 import { planTelephoneEvent, writeTelephoneEvent } from '../../src/media/dtmf/rfc4733.js';
 import { loadCatalog, type PromptCatalog } from '../../src/prompts/catalog.js';
+import { ownTag } from '../../src/store/owner.js';
 import { TONES_3S, audioFixture, compareTones, findTones, readRecording, ulawToPcm } from '../helpers/audio-analysis.js';
 import { buildRtp, startRtpProbe, type ProbedPacket, type RtpProbe } from '../helpers/rtp-probe.js';
 import { SipUac } from '../helpers/sip-client.js';
@@ -396,7 +397,14 @@ describe('the echo service (*43)', () => {
       if (start >= 0 && matchingRun(p.packets, start, intro) === intro.length) introEnd = start + intro.length;
       return introEnd >= 0 && p.packets.length >= introEnd + 20;
     }, 'the intro and the beep', 10_000);
+    // Where the recording is made: this process's own folder under tmp/ (repair elsewhere leaves it alone).
+    const recordedAt = new Set<string>();
+    const watching = setInterval(() => {
+      for (const f of readdirSync(join(ts.dir, 'tmp'), { recursive: true }) as string[]) if (/echo-/.test(f)) recordedAt.add(dirname(f));
+    }, 50);
     await streamRtp(p, tones, rtpPort);
+    clearInterval(watching);
+    expect([...recordedAt]).toEqual([await ownTag()]);
     await u.waitForBye(20_000);
     await waitFor(() => ts.server.calls.size === 0, 'the echo call to end');
 
