@@ -71,9 +71,9 @@ export interface ServerHooks {
   mwi?: boolean;
   /**
    * Provision the config's mailboxes at start and expire old messages hourly. Default true; false for a
-   * cluster worker: the front door does it once for all. Repair at start runs either way: it leaves the
-   * recordings of processes that still run alone (store/owner.ts), so a worker restarted after a crash
-   * recovers what its predecessor was recording.
+   * cluster worker: the front door does it once for all. A worker still recovers at start the recordings of
+   * processes that stopped (store.recoverRecordings; running ones' are left alone, store/owner.ts), so a
+   * worker restarted after a crash delivers what its predecessor was recording.
    */
   storeMaintenance?: boolean;
   /** Called with the number of calls in progress each time it changes (a cluster worker's health report). */
@@ -84,8 +84,8 @@ export interface ServerHooks {
 const STORE_WATCH_MS = 200;
 
 /**
- * Opens the message store, provisions the config's mailboxes (unless `provision` is false: a cluster worker,
- * whose front door did it), and repairs what a crash left behind.
+ * Opens the message store, provisions the config's mailboxes and repairs what a crash left behind; with
+ * `provision` false (a cluster worker, whose front door did both) it only recovers stopped workers' recordings.
  */
 export async function openStore(config: Config, logger: Logger, provision = true): Promise<{ store: MessageStore; repaired: boolean }> {
   // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
@@ -106,7 +106,11 @@ export async function openStore(config: Config, logger: Logger, provision = true
         }
       }
     }
-    const report = await store.repair();
+    // A cluster worker recovers only the recordings of processes that stopped (its predecessor's, killed). The
+    // full repair also reads messages/, where other workers deposit and purge meanwhile (a deposit's audio is
+    // placed, with its sidecar, before its row: it would be taken for an orphan), so it runs only where nothing
+    // else writes yet: a single server, or the front door before its workers start.
+    const report = provision ? await store.repair() : await store.recoverRecordings();
     const repaired = report.reattached.length + report.quarantined.length + report.missingAudio.length + report.tempFilesRemoved > 0;
     if (repaired) logger.warn({ repair: report }, 'message store repaired after an unclean stop');
     return { store, repaired: report.reattached.length + report.missingAudio.length > 0 };
