@@ -12,6 +12,9 @@
  *   the recording starts: the recording MUST be exactly the caller's audio from the start to its last packet,
  *   sample for sample (nothing from before the start that was still in flight, no silence put in for the
  *   bursts' gaps), as long as the RTP timestamps span within one frame.
+ * - four SIPp callers at once, each saying tones-3s and hanging up about 300 ms after it: every recording MUST
+ *   hold every tone in its place and end with the caller's last packet (no silence added for the wait before the
+ *   BYE: the old one-frame-per-tick padding after 200 ms made recordings under load longer than what was said).
  * Does not cover: the ReceiveBuffer's rules case by case (test/unit/media-receive-buffer.test.ts), a stalled event
  * loop (the session's stall guard), SIPp-driven load (bench/media-capacity.ts).
  */
@@ -23,7 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/call/call.js';
 import { ULAW_TO_LINEAR } from '../../src/media/g711.js';
 import type { RecordOutcome } from '../../src/media/recorder.js';
-import { readRecording } from '../helpers/audio-analysis.js';
+import { TONES_3S, compareTones, findTones, readRecording } from '../helpers/audio-analysis.js';
+import { runSipp } from '../helpers/sipp.js';
 import { answerPort, audioOffer, deferred } from '../helpers/media-call.js';
 import { buildRtp, startRtpProbe, type RtpProbe } from '../helpers/rtp-probe.js';
 import { SipUac } from '../helpers/sip-client.js';
@@ -165,4 +169,30 @@ describe('packets delivered late, in bursts every 300 ms, while the recording st
     expect(Math.abs(at / 8 - (recordAt - t0))).toBeLessThanOrEqual(30);
     expect(Math.abs(outcome.durationMs - (lastEnd - recordAt))).toBeLessThanOrEqual(30);
   }, 20_000);
+});
+
+describe('several SIPp callers at once, each hanging up about 300 ms after it stops talking', () => {
+  it('MUST end every recording with the last packet the caller sent, every tone in its place', async () => {
+    const CALLS = 4;
+    const recorded: { path: string; outcome: RecordOutcome }[] = [];
+    let n = 0;
+    app = async (call) => {
+      const path = join(dir, `sipp-${++n}.wav`);
+      recorded.push({ path, outcome: await call.record({ path, maxMs: 60_000, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' }) });
+    };
+    const sipp = await runSipp({ scenario: 'uac-record-tones-bye.xml', transport: 'udp', port: ts.port('udp'), calls: CALLS, rate: 10, timeoutS: 30, extra: ['-l', String(CALLS)] });
+    expect(sipp.successful, sipp.stdout.slice(-2000)).toBe(CALLS);
+    await waitFor(() => recorded.length === CALLS, 'every recording to end');
+    for (const { path, outcome } of recorded) {
+      const { samples, durationMs } = await readRecording(path);
+      const tones = findTones(samples);
+      const { problems } = compareTones(tones, TONES_3S, { ms: 20 });
+      const trailing = durationMs - tones[tones.length - 1]!.endMs;
+      process.stdout.write(`sipp caller: ${durationMs} ms recorded, ${trailing} ms after its last tone\n`);
+      expect(outcome.reason).toBe('hangup');
+      expect(problems).toEqual([]);
+      // The stream ends on its last tone; the BYE came ~300 ms later, within the 500 ms a late packet is waited for.
+      expect(trailing).toBeLessThanOrEqual(40);
+    }
+  }, 40_000);
 });
