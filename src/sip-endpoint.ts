@@ -11,6 +11,12 @@ import { SipStack } from './sip/stack.js';
 import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { SourceRateLimiter } from './sip/rate-limit.js';
 
+/**
+ * Where `vmpilot ping` and a container HEALTHCHECK come from. Exactly these, not all of 127.0.0.0/8: the rest of
+ * loopback stays a stranger like any other address (tests stand strangers there).
+ */
+const LOCAL_PROBE = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 export interface SipEndpoint {
   transport: TransportLayer;
   stack: SipStack;
@@ -56,6 +62,8 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
     isTrusted: (address) => trusted.matches(address),
     admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(address) ?? true) : limiter.allow(address)),
     strangers: config.sip.strangers,
+    // Health checks on this host (vmpilot ping, HEALTHCHECK) keep working once `pbx` stops trusting loopback.
+    isHealthProbe: (address) => LOCAL_PROBE.has(address),
     advertise: config.sip.advertise,
   });
   return { transport, stack, trusted };

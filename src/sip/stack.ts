@@ -63,6 +63,12 @@ export interface StackOptions {
   admit(address: string, trusted: boolean): boolean;
   /** What strangers' requests get. Default 'reject'. */
   strangers?: StrangerPolicy;
+  /**
+   * Sources whose out-of-dialog OPTIONS is answered although they are not trusted: health checks on this host
+   * (`vmpilot ping`, Docker HEALTHCHECK, systemd) once `pbx` no longer trusts loopback. Everything else they send
+   * is treated as a stranger's.
+   */
+  isHealthProbe?(address: string): boolean;
   /** Retry-After (s) on the 503 for a request over its source's rate. Default 1. */
   throttleRetryAfterS?: number;
   /** Host written in our Via and Contact instead of the local socket address. */
@@ -132,7 +138,8 @@ export class SipStack {
     }
     const trusted = this.opts.isTrusted(flow.remoteAddress);
     const strangers = this.opts.strangers ?? 'reject';
-    if (!trusted && strangers === 'ignore') {
+    const probe = !trusted && (this.opts.isHealthProbe?.(flow.remoteAddress) ?? false);
+    if (!trusted && !probe && strangers === 'ignore') {
       // Not even parsed: silence costs nothing, and a scanner learns nothing.
       this.strangerLog.note(flow.remoteAddress, 'none', { transport: flow.transport });
       return;
@@ -155,7 +162,12 @@ export class SipStack {
       if (!trusted) this.strangerLog.note(flow.remoteAddress, '503 (over its rate)', { transport: flow.transport });
       return;
     }
+    if (probe && outcome.ok && isHealthCheck(req)) {
+      this.receiveRequest(req, flow);
+      return;
+    }
     if (!trusted) {
+      if (strangers === 'ignore') return; // a local prober's other requests: as silent as any stranger's
       // A stranger's request, well-formed or not, gets 403 and nothing else: no transaction, no parser detail.
       this.strangerLog.note(flow.remoteAddress, '403', { transport: flow.transport, method: req.method, callId: req.headers.get('call-id') });
       if (req.method !== 'ACK') this.respondStateless(req, flow, 403, 'Forbidden');
@@ -421,4 +433,9 @@ export class SipStack {
     for (const tx of [...this.serverTxs.values()]) tx.terminate();
     for (const tx of [...this.clientTxs.values()]) tx.terminate();
   }
+}
+
+/** An out-of-dialog OPTIONS (no To tag): all a health probe may ask (RFC 3261 §11). */
+function isHealthCheck(req: SipRequest): boolean {
+  return req.method === 'OPTIONS' && !/;\s*tag\s*=/i.test(req.headers.get('to') ?? '');
 }

@@ -7,7 +7,7 @@
  * server: exit 1 with "no answer ... within 2000 ms" over UDP and "connection refused" over TCP; a bad --target:
  * exit 2.
  * Does not cover: TLS targets (the same code path as TCP behind a TLS socket), a server that does not trust
- * loopback (403; the verdict's words are unit-sized and not repeated here).
+ * loopback (its health-probe exception is in strangers.test.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,11 +7,15 @@
  * at all, over UDP and TCP, while the PBX is answered; the Server header is plain "vmpilot" (no version) by
  * default.
  *
+ * A health check from this host (127.0.0.1, as `vmpilot ping` and the image's HEALTHCHECK send it) is answered
+ * when `pbx` no longer trusts loopback: its out-of-dialog OPTIONS gets 200 (with either policy); anything else it
+ * sends is a stranger's.
+ *
  * Does not cover: the log's one-minute window and its cap over many sources (stranger-log.test.ts), rate
  * limits (rate-limit.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { options, RawTcpPeer, RawUdpPeer } from '../helpers/raw-peer.js';
+import { invite, options, RawTcpPeer, RawUdpPeer } from '../helpers/raw-peer.js';
 import { createLogger } from '../../src/admin/log.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -104,5 +108,34 @@ describe('strangers with sip.strangers: ignore', () => {
     } finally {
       peer.close();
     }
+  });
+});
+
+describe.each(['reject', 'ignore'])('a health check from 127.0.0.1 when only 127.0.0.2 is a PBX (strangers: %s)', (policy) => {
+  let ts: TestServer;
+  let local: RawUdpPeer;
+  beforeAll(async () => {
+    ts = await startTestServer('pbx: [{ name: mxone, addresses: ["127.0.0.2"] }]', `  strangers: ${policy}`);
+    local = await RawUdpPeer.open('127.0.0.1');
+  });
+  afterAll(async () => {
+    local.close();
+    await ts.stop();
+  });
+
+  it('answers its OPTIONS 200', async () => {
+    expect(await ask(ts, local, '127.0.0.1', `probe-${policy}-${process.pid}`)).toMatch(/^SIP\/2\.0 200 /);
+  });
+
+  it('treats its INVITE as a stranger\'s', async () => {
+    const callId = `probe-invite-${policy}-${process.pid}`;
+    const from = local.received.length;
+    await local.send(ts.port('udp'), invite({ port: local.port, callId }));
+    const res = await local
+      .waitFor((t) => t.startsWith('SIP/2.0 ') && t.includes(callId), policy === 'reject' ? 2000 : 500, from)
+      .then((r) => r.text)
+      .catch(() => undefined);
+    if (policy === 'reject') expect(res).toMatch(/^SIP\/2\.0 403 /);
+    else expect(res).toBeUndefined();
   });
 });
