@@ -10,9 +10,9 @@
  * codec (PCMU or PCMA). The reader still accepts u-law and A-law WAVs (format 6/7), e.g. imported prompts.
  *
  * The writer is built for a process that may be killed at any moment: it buffers WAV_FLUSH_MS (250 ms) of
- * audio, writes it with async fs (never sync I/O on the media path), and after every data write rewrites
- * the RIFF and data sizes in the header, so a killed process leaves a playable file missing at most the
- * last WAV_CRASH_LOSS_MS. close() writes the rest (or cuts the file to a given length) and fsyncs.
+ * audio and writes it with async fs (never sync I/O on the media path), one request per write; the header's
+ * sizes say 0 ("the whole file") until close(), so a killed process leaves a file that repair reads whole
+ * (and gives a header), missing at most the last WAV_CRASH_LOSS_MS. close() writes the rest (or cuts the file to a given length) and fsyncs.
  *
  * Not here: resampling (prompts must be 8 kHz), stereo output, RF64 (> 4 GB).
  */
@@ -212,14 +212,15 @@ export interface WavWriterOptions {
 /**
  * How often a recording reaches the disk, ms. Short, because a crash loses what is buffered and a message is
  * judged by its length (issue 9 item 10: 1 s of buffering lost whole 1-1.8 s messages); not shorter, because
- * each flush is two writes (data, then header sizes): 8 fs requests a second per recording, measured about 9 %
- * of a core for 1,000 recordings with the callback API used here (17 % with fs/promises FileHandle writes).
+ * each flush is an fs request handed to libuv's thread pool: 4 a second per recording (the header's sizes are
+ * written at close only; rewriting them per flush doubled the requests, and at 500 recordings the hand-off
+ * was 12 % of the server's samples in a CPU profile).
  */
 export const WAV_FLUSH_MS = 250;
 
 /**
  * The most audio a WavWriter's file lacks when its process is killed: the buffer being filled and the one
- * being written (the header counts only what is on disk). Repair uses it to judge a cut-short recording's
+ * being written. Repair uses it to judge a cut-short recording's
  * length (store/repair.ts).
  */
 export const WAV_CRASH_LOSS_MS = 2 * WAV_FLUSH_MS;
@@ -232,25 +233,29 @@ interface PendingWrite {
   buffer: Buffer;
   bytes: number;
   position: number;
+  /** Rewrite the header's sizes after this data (flush()); periodic writes leave them for close() or repair. */
+  header: boolean;
 }
 
 /**
  * Writes a mono PCM16 WAV as audio arrives. write() never throws and never blocks: it copies into a
  * buffer and starts an async write when about flushMs of audio is buffered or flushMs have passed since
- * the last one. After each data write the header's sizes are rewritten, so a killed process leaves a
- * playable file lacking at most WAV_CRASH_LOSS_MS. A failed write is kept in `error` (and reported to
+ * the last one. The header's sizes stay 0 ("as long as the file") until flush() or close(), so a killed
+ * process leaves a file that parseWavHeader and repair read whole, lacking at most WAV_CRASH_LOSS_MS. A failed write is kept in `error` (and reported to
  * onError); later writes are dropped and close() rejects with it.
  *
  * File operations use the callback fs API on the raw descriptor, one at a time in order (open, then each
- * buffer's data and header, then truncate/fsync/close): no promise per write on the media path.
+ * buffer's data, the header's sizes for flush(), then truncate/header/fsync/close): no promise per write on the media path.
  */
 export class WavWriter {
   /** The first I/O error, if any. */
   error: Error | undefined;
   /** Samples accepted by write() (after close(length), the file's final length). */
   samplesWritten = 0;
-  /** Samples on disk with the header counting them. */
+  /** Samples on disk (written; not necessarily fsynced). */
   samplesOnDisk = 0;
+  /** Samples the header's sizes count: updated by flush() and close(), not by the periodic writes. */
+  private headerSamples = 0;
 
   private readonly capacity: number;
   private current: Buffer;
@@ -333,14 +338,14 @@ export class WavWriter {
       this.samplesWritten += n;
       offset += n;
       count -= n;
-      if (this.fill === this.capacity) this.startFlush();
+      if (this.fill === this.capacity) this.startFlush(false);
     }
-    if (this.fill > 0 && this.now() - this.lastFlushAt >= this.flushMs) this.startFlush();
+    if (this.fill > 0 && this.now() - this.lastFlushAt >= this.flushMs) this.startFlush(false);
   }
 
   /** Writes what is buffered and updates the header; resolves when it is on disk (not fsynced). */
   flush(): Promise<void> {
-    if (this.fill > 0 && !this.error) this.startFlush();
+    if (this.fill > 0 && !this.error) this.startFlush(true);
     return this.idle();
   }
 
@@ -363,7 +368,7 @@ export class WavWriter {
       this.fill = 0;
     }
     this.samplesWritten = length;
-    if (this.fill > 0 && !this.error) this.startFlush();
+    if (this.fill > 0 && !this.error) this.startFlush(false);
     await this.idle();
     const fd = this.fd;
     if (fd === NO_FD) {
@@ -372,11 +377,14 @@ export class WavWriter {
     }
     try {
       if (!this.error && this.samplesOnDisk !== length) {
-        // Written past the cut (or a flush was cut): the file ends at `length`, and the header says so.
+        // Written past the cut (or a flush was cut): the file ends at `length`.
         await ftruncate(fd, PCM_HEADER_LENGTH + length * 2);
+        this.samplesOnDisk = length;
+      }
+      if (!this.error && this.headerSamples !== length) {
         this.setHeaderSizes(length * 2);
         await writeAt(fd, this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET);
-        this.samplesOnDisk = length;
+        this.headerSamples = length;
       }
       if (!this.error) await fsync(fd);
     } catch (err) {
@@ -392,9 +400,9 @@ export class WavWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private startFlush(): void {
+  private startFlush(header: boolean): void {
     const samples = this.fill;
-    this.queue.push({ buffer: this.current, bytes: samples * 2, position: PCM_HEADER_LENGTH + (this.samplesWritten - samples) * 2 });
+    this.queue.push({ buffer: this.current, bytes: samples * 2, position: PCM_HEADER_LENGTH + (this.samplesWritten - samples) * 2, header });
     // Swap in the spare buffer; allocate another only if the disk is slower than the audio.
     this.current = this.spare ?? newBuffer(this.capacity);
     this.current16 = view16(this.current);
@@ -424,10 +432,15 @@ export class WavWriter {
     fs.write(this.fd, next.buffer, 0, next.bytes, next.position, this.dataWritten);
   }
 
-  /** Data first, then the sizes: the header never counts bytes that are not yet written. */
+  /**
+   * Data first, then (for flush()) the sizes: the header never counts bytes that are not yet written. Periodic
+   * writes leave the sizes at what they were: parseWavHeader reads a data size of 0 as "what the file holds",
+   * and repair rewrites the header of a file a killed process left, so one fs request per write is enough
+   * (at 1,000 recordings the header rewrite was half the fs requests and most of the main thread's write cost).
+   */
   private readonly dataWritten = (err: Error | null): void => {
     const done = this.inFlight!;
-    if (err) return this.writeDone(err);
+    if (err || !done.header) return this.writeDone(err);
     const dataBytes = done.position - PCM_HEADER_LENGTH + done.bytes;
     this.setHeaderSizes(dataBytes);
     // One write from the RIFF size to the end of the data size (the fmt bytes between are unchanged).
@@ -438,7 +451,10 @@ export class WavWriter {
     const done = this.inFlight!;
     this.inFlight = undefined;
     if (err) this.failed(err);
-    else this.samplesOnDisk = (done.position - PCM_HEADER_LENGTH + done.bytes) / 2;
+    else {
+      this.samplesOnDisk = (done.position - PCM_HEADER_LENGTH + done.bytes) / 2;
+      if (done.header) this.headerSamples = this.samplesOnDisk;
+    }
     this.spare ??= done.buffer;
     this.busy = false;
     this.pump();

@@ -7,8 +7,8 @@
  * rule). A file appears under its final name whole or not at all: copies and new files are written to
  * `<name>.part` and renamed.
  *
- * Also: finding the real length of a recording whose writer was killed (WavWriter updates the header after
- * each write, so the header may count up to WAV_CRASH_LOSS_MS less than the file holds) and fixing its header.
+ * Also: finding the real length of a recording whose writer was killed (WavWriter writes the header's sizes at
+ * close, so until then they say 0, or what the last flush() counted) and fixing its header.
  *
  * Not here: which files go where (layout.ts), metadata formats (sidecars), anything in the database.
  */

@@ -182,9 +182,10 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
     const [m] = listed as [ListedMessage];
     expect(m).toMatchObject({ folder: 'new', from: '27001', fromName: 'Bob Smith', urgent: false, heard: false });
     expect(Number.isNaN(Date.parse(m.receivedAt))).toBe(false);
-    // The 3.000 s stream, a little silence before it (beep to first packet) and the 1.5 s allowance for '#'.
+    // The 3.000 s stream, a little silence before it (beep to first packet) and the silence until '#', which
+    // uac-vm-deposit.xml sends 350-450 ms after the stream ends (SIPp's timing on a loaded machine adds more).
     expect(m.durationMs).toBeGreaterThanOrEqual(3000);
-    expect(m.durationMs).toBeLessThanOrEqual(4500);
+    expect(m.durationMs).toBeLessThanOrEqual(5000);
     expect(isAbsolute(m.audioPath)).toBe(true);
     const { samples, durationMs } = await expectPlayableWav(m.audioPath);
     expect(Math.abs(durationMs - m.durationMs)).toBeLessThanOrEqual(1);
