@@ -5,7 +5,7 @@
  *
  * Everything is written as it arrives, and the end is trimmed by cutting the file (WavWriter.close(length)):
  * nothing is held back from the disk, so a killed process loses only what WavWriter had not yet written
- * (WAV_CRASH_LOSS_MS, 500 ms) and its file is as long as the recording was, less that: the repair at start-up
+ * (WAV_CRASH_LOSS_MS: 1 s of a long message, 0.5 s in its first 2 s) and its file is as long as the recording was, less that: the repair at start-up
  * can judge it by the deposit's own minimum length (issue 9 item 10: holding 500 ms for keys on top of 1 s of
  * buffering lost whole short messages).
  * - Keys: when a terminating key is reported with the sample where its tone began (the Goertzel detector's
@@ -49,7 +49,7 @@ export interface RecordOptions {
   digitTrimMs?: number;
   /** Audio cut before a key's reported start sample as well, ms. Default 20 (see the module comment). */
   digitGuardMs?: number;
-  /** WavWriter flush interval, ms. Default WAV_FLUSH_MS (250). */
+  /** WavWriter flush interval, ms. Default WAV_FLUSH_MS (500; 250 for the first 2 s). */
   flushMs?: number;
 }
 

@@ -24,7 +24,7 @@
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { WAV_CRASH_LOSS_MS } from '../media/wav.js';
+import { crashLossMs } from '../media/wav.js';
 import { fixWavLength, fsyncDir, unlinkIfExists } from './audio-files.js';
 import { messageAudioPath, type StoreLayout } from './layout.js';
 import { isMessageId } from './message-id.js';
@@ -39,12 +39,12 @@ export const MIN_RECOVERED_MS = 1000;
 /**
  * Whether a recording cut short by a crash is a message: the deposit's rule (a hang-up keeps a recording of at
  * least minMs), applied to what the recording was when the process died. The file lacks up to
- * WAV_CRASH_LOSS_MS of it (WavWriter's buffer and the write in flight), so a file that long short of minMs may
+ * crashLossMs of it (WavWriter's buffer and the write in flight), so a file that much short of minMs may
  * have been a message: it is kept (issue 9 item 10: judging the file alone by 1 s lost 1-1.8 s messages).
  */
 export function keptAfterCrash(durationOnDiskMs: number, minMs: number = MIN_RECOVERED_MS): boolean {
   // An empty file is no message whatever the rule (the process died at the beep).
-  return durationOnDiskMs > 0 && durationOnDiskMs + WAV_CRASH_LOSS_MS >= minMs;
+  return durationOnDiskMs > 0 && durationOnDiskMs + crashLossMs(durationOnDiskMs) >= minMs;
 }
 
 /** What repair needs from the store. */

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PCM_HEADER_LENGTH, WAV_FLUSH_MS, WavFormatError, WavWriter, buildWavHeader, parseWav, parseWavHeader, readWavFile } from '../../src/media/wav.js';
+import { PCM_HEADER_LENGTH, WAV_EARLY_FLUSH_MS, WAV_EARLY_MS, WAV_FLUSH_MS, WavFormatError, WavWriter, buildWavHeader, parseWav, parseWavHeader, readWavFile } from '../../src/media/wav.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/audio/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-wav-'));
@@ -154,18 +154,32 @@ describe('WavWriter', () => {
     expect(parseWav(await readFile(path)).samples.length).toBe(10_200);
   });
 
-  it('flushes when flushMs has passed even if less than flushMs of audio is buffered', async () => {
+  it('flushes when the interval has passed even if less than flushMs of audio is buffered: WAV_EARLY_FLUSH_MS in the first WAV_EARLY_MS, WAV_FLUSH_MS after', async () => {
     let now = 0;
     const writer = await WavWriter.open(join(dir, 'slow.wav'), { now: () => now });
     writer.write(ramp(800));
-    now = WAV_FLUSH_MS - 1;
+    now = WAV_EARLY_FLUSH_MS - 1;
     writer.write(ramp(160));
     await new Promise((r) => setTimeout(r, 50));
     expect(writer.samplesOnDisk).toBe(0);
-    now = WAV_FLUSH_MS;
+    now = WAV_EARLY_FLUSH_MS;
     writer.write(ramp(160));
     await writer.flush();
     expect(writer.samplesOnDisk).toBe(1120);
+    // Past the first WAV_EARLY_MS of audio: the longer interval.
+    writer.write(ramp((WAV_EARLY_MS * 8) - 1120));
+    await writer.flush();
+    const early = writer.samplesOnDisk;
+    const at = now;
+    writer.write(ramp(160));
+    now = at + WAV_FLUSH_MS - 1;
+    writer.write(ramp(160));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writer.samplesOnDisk).toBe(early);
+    now = at + WAV_FLUSH_MS;
+    writer.write(ramp(160));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writer.samplesOnDisk).toBe(early + 480);
     await writer.close();
   });
 

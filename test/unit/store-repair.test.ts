@@ -6,7 +6,7 @@
  * (a) tmp/: a recording with its sidecar and enough audio delivered as a new message, with the duration of
  *     what the file holds (header lagging behind the data, or never updated) and the header fixed; delivered
  *     even into a full mailbox; kept when its file is short of the sidecar's minMs (default 1000) by no more
- *     than a killed writer lacks (WAV_CRASH_LOSS_MS), removed when shorter, empty, without a sidecar, or not a WAV; lone
+ *     than a killed writer lacks (crashLossMs), removed when shorter, empty, without a sidecar, or not a WAV; lone
  *     sidecars and partial files removed; a recording for a mailbox that does not exist quarantined.
  * (b) messages/: audio without a row re-attached from its sidecar; quarantined to orphans/ when the sidecar
  *     is missing, unreadable or names another mailbox, or the folder is no mailbox's; a name already taken in
@@ -22,7 +22,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WAV_CRASH_LOSS_MS, buildWavHeader, parseWavHeader } from '../../src/media/wav.js';
+import { WAV_EARLY_MS, crashLossMs, buildWavHeader, parseWavHeader } from '../../src/media/wav.js';
+
+/** What a killed writer's file lacks: in a short recording's first seconds, and later. */
+const EARLY_LOSS = crashLossMs(0);
+const LATE_LOSS = crashLossMs(WAV_EARLY_MS);
 import { newMessageId } from '../../src/store/message-id.js';
 import { writeMessageSidecar } from '../../src/store/message-sidecar.js';
 import { writeRecordingSidecar, type RecordingSidecar } from '../../src/store/recording-sidecar.js';
@@ -131,10 +135,10 @@ describe('(a) recordings left in tmp/', () => {
     expect(await store.listMessages('27000')).toEqual([]);
   });
 
-  describe("the deposit's minimum length, judged on a file that lacks up to WAV_CRASH_LOSS_MS", () => {
+  describe("the deposit's minimum length, judged on a file that lacks up to crashLossMs", () => {
     it('delivers a recording whose audio on disk is short of minMs by less than what a killed writer lacks', async () => {
       // The caller had said about 1.1 s: the file holds 0.6 s of it (issue 9 item 10).
-      const rec = wav(join(store.tmpDir, 'short-but-said.wav'), 1000 - WAV_CRASH_LOSS_MS + 100);
+      const rec = wav(join(store.tmpDir, 'short-but-said.wav'), 1000 - EARLY_LOSS + 100);
       await writeRecordingSidecar(rec, meta({ minMs: 1000 }));
       const report = await store.repair();
       expect(report.reattached).toHaveLength(1);
@@ -142,20 +146,20 @@ describe('(a) recordings left in tmp/', () => {
     });
 
     it('deletes, with its sidecar, a recording too short even counting what the writer lacked', async () => {
-      const rec = wav(join(store.tmpDir, 'hangup-at-beep.wav'), 1000 - WAV_CRASH_LOSS_MS - 100);
+      const rec = wav(join(store.tmpDir, 'hangup-at-beep.wav'), 1000 - EARLY_LOSS - 100);
       await writeRecordingSidecar(rec, meta({ minMs: 1000 }));
       expect(await store.repair()).toMatchObject({ reattached: [], tempFilesRemoved: 2 });
       expect(tmpFiles()).toEqual([]);
     });
 
     it("applies the sidecar's minMs (a site's voicemail.minMessageMs), and 1000 ms when it has none", async () => {
-      await writeRecordingSidecar(wav(join(store.tmpDir, 'a-too-short.wav'), 3000 - WAV_CRASH_LOSS_MS - 100), meta({ minMs: 3000 }));
-      await writeRecordingSidecar(wav(join(store.tmpDir, 'b-kept.wav'), 3000 - WAV_CRASH_LOSS_MS), meta({ minMs: 3000 }));
-      await writeRecordingSidecar(wav(join(store.tmpDir, 'c-old-too-short.wav'), 1000 - WAV_CRASH_LOSS_MS - 100), meta());
+      await writeRecordingSidecar(wav(join(store.tmpDir, 'a-too-short.wav'), 3000 - LATE_LOSS - 100), meta({ minMs: 3000 }));
+      await writeRecordingSidecar(wav(join(store.tmpDir, 'b-kept.wav'), 3000 - LATE_LOSS), meta({ minMs: 3000 }));
+      await writeRecordingSidecar(wav(join(store.tmpDir, 'c-old-too-short.wav'), 1000 - EARLY_LOSS - 100), meta());
       await writeRecordingSidecar(wav(join(store.tmpDir, 'd-empty.wav'), 0), meta({ minMs: 0 }));
       const report = await store.repair();
       expect(report.reattached).toHaveLength(1);
-      expect(await store.getMessage(report.reattached[0]!)).toMatchObject({ durationMs: 3000 - WAV_CRASH_LOSS_MS });
+      expect(await store.getMessage(report.reattached[0]!)).toMatchObject({ durationMs: 3000 - LATE_LOSS });
       expect(tmpFiles()).toEqual([]);
     });
   });
