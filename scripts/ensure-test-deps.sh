@@ -2,17 +2,18 @@
 # Installs the programs the test suite drives, from Debian packages, when they are missing:
 #   sipp (sip-tester)  SIP call scenarios        stunnel (stunnel4)  TLS in front of SIPp
 #   openssl            throwaway TLS certificates sox                audio fixtures
+#   baresip            a real SIP phone (follows the cluster's 302; test/integration/cluster-tls.test.ts)
 # Runs before every `npm test` (the "pretest" script); when everything is there it prints one line and exits.
 set -euo pipefail
 
-declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox)
+declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox [baresip]=baresip-core)
 missing=()
-for cmd in sipp stunnel openssl sox; do
+for cmd in sipp stunnel openssl sox baresip; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "ensure-test-deps: sipp, stunnel, openssl and sox are installed"
+  echo "ensure-test-deps: sipp, stunnel, openssl, sox and baresip are installed"
   exit 0
 fi
 
