@@ -384,7 +384,13 @@ export class MediaSession implements ClockSubscriber {
   private eventStartSample(timestamp: number): number | undefined {
     this.eventStartExact = false;
     if (this.lastAudioSsrc < 0) return undefined;
-    if (this.eventSsrc !== this.lastAudioSsrc) return this.pcmSamples;
+    if (this.eventSsrc !== this.lastAudioSsrc) {
+      // It began now, at the end of the audio read so far. When that audio stopped a packet time or more
+      // before the key went down, none of it can carry the key's tone, so the cut there is exact: the guard
+      // would only take the caller's last words (SIPp's play_dtmf after its rtp_stream lost 20 ms of tone).
+      this.eventStartExact = performance.now() - this.lastAudioAtMs >= FRAME_MS;
+      return this.pcmSamples;
+    }
     const behind = tsDelta(this.lastAudioEndTs, timestamp);
     this.eventStartExact = behind >= 0;
     return behind >= 0 ? this.pcmSamples - behind : this.pcmSamples;
