@@ -2,12 +2,14 @@
  * Media capacity benchmark (issue 3): N concurrent SIPp calls, each hearing a ~5 s prompt and then streaming
  * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
  *
- *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--cpu-prof DIR]
+ *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
+ *                                   [--cpu-prof DIR]
  *                                   [--media-port 6000]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
  * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
  * (redirected-scenario.ts). The server figures are then the workers' summed (CPU in cores).
+ * --waves K: K*N calls with N held at once (SIPp -m K*N -l N); issue 13 asks for 2.
  * --cpu-prof DIR writes the server's V8 CPU profile (node --cpu-prof) into DIR (single process only); open it
  * in Chrome DevTools or read it with bench/profile-summary.ts. Profiling costs CPU itself: compare runs made
  * alike. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
@@ -52,6 +54,8 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.repla
 const sizes = (args.get('calls') ?? '100,300,500').split(',').map(Number);
 const rate = Number(args.get('rate') ?? '50');
 const probeCount = Number(args.get('probes') ?? '4');
+/** Calls placed per N held: 2 is issue 13's "2N calls at N held" (a second wave replaces each call that ends). */
+const waves = Number(args.get('waves') ?? '1');
 const workers = args.has('workers') ? Number(args.get('workers')) : undefined;
 const cpuProfDir = args.get('cpu-prof');
 /** SIPp's first RTP port for the recorded calls; the probe calls' SIPp uses this + 1000 (-mp). */
@@ -234,7 +238,8 @@ async function runSize(n: number): Promise<boolean> {
   for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
   const rampS = n / rate;
-  const main = runSipp('uac-capacity.xml', ['-m', String(n), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
+  const total = n * waves;
+  const main = runSipp('uac-capacity.xml', ['-m', String(total), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
   // Probes start once every SIPp call is up and recording.
   await new Promise((r) => setTimeout(r, (rampS + 3) * 1000));
   const steadyFrom = Date.now();
@@ -253,10 +258,10 @@ async function runSize(n: number): Promise<boolean> {
   const idleRss = mean((s) => s.rssMb, idle);
   const p99 = percentile(probes.intervals, 99);
   const max = Math.max(...probes.intervals);
-  const pass = sipp.failed === 0 && sipp.ok === n && recordings.complete === n && p99 <= 25 && max <= 40;
+  const pass = sipp.failed === 0 && sipp.ok === total && recordings.complete === total && p99 <= 25 && max <= 40;
   console.log(
     [
-      `N=${n}: SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
+      `N=${n} (${total} calls): SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
       `  recording length from the first tone to the end, minus the 25 s streamed: min ${recordings.lengthErrors[0]?.toFixed(1)} ms, p50 ${percentile(recordings.lengthErrors, 50).toFixed(1)} ms, max ${recordings.lengthErrors.at(-1)?.toFixed(1)} ms`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
@@ -266,7 +271,7 @@ async function runSize(n: number): Promise<boolean> {
       `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,
     ].join('\n'),
   );
-  if (sipp.failed > 0 || sipp.ok !== n) console.log(sipp.out.split('\n').slice(-30).join('\n'));
+  if (sipp.failed > 0 || sipp.ok !== total) console.log(sipp.out.split('\n').slice(-30).join('\n'));
   return pass;
 }
 
