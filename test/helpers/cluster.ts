@@ -28,6 +28,25 @@ export interface Cluster {
   stop(timeoutMs?: number): Promise<Exit>;
 }
 
+/** A worker's port for `transport`, as its last "worker ready" line gave it. */
+export function workerPort(cluster: Cluster, worker: number, transport = 'udp'): number {
+  return cluster.workers()[worker]!.listen.find((l) => l.transport === transport)!.port;
+}
+
+/**
+ * The config of a cluster whose PBX (SIPp on `pbxPort`) takes unsolicited MWI, with mailbox 27000 (PIN 7391). No
+ * state is sent at start-up: the only NOTIFYs are those the test causes.
+ */
+export function pbxWithMwiYaml(pbxPort: number): string {
+  return [
+    'pbx:',
+    `  - { name: sipp, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbxPort}"] } }`,
+    'mwi: { resendOnStart: false }',
+    'mailboxes:',
+    '  - { number: "27000", pin: "7391", name: "Alice Example" }',
+  ].join('\n');
+}
+
 /** Starts a cluster with `workers` local workers on free ports and waits until every one is ready. */
 export async function startCluster(opts: {
   workers: number;

@@ -94,6 +94,20 @@ export class RawTcpPeer {
 }
 
 /** A minimal INVITE with SDP from a raw peer. */
+/**
+ * The NOTIFYs that reach `port` within `ms` after the PBX that listened there has gone: a NOTIFY sent a second
+ * time would be retransmitted there (RFC 3261 Timer E), so an empty list means "sent exactly once".
+ */
+export async function notifiesArrivingAt(port: number, ms = 1500): Promise<string[]> {
+  const late = await RawUdpPeer.open('127.0.0.1', port);
+  try {
+    await new Promise((r) => setTimeout(r, ms));
+    return late.received.filter((r) => r.text.startsWith('NOTIFY ')).map((r) => r.text);
+  } finally {
+    late.close();
+  }
+}
+
 export function invite(opts: { port: number; transport?: string; callId: string; service?: string; branch?: string; sdp?: string; extra?: string }): string {
   const sdp =
     opts.sdp ??

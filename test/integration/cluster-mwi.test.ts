@@ -12,9 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeUdpPort } from '../helpers/cli-process.js';
-import { RawUdpPeer } from '../helpers/raw-peer.js';
+import { notifiesArrivingAt } from '../helpers/raw-peer.js';
 import { runSipp } from '../helpers/sipp.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { pbxWithMwiYaml, startCluster, workerPort, type Cluster } from '../helpers/cluster.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let cluster: Cluster;
@@ -24,14 +24,7 @@ beforeAll(async () => {
   pbxPort = await freeUdpPort();
   cluster = await startCluster({
     workers: 2,
-    extraYaml: [
-      'pbx:',
-      `  - { name: sipp, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbxPort}"] } }`,
-      // No state sent at start-up: the only NOTIFYs are those the deposits cause.
-      'mwi: { resendOnStart: false }',
-      'mailboxes:',
-      '  - { number: "27000", pin: "7391", name: "Alice Example" }',
-    ].join('\n'),
+    extraYaml: pbxWithMwiYaml(pbxPort),
   });
 }, 90_000);
 
@@ -43,7 +36,7 @@ afterAll(async () => {
 async function depositOn(worker: number, uasScenario: string): Promise<void> {
   const pbx = runSipp({ scenario: uasScenario, transport: 'udp', port: cluster.port, timeoutS: 30, extra: ['-p', String(pbxPort), '-m', '1'] });
   await sleep(300); // SIPp binds its port
-  const port = cluster.workers()[worker]!.listen.find((l) => l.transport === 'udp')!.port;
+  const port = workerPort(cluster, worker);
   const from = cluster.records().length;
   const caller = await runSipp({
     scenario: 'uac-vm-deposit.xml',
@@ -58,13 +51,7 @@ async function depositOn(worker: number, uasScenario: string): Promise<void> {
   if (result.code !== 0) throw new Error(`the PBX did not get the NOTIFY it expected (exit ${result.code}):\n${result.stdout.slice(-2000)}`);
   expect(result.successful).toBe(1);
   // Exactly once: a second NOTIFY, unanswered now, would be retransmitted (RFC 3261 Timer E) to this port.
-  const late = await RawUdpPeer.open('127.0.0.1', pbxPort);
-  try {
-    await sleep(1500);
-    expect(late.received.filter((r) => r.text.startsWith('NOTIFY '))).toEqual([]);
-  } finally {
-    late.close();
-  }
+  expect(await notifiesArrivingAt(pbxPort)).toEqual([]);
 }
 
 describe('MWI behind the front door', () => {
