@@ -3,17 +3,23 @@
 #   sipp (sip-tester)  SIP call scenarios        stunnel (stunnel4)  TLS in front of SIPp
 #   openssl            throwaway TLS certificates sox                audio fixtures
 #   baresip            a real SIP phone (follows the cluster's 302; test/integration/cluster-tls.test.ts)
+#   initdb, pg_ctl     a throwaway PostgreSQL (postgresql; under /usr/lib/postgresql/<v>/bin, not on PATH)
+#   kamailio           a SIP dispatcher in front of two vmpilot hosts (the multi-host recipe in examples/)
+#   chromium           a headless browser for the web admin's test
 # Runs before every `npm test` (the "pretest" script); when everything is there it prints one line and exits.
 set -euo pipefail
 
-declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox [baresip]=baresip-core)
+declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox [baresip]=baresip-core
+  [initdb]=postgresql [kamailio]=kamailio [chromium]=chromium)
 missing=()
-for cmd in sipp stunnel openssl sox baresip; do
+for cmd in sipp stunnel openssl sox baresip kamailio chromium; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
 done
+# Debian keeps the PostgreSQL server programs out of PATH, one folder per major version.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=("${package_of[initdb]}")
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "ensure-test-deps: sipp, stunnel, openssl, sox and baresip are installed"
+  echo "ensure-test-deps: sipp, stunnel, openssl, sox, baresip, postgresql, kamailio and chromium are installed"
   exit 0
 fi
 
@@ -34,5 +40,18 @@ fi
 echo "ensure-test-deps: installing ${missing[*]}"
 echo "+ ${sudo[*]:+${sudo[*]} }apt-get update"
 "${sudo[@]}" apt-get update
+# Packages such as kamailio (port 5060) and postgresql (5432) start a system service when installed; the tests
+# start their own throwaway instances on free ports, so a policy-rc.d (Debian's hook for this) forbids the
+# start for the duration of the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  own_policy=1
+fi
 echo "+ ${sudo[*]:+${sudo[*]} }apt-get install -y ${missing[*]}"
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+status=0
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" || status=$?
+[ "$own_policy" -eq 1 ] && "${sudo[@]}" rm -f "$policy"
+exit "$status"
