@@ -173,7 +173,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
         tls: { ...tls, cert: resolve(baseDir, tls.cert), key: resolve(baseDir, tls.key), ...(tls.ca !== undefined && { ca: resolve(baseDir, tls.ca) }) },
       }),
     },
-    storage: { dir: resolve(baseDir, config.storage.dir) },
+    storage: { ...config.storage, dir: resolve(baseDir, config.storage.dir) },
     attendants: mapGreetingFiles(config.attendants, (file) => resolve(baseDir, file)),
     prompts: {
       ...config.prompts,

@@ -191,7 +191,14 @@ export interface Config {
   /** Prompt language and the folder holding prompts/<language>/ (default: the package's own). */
   prompts: { language: string; dir: string };
   /** Absolute once loaded (load.ts resolves it against the config file's folder). */
-  storage: { dir: string };
+  storage: {
+    dir: string;
+    /**
+     * postgres:// or postgresql:// URL of a PostgreSQL database holding the whole store (store/postgres.ts);
+     * absent: SQLite under dir. With a URL, dir still holds recordings in progress and the audio cache.
+     */
+    url?: string;
+  };
   services: {
     voicemail: string[];
     attendant: string[];
@@ -415,7 +422,17 @@ const dtmfSchema = section({
   inband: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default(DEFAULTS.dtmf.inband),
 }).prefault({});
 
-const storageSchema = section({ dir: nonEmpty.default(DEFAULTS.storageDir) }).prefault({});
+/** A PostgreSQL connection URL (libpq's URI form, as `pg` reads it). */
+const postgresUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// or postgresql:// URL naming a database (postgres://user:password@host:5432/vmpilot)');
+
+const storageSchema = section({ dir: nonEmpty.default(DEFAULTS.storageDir), url: postgresUrl.optional() }).prefault({});
 
 const servicesSchema = section({
   voicemail: z.array(dialNumber).default([...DEFAULTS.services.voicemail]),

@@ -42,6 +42,23 @@ function onlyIssue(yaml: string): ConfigIssue {
   return issues[0]!;
 }
 
+describe('storage.url (PostgreSQL)', () => {
+  it('is absent by default: the SQLite store under storage.dir', () => {
+    expect(parseConfig('', BASE).storage.url).toBeUndefined();
+  });
+
+  it('takes postgres:// and postgresql:// URLs naming a database', () => {
+    expect(parseConfig('storage: { url: "postgres://vm:secret@db.example:5432/vmpilot" }', BASE).storage.url).toBe('postgres://vm:secret@db.example:5432/vmpilot');
+    expect(parseConfig('storage: { url: "postgresql:///vmpilot?host=/run/postgresql" }', BASE).storage.url).toBe('postgresql:///vmpilot?host=/run/postgresql');
+  });
+
+  it.each(['mysql://db/vmpilot', 'postgres://db.example', 'not a url'])('refuses %s with its path', (url) => {
+    const issue = onlyIssue(`storage: { url: ${JSON.stringify(url)} }`);
+    expect(issue.path).toBe('storage.url');
+    expect(issue.message).toMatch(/postgres:\/\/ or postgresql:\/\/ URL/);
+  });
+});
+
 describe('embedded defaults (DESIGN.md)', () => {
   const config = parseConfig('', BASE);
 
