@@ -32,7 +32,9 @@ import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
 import { leaveMessageVia } from './apps/attendant/leave-message.js';
 import { supervisedTransfer } from './call/supervised-transfer.js';
-import { startMwiService, type MwiService } from './mwi/service.js';
+import type { MwiService, MwiServiceOptions } from './mwi/service.js';
+import { startMwiWhileLeader } from './mwi/while-leader.js';
+import { siteLeadership } from './cluster/site-leadership.js';
 import { pbxLookup } from './config/pbx-lookup.js';
 import { openSipEndpoint } from './sip-endpoint.js';
 import { startRetention } from './store/retention.js';
@@ -256,10 +258,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     ...hooks.apps,
   };
 
-  // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets.
+  // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets, while
+  // this host leads the hosts sharing its store (alone on SQLite: always).
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
-  const mwi: MwiService | undefined =
-    hooks.mwi === false ? undefined : await startMwiService({ stack, core, store, config, logger, contactFor, resendNow: repaired });
+  const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired });
   const retention = maintainStore ? startRetention(store, config, logger) : undefined;
 
   accepting = true;
@@ -299,4 +301,11 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       await close();
     },
   };
+}
+
+/** The MWI service that runs while this host leads its site (mwi/while-leader.ts), with the store's leadership. */
+export function startSiteMwi(opts: MwiServiceOptions & { config: Config }): Promise<MwiService> {
+  // FIXME(storage.url): the PostgreSQL store's config key; until it is in the schema, read it loosely.
+  const leadership = siteLeadership((opts.config.storage as { url?: string }).url, opts.logger);
+  return startMwiWhileLeader({ ...opts, leadership: leadership.make, refreshOnLead: leadership.shared });
 }

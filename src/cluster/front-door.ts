@@ -2,16 +2,15 @@
  * A cluster's front door process (DESIGN.md, "Scaling: the 302 front door"): on sip.listen, the redirector
  * (redirector.ts) sends each new call to a worker; local workers are child processes it supervises
  * (local-workers.ts), remote ones are health-checked by OPTIONS (remote-workers.ts). It also does what
- * exactly one process of a site must do: provisions and repairs the store before any worker starts, runs the
- * MWI service (unsolicited NOTIFYs, SUBSCRIBE dialogs) and message expiry.
+ * exactly one process of a host must do: provisions and repairs the store before any worker starts, runs the
+ * MWI service (unsolicited NOTIFYs, SUBSCRIBE dialogs; while this host leads its site) and message expiry.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { openStore } from '../server.js';
+import { openStore, startSiteMwi } from '../server.js';
 import { openSipEndpoint } from '../sip-endpoint.js';
 import { localContact } from '../sip/local-contact.js';
-import { startMwiService } from '../mwi/service.js';
 import { startRetention } from '../store/retention.js';
 import { WorkerTable } from './health.js';
 import { LocalWorkers } from './local-workers.js';
@@ -58,7 +57,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     draining: () => draining,
     retryAfterS: () => (draining ? Math.max(1, config.shutdown.drainSeconds) : BUSY_RETRY_AFTER_S),
   });
-  const mwi = await startMwiService({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired });
+  const mwi = await startSiteMwi({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired });
   const retention = startRetention(store, config, logger);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
   const remote = new RemoteWorkers({ uris: config.cluster?.remote ?? [], table: workers, stack, logger });
