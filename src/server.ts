@@ -305,7 +305,6 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
 
 /** The MWI service that runs while this host leads its site (mwi/while-leader.ts), with the store's leadership. */
 export function startSiteMwi(opts: MwiServiceOptions & { config: Config }): Promise<MwiService> {
-  // FIXME(storage.url): the PostgreSQL store's config key; until it is in the schema, read it loosely.
-  const leadership = siteLeadership((opts.config.storage as { url?: string }).url, opts.logger);
+  const leadership = siteLeadership(opts.config.storage.url, opts.logger);
   return startMwiWhileLeader({ ...opts, leadership: leadership.make, refreshOnLead: leadership.shared });
 }
