@@ -5,6 +5,7 @@
  *   vmpilot check --config FILE     validate a config, print every issue with its path
  *   vmpilot ping [--config FILE]    is the server on this host taking calls? (ping.ts; for health checks)
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
+ *   vmpilot store copy, mirror …    moving and mirroring whole stores (store-commands.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
  * 2 bad config or bad command line. A config error is reported before anything is bound or logged. `check`
@@ -19,6 +20,7 @@ import type { Config, ListenSpec } from '../config/schema.js';
 import { createLogger } from './log.js';
 import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from './ping.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
+import { registerStoreCommands } from './store-commands.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
 
@@ -194,6 +196,7 @@ function program(): Command {
     .option('--timeout-ms <ms>', 'how long to wait for the answer', '2000')
     .action(pingCommand);
   registerMailboxCommands(cmd, loadOrReport);
+  registerStoreCommands(cmd, loadOrReport);
   return cmd;
 }
 

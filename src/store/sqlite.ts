@@ -47,6 +47,8 @@ import { PinFailureTable } from './pin-failure-table.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
+import { SqliteReplica } from './replica/sqlite-replica.js';
+import type { StoreReplica } from './replica/types.js';
 import {
   MailboxFullError,
   NoSuchMailboxError,
@@ -252,7 +254,11 @@ export class SqliteStore implements MessageStore {
   async setPin(number: string, pin: string): Promise<void> {
     const row = this.requireRow(number);
     const pinHash = await hashPin(pin);
-    this.sql('UPDATE mailboxes SET pin_hash = ?, must_change_pin = 0 WHERE number = ?').run(pinHash, row.number);
+    // In the change feed (not announced: nothing in this process shows a PIN) so that the mirror copies it.
+    this.write(() => {
+      this.sql('UPDATE mailboxes SET pin_hash = ?, must_change_pin = 0 WHERE number = ?').run(pinHash, row.number);
+      this.logChange(row.number, 'mailbox');
+    });
   }
 
   /**
@@ -404,6 +410,17 @@ export class SqliteStore implements MessageStore {
 
   async recoverRecordings(): Promise<RepairReport> {
     return this.announced(await recoverRecordings(this.repairHost()));
+  }
+
+  /** The whole store as a replica (replica/: store copy, the mirror), on this connection; its close() closes the store. */
+  replica(): StoreReplica {
+    return new SqliteReplica({
+      layout: this.layout,
+      sql: (text) => this.sql(text),
+      write: (fn) => this.write(fn),
+      logChange: (mailbox, kind) => this.logChange(mailbox, kind),
+      close: () => this.close(),
+    });
   }
 
   async close(): Promise<void> {

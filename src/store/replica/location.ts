@@ -1,0 +1,66 @@
+/**
+ * Where a store is, as the operator writes it on the command line (`store copy --from/--to`, `mirror --to`,
+ * `mirror restore --from`): `sqlite:/path/to/dir` or a plain path (a SQLite storage dir, as storage.dir), or
+ * `postgres://user@host:port/db` (`postgresql://` too). Opening one gives both the call-facing store (its
+ * change events, for the mirror) and its replica (whole-content reads and writes).
+ */
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { MessageStore } from '../types.js';
+import type { StoreReplica } from './types.js';
+
+export type StoreLocation = { kind: 'sqlite'; dir: string } | { kind: 'postgres'; url: string };
+
+/** The location a URL or path names; a string saying why when it names none. */
+export function parseStoreLocation(text: string): StoreLocation | string {
+  const t = text.trim();
+  if (t === '') return 'an empty store location';
+  if (/^postgres(ql)?:\/\//i.test(t)) return { kind: 'postgres', url: t };
+  if (/^sqlite:/i.test(t)) {
+    const path = t.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return path === '' ? 'sqlite: needs a directory (sqlite:/var/lib/vmpilot)' : { kind: 'sqlite', dir: resolve(path) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) return `"${t}": not a store location (sqlite:/path/to/dir, a directory, or postgres://...)`;
+  return { kind: 'sqlite', dir: resolve(t) };
+}
+
+/** The location for logs and reports: a PostgreSQL URL without its password. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.kind === 'sqlite') return `sqlite:${location.dir}`;
+  try {
+    const url = new URL(location.url);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+/** Whether two locations are the same store (copying a store onto itself is refused). */
+export function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
+  return a.kind === b.kind && (a.kind === 'sqlite' ? a.dir === (b as { dir: string }).dir : a.url === (b as { url: string }).url);
+}
+
+export interface OpenedStore {
+  store: MessageStore;
+  replica: StoreReplica;
+  /** Closes both. */
+  close(): Promise<void>;
+}
+
+export interface OpenLocationOptions {
+  logger?: Logger;
+  /** Announce changes made by other processes as the store's events, polling this often (ms); 0: do not. */
+  watchChangesMs?: number;
+}
+
+/** Opens the store at a location (creating an empty one where there is none). */
+export async function openLocation(location: StoreLocation, opts: OpenLocationOptions = {}): Promise<OpenedStore> {
+  if (location.kind === 'postgres') {
+    throw new Error(`${describeLocation(location)}: this vmpilot has no PostgreSQL store yet`);
+  }
+  const { openSqliteStore } = await import('../sqlite.js');
+  const store = await openSqliteStore(location.dir, { logger: opts.logger, watchChangesMs: opts.watchChangesMs ?? 0 });
+  const replica = store.replica();
+  return { store, replica, close: () => store.close() };
+}
