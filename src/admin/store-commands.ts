@@ -5,7 +5,7 @@
  *   vmpilot mirror verify --to URL                       compare the config's store and the standby
  *   vmpilot mirror restore --from URL [--force]          copy a standby back into a rebuilt (empty) store
  * URL: `sqlite:/dir` or a plain directory (a SQLite storage dir), or `postgres://...` (replica/location.ts).
- * Each takes --config FILE: the primary is the config's store (storage.dir).
+ * Each takes --config FILE: the primary is the config's store (storage.url, else storage.dir).
  *
  * Copy and restore refuse a target that holds mailboxes or messages unless --force (then the target is made
  * identical to the source: its extra content is removed). Progress goes to stderr (a bar on a terminal),
@@ -55,8 +55,9 @@ function location(text: string, option: string): StoreLocation {
   return parsed;
 }
 
-/** The config's own store (the mirror's primary). */
-const configLocation = (config: Config): StoreLocation => ({ kind: 'sqlite', dir: resolve(config.storage.dir) });
+/** The config's own store (the mirror's primary): storage.url when set, else storage.dir. */
+const configLocation = (config: Config): StoreLocation =>
+  config.storage.url !== undefined ? { kind: 'postgres', url: config.storage.url } : { kind: 'sqlite', dir: resolve(config.storage.dir) };
 
 /** Opens a store that must already exist (a source): an absent SQLite dir is an error, not a new empty store. */
 async function openExisting(where: StoreLocation, opts: { logger?: Logger; watchChangesMs?: number } = {}): Promise<OpenedStore> {
