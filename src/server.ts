@@ -39,6 +39,7 @@ import { pbxLookup } from './config/pbx-lookup.js';
 import { openSipEndpoint } from './sip-endpoint.js';
 import { startRetention } from './store/retention.js';
 import { DEFAULTS } from './config/defaults.js';
+import { provisionFromConfig } from './admin/config-mailboxes.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -100,13 +101,7 @@ export async function openStore(config: Config, logger: Logger, provision = true
   });
   try {
     if (provision) {
-      await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
-      for (const m of config.mailboxes) {
-        const current = await store.findMailbox(m.number);
-        if (current && current.hiddenFromDirectory !== m.hideFromDirectory) {
-          await store.updateMailbox(m.number, { hiddenFromDirectory: m.hideFromDirectory });
-        }
-      }
+      await provisionFromConfig(store, config, logger);
     }
     // A cluster worker recovers only the recordings of processes that stopped (its predecessor's, killed). The
     // full repair also reads messages/, where other workers deposit and purge meanwhile (a deposit's audio is

@@ -4,6 +4,7 @@
  *   vmpilot mailbox list [--json]                                       list mailboxes with their counts
  *   vmpilot mailbox unlock NUMBER                                       clear a lock after failed PINs
  *   vmpilot mailbox set-pin NUMBER --pin PIN                            reset a forgotten PIN
+ *   vmpilot mailbox delete | set ...                                    mailbox-edit-commands.ts
  *   vmpilot messages NUMBER [--json]                                    list a mailbox's messages
  * Each takes --config FILE (storage.dir and the site's quotas come from it; its mailboxes are provisioned into
  * the store first, as `serve` does). They open the store beside a running server: SQLite in WAL mode lets both
@@ -17,88 +18,11 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DIAL_STRING } from '../config/fields.js';
 import type { Config } from '../config/schema.js';
-import { NumberInUseError } from '../store/errors.js';
-import { pinFormatProblem, weakInitialPinWarning } from '../store/pin.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
-
-const EXIT_FAILED = 1;
-
-/** Loads the config (undefined: the issues were printed and the exit code set), as cli.ts does for serve/check. */
-export type ConfigLoader = (file: string | undefined) => Promise<Config | undefined>;
-
-/** A request that cannot be done, said in one line (exit 1). */
-class UserError extends Error {}
-
-interface ConfigOption {
-  config?: string;
-}
-
-const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-
-/** Opens the store the config names, with the config's mailboxes provisioned. */
-async function openStore(config: Config): Promise<SqliteStore> {
-  let store: SqliteStore;
-  try {
-    // Loaded here, not at the top: `check`, `serve --help` and the rest need no native SQLite module.
-    const { openSqliteStore } = await import('../store/sqlite.js');
-    store = await openSqliteStore(config.storage.dir, { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes });
-  } catch (err) {
-    throw new UserError(`cannot open the store in ${config.storage.dir}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    await store.provision(config.mailboxes.map((m) => ({ number: m.number, name: m.name, pin: m.pin, email: m.email, aliases: m.aliases })));
-  } catch (err) {
-    await store.close();
-    throw new UserError(`cannot provision the config's mailboxes: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return store;
-}
-
-/** Runs a command against the store: loads the config, opens the store, reports user errors as exit 1. */
-function withStore<A extends unknown[]>(load: ConfigLoader, run: (store: SqliteStore, config: Config, ...args: A) => Promise<void>) {
-  return async (...args: [...A, ConfigOption, Command]): Promise<void> => {
-    const opts = args[args.length - 2] as ConfigOption;
-    const config = await load(opts.config);
-    if (!config) return;
-    let store: SqliteStore | undefined;
-    try {
-      store = await openStore(config);
-      await run(store, config, ...(args.slice(0, -1) as A));
-    } catch (err) {
-      if (!(err instanceof UserError || err instanceof NoSuchMailboxError || err instanceof NumberInUseError)) throw err;
-      process.stderr.write(`vmpilot: ${err.message}\n`);
-      process.exitCode = EXIT_FAILED;
-    } finally {
-      await store?.close();
-    }
-  };
-}
-
-function checkNumber(number: string): void {
-  if (!DIAL_STRING.test(number)) throw new UserError(`"${number}" is not a mailbox number (digits, * and #, optionally after +)`);
-}
-
-/**
- * An initial PIN (add, set-pin: the owner must replace it at the next login), by the policy the config's
- * mailboxes[].pin follows too (store/pin.ts): refused unless it is a PIN; accepted with a warning when easy to
- * guess.
- */
-function checkInitialPin(pin: string, number: string): void {
-  const problem = pinFormatProblem(pin);
-  if (problem !== undefined) throw new UserError(`PIN refused: ${problem}`);
-  const weak = weakInitialPinWarning(pin, number);
-  if (weak !== undefined) process.stderr.write(`vmpilot: warning: ${weak}\n`);
-}
-
-/** The service whose pilot number this is, if any (a mailbox may not take a pilot's number). */
-function pilotOwning(config: Config, number: string): string | undefined {
-  const services = config.services;
-  for (const name of ['voicemail', 'attendant', 'echo'] as const) if (services[name].includes(number)) return name;
-  return undefined;
-}
+import { registerMailboxEditCommands } from './mailbox-edit-commands.js';
+import { checkInitialPin, checkNumber, out, pilotOwning, UserError, withStore, type ConfigLoader } from './store-command.js';
 
 async function add(store: SqliteStore, config: Config, number: string, opts: { pin: string; name: string; email?: string }): Promise<void> {
   checkNumber(number);
@@ -227,6 +151,7 @@ export function registerMailboxCommands(program: Command, load: ConfigLoader): v
     .requiredOption('--pin <pin>', 'new initial PIN: 4 to 16 digits (one easy to guess is accepted with a warning)')
     .option(...configOption)
     .action(withStore(load, setPin));
+  registerMailboxEditCommands(mailbox, load, configOption);
   program
     .command('messages')
     .description("list a mailbox's messages (new, saved, then deleted; urgent first, then oldest first)")

@@ -103,6 +103,11 @@ export interface MailboxConfig {
   aliases: string[];
   /** Left out of the attendant's dial-by-name directory. */
   hideFromDirectory: boolean;
+  /** Attach the message's WAV to new-message emails; absent: the store's setting stands (default off). */
+  attachAudio?: boolean;
+  /** This mailbox's quotas (0 = the site's voicemail.maxMessages/maxMinutes); absent: the store's stand. */
+  maxMessages?: number;
+  maxMinutes?: number;
 }
 
 /** The voicemail application's site policy (issue 4). */
@@ -469,15 +474,35 @@ const pbxSchema = z
   )
   .default([]);
 
+/**
+ * One mailbox's fields as the config writes them. `vmpilot mailbox set`, the CSV import and the HTTP API
+ * validate what an administrator gives with these same schemas, so a value means the same everywhere.
+ */
+export const mailboxFields = {
+  number: dialNumber,
+  pin: dialString(PIN, 'a PIN (4 to 16 digits)'),
+  name: nonEmpty,
+  email: z.email('is not an email address'),
+  aliases: z.array(dialNumber),
+  hideFromDirectory: z.boolean(),
+  attachAudio: z.boolean(),
+  /** A mailbox's own quota (messages or minutes): 0 means the site's voicemail.maxMessages/maxMinutes. */
+  maxMessages: z.number().int('must be a whole number').min(0, 'must be 0 (the site default) or more').max(1_000_000, 'must be at most 1000000'),
+  maxMinutes: z.number().int('must be a whole number').min(0, 'must be 0 (the site default) or more').max(1_000_000, 'must be at most 1000000'),
+};
+
 const mailboxesSchema = z
   .array(
     section({
-      number: dialNumber,
-      pin: dialString(PIN, 'a PIN (4 to 16 digits)'),
-      name: nonEmpty,
-      email: z.email('is not an email address').optional(),
-      aliases: z.array(dialNumber).default([]),
-      hideFromDirectory: z.boolean().default(false),
+      number: mailboxFields.number,
+      pin: mailboxFields.pin,
+      name: mailboxFields.name,
+      email: mailboxFields.email.optional(),
+      aliases: mailboxFields.aliases.default([]),
+      hideFromDirectory: mailboxFields.hideFromDirectory.default(false),
+      attachAudio: mailboxFields.attachAudio.optional(),
+      maxMessages: mailboxFields.maxMessages.optional(),
+      maxMinutes: mailboxFields.maxMinutes.optional(),
     }),
   )
   .default([]);

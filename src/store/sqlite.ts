@@ -40,6 +40,8 @@ import { NoSuchMessageError, NumberInUseError } from './errors.js';
 import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { ownTag } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
+import { changedFields, specValues } from './mailbox-diff.js';
+import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
 import { mailboxBackoffKey, sourceBackoffKey } from './pin-backoff.js';
@@ -52,6 +54,7 @@ import type { StoreReplica } from './replica/types.js';
 import {
   MailboxFullError,
   NoSuchMailboxError,
+  type DeletedMailbox,
   type Folder,
   type GreetingKind,
   type Mailbox,
@@ -63,6 +66,7 @@ import {
   type PinAlert,
   type PinAttempt,
   type PinCheck,
+  type ProvisionReport,
   type RepairReport,
   type StoreEvents,
   type StoredSubscription,
@@ -202,53 +206,67 @@ export class SqliteStore implements MessageStore {
     return this.mailboxFromRow(this.requireRow(spec.number));
   }
 
-  async provision(specs: readonly MailboxSpec[]): Promise<void> {
+  async provision(specs: readonly MailboxSpec[]): Promise<ProvisionReport> {
     for (const spec of specs) this.checkSpec(spec);
     // Hash outside the transaction (scrypt runs on the thread pool); only for mailboxes that are new.
     const hashes = new Map<string, string>();
     for (const spec of specs) {
       if (!this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number)) hashes.set(spec.number, await hashPin(spec.pin));
     }
-    this.write(() => {
+    const report = this.write((): ProvisionReport => {
+      const done: ProvisionReport = { created: [], updated: [] };
       for (const spec of specs) {
-        const exists = this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(spec.number);
-        if (!exists) {
+        const row = this.sql('SELECT * FROM mailboxes WHERE number = ?').get(spec.number) as MailboxRow | undefined;
+        if (!row) {
           const pinHash = hashes.get(spec.number);
           // No hash: it existed when we looked and was removed since by another process; leave it removed.
-          if (pinHash !== undefined) this.insertMailbox(spec, pinHash);
+          if (pinHash === undefined) continue;
+          this.insertMailbox(spec, pinHash);
+          done.created.push(spec.number);
           continue;
         }
-        // Never the PIN: the owner may have changed it.
-        this.sql('UPDATE mailboxes SET name = ?, email = ? WHERE number = ?').run(spec.name, spec.email ?? null, spec.number);
-        this.replaceAliases(spec.number, spec.aliases ?? []);
-        this.logChange(spec.number, 'mailbox');
+        // Never the PIN: the owner may have changed it. Only what differs is written (and reported).
+        const changes = changedFields(this.mailboxFromRow(row), specValues(spec));
+        if (changes.length === 0) continue;
+        this.patchRow(row.number, Object.fromEntries(changes.map((c) => [c.field, c.to])));
+        done.updated.push({ number: spec.number, changes });
       }
+      return done;
     });
-    for (const spec of specs) this.announceMailbox(spec.number);
+    for (const number of [...report.created, ...report.updated.map((u) => u.number)]) this.announceMailbox(number);
+    return report;
   }
 
   async updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox> {
     const row = this.requireRow(number);
     if (patch.greetings !== undefined) throw new TypeError('greetings are changed with setGreeting');
     if (Object.hasOwn(patch, 'failedLogins') && patch.failedLogins !== 0) throw new TypeError('failedLogins can only be cleared (0): failures are counted by checkPin');
-    const sets: string[] = [];
-    const values: (string | number | null)[] = [];
-    for (const [key, [column, convert]] of Object.entries(MAILBOX_PATCH_COLUMNS)) {
-      if (!Object.hasOwn(patch, key)) continue;
-      sets.push(`${column} = ?`);
-      values.push(convert((patch as Record<string, unknown>)[key]));
-    }
-    this.write(() => {
-      if (sets.length > 0) this.sql(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = ?`).run(...values, row.number);
-      if (patch.failedLogins === 0) this.pinFailures.clear(mailboxBackoffKey(row.number));
-      if (patch.aliases !== undefined) {
-        for (const alias of patch.aliases) checkNumber(alias, 'alias');
-        this.replaceAliases(row.number, patch.aliases);
-      }
-      this.logChange(row.number, 'mailbox');
-    });
+    this.write(() => this.patchRow(row.number, patch));
     this.announceMailbox(row.number);
     return this.mailboxFromRow(this.requireRow(row.number));
+  }
+
+  async deleteMailbox(numberOrAlias: string): Promise<DeletedMailbox> {
+    const number = this.requireRow(numberOrAlias).number;
+    // In the mailbox's deposit queue: a deposit of this process finishes first (and is deleted with the rest).
+    return this.queued(number, async () => {
+      if (!this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(number)) throw new NoSuchMailboxError(numberOrAlias);
+      const messages = this.sql('SELECT id, mailbox FROM messages WHERE mailbox = ?').all(number) as { id: string; mailbox: string }[];
+      const greetings = this.sql('SELECT COUNT(*) FROM greetings WHERE mailbox = ?').pluck().get(number) as number;
+      await removeMessages(this.layout, messages, () =>
+        this.write(() => {
+          for (const statement of REMOVE_MAILBOX_SQL) this.sql(statement).run(number);
+          this.pinFailures.clear(mailboxBackoffKey(number));
+          // Both kinds: other processes' MWI sends the zero counts, their routers and directories drop the number.
+          this.logChange(number, 'counts');
+          this.logChange(number, 'mailbox');
+        }),
+      );
+      await removeMailboxFiles(this.layout, number);
+      this.announce(number);
+      this.announceMailbox(number);
+      return { number, messages: messages.length, greetings };
+    });
   }
 
   async setPin(number: string, pin: string): Promise<void> {
@@ -523,8 +541,29 @@ export class SqliteStore implements MessageStore {
     this
       .sql('INSERT INTO mailboxes (number, name, email, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(spec.number, spec.name, spec.email ?? null, pinHash, Date.now());
-    this.replaceAliases(spec.number, spec.aliases ?? []);
-    this.logChange(spec.number, 'mailbox');
+    const { name: _name, email: _email, ...rest } = specValues(spec);
+    this.patchRow(spec.number, rest);
+  }
+
+  /**
+   * Inside a transaction: sets the fields of `patch` on an existing mailbox (aliases replaced whole;
+   * failedLogins: 0 clears the PIN back-off) and records the change for other processes.
+   */
+  private patchRow(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): void {
+    const sets: string[] = [];
+    const values: (string | number | null)[] = [];
+    for (const [key, [column, convert]] of Object.entries(MAILBOX_PATCH_COLUMNS)) {
+      if (!Object.hasOwn(patch, key)) continue;
+      sets.push(`${column} = ?`);
+      values.push(convert((patch as Record<string, unknown>)[key]));
+    }
+    if (sets.length > 0) this.sql(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = ?`).run(...values, number);
+    if (patch.failedLogins === 0) this.pinFailures.clear(mailboxBackoffKey(number));
+    if (patch.aliases !== undefined) {
+      for (const alias of patch.aliases) checkNumber(alias, 'alias');
+      this.replaceAliases(number, patch.aliases);
+    }
+    this.logChange(number, 'mailbox');
   }
 
   /** Inside a transaction. Rejects an alias that is another mailbox's number or alias. */

@@ -108,6 +108,34 @@ export interface MailboxSpec {
   pin: string;
   email?: string;
   aliases?: string[];
+  /** The fields below: absent leaves the store's value (a new mailbox: off, off, 0, 0). */
+  emailAttachAudio?: boolean;
+  hiddenFromDirectory?: boolean;
+  maxMessages?: number;
+  maxMinutes?: number;
+}
+
+/** One field provisioning changed on an existing mailbox, with its values before and after. */
+export interface FieldChange {
+  field: keyof Mailbox;
+  from: unknown;
+  to: unknown;
+}
+
+/** What provision() did: mailboxes created, and the fields it changed on existing ones (nothing unchanged). */
+export interface ProvisionReport {
+  created: string[];
+  updated: { number: string; changes: FieldChange[] }[];
+}
+
+/** What deleteMailbox removed. */
+export interface DeletedMailbox {
+  /** The mailbox's number (the argument may have been an alias). */
+  number: string;
+  /** Messages removed (every folder), with their audio. */
+  messages: number;
+  /** Greetings and recorded name removed. */
+  greetings: number;
 }
 
 export interface RepairReport {
@@ -199,12 +227,19 @@ export interface MessageStore {
   /** Creates a mailbox (mustChangePin true, setupDone false). Rejects if the number or an alias is taken. */
   createMailbox(spec: MailboxSpec): Promise<Mailbox>;
   /**
-   * Config provisioning at start-up: creates missing mailboxes; for existing ones updates name, email and
-   * aliases but never the PIN (the owner may have changed it).
+   * Config provisioning at start-up: creates missing mailboxes; for existing ones sets name, email, aliases
+   * and the optional fields the spec gives, but never the PIN (the owner may have changed it). One
+   * transaction. Reports what it changed (the caller logs it: nothing is overwritten silently).
    */
-  provision(specs: readonly MailboxSpec[]): Promise<void>;
+  provision(specs: readonly MailboxSpec[]): Promise<ProvisionReport>;
   /** Changes the fields given. failedLogins: 0 also clears the mailbox's PIN back-off (`vmpilot mailbox unlock`). */
   updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox>;
+  /**
+   * Removes a mailbox for good: its row, aliases, greetings, messages (rows and audio), stored MWI
+   * subscriptions and PIN back-off. Announces 'counts' (all zero: the lamp goes off) and then 'mailbox', here
+   * and, through the change feed, in other processes. Rejects with NoSuchMailboxError.
+   */
+  deleteMailbox(numberOrAlias: string): Promise<DeletedMailbox>;
   /** Hashes and stores a new PIN (policy is checked by the caller, pin.ts). Clears mustChangePin. */
   setPin(number: string, pin: string): Promise<void>;
   /**

@@ -1,0 +1,125 @@
+/**
+ * The store's mailbox administration (src/store/sqlite.ts): deleteMailbox, provision's report, on a real
+ * SQLite store in a temporary folder.
+ *
+ * Covers: deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
+ * audio and sidecar, stored MWI subscriptions and the PIN back-off; it announces 'counts' of zero then
+ * 'mailbox', here and (through the change feed) to another store instance watching; an alias names the
+ * mailbox; an unknown number is NoSuchMailboxError. provision() reports creations and the fields it changed
+ * with their old and new values, and nothing for an unchanged mailbox; fields a spec leaves out stay.
+ *
+ * Does not cover: the CLI (cli-mailbox-edit.test.ts), the server's NOTIFY (mailbox-delete-mwi.test.ts).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { NoSuchMailboxError, type MessageCounts } from '../../src/store/types.js';
+import { newMessage, recordingIn } from '../helpers/store-fixture.js';
+import { waitFor } from '../helpers/test-server.js';
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vmpilot-mbadmin-'));
+  store = await openSqliteStore(dir);
+  await store.createMailbox({ number: '27000', name: 'Alice Example', pin: '2580', email: 'alice@example.com', aliases: ['+4687270000'] });
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('deleteMailbox', () => {
+  it('removes the mailbox, its messages with their audio, greetings, subscriptions and PIN back-off', async () => {
+    const kept = await store.deposit(newMessage(store.tmpDir));
+    const heard = await store.deposit(newMessage(store.tmpDir));
+    await store.markHeard(heard.id);
+    await store.setGreeting('27000', 'unavailable', recordingIn(store.tmpDir, 100));
+    await store.saveSubscriptions([{ id: 'sub-1', mailbox: '27000', source: '127.0.0.1', expiresAt: Date.now() + 60_000, data: '{}' }], []);
+    await store.checkPin({ number: '27000', pin: '0000', source: '4455', policy: DEFAULT_PIN_BACKOFF });
+    const greeting = (await store.findMailbox('27000'))!.greetings.unavailable!;
+    expect(existsSync(kept.audioPath) && existsSync(greeting)).toBe(true);
+
+    const deleted = await store.deleteMailbox('+4687270000');
+
+    expect(deleted).toEqual({ number: '27000', messages: 2, greetings: 1 });
+    expect(await store.findMailbox('27000')).toBeUndefined();
+    expect(await store.findMailbox('+4687270000')).toBeUndefined();
+    expect(existsSync(kept.audioPath)).toBe(false);
+    expect(existsSync(heard.audioPath)).toBe(false);
+    expect(existsSync(join(dir, 'messages', '27000'))).toBe(false);
+    expect(existsSync(join(dir, 'greetings', '27000'))).toBe(false);
+    expect(await store.getMessage(kept.id)).toBeUndefined();
+    expect(await store.listSubscriptions()).toEqual([]);
+    // The number and the alias are free again; a new mailbox there starts with no failures and no messages.
+    const again = await store.createMailbox({ number: '27000', name: 'New Owner', pin: '9191', aliases: ['+4687270000'] });
+    expect(again.failedLogins).toBe(0);
+    expect(await store.counts('27000')).toEqual({ new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 });
+  });
+
+  it("announces zero counts (the lamp goes off) and then a 'mailbox' change", async () => {
+    await store.deposit(newMessage(store.tmpDir));
+    const events: string[] = [];
+    store.events.on('counts', (n, c) => events.push(`counts ${n} ${c.new}/${c.saved}`));
+    store.events.on('mailbox', (n) => events.push(`mailbox ${n}`));
+    await store.deleteMailbox('27000');
+    expect(events).toEqual(['counts 27000 0/0', 'mailbox 27000']);
+  });
+
+  it('is announced to another process watching the store (zero counts, then the mailbox)', async () => {
+    await store.deposit(newMessage(store.tmpDir));
+    const other = await openSqliteStore(dir, { watchChangesMs: 20 });
+    try {
+      const seen: { counts?: MessageCounts; mailbox?: boolean } = {};
+      other.events.on('counts', (n, c) => n === '27000' && (seen.counts = c));
+      other.events.on('mailbox', (n) => n === '27000' && (seen.mailbox = true));
+      await store.deleteMailbox('27000');
+      await waitFor(() => seen.counts !== undefined && seen.mailbox === true, 'the other store announcing the deletion');
+      expect(seen.counts).toEqual({ new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 });
+      expect(await other.findMailbox('27000')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('rejects an unknown number with NoSuchMailboxError and changes nothing', async () => {
+    await expect(store.deleteMailbox('99999')).rejects.toBeInstanceOf(NoSuchMailboxError);
+    expect(await store.findMailbox('27000')).toBeDefined();
+  });
+});
+
+describe('provision', () => {
+  it('reports the mailboxes it created and, for existing ones, each changed field with its old and new value', async () => {
+    await store.updateMailbox('27000', { maxMessages: 7, emailAttachAudio: true });
+    const report = await store.provision([
+      { number: '27000', name: 'Alice Renamed', pin: '1111', email: 'alice@example.com', aliases: ['+4687270000', '27999'], maxMinutes: 5 },
+      { number: '27001', name: 'Bob', pin: '1111', emailAttachAudio: true, hiddenFromDirectory: true },
+    ]);
+    expect(report.created).toEqual(['27001']);
+    expect(report.updated).toEqual([
+      {
+        number: '27000',
+        changes: [
+          { field: 'name', from: 'Alice Example', to: 'Alice Renamed' },
+          { field: 'aliases', from: ['+4687270000'], to: ['+4687270000', '27999'] },
+          { field: 'maxMinutes', from: 0, to: 5 },
+        ],
+      },
+    ]);
+    const alice = (await store.findMailbox('27000'))!;
+    // Fields the spec leaves out are the store's: not reset.
+    expect([alice.maxMessages, alice.emailAttachAudio, alice.maxMinutes]).toEqual([7, true, 5]);
+    const bob = (await store.findMailbox('27001'))!;
+    expect([bob.emailAttachAudio, bob.hiddenFromDirectory, bob.mustChangePin]).toEqual([true, true, true]);
+  });
+
+  it('reports nothing when the specs match the store (a restart with the same config)', async () => {
+    const spec = { number: '27000', name: 'Alice Example', pin: '2580', email: 'alice@example.com', aliases: ['+4687270000'] };
+    expect(await store.provision([spec])).toEqual({ created: [], updated: [] });
+  });
+});
