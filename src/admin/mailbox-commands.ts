@@ -22,7 +22,9 @@ import type { Config } from '../config/schema.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
 import { registerMailboxEditCommands } from './mailbox-edit-commands.js';
-import { checkInitialPin, checkNumber, out, pilotOwning, UserError, withStore, type ConfigLoader } from './store-command.js';
+import { checkInitialPin, checkNumber, out, pilotOwning, UserError, withStore, type ConfigLoader } from './with-store.js';
+
+export type { ConfigLoader } from './with-store.js';
 
 async function add(store: SqliteStore, config: Config, number: string, opts: { pin: string; name: string; email?: string }): Promise<void> {
   checkNumber(number);

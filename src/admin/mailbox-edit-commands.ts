@@ -11,7 +11,7 @@ import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError } from '../store/types.js';
 import { configEntry } from './config-mailboxes.js';
 import { confirmed } from './confirm.js';
-import { out, UserError, withStore, type ConfigLoader } from './store-command.js';
+import { out, UserError, withStore, type ConfigLoader } from './with-store.js';
 
 async function deleteMailbox(store: SqliteStore, config: Config, number: string, opts: { yes?: boolean }): Promise<void> {
   const mailbox = await store.findMailbox(number);
