@@ -16,6 +16,7 @@ export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts
       '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
       `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
       `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
+      'http: false',
       'log: { level: warn }',
       '',
     ].join('\n'),

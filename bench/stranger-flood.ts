@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       `  tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }`,
       'rtp: { address: 127.0.0.1, ports: "42000-42999" }',
       `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
+      'http: false',
       'pbx: [{ name: pbx, addresses: ["127.0.0.1"] }]',
       'log: { level: info }',
       '',

@@ -40,6 +40,7 @@ import { openSipEndpoint } from './sip-endpoint.js';
 import { startRetention } from './store/retention.js';
 import { DEFAULTS } from './config/defaults.js';
 import { provisionFromConfig } from './admin/config-mailboxes.js';
+import { startHttpServer, type RunningHttp } from './http/server.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -49,6 +50,8 @@ export interface RunningServer {
   /** What was bound, with ephemeral ports resolved (tests listen on port 0). */
   addresses(): { transport: string; host: string; port: number }[];
   readonly calls: ReadonlySet<Call>;
+  /** The admin HTTP server (src/http/), when http.enabled and hooks.http allow it. */
+  readonly http?: RunningHttp;
   stats(): {
     calls: number;
     serverTransactions: number;
@@ -79,6 +82,11 @@ export interface ServerHooks {
    * worker restarted after a crash delivers what its predecessor was recording.
    */
   storeMaintenance?: boolean;
+  /**
+   * Serve the admin HTTP API (http.listen) here. Default true; false for a cluster's workers: the front door
+   * serves it, once for the site.
+   */
+  http?: boolean;
   /** Called with the number of calls in progress each time it changes (a cluster worker's health report). */
   onCallsChanged?(calls: number): void;
 }
@@ -259,15 +267,14 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired });
   const retention = maintainStore ? startRetention(store, config, logger) : undefined;
 
-  accepting = true;
   const bound = transport.bound();
-  logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
-
+  let http: RunningHttp | undefined;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     draining = true;
+    await http?.close();
     await mwi?.stop();
     await core.shutdownAll();
     // Let the BYEs leave before the sockets close.
@@ -281,9 +288,18 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     await store.close();
     logger.info('vmpilot stopped');
   };
+  try {
+    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }) });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  accepting = true;
+  logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
 
   return {
     calls,
+    ...(http && { http }),
     addresses: () => bound,
     stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats, clockSubscribers: clock.size, transport: transport.stats() }),
     close,

@@ -6,6 +6,7 @@
  *   vmpilot ping [--config FILE]    is the server on this host taking calls? (ping.ts; for health checks)
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *   vmpilot store copy, mirror …    moving and mirroring whole stores (store-commands.ts)
+ *   vmpilot http token NAME         a new admin API token and its config line (http-commands.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
  * 2 bad config or bad command line. A config error is reported before anything is bound or logged. `check`
@@ -21,6 +22,7 @@ import { createLogger } from './log.js';
 import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from './ping.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerHttpCommands } from './http-commands.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
 
@@ -197,6 +199,7 @@ function program(): Command {
     .action(pingCommand);
   registerMailboxCommands(cmd, loadOrReport);
   registerStoreCommands(cmd, loadOrReport);
+  registerHttpCommands(cmd);
   return cmd;
 }
 

@@ -16,6 +16,7 @@ import { WorkerTable } from './health.js';
 import { LocalWorkers } from './local-workers.js';
 import { RemoteWorkers } from './remote-workers.js';
 import { Redirector } from './redirector.js';
+import { startHttpServer, type RunningHttp } from '../http/server.js';
 
 export interface FrontDoorOptions {
   /** Local workers to run (cluster.workers resolved). */
@@ -31,6 +32,8 @@ export interface RunningFrontDoor {
   close(): Promise<void>;
   addresses(): { transport: string; host: string; port: number }[];
   readonly workers: WorkerTable;
+  /** The admin HTTP server (src/http/), when http.enabled. */
+  readonly http?: RunningHttp;
 }
 
 /** Retry-After (s) when every worker is busy or down: calls end and workers restart within seconds. */
@@ -61,18 +64,14 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
   const retention = startRetention(store, config, logger);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
   const remote = new RemoteWorkers({ uris: config.cluster?.remote ?? [], table: workers, stack, logger });
-  local.start();
-  remote.start();
   const bound = transport.bound();
-  logger.info(
-    { listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), workers: opts.workers, remote: config.cluster?.remote ?? [] },
-    'vmpilot front door listening',
-  );
 
+  let http: RunningHttp | undefined;
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
       draining = true;
+      await http?.close();
       local.kill();
       remote.stop();
       retention.stop();
@@ -84,8 +83,21 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     })();
     return closed;
   };
+  try {
+    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }) });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  local.start();
+  remote.start();
+  logger.info(
+    { listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), workers: opts.workers, remote: config.cluster?.remote ?? [] },
+    'vmpilot front door listening',
+  );
   return {
     workers,
+    ...(http && { http }),
     addresses: () => bound,
     close,
     async drain(deadlineMs: number): Promise<void> {

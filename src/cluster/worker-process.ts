@@ -49,7 +49,7 @@ export async function startWorker(config: Config, logger: Logger, index: number,
       report();
     });
   };
-  server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, onCallsChanged: reportSoon });
+  server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, http: false, onCallsChanged: reportSoon });
   const heartbeat = setInterval(report, HEARTBEAT_MS);
   report();
 

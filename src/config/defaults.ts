@@ -84,6 +84,10 @@ export const DEFAULTS = {
    * 37.6 ms). 600 is the point past which every call's audio degrades, so the 601st call gets 503 instead.
    */
   maxCalls: 600,
+  /** The admin HTTP API: loopback only until an operator chooses to expose it (and gives it tokens and TLS). */
+  httpListen: '127.0.0.1:8080',
+  /** Request bodies (greeting uploads are the big ones): 10 minutes of 16-bit 16 kHz stereo WAV is ~38 MB. */
+  httpMaxBodyBytes: 50 * 1024 * 1024,
   /** cluster.basePort when absent: the first sip.listen port + 5 (5060 → workers from 5065). */
   clusterPortOffset: 5,
 } as const;

@@ -33,7 +33,17 @@ export function parseListenSpec(spec: string): Parsed<ListenSpec> {
   if (!(TRANSPORTS as readonly string[]).includes(transport)) {
     return fail(`unknown transport "${transport}" (expected udp, tcp or tls)`);
   }
-  const rest = spec.slice(colon + 1);
+  const bind = parseBindAddress(spec.slice(colon + 1), example, `${transport}:`);
+  return bind.ok ? ok({ transport: transport as ListenTransport, ...bind.value }) : bind;
+}
+
+/** "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0": an address to bind and a port (http.listen). */
+export function parseHostPort(text: string): Parsed<{ host: string; port: number }> {
+  return parseBindAddress(text, 'expected address:port, e.g. "127.0.0.1:8080" or "[::1]:8080"', '');
+}
+
+/** "address:port" or "[v6]:port"; `prefix` is what the operator wrote before it, for the bracket hint. */
+function parseBindAddress(rest: string, example: string, prefix: string): Parsed<{ host: string; port: number }> {
   let host: string;
   let portText: string;
   if (rest.startsWith('[')) {
@@ -47,12 +57,11 @@ export function parseListenSpec(spec: string): Parsed<ListenSpec> {
     if (last < 0) return fail(example);
     host = rest.slice(0, last);
     portText = rest.slice(last + 1);
-    if (host.includes(':')) return fail(`IPv6 addresses go in brackets, e.g. "${transport}:[${host}]:${portText}"`);
+    if (host.includes(':')) return fail(`IPv6 addresses go in brackets, e.g. "${prefix}[${host}]:${portText}"`);
     if (isIP(host) !== 4) return fail(`"${host}" is not an IP address (use 0.0.0.0 or [::] for all addresses)`);
   }
   const port = parsePort(portText, 0);
-  if (!port.ok) return port;
-  return ok({ transport: transport as ListenTransport, host, port: port.value });
+  return port.ok ? ok({ host, port: port.value }) : port;
 }
 
 /** A decimal port from `min` to 65535. */
@@ -105,6 +114,9 @@ export function checkAddressOrCidr(text: string): string | undefined {
 export function checkBindAddress(text: string): string | undefined {
   return isIP(text) === 0 ? `"${text}" is not an IP address (use 0.0.0.0 or :: for all addresses)` : undefined;
 }
+
+/** An API token's name (http.tokens[].name, `vmpilot http token NAME`): it goes in every request's log line. */
+export const HTTP_TOKEN_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 /** Digits, * and #, optionally after a leading + (E.164). */
 export const DIAL_STRING = /^\+?[0-9*#]+$/;

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { checkTlsFiles, checkTlsMaterial } from './tls-files.js';
+import { checkTlsFiles, checkTlsMaterial, fileProblem } from './tls-files.js';
 import { checkAttendantFiles, checkEmptyActions, checkPromptsFolder } from './attendant-check.js';
 import { configWarnings } from './warnings.js';
 import { pinFormatProblem } from '../store/pin.js';
@@ -174,6 +174,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
       }),
     },
     storage: { ...config.storage, dir: resolve(baseDir, config.storage.dir) },
+    ...(config.http.tls && { http: { ...config.http, tls: { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) } } }),
     attendants: mapGreetingFiles(config.attendants, (file) => resolve(baseDir, file)),
     prompts: {
       ...config.prompts,
@@ -240,6 +241,12 @@ function checkConfigFiles(
   // What the files hold only when every one can be read (else the same file would be named twice).
   const tls = resolved?.sip.tls ?? parsedAlone({ sip: { tls: sip.tls } }, baseDir)?.sip.tls;
   if (tls && missing.length === 0) for (const f of checkTlsMaterial(tls)) found.push({ path: f.path.split('.'), message: f.message });
+
+  const httpTls = (resolved ?? parsedAlone({ http: top.http }, baseDir))?.http.tls;
+  for (const key of ['cert', 'key'] as const) {
+    const problem = httpTls && fileProblem(httpTls[key]);
+    if (problem !== undefined) found.push({ path: ['http', 'tls', key], message: problem });
+  }
 
   const prompts = (resolved ?? parsedAlone({ prompts: top.prompts }, baseDir))?.prompts;
   if (prompts) found.push(...checkPromptsFolder(prompts.dir, prompts.language));

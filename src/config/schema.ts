@@ -15,10 +15,12 @@ import {
   checkBindAddress,
   checkSipUri,
   DIAL_STRING,
+  HTTP_TOKEN_NAME,
   parseAdvertise,
   parseListenSpec,
   parsePortRange,
   parseMediaAdvertise,
+  parseHostPort,
   PIN,
   type ListenSpec,
   type Parsed,
@@ -225,6 +227,28 @@ export interface Config {
   /** Absent: one process serves every call (single-process mode). Present: the 302 front door (cluster/). */
   cluster?: ClusterConfig;
   limits: LimitsConfig;
+  /** The admin HTTP API, /metrics, /healthz, /readyz and the web admin (src/http/). */
+  http: HttpConfig;
+}
+
+/** One admin API token (http.tokens): who it is, and the hash of the secret (src/http/tokens.ts). */
+export interface HttpTokenConfig {
+  /** Written in the log of every request made with it. */
+  name: string;
+  /** "sha256:<64 hex>" of the token (`vmpilot http token NAME` prints both). */
+  hash: string;
+}
+
+export interface HttpConfig {
+  /** false: no HTTP listener at all (`http: false`). */
+  enabled: boolean;
+  /** Address and port to bind; port 0 picks a free port (tests). */
+  listen: { host: string; port: number };
+  /** Serve HTTPS with this certificate and key (absolute paths once loaded). */
+  tls?: { cert: string; key: string };
+  tokens: HttpTokenConfig[];
+  /** Largest request body (greeting uploads included), bytes. */
+  maxBodyBytes: number;
 }
 
 /** The 302 front door and its workers (DESIGN.md, "Scaling: the 302 front door"). */
@@ -446,6 +470,20 @@ const servicesSchema = section({
   answerDelayMs: z.number().int().min(0, 'must be 0 or more').max(60_000, 'must be at most 60000').default(DEFAULTS.answerDelayMs),
 }).prefault({});
 
+/** A list whose entries' `name` must differ (entries that did not parse are skipped); `list` names it in messages. */
+function uniqueNames(list: string) {
+  return (entries: readonly unknown[], ctx: z.RefinementCtx): void => {
+    const seen = new Map<string, number>();
+    entries.forEach((e, i) => {
+      const name = isParsed(e) ? (e as { name?: unknown }).name : undefined;
+      if (typeof name !== 'string') return;
+      const first = seen.get(name);
+      if (first === undefined) seen.set(name, i);
+      else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${name}" is already the name of ${list}[${first}]`, input: name });
+    });
+  };
+}
+
 const pbxSchema = z
   .array(
     section({
@@ -460,18 +498,7 @@ const pbxSchema = z
       rtpWhileRecording: z.enum(['silence', 'keepalive', 'none'], { error: 'must be silence, keepalive or none' }).default(DEFAULTS.rtpWhileRecording),
     }),
   )
-  .superRefine(
-    (list, ctx) => {
-      const seen = new Map<string, number>();
-      list.forEach((p, i) => {
-        if (!isParsed(p) || typeof p.name !== 'string') return;
-        const first = seen.get(p.name);
-        if (first === undefined) seen.set(p.name, i);
-        else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${p.name}" is already the name of pbx[${first}]`, input: p.name });
-      });
-    },
-    { when: (payload) => Array.isArray(payload.value) },
-  )
+  .superRefine(uniqueNames('pbx'), { when: (payload) => Array.isArray(payload.value) })
   .default([]);
 
 /**
@@ -657,6 +684,27 @@ const callLimitsSchema = section({
   maxCalls: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(DEFAULTS.maxCalls),
 }).prefault({});
 
+const httpTokenHash = /^sha256:[0-9a-f]{64}$/;
+
+const httpSectionSchema = section({
+  enabled: z.boolean().default(true),
+  listen: parsedString(parseHostPort).prefault(DEFAULTS.httpListen),
+  tls: section({ cert: nonEmpty, key: nonEmpty }).optional(),
+  tokens: z
+    .array(
+      section({
+        name: z.string().regex(HTTP_TOKEN_NAME, 'must be 1 to 64 letters, digits or _ . @ -'),
+        hash: z.string().regex(httpTokenHash, 'must be "sha256:" and 64 hex digits (vmpilot http token NAME prints it)'),
+      }),
+    )
+    .superRefine(uniqueNames('http.tokens'), { when: (payload) => Array.isArray(payload.value) })
+    .default([]),
+  maxBodyBytes: z.number().int().min(1024, 'must be at least 1024').max(1024 ** 3, 'must be at most 1 GiB').default(DEFAULTS.httpMaxBodyBytes),
+});
+
+/** `http: false` switches the listener off (as `enabled: false`); a mapping configures it; absent, the embedded default. */
+const httpSchema = z.preprocess((v) => (v === false ? { enabled: false } : v), httpSectionSchema).prefault({});
+
 /**
  * One numbering plan: a number dialled must lead to exactly one place. A pilot number, a mailbox number and an
  * alias may not repeat each other, or the router could not tell which one the caller meant.
@@ -701,6 +749,7 @@ export const configSchema: z.ZodType<Config> = section({
   shutdown: shutdownSchema,
   cluster: clusterSchema,
   limits: callLimitsSchema,
+  http: httpSchema,
 })
   .superRefine(checkNumberingPlan, { when: isMapping })
   .superRefine(checkAttendantPilots, { when: isMapping });

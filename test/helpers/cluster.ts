@@ -72,6 +72,8 @@ export async function startCluster(opts: {
       `cluster: { workers: ${opts.workers}, basePort: 0 }`,
       `shutdown: { drainSeconds: ${opts.drainSeconds ?? 10} }`,
       'log: { level: info }',
+      // No admin HTTP on the embedded default port 8080 (tests run side by side) unless the test asks for it.
+      /^http:/m.test(opts.extraYaml ?? '') ? '' : 'http: false',
       opts.extraYaml ?? '',
       '',
     ].join('\n'),

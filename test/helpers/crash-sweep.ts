@@ -58,6 +58,7 @@ export async function crashSweepRound(agesMs: readonly number[]): Promise<SweepD
       `  listen: ["udp:127.0.0.1:${sipPort}"]`,
       `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 39}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
+      'http: false',
       'services: { voicemail: ["8000"], attendant: ["8001"] }',
       'pbx:',
       '  - { name: sipp, addresses: ["127.0.0.1"] }',

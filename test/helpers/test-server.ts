@@ -52,6 +52,7 @@ sip:
 ${sipExtra}
 rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMax}"${rtpExtra ? `, ${rtpExtra}` : ''} }
 storage: { dir: ${JSON.stringify(dir)} }
+${/^http:/m.test(extraYaml) ? '' : 'http: false # not the embedded default port 8080: tests run side by side'}
 ${extraYaml}
 `;
   const config = parseConfig(yaml, dir);

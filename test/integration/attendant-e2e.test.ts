@@ -245,6 +245,7 @@ sip:
   listen: ["udp:127.0.0.1:0"]
 rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 99}" }
 storage: { dir: ${JSON.stringify(dir)} }
+http: false
 ${CONFIG}`;
   server = await startServer(parseConfig(yaml, dir), logger);
   store = await openSqliteStore(dir);

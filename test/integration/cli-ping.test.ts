@@ -36,6 +36,7 @@ beforeAll(async () => {
       `  listen: ["udp:0.0.0.0:${udpPort}", "tcp:127.0.0.1:${tcpPort}"]`,
       `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
       `storage: { dir: ${JSON.stringify(dir)} }`,
+      'http: false',
       'services: { voicemail: ["8000"] }',
       'shutdown: { drainSeconds: 30 }',
       '',

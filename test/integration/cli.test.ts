@@ -189,7 +189,7 @@ describe('vmpilot serve', () => {
     const port = await freePort();
     const file = configFile(
       'serve-ok.yaml',
-      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41100-41199" }\nstorage: { dir: ${dir} }\nshutdown: { drainSeconds: 2 }\n`,
+      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41100-41199" }\nstorage: { dir: ${dir} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
     );
     const { child, done } = start(['serve', '--config', file]);
     // Serving means the SIP port accepts connections.

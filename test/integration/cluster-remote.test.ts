@@ -34,6 +34,7 @@ beforeAll(async () => {
     `
 sip: { listen: ["udp:127.0.0.1:0"] }
 storage: { dir: ${JSON.stringify(dir)} }
+http: false
 cluster: { workers: 0, remote: ["sip:127.0.0.1:${remote.port('udp')}"] }
 `,
     dir,

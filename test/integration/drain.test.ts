@@ -46,6 +46,7 @@ describe('vmpilot serve on SIGTERM', () => {
         `  listen: ["udp:127.0.0.1:${port}"]`,
         `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
         `storage: { dir: ${JSON.stringify(dir)} }`,
+        'http: false',
         'services: { voicemail: ["8000"] }',
         `shutdown: { drainSeconds: ${DRAIN_SECONDS} }`,
         'log: { level: info }',

@@ -34,6 +34,7 @@ sip:
   tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
 rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 99}" }
 storage: { dir: ${JSON.stringify(dir)} }
+http: false
 `,
     dir,
   );

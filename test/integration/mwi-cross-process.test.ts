@@ -43,6 +43,7 @@ beforeAll(async () => {
       `  listen: ["udp:127.0.0.1:${sipPort}"]`,
       `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
+      'http: false',
       'pbx:',
       `  - { name: sipp, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbxPort}"] } }`,
       // No state sent at start-up: the only NOTIFY is the one the other process's change causes.

@@ -131,6 +131,7 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
         `  listen: ["udp:127.0.0.1:${sipPort}"]`,
         `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
         `storage: { dir: ${JSON.stringify(storageDir)} }`,
+        'http: false',
         'services: { voicemail: ["8000"], attendant: ["8001"] }',
         'pbx:',
         `  - { name: sipp, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbxPort}"] } }`,

@@ -1,0 +1,11 @@
+/**
+ * Every route plugin of the HTTP server, registered in this order (server.ts). To add routes: a file
+ * routes/<resource>.ts exporting a RoutePlugin (context.ts) that registers them with full paths ("/api/…"),
+ * describes each with ctx.api.describe (api-catalog.ts, for /openapi.json), validates input with parseInput
+ * (validate.ts) and throws HttpProblem (problem.ts) for errors; then one line here.
+ */
+import type { RoutePlugin } from '../context.js';
+import { healthRoutes } from './health.js';
+import { openapiRoutes } from './openapi.js';
+
+export const ROUTES: RoutePlugin[] = [healthRoutes, openapiRoutes];
