@@ -11,6 +11,7 @@ import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError } from '../store/types.js';
 import { configEntry } from './config-mailboxes.js';
 import { confirmed } from './confirm.js';
+import { registerMailboxSet } from './mailbox-set.js';
 import { out, UserError, withStore, type ConfigLoader } from './with-store.js';
 
 async function deleteMailbox(store: SqliteStore, config: Config, number: string, opts: { yes?: boolean }): Promise<void> {
@@ -37,4 +38,5 @@ export function registerMailboxEditCommands(mailbox: Command, load: ConfigLoader
     .option('-y, --yes', 'do not ask (needed when not on a terminal)')
     .option(...configOption)
     .action(withStore(load, deleteMailbox));
+  registerMailboxSet(mailbox, load, configOption);
 }

@@ -41,6 +41,7 @@ import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { ownTag } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
+import { moveMailboxFolders, RENUMBER_MAILBOX_SQL, rewriteSidecars } from './mailbox-renumber.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
@@ -266,6 +267,39 @@ export class SqliteStore implements MessageStore {
       this.announce(number);
       this.announceMailbox(number);
       return { number, messages: messages.length, greetings };
+    });
+  }
+
+  async renumberMailbox(numberOrAlias: string, newNumber: string): Promise<Mailbox> {
+    checkNumber(newNumber, 'mailbox number');
+    const old = this.requireRow(numberOrAlias).number;
+    if (newNumber === old) return this.mailboxFromRow(this.requireRow(old));
+    return this.queued(old, async () => {
+      const owner = this.ownerOf(newNumber);
+      if (owner !== undefined && owner !== old) throw new NumberInUseError(newNumber, owner);
+      const messages = (this.sql('SELECT * FROM messages WHERE mailbox = ?').all(old) as MessageRow[]).map((r) => toMessage(r, this.layout));
+      await moveMailboxFolders(this.layout, old, newNumber, () =>
+        this.write(() => {
+          // Checked at the commit: the mailbox's number and its children's references change together.
+          this.db.pragma('defer_foreign_keys = ON');
+          this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
+          for (const statement of RENUMBER_MAILBOX_SQL) this.sql(statement).run(newNumber, old);
+          this.sql('UPDATE pin_failures SET key = ? WHERE key = ?').run(mailboxBackoffKey(newNumber), mailboxBackoffKey(old));
+          for (const number of [old, newNumber]) {
+            this.logChange(number, 'counts');
+            this.logChange(number, 'mailbox');
+          }
+        }),
+      );
+      await rewriteSidecars(
+        this.layout,
+        messages.map(({ folder: _f, heard: _h, audioPath: _a, ...meta }) => ({ ...meta, mailbox: newNumber })),
+      );
+      for (const number of [old, newNumber]) {
+        this.announce(number);
+        this.announceMailbox(number);
+      }
+      return this.mailboxFromRow(this.requireRow(newNumber));
     });
   }
 

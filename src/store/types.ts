@@ -240,6 +240,13 @@ export interface MessageStore {
    * and, through the change feed, in other processes. Rejects with NoSuchMailboxError.
    */
   deleteMailbox(numberOrAlias: string): Promise<DeletedMailbox>;
+  /**
+   * Gives a mailbox a new number; its messages (audio too), greetings, aliases, PIN and back-off follow. The
+   * new number may be one of its own aliases (the two swap roles: the alias is dropped); any other number or
+   * alias in use rejects with NumberInUseError. Announces zero counts for the old number (its lamp goes off),
+   * the counts of the new one, and 'mailbox' for both.
+   */
+  renumberMailbox(numberOrAlias: string, newNumber: string): Promise<Mailbox>;
   /** Hashes and stores a new PIN (policy is checked by the caller, pin.ts). Clears mustChangePin. */
   setPin(number: string, pin: string): Promise<void>;
   /**

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { runCli as vmpilot } from '../helpers/cli-process.js';
+import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cli-edit-'));
@@ -72,5 +73,86 @@ describe('vmpilot mailbox delete', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(message);
     if (number === '27000') expect(await store.findMailbox('27000')).toBeDefined();
+  });
+});
+
+describe('vmpilot mailbox set', () => {
+  it('changes every field an administrator sets, in one command, and says what changed', async () => {
+    await store.createMailbox({ number: '27200', name: 'Carol', pin: '4826', aliases: ['27201', '27202'] });
+    await store.updateMailbox('27200', { mustChangePin: false });
+    const r = await vmpilot(
+      'mailbox', 'set', '27200',
+      '--name', 'Carol Jones', '--email', 'carol@example.com',
+      '--aliases', '27201,27202,27203', '--add-alias', '+4687272000', '--remove-alias', '27202',
+      '--attach-audio', 'on', '--max-messages', '50', '--max-minutes', '30', '--hidden', 'on',
+      '--pin', '975310',
+      '--config', config,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^mailbox 27200 changed: name: "Carol" → "Carol Jones", email: \(none\) → "carol@example.com", aliases: \["27201","27202"\] → \["\+4687272000","27201","27203"\], emailAttachAudio: false → true, hiddenFromDirectory: false → true, maxMessages: 0 → 50, maxMinutes: 0 → 30\nmailbox 27200: PIN set/);
+    const m = (await store.findMailbox('27200'))!;
+    expect(m).toMatchObject({
+      name: 'Carol Jones',
+      email: 'carol@example.com',
+      aliases: ['+4687272000', '27201', '27203'],
+      emailAttachAudio: true,
+      hiddenFromDirectory: true,
+      maxMessages: 50,
+      maxMinutes: 30,
+      mustChangePin: true,
+    });
+    const login = await store.checkPin({ number: '27200', pin: '975310', source: 't', policy: { ...DEFAULT_PIN_BACKOFF } });
+    expect(login.verdict).toBe('ok');
+  });
+
+  it('--no-email and --number: the messages follow the mailbox to its new number', async () => {
+    const msg = await store.deposit(newMessage(store.tmpDir, { mailbox: '27200' }));
+    const r = await vmpilot('mailbox', 'set', '27200', '--no-email', '--attach-audio', 'off', '--number', '27250', '--config', config);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('mailbox 27200 is now 27250');
+    expect(await store.findMailbox('27200')).toBeUndefined();
+    const m = (await store.findMailbox('27250'))!;
+    expect(m.email).toBeUndefined();
+    expect(m.emailAttachAudio).toBe(false);
+    const [moved] = await store.listMessages('27250');
+    expect(moved!.id).toBe(msg.id);
+    expect(existsSync(moved!.audioPath)).toBe(true);
+    expect(existsSync(msg.audioPath)).toBe(false);
+  });
+
+  it('refuses bad values with the config schema\'s words, every one of them, and changes nothing', async () => {
+    await store.createMailbox({ number: '27300', name: 'Dave', pin: '4826' });
+    const r = await vmpilot(
+      'mailbox', 'set', '27300',
+      '--name', ' ', '--email', 'not-an-address', '--add-alias', 'x1', '--remove-alias', '27399', '--attach-audio', 'maybe',
+      '--max-messages', '-3', '--max-minutes', 'ten', '--pin', '12', '--number', '43334',
+      '--config', config,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      'vmpilot: mailbox 27300 not changed:',
+      '  --name: must not be empty',
+      '  --email: is not an email address',
+      '  --attach-audio: "maybe" is not on or off',
+      '  --max-messages: must be 0 (the site default) or more',
+      '  --max-minutes: "ten" is not a whole number',
+      '  --add-alias: "x1" is not a number (digits, * and #, optionally after +)',
+      '  --remove-alias: 27399 is not an alias of mailbox 27300',
+      '  --pin: "12" is not a PIN (4 to 16 digits)',
+      '  --number: 43334 is the voicemail pilot number',
+    ]);
+    expect(await store.findMailbox('27300')).toMatchObject({ name: 'Dave', aliases: [], emailAttachAudio: false, maxMessages: 0 });
+  });
+
+  it('refuses a field the config file sets for the mailbox, naming the key to edit', async () => {
+    const r = await vmpilot('mailbox', 'set', '27000', '--name', 'Alice Other', '--max-minutes', '9', '--config', config);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "vmpilot: mailbox 27000 not changed:\n  --name: mailbox 27000's name is set by the config file (mailboxes[0].name): change it there\n",
+    );
+    expect(await store.findMailbox('27000')).toMatchObject({ name: 'Alice Example', maxMinutes: 0 });
   });
 });

@@ -2,7 +2,9 @@
  * The store's mailbox administration (src/store/sqlite.ts): deleteMailbox, provision's report, on a real
  * SQLite store in a temporary folder.
  *
- * Covers: deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
+ * Covers: renumberMailbox (messages with audio and sidecars, greetings, aliases, PIN follow; lamps of both
+ * numbers announced; its own alias as the new number; a taken number refused with nothing changed);
+ * deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
  * audio and sidecar, stored MWI subscriptions and the PIN back-off; it announces 'counts' of zero then
  * 'mailbox', here and (through the change feed) to another store instance watching; an alias names the
  * mailbox; an unknown number is NoSuchMailboxError. provision() reports creations and the fields it changed
@@ -10,10 +12,11 @@
  *
  * Does not cover: the CLI (cli-mailbox-edit.test.ts), the server's NOTIFY (mailbox-delete-mwi.test.ts).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NumberInUseError } from '../../src/store/errors.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { NoSuchMailboxError, type MessageCounts } from '../../src/store/types.js';
@@ -90,6 +93,55 @@ describe('deleteMailbox', () => {
   it('rejects an unknown number with NoSuchMailboxError and changes nothing', async () => {
     await expect(store.deleteMailbox('99999')).rejects.toBeInstanceOf(NoSuchMailboxError);
     expect(await store.findMailbox('27000')).toBeDefined();
+  });
+});
+
+describe('renumberMailbox', () => {
+  it('moves the messages (audio and sidecars), greetings, aliases and PIN to the new number', async () => {
+    const m = await store.deposit(newMessage(store.tmpDir));
+    await store.markHeard(m.id);
+    const urgent = await store.deposit(newMessage(store.tmpDir, { urgent: true }));
+    await store.setGreeting('27000', 'name', recordingIn(store.tmpDir, 100));
+    const events: string[] = [];
+    store.events.on('counts', (n, c) => events.push(`counts ${n} ${c.new}/${c.saved}`));
+    store.events.on('mailbox', (n) => events.push(`mailbox ${n}`));
+
+    const moved = await store.renumberMailbox('27000', '27050');
+
+    expect(moved).toMatchObject({ number: '27050', name: 'Alice Example', aliases: ['+4687270000'] });
+    expect(await store.findMailbox('27000')).toBeUndefined();
+    expect((await store.findMailbox('+4687270000'))?.number).toBe('27050');
+    const messages = await store.listMessages('27050');
+    expect(messages.map((x) => [x.id, x.folder, x.urgent])).toEqual([
+      [urgent.id, 'new', true],
+      [m.id, 'saved', false],
+    ]);
+    for (const x of messages) expect(existsSync(x.audioPath) && x.audioPath.includes(join('messages', '27050'))).toBe(true);
+    expect(existsSync(m.audioPath)).toBe(false);
+    const sidecar = JSON.parse(readFileSync(join(dir, 'messages', '27050', `${m.id}.json`), 'utf8')) as { mailbox: string };
+    expect(sidecar.mailbox).toBe('27050');
+    expect(existsSync(moved.greetings.name!)).toBe(true);
+    expect(await store.counts('27050')).toMatchObject({ new: 1, saved: 1 });
+    const check = await store.checkPin({ number: '27050', pin: '2580', source: 'x', policy: DEFAULT_PIN_BACKOFF });
+    expect(check.verdict).toBe('ok');
+    // The old number's lamp goes off; the new one's shows the messages.
+    expect(events).toEqual(['counts 27000 0/0', 'mailbox 27000', 'counts 27050 1/1', 'mailbox 27050']);
+  });
+
+  it('may take one of its own aliases as the number (the alias is dropped)', async () => {
+    const moved = await store.renumberMailbox('27000', '+4687270000');
+    expect(moved).toMatchObject({ number: '+4687270000', aliases: [] });
+  });
+
+  it("refuses another mailbox's number or alias and changes nothing", async () => {
+    await store.createMailbox({ number: '27001', name: 'Bob', pin: '1111', aliases: ['27011'] });
+    const m = await store.deposit(newMessage(store.tmpDir));
+    for (const taken of ['27001', '27011']) {
+      await expect(store.renumberMailbox('27000', taken)).rejects.toBeInstanceOf(NumberInUseError);
+    }
+    await expect(store.renumberMailbox('27000', 'abc')).rejects.toBeInstanceOf(TypeError);
+    expect((await store.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
+    expect(existsSync(m.audioPath)).toBe(true);
   });
 });
 
