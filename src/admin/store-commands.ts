@@ -226,20 +226,16 @@ export function registerStoreCommands(cmd: Command, load: ConfigLoader): void {
     .option('--force', 'copy into a store that is not empty (it is made identical to the source)')
     .option('-c, --config <file>', 'config file (YAML); not needed: both stores are on the command line')
     .action(storeCopy);
-  const mirror = cmd
-    .command('mirror')
+  const mirror = cmd.command('mirror').description("the standby store: keep it identical (mirror --to), verify it, restore from it");
+  // `vmpilot mirror --to URL` runs the default subcommand: `mirror` itself takes no options, so `verify --to` and
+  // `restore --from` are not taken for its own.
+  mirror
+    .command('run', { isDefault: true })
     .description("keep a standby store identical to the config's store (events, a periodic sweep, catch-up after outages)")
-    .option('--to <url>', 'the standby: sqlite:/dir, a directory, or postgres://...')
+    .requiredOption('--to <url>', 'the standby: sqlite:/dir, a directory, or postgres://...')
     .option('-c, --config <file>', 'config file (YAML): its store is the primary')
     .option('--sweep-s <s>', 'whole-store sweep period, seconds', '60')
-    .action(async (opts: { to?: string; config?: string; sweepS: string }) => {
-      if (opts.to === undefined) {
-        process.stderr.write("vmpilot: mirror: --to <url> is required (or 'mirror verify' / 'mirror restore')\n");
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      await mirrorRun(load, { ...opts, to: opts.to });
-    });
+    .action((opts: { to: string; config?: string; sweepS: string }) => mirrorRun(load, opts));
   mirror
     .command('verify')
     .description("compare the config's store and the standby (rows and audio sha256); exit 1 on any difference")

@@ -61,7 +61,12 @@ export interface Serving {
 
 /** Starts `vmpilot serve --config FILE`. */
 export function serve(configFile: string): Serving {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCli('serve', '--config', configFile);
+}
+
+/** Starts a long-running `vmpilot ARGS...` (serve, mirror) and collects its output. */
+export function startCli(...args: string[]): Serving {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
