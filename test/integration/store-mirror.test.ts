@@ -93,10 +93,12 @@ const CHANGES: ((i: number) => Promise<unknown>)[] = [
     await primary.setGreeting(number, 'busy' as GreetingKind, undefined);
   },
   (i) => primary.createMailbox({ number: `2810${i}`, name: `New ${i}`, pin: '9753' }),
-  // A mailbox removed (through the replica: the call-facing API has no removal); one created above.
+  // A mailbox deleted, with its messages: one created above, given a message first.
   async () => {
     const created = (await primary.listMailboxes()).find((m) => m.number.startsWith('2810'));
-    if (created) await primary.replica().removeMailbox(created.number);
+    if (!created) return;
+    await primary.deposit({ mailbox: created.number, from: '4455', fromName: '', durationMs: 100, urgent: false, reason: 'busy', audioFile: recordingIn(primary.tmpDir, 100) });
+    await primary.deleteMailbox(created.number);
   },
 ];
 
