@@ -34,6 +34,9 @@ export interface CapacitySample {
   heapMb: number;
   loopP99Ms: number;
   loopMaxMs: number;
+  /** Garbage collection in the last second: the longest pause and the sum, ms (a cluster: the worst worker's). */
+  gcMaxMs: number;
+  gcMs: number;
   clockLate: number;
   clockMaxLatenessMs: number;
 }

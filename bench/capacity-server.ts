@@ -18,7 +18,7 @@ import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -96,6 +96,8 @@ if (workers !== undefined && workerIndex === undefined) {
       heapMb: sum((s) => s.heapMb),
       loopP99Ms: max((s) => s.loopP99Ms),
       loopMaxMs: max((s) => s.loopMaxMs),
+      gcMaxMs: max((s) => s.gcMaxMs),
+      gcMs: max((s) => s.gcMs),
       clockLate: sum((s) => s.clockLate),
       clockMaxLatenessMs: max((s) => s.clockMaxLatenessMs),
     };
@@ -123,6 +125,14 @@ if (workers !== undefined && workerIndex === undefined) {
 function reportFigures(server: RunningServer): void {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  let gcMaxMs = 0;
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      if (entry.duration > gcMaxMs) gcMaxMs = entry.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   let lastCpu = process.cpuUsage();
   let lastAt = process.hrtime.bigint();
   setInterval(() => {
@@ -142,10 +152,14 @@ function reportFigures(server: RunningServer): void {
         heapMb: mem.heapUsed / 2 ** 20,
         loopP99Ms: loop.percentile(99) / 1e6,
         loopMaxMs: loop.max / 1e6,
+        gcMaxMs,
+        gcMs,
         clockLate: stats.clock.late,
         clockMaxLatenessMs: stats.clock.maxLatenessMs,
       }) + '\n',
     );
     loop.reset();
+    gcMaxMs = 0;
+    gcMs = 0;
   }, 1000).unref();
 }

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeBenchConfig } from './bench-config.js';
+import { probeRedirects } from './redirect-probe.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Map<string, string>();
@@ -55,53 +56,6 @@ async function waitReady(timeoutMs = 60_000): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000));
 }
 
-/**
- * A sample of INVITEs from a raw UDP socket, `perSecond` for `seconds`, each timed to its 302 and ACKed
- * (§17.1.1.3); resolves with the INVITE→302 times in ms.
- */
-async function probeRedirects(perSecond: number, seconds: number): Promise<number[]> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const local = socket.address().port;
-  const sentAt = new Map<string, bigint>();
-  const times: number[] = [];
-  socket.on('message', (m) => {
-    const text = m.toString('latin1');
-    const callId = /^Call-ID: *(\S+)/im.exec(text)?.[1];
-    const at = callId === undefined ? undefined : sentAt.get(callId);
-    if (!text.startsWith('SIP/2.0 302') || at === undefined) return;
-    times.push(Number(process.hrtime.bigint() - at) / 1e6);
-    sentAt.delete(callId!);
-    const line = (name: string): string => new RegExp(`^${name}:.*$`, 'im').exec(text)?.[0] ?? '';
-    socket.send(['ACK sip:8000@127.0.0.1 SIP/2.0', line('Via'), line('From'), line('To'), `Call-ID: ${callId}`, 'CSeq: 1 ACK', 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'), port, '127.0.0.1');
-  });
-  for (let n = 0; n < perSecond * seconds; n++) {
-    const callId = `probe-${n}-${local}`;
-    sentAt.set(callId, process.hrtime.bigint());
-    socket.send(
-      [
-        'INVITE sip:8000@127.0.0.1 SIP/2.0',
-        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${callId};rport`,
-        `From: <sip:probe@127.0.0.1>;tag=${callId}`,
-        'To: <sip:8000@127.0.0.1>',
-        `Call-ID: ${callId}`,
-        'CSeq: 1 INVITE',
-        `Contact: <sip:probe@127.0.0.1:${local}>`,
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-      port,
-      '127.0.0.1',
-    );
-    await new Promise((r) => setTimeout(r, 1000 / perSecond));
-  }
-  await new Promise((r) => setTimeout(r, 2000));
-  socket.close();
-  return times;
-}
-
 function percentiles(values: number[]): string {
   if (values.length === 0) return 'no samples';
   const sorted = [...values].sort((a, b) => a - b);
@@ -113,7 +67,9 @@ function percentiles(values: number[]): string {
 async function run(dir: string, callsPerSecond: number, seconds: number): Promise<string> {
   const runDir = mkdtempSync(join(dir, `rate-${callsPerSecond}-`));
   // The raw sample starts a second in (SIPp ramping up) and ends before SIPp's last calls.
-  const sample = new Promise<number[]>((resolve) => setTimeout(() => resolve(probeRedirects(20, Math.max(1, seconds - 2))), 1000));
+  const sample = new Promise<number[]>((resolve) =>
+    setTimeout(() => resolve(probeRedirects({ port, perSecond: 20, seconds: Math.max(1, seconds - 2) }).then((all) => all.filter((s) => s.status === 302).map((s) => s.ms))), 1000),
+  );
   const result = await spawnAsync(
     'sipp',
     [

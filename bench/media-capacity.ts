@@ -3,7 +3,7 @@
  * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
  *
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
- *                                   [--cpu-prof DIR]
+ *                                   [--cpu-prof DIR] [--probe-from S] [--timeline FILE]
  *                                   [--media-port 6000]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
@@ -12,7 +12,11 @@
  * --waves K: K*N calls with N held at once (SIPp -m K*N -l N); issue 13 asks for 2.
  * --cpu-prof DIR writes the server's V8 CPU profile (node --cpu-prof) into DIR (single process only); open it
  * in Chrome DevTools or read it with bench/profile-summary.ts. Profiling costs CPU itself: compare runs made
- * alike. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
+ * alike. --probe-from S: the probes start S seconds after the first call (default: the ramp + 3 s); with
+ * --waves 2 at N below ~1,000 the default window ends before the first hang-up, so put it on the churn (the
+ * first wave's hang-ups and the second wave's set-ups, from ~30.6 s) with e.g. --probe-from 28.
+ * --timeline FILE writes the server's per-second figures (calls, CPU, event-loop delay p99/max) as JSON lines,
+ * to see when in the run the loop stalled. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
  *
  * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
  * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
@@ -58,6 +62,8 @@ const probeCount = Number(args.get('probes') ?? '4');
 const waves = Number(args.get('waves') ?? '1');
 const workers = args.has('workers') ? Number(args.get('workers')) : undefined;
 const cpuProfDir = args.get('cpu-prof');
+const probeFromS = args.has('probe-from') ? Number(args.get('probe-from')) : undefined;
+const timelineFile = args.get('timeline');
 /** SIPp's first RTP port for the recorded calls; the probe calls' SIPp uses this + 1000 (-mp). */
 const sippMediaPort = Number(args.get('media-port') ?? '6000');
 const SIP_PORT = 15070;
@@ -240,14 +246,16 @@ async function runSize(n: number): Promise<boolean> {
   const rampS = n / rate;
   const total = n * waves;
   const main = runSipp('uac-capacity.xml', ['-m', String(total), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
-  // Probes start once every SIPp call is up and recording.
-  await new Promise((r) => setTimeout(r, (rampS + 3) * 1000));
+  // Probes start once every SIPp call is up and recording (or where --probe-from puts them).
+  const startedAt = Date.now();
+  await new Promise((r) => setTimeout(r, (probeFromS ?? rampS + 3) * 1000));
   const steadyFrom = Date.now();
   const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], stops: [], packets: 0 };
   const steadyTo = Date.now();
   const sipp = await main;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  if (timelineFile) writeFileSync(timelineFile, samples.map((s) => JSON.stringify({ ...s, t: (s.t - startedAt) / 1000 })).join('\n') + '\n');
   const recordings = await checkRecordings(dir);
 
   const steady = samples.filter((s) => s.t >= steadyFrom && s.t <= steadyTo && s.calls >= n);

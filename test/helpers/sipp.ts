@@ -4,7 +4,7 @@
  * that speaks TLS to vmpilot): the server under test sees a real TLS connection.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStunnel } from './stunnel.js';
 
@@ -13,6 +13,7 @@ const SCENARIOS = fileURLToPath(new URL('../../sipp-scenarios/', import.meta.url
 export type SippTransport = 'udp' | 'tcp' | 'tls';
 
 export interface SippRun {
+  /** A file in sipp-scenarios/, or an absolute path (a generated scenario). */
   scenario: string;
   transport: SippTransport;
   /** Port of the server for this transport (the TLS port for tls). */
@@ -44,7 +45,7 @@ export async function runSipp(run: SippRun): Promise<SippResult> {
   const localIp = run.localIp ?? '127.0.0.1';
   const args = [
     `127.0.0.1:${port}`,
-    '-sf', join(SCENARIOS, run.scenario),
+    '-sf', isAbsolute(run.scenario) ? run.scenario : join(SCENARIOS, run.scenario),
     '-t', run.transport === 'udp' ? 'u1' : 't1',
     '-i', localIp,
     '-s', run.service ?? '8000',
