@@ -7,5 +7,13 @@
 import type { RoutePlugin } from '../context.js';
 import { healthRoutes } from './health.js';
 import { openapiRoutes } from './openapi.js';
+import { mailboxRoutes } from './mailboxes.js';
+import { messageRoutes } from './messages.js';
 
-export const ROUTES: RoutePlugin[] = [healthRoutes, openapiRoutes];
+// One per line: engineers add theirs at the end.
+export const ROUTES: RoutePlugin[] = [
+  healthRoutes,
+  openapiRoutes,
+  mailboxRoutes,
+  messageRoutes,
+];
