@@ -7,12 +7,12 @@
  * after changes on the source (deposits, reads, folder moves, purges, a mailbox changed, its PIN, an alias moved
  * to another mailbox, a greeting replaced and one removed, a mailbox removed) compare lists each difference
  * and one pass settles them all; a pass limited to one mailbox touches only it; compare catches audio damaged on
- * one side (same size) and audio missing; a PIN change reaches another process's change feed (the mirror's
+ * one side (same size) and audio missing; a renumbered mailbox's messages follow it (no file left behind); a PIN change reaches another process's change feed (the mirror's
  * trigger).
  *
  * Does not cover: the CLI and the mirror process (test/integration/store-mirror.test.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -134,6 +134,25 @@ describe('after changes on the source', () => {
     const left = (await compareStores(source.replica(), target.replica())).differences;
     expect(left).toHaveLength(1);
     expect(left[0]).toMatchObject({ what: 'message', detail: 'only on the a' });
+  });
+});
+
+describe('a renumbered mailbox', () => {
+  it('moves its messages on the target, whole-store or mailbox by mailbox, leaving no file in the old folder', async () => {
+    for (const perMailbox of [false, true]) {
+      await reconcile(source.replica(), target.replica());
+      const [from, to] = perMailbox ? ['27010', '27000'] : ['27000', '27010'];
+      await source.renumberMailbox(from, to);
+      if (perMailbox) {
+        // The mirror's order of events is either; the new number first is the harder one.
+        await reconcile(source.replica(), target.replica(), { mailbox: to });
+        await reconcile(source.replica(), target.replica(), { mailbox: from });
+      } else {
+        await reconcile(source.replica(), target.replica());
+      }
+      expect((await compareStores(source.replica(), target.replica())).differences).toEqual([]);
+      expect(existsSync(join(target.layout.messagesDir, from)) ? readdirSync(join(target.layout.messagesDir, from)) : []).toEqual([]);
+    }
   });
 });
 

@@ -8,8 +8,9 @@
  * The source is the truth: the target's extra mailboxes, messages and greetings are removed. Order keeps the
  * target's foreign keys and durability: mailboxes first (messages point at them), then messages (audio before
  * rows, in batches), greetings, and last the mailboxes the source no longer has (their messages are gone by
- * then). A message's content never changes after its deposit (only folder, heard and urgent do), so a message
- * already on the target by id is not copied again; a greeting is re-copied when its digest differs.
+ * then). A message's content never changes after its deposit (only folder, heard and urgent do; its mailbox
+ * when the mailbox is renumbered), so a message already on the target by id, in the same mailbox, is not
+ * copied again; a greeting is re-copied when its digest differs.
  *
  * The source may be changing meanwhile (a live primary): a message purged between the listing and the read
  * of its audio is skipped, and the next pass settles it.
@@ -155,15 +156,17 @@ async function copyMessages(
   await target.removeMessages(gone);
   result.messagesRemoved += gone.length;
 
+  // A message in another mailbox on the target (the mailbox was renumbered) is copied again, as new.
+  const moved = (m: MessageContent): boolean => dstById.get(m.id)?.mailbox !== m.mailbox;
   const changed = src.filter((m) => {
     const there = dstById.get(m.id);
-    return there !== undefined && MUTABLE_MESSAGE_FIELDS.some((f) => there[f] !== m[f]);
+    return there !== undefined && !moved(m) && MUTABLE_MESSAGE_FIELDS.some((f) => there[f] !== m[f]);
   });
   await target.updateMessages(changed.map(({ id, folder, heard, urgent }) => ({ id, folder, heard, urgent })));
   result.messagesUpdated += changed.length;
 
   // Only messages of mailboxes the target has now (a mailbox created after the listing waits for the next pass).
-  const missing = src.filter((m) => !dstById.has(m.id) && srcNumbers.has(m.mailbox));
+  const missing = src.filter((m) => moved(m) && srcNumbers.has(m.mailbox));
   let batch: { message: MessageContent; audio: Buffer }[] = [];
   let batchBytes = 0;
   let done = 0;

@@ -187,12 +187,21 @@ export class SqliteReplica implements StoreReplica {
       `INSERT OR REPLACE INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const previous = sql('SELECT mailbox FROM messages WHERE id = ?').pluck();
+    // Rows that move to another mailbox (renumbered on the source) leave files behind in the old folder.
+    const leftBehind = items
+      .map(({ message: m }) => ({ id: m.id, mailbox: previous.get(m.id) as string | undefined, now: m.mailbox }))
+      .filter((r): r is { id: string; mailbox: string; now: string } => r.mailbox !== undefined && r.mailbox !== r.now);
     this.host.write(() => {
       for (const { message: m } of items) {
         insert.run(m.id, m.mailbox, m.folder, m.from, m.fromName, m.receivedAt, m.durationMs, m.urgent ? 1 : 0, m.heard ? 1 : 0, m.reason, m.forwardedFrom ?? null);
       }
-      for (const mailbox of new Set(items.map(({ message }) => message.mailbox))) this.host.logChange(mailbox, 'counts');
+      for (const mailbox of new Set([...items.map(({ message }) => message.mailbox), ...leftBehind.map((r) => r.mailbox)])) this.host.logChange(mailbox, 'counts');
     });
+    for (const r of leftBehind) {
+      await unlinkIfExists(messageSidecarPath(layout, r.mailbox, r.id));
+      await unlinkIfExists(messageAudioPath(layout, r.mailbox, r.id));
+    }
   }
 
   async updateMessages(states: readonly MessageState[]): Promise<void> {
