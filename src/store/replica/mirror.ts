@@ -50,6 +50,8 @@ export interface MirrorStatus {
   failures: number;
 }
 
+/** Dirty mailboxes reconciled side by side (updateDirty). */
+const MAILBOXES_AT_ONCE = 8;
 /** Copy ages kept for the sweep's figures. */
 const AGES_KEPT = 10_000;
 
@@ -158,17 +160,35 @@ export class Mirror {
     }
   }
 
+  /**
+   * Reconciles the dirty mailboxes, MAILBOXES_AT_ONCE at a time: each one's work is mostly waiting for fsyncs
+   * (audio, folder, commit), which overlap across mailboxes; one at a time the mirror fell behind a steady
+   * 100 deposits/s. Different mailboxes touch different rows and files.
+   */
   private async updateDirty(): Promise<void> {
     const work = [...this.dirty];
-    for (const [mailbox, mark] of work) {
-      if (this.stopped) return;
-      const result = await reconcile(this.opts.primary.replica, this.standby!, { mailbox, mailboxFields: mark.fields, onCopied: (m) => this.copied(m) });
-      // Marked again while this pass ran: the entry was replaced, and stays for the next pass.
-      if (this.dirty.get(mailbox) === mark) this.dirty.delete(mailbox);
-      this.state.passes++;
-      if (changedAnything(result)) this.opts.logger.info({ mailbox, ...this.summary(result), sinceChangeMs: Date.now() - mark.since }, 'mirror updated a mailbox');
-    }
+    let failure: unknown;
+    const next = async (): Promise<void> => {
+      for (let item = work.shift(); item !== undefined && !this.stopped && failure === undefined; item = work.shift()) {
+        try {
+          await this.updateMailbox(item[0], item[1]);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: MAILBOXES_AT_ONCE }, next));
+    if (failure !== undefined) throw failure;
   }
+
+  private async updateMailbox(mailbox: string, mark: { since: number; fields: boolean }): Promise<void> {
+    const result = await reconcile(this.opts.primary.replica, this.standby!, { mailbox, mailboxFields: mark.fields, onCopied: (m) => this.copied(m) });
+    // Marked again while this pass ran: the entry was replaced, and stays for the next pass.
+    if (this.dirty.get(mailbox) === mark) this.dirty.delete(mailbox);
+    this.state.passes++;
+    if (changedAnything(result)) this.opts.logger.info({ mailbox, ...this.summary(result), sinceChangeMs: Date.now() - mark.since }, 'mirror updated a mailbox');
+  }
+
 
   private copied(messages: readonly MessageContent[]): void {
     const now = Date.now();

@@ -176,11 +176,15 @@ export class SqliteReplica implements StoreReplica {
   async putMessages(items: readonly { message: MessageContent; audio: Buffer }[]): Promise<void> {
     if (items.length === 0) return;
     const { layout, sql } = this.host;
-    for (const { message: m, audio } of items) {
-      const { folder: _f, heard: _h, ...meta } = m;
-      await writeMessageSidecar(messageSidecarPath(layout, m.mailbox, m.id), meta);
-      await writeFileDurably(messageAudioPath(layout, m.mailbox, m.id), audio);
-    }
+    // The files of a batch are written side by side: their fsyncs overlap (the file system commits them
+    // together) instead of queueing one behind the other.
+    await Promise.all(
+      items.map(async ({ message: m, audio }) => {
+        const { folder: _f, heard: _h, ...meta } = m;
+        await writeMessageSidecar(messageSidecarPath(layout, m.mailbox, m.id), meta);
+        await writeFileDurably(messageAudioPath(layout, m.mailbox, m.id), audio);
+      }),
+    );
     // One fsync per folder for the whole batch, before any row points at the files.
     for (const folder of new Set(items.map(({ message }) => dirname(messageAudioPath(layout, message.mailbox, message.id))))) await fsyncDir(folder);
     const insert = sql(
