@@ -1,6 +1,7 @@
 /**
  * Building a response to a request: RFC 3261 §8.2.6.2. Via (all values, in order), From, Call-ID and CSeq are
- * copied; To is copied and gets the UAS's tag unless it already has one; 100 Trying also copies Timestamp.
+ * copied; To is copied and gets the UAS's tag unless it already has one; 100 Trying also copies Timestamp; a
+ * response that establishes a dialog copies Record-Route (§12.1.1).
  */
 import { Headers, createResponseMessage, type SipRequest, type SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
@@ -13,6 +14,9 @@ export interface ResponseOptions {
   body?: Buffer;
   contentType?: string;
 }
+
+/** Requests that create a dialog when answered 1xx (with a To tag) or 2xx: RFC 3261 §12.1, RFC 6665 §4.1.2.2 and §4.2.1, RFC 3515 §2.4.4. */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 
 export function buildResponse(req: SipRequest, status: number, opts: ResponseOptions = {}): SipResponse {
   const src = req.headers;
@@ -29,6 +33,15 @@ export function buildResponse(req: SipRequest, status: number, opts: ResponseOpt
   if (callId !== undefined) headers.set('call-id', callId);
   const cseq = src.get('cseq');
   if (cseq !== undefined) headers.set('cseq', cseq);
+  // §12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx to
+  // INVITE), the UAS MUST copy all Record-Route header field values from the request into the response
+  // (including the URIs, URI parameters, and any Record-Route header field parameters, whether they are known
+  // or unknown to the UAS) and MUST maintain the order of those values." Without them the proxy that asked to
+  // stay in the path (Kamailio in front of several hosts) never sees the ACK, BYE or NOTIFYs of the dialog.
+  if (status > 100 && status < 300 && DIALOG_CREATING.has(req.method) && !hasTag(to ?? '')) {
+    const recordRoute = src.getAll('record-route');
+    if (recordRoute.length > 0) headers.set('record-route', recordRoute);
+  }
   if (status === 100) {
     const timestamp = src.get('timestamp');
     if (timestamp !== undefined) headers.set('timestamp', timestamp);
