@@ -59,14 +59,22 @@ export interface Serving {
   exited: Promise<Exit>;
 }
 
-/** Starts `vmpilot serve --config FILE`. */
-export function serve(configFile: string): Serving {
-  return startCli('serve', '--config', configFile);
+/**
+ * Starts `vmpilot serve --config FILE`; with `wrap`, through that command line (e.g. `ip netns exec NAME`, which
+ * execs it: the child is still vmpilot's own process).
+ */
+export function serve(configFile: string, wrap: readonly string[] = []): Serving {
+  return startWrapped(wrap, ['serve', '--config', configFile]);
 }
 
 /** Starts a long-running `vmpilot ARGS...` (serve, mirror) and collects its output. */
 export function startCli(...args: string[]): Serving {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startWrapped([], args);
+}
+
+function startWrapped(wrap: readonly string[], cliArgs: readonly string[]): Serving {
+  const [command, ...args] = [...wrap, process.execPath, '--import', 'tsx', CLI, ...cliArgs];
+  const child = spawn(command!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -95,6 +103,18 @@ export async function logLine(s: Serving, msg: string, timeoutMs = 20_000): Prom
     if (s.child.exitCode !== null) throw new Error(`vmpilot exited (${s.child.exitCode}) before logging "${msg}":\n${(await s.exited).stderr}\n${s.stdout()}`);
     if (Date.now() > end) throw new Error(`vmpilot did not log "${msg}" within ${timeoutMs} ms:\n${s.stdout().slice(-5000)}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for a log line matching `test` (at index `from` or later) and returns it; throws if vmpilot exits first. */
+export async function waitForRecord(s: Serving, test: (r: LogRecord) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<LogRecord> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = logRecords(s).slice(from).find(test);
+    if (hit) return hit;
+    if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`vmpilot exited (${s.child.exitCode ?? s.child.signalCode}) before ${what}:\n${(await s.exited).stderr}`);
+    if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms:\n${s.stdout().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

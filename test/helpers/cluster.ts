@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPort, logRecords, serve, type Exit, type LogRecord, type Serving } from './cli-process.js';
+import { freeUdpPort, logRecords, serve, waitForRecord, type Exit, type LogRecord, type Serving } from './cli-process.js';
 
 export interface WorkerReady {
   worker: number;
@@ -82,16 +82,8 @@ export async function startCluster(opts: {
   );
   const serving = serve(configFile);
   const records = (): LogRecord[] => logRecords(serving);
-  const waitForLog = async (test: (r: LogRecord) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<LogRecord> => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = records().slice(from).find(test);
-      if (hit) return hit;
-      if (serving.child.exitCode !== null) throw new Error(`vmpilot exited (${serving.child.exitCode}) before ${what}:\n${(await serving.exited).stderr}`);
-      if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms:\n${serving.stdout().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const waitForLog = (test: (r: LogRecord) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<LogRecord> =>
+    waitForRecord(serving, test, what, timeoutMs, from);
   const workers = (): WorkerReady[] => {
     const latest = new Map<number, WorkerReady>();
     for (const r of records()) if (r.msg === 'worker ready') latest.set(r.worker as number, r as unknown as WorkerReady);

@@ -32,8 +32,8 @@ export class RawUdpPeer {
     return this.socket.address().port;
   }
 
-  send(port: number, data: string | Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  send(port: number, data: string | Buffer, host = '127.0.0.1'): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, port, host, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Waits for a received message matching `test`, starting from index `from`. */

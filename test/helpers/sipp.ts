@@ -24,6 +24,8 @@ export interface SippRun {
   /** Give up after this long (SIPp's own -timeout, counted as failure). */
   timeoutS?: number;
   localIp?: string;
+  /** The server's address. Default 127.0.0.1. */
+  host?: string;
   extra?: string[];
 }
 
@@ -44,7 +46,7 @@ export async function runSipp(run: SippRun): Promise<SippResult> {
   }
   const localIp = run.localIp ?? '127.0.0.1';
   const args = [
-    `127.0.0.1:${port}`,
+    `${run.host ?? '127.0.0.1'}:${port}`,
     '-sf', isAbsolute(run.scenario) ? run.scenario : join(SCENARIOS, run.scenario),
     '-t', run.transport === 'udp' ? 'u1' : 't1',
     '-i', localIp,
