@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Call } from '../call/call.js';
 import type { PinBackoffPolicy } from '../store/pin-backoff.js';
-import type { Mailbox, MessageStore } from '../store/types.js';
+import type { Mailbox, MessageStore, PinAlert } from '../store/types.js';
 
 export interface PinEntryOptions {
   store: Pick<MessageStore, 'checkPin'>;
@@ -42,14 +42,19 @@ export async function enterPin(number: string, pin: string, opts: PinEntryOption
     const result = await opts.store.checkPin({ number, pin, source: opts.source, policy: opts.policy });
     if (result.verdict === 'ok') return result.mailbox;
     if (result.verdict === 'wrong') {
-      for (const alert of result.alerts) {
-        opts.log.warn({ mailbox: number, source: opts.source, key: alert.kind, failures: alert.failures, delayMs: alert.delayMs }, 'wrong PINs: further tries are slowed');
-      }
+      logPinAlerts(opts.log, number, opts.source, result.alerts);
       return undefined;
     }
     if (waited >= MAX_WAITS_OF_LONGEST_DELAY * opts.policy.maxDelayMs) return undefined;
     const ms = Math.min(result.waitMs, opts.policy.maxDelayMs);
     waited += ms;
     await opts.pause(ms);
+  }
+}
+
+/** The operator's warn line for each back-off threshold a wrong PIN reached (the phone's and the web's sign-in). */
+export function logPinAlerts(log: Logger, number: string, source: string, alerts: readonly PinAlert[]): void {
+  for (const alert of alerts) {
+    log.warn({ mailbox: number, source, key: alert.kind, failures: alert.failures, delayMs: alert.delayMs }, 'wrong PINs: further tries are slowed');
   }
 }
