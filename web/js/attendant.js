@@ -16,7 +16,7 @@ function attendantCard(a) {
   const entryMenus = [...new Set([...a.schedules.map((s) => s.menu), a.menu])];
   const drawn = new Set();
   return h('section', { class: 'card attendant' },
-    h('h2', {}, a.pilots.length ? `Pilot ${a.pilots.join(', ')}` : 'Every other attendant pilot'),
+    h('h2', {}, a.pilots.length ? `Pilot ${a.pilots.join(', ')}` : 'No pilot reaches this attendant'),
     h('p', { class: 'muted' }, `Time zone ${a.timeZone}`, a.operator ? ` · operator ${a.operator}` : '', a.languages.length ? ` · languages ${a.languages.join(', ')}` : ''),
     h('h3', {}, 'Schedules'),
     h('ol', { class: 'schedule' },
@@ -59,7 +59,7 @@ function menuNode(a, name, path, drawn) {
     h('ul', {},
       keys,
       menu.dialExtensions ? h('li', {}, h('span', { class: 'key' }, '…'), 'an extension number') : '',
-      h('li', {}, h('span', { class: 'muted' }, `no key in ${menu.timeoutMs / 1000} s, ${menu.retries + 1} tries: `), actionNode(a, menu.default, below, drawn))));
+      h('li', {}, h('span', { class: 'muted' }, `no key after ${menu.retries + 1} tries of ${menu.timeoutMs / 1000} s: `), actionNode(a, menu.default, below, drawn))));
 }
 
 function actionNode(a, action, path, drawn) {

@@ -15,7 +15,9 @@ export function servedAttendants(configured: readonly AttendantConfig[], pilots:
   const named = new Set(configured.flatMap((a) => a.pilots));
   const catchAll = configured.some((a) => a.pilots.length === 0);
   const unserved = pilots.filter((p) => !named.has(p));
-  const list = [...configured];
+  // The entry with no pilots (or the default attendant, when there is none) serves the pilots no entry names:
+  // listed with those, so the page says which number reaches what.
+  const list = configured.map((a) => (a.pilots.length === 0 ? { ...a, pilots: unserved } : a));
   if (!catchAll && unserved.length > 0) list.push({ ...defaultAttendant(), pilots: unserved });
   return mapGreetingFiles(list, (file) => basename(file));
 }

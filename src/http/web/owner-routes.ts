@@ -32,6 +32,7 @@ import { logPinAlerts } from '../../apps/pin-entry.js';
 import type { MessageRecord } from '../../store/types.js';
 import { OwnerSessions, type OwnerSession } from './owner-sessions.js';
 import { clearedCookie, sessionCookie, sessionIdFrom } from './owner-cookie.js';
+import { meJson, meSchema, messageJson, sendAudioFile } from './preview-shims.js';
 
 const OWNER_PREFIX = '/api/me';
 
@@ -73,7 +74,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   /** The message `id` when it is in the session's mailbox; 404 for any other (another owner's included). */
   const ownMessage = async (request: FastifyRequest): Promise<MessageRecord> => {
     const session = sessionOf(request);
-    const { id } = parseInput(idParams, request.params, 'path');
+    const { id } = parseInput(idParams, request.params, 'query');
     const message = await ctx.store.getMessage(id);
     if (!message || message.mailbox !== session.mailbox || message.folder === 'deleted') throw notFound('message');
     return message;
