@@ -25,6 +25,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prompts ./prompts
+# The web admin's page (HTML, ES modules, CSS), served as is from the package folder.
+COPY --from=build /app/web ./web
 RUN ln -s /app/dist/src/admin/cli.js /usr/local/bin/vmpilot \
  && chmod +x /app/dist/src/admin/cli.js \
  && mkdir -p /etc/vmpilot /var/lib/vmpilot \

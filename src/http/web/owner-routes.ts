@@ -29,7 +29,7 @@ import { HttpProblem, notFound } from '../problem.js';
 import { parseInput } from '../validate.js';
 import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import { logPinAlerts } from '../../apps/pin-entry.js';
-import type { MessageRecord } from '../../store/types.js';
+import type { Mailbox, MessageRecord } from '../../store/types.js';
 import { OwnerSessions, type OwnerSession } from './owner-sessions.js';
 import { clearedCookie, sessionCookie, sessionIdFrom } from './owner-cookie.js';
 import { meJson, meSchema, messageJson, sendAudioFile } from './preview-shims.js';
@@ -64,16 +64,25 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
     return session && { kind: 'owner', name: session.mailbox };
   });
 
-  /** The session of a request auth.ts let through as an owner; 401 otherwise (an admin token is not an owner). */
-  const sessionOf = (request: FastifyRequest): OwnerSession => {
+  /**
+   * The session of a request auth.ts let through as an owner, with its mailbox as it is now; 401 otherwise (an
+   * admin token is not an owner). A mailbox deleted, locked or given another PIN since sign-in ends the
+   * session: one indexed lookup per request, so that takes effect at once, from any process that changed it.
+   */
+  const sessionOf = async (request: FastifyRequest): Promise<{ session: OwnerSession; mailbox: Mailbox }> => {
     const session = request.principal?.kind === 'owner' ? sessions.use(sessionIdFrom(request.headers.cookie, secure)) : undefined;
     if (!session) throw new HttpProblem(401, 'sign in with your mailbox number and PIN');
-    return session;
+    const mailbox = await ctx.store.findMailbox(session.mailbox);
+    if (!mailbox || mailbox.number !== session.mailbox || mailbox.locked || mailbox.pinHash !== session.pinHash) {
+      sessions.end(session.id);
+      throw new HttpProblem(401, 'signed out: the mailbox changed (PIN, lock or removal); sign in again');
+    }
+    return { session, mailbox };
   };
 
   /** The message `id` when it is in the session's mailbox; 404 for any other (another owner's included). */
   const ownMessage = async (request: FastifyRequest): Promise<MessageRecord> => {
-    const session = sessionOf(request);
+    const { session } = await sessionOf(request);
     const { id } = parseInput(idParams, request.params, 'query');
     const message = await ctx.store.getMessage(id);
     if (!message || message.mailbox !== session.mailbox || message.folder === 'deleted') throw notFound('message');
@@ -103,7 +112,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
     // The provisioned PIN is often a site-wide default: the phone makes the owner choose their own first, and
     // until then it opens nothing on the web either.
     if (mailbox.mustChangePin) throw new HttpProblem(403, 'call your voicemail first and choose a new PIN');
-    const session = sessions.create(mailbox.number);
+    const session = sessions.create(mailbox.number, mailbox.pinHash);
     log.info({ mailbox: mailbox.number, source }, 'web sign-in');
     reply.header('set-cookie', sessionCookie(session.id, sessions.maxAgeMs, secure));
     return meJson(mailbox.number, mailbox.name, await ctx.store.counts(mailbox.number));
@@ -117,19 +126,14 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
 
   ctx.api.describe({ method: 'GET', path: '/api/me', tag: 'web voicemail', summary: "the signed-in owner's mailbox", response: meSchema });
   app.get('/api/me', async (request) => {
-    const session = sessionOf(request);
-    const mailbox = await ctx.store.findMailbox(session.mailbox);
-    if (!mailbox) {
-      sessions.endMailbox(session.mailbox);
-      throw new HttpProblem(401, 'this mailbox no longer exists');
-    }
+    const { mailbox } = await sessionOf(request);
     return meJson(mailbox.number, mailbox.name, await ctx.store.counts(mailbox.number));
   });
 
   ctx.api.describe({ method: 'GET', path: '/api/me/messages', tag: 'web voicemail', summary: "the owner's messages, in play order" });
   app.get('/api/me/messages', async (request) => {
-    const session = sessionOf(request);
-    const list = await ctx.store.listMessages(session.mailbox);
+    const { mailbox } = await sessionOf(request);
+    const list = await ctx.store.listMessages(mailbox.number);
     return list.filter((m) => m.folder !== 'deleted').map(messageJson);
   });
 

@@ -16,6 +16,11 @@ export interface OwnerSession {
   readonly id: string;
   /** The mailbox number this session may see and change, and nothing else. */
   readonly mailbox: string;
+  /**
+   * The mailbox's PIN hash at sign-in: a session outlives no PIN change (by phone, or an administrator's
+   * reset), which is how an owner who fears someone else signed in ends every other session.
+   */
+  readonly pinHash: string;
   readonly createdAt: number;
   /** ms since epoch; pushed forward by each use, never past createdAt + maxAgeMs. */
   expiresAt: number;
@@ -51,12 +56,12 @@ export class OwnerSessions {
     return this.sessions.size;
   }
 
-  /** A new session for `mailbox` (after a right PIN). */
-  create(mailbox: string): OwnerSession {
+  /** A new session for `mailbox` (after a right PIN), whose PIN hash is now `pinHash`. */
+  create(mailbox: string, pinHash = ''): OwnerSession {
     const now = this.now();
     this.dropExpired(now);
     while (this.sessions.size >= this.max) this.sessions.delete(this.sessions.keys().next().value!);
-    const session: OwnerSession = { id: randomBytes(32).toString('base64url'), mailbox, createdAt: now, expiresAt: now + Math.min(this.idleMs, this.maxAgeMs) };
+    const session: OwnerSession = { id: randomBytes(32).toString('base64url'), mailbox, pinHash, createdAt: now, expiresAt: now + Math.min(this.idleMs, this.maxAgeMs) };
     this.sessions.set(session.id, session);
     return session;
   }
