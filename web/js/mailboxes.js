@@ -94,11 +94,7 @@ function greetingsSection(base, mailbox) {
         file.value = '';
       }
     } });
-    const load = async () => {
-      if (!audio.src) audio.src = await mediaLink(path);
-    };
-    audio.addEventListener('play', () => load().catch((err) => status(err.message, true)), { once: true });
-    if (recorded[kind]) load().catch(() => undefined);
+    if (recorded[kind]) mediaLink(path).then((url) => (audio.src = url), (err) => status(err.message, true));
     return h('tr', { 'data-kind': kind }, h('th', {}, label), h('td', {}, audio, recorded[kind] ? '' : h('span', { class: 'muted' }, 'not recorded ')), h('td', {}, file));
   })));
 }
