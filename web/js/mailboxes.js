@@ -17,10 +17,10 @@ export async function mediaLink(path) {
 }
 
 export async function mailboxesPage(query) {
-  const search = query.get('q') ?? '';
+  const search = query.get('search') ?? '';
   const offset = Math.max(0, Number(query.get('offset')) || 0);
-  const page = await admin('GET', `/api/mailboxes?q=${seg(search)}&offset=${offset}&limit=${PAGE_SIZE}`);
-  const go = (q, o) => (location.hash = `#/mailboxes?q=${seg(q)}&offset=${o}`);
+  const page = await admin('GET', `/api/mailboxes?search=${seg(search)}&offset=${offset}&limit=${PAGE_SIZE}`);
+  const go = (q, o) => (location.hash = `#/mailboxes?search=${seg(q)}&offset=${o}`);
 
   let timer;
   const box = h('input', { type: 'search', id: 'search', value: search, placeholder: 'Number, name or email', oninput: () => {
@@ -32,8 +32,7 @@ export async function mailboxesPage(query) {
     h('td', {}, h('a', { href: `#/mailbox/${seg(m.number)}` }, m.number)),
     h('td', {}, m.name),
     h('td', {}, m.email ?? ''),
-    h('td', { class: 'num' }, m.counts?.new ?? ''),
-    h('td', { class: 'num' }, m.counts?.saved ?? ''),
+    h('td', {}, m.aliases.join(', ')),
     h('td', {}, m.locked ? 'locked' : '')));
   show(
     h('h1', {}, 'Mailboxes'),
@@ -43,10 +42,10 @@ export async function mailboxesPage(query) {
       h('button', { id: 'prev', disabled: offset === 0, onclick: () => go(search, Math.max(0, offset - PAGE_SIZE)) }, 'Previous'),
       h('button', { id: 'next', disabled: last >= page.total, onclick: () => go(search, offset + PAGE_SIZE) }, 'Next')),
     h('table', { id: 'mailboxes' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Number'), h('th', {}, 'Name'), h('th', {}, 'Email'), h('th', { class: 'num' }, 'New'), h('th', { class: 'num' }, 'Saved'), h('th', {}, ''))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Number'), h('th', {}, 'Name'), h('th', {}, 'Email'), h('th', {}, 'Aliases'), h('th', {}, ''))),
       h('tbody', {}, rows)));
   // Keep typing where it was after the page is redrawn by a search.
-  if (query.has('q')) {
+  if (query.has('search')) {
     box.focus();
     box.setSelectionRange(box.value.length, box.value.length);
   }
@@ -61,13 +60,13 @@ export async function mailboxPage(number) {
       const r = await admin('GET', `${base}/messages`);
       return Array.isArray(r) ? r : r.items;
     },
-    audioUrl: (m) => mediaLink(`/api/messages/${seg(m.id)}/audio`),
-    setHeard: (m, heard) => admin('PATCH', `/api/messages/${seg(m.id)}`, { body: { heard } }),
-    remove: (m) => admin('DELETE', `/api/messages/${seg(m.id)}`),
+    audioUrl: (m) => mediaLink(m.audio),
+    setHeard: (m, heard) => admin('PATCH', `${base}/messages/${seg(m.id)}`, { body: { heard } }),
+    remove: (m) => admin('DELETE', `${base}/messages/${seg(m.id)}`),
   });
   show(
     h('h1', {}, `${mailbox.number} ${mailbox.name}`),
-    h('p', { class: 'muted' }, mailbox.email ?? 'no email', mailbox.aliases?.length ? ` · aliases ${mailbox.aliases.join(', ')}` : ''),
+    h('p', { class: 'muted', id: 'mailbox-summary' }, `${mailbox.counts.new} new, ${mailbox.counts.saved} saved · `, mailbox.email ?? 'no email', mailbox.aliases.length ? ` · aliases ${mailbox.aliases.join(', ')}` : '', mailbox.locked ? ' · locked' : ''),
     h('h2', {}, 'Messages'),
     messages.section,
     h('h2', {}, 'Greetings'),
@@ -76,10 +75,10 @@ export async function mailboxPage(number) {
 }
 
 function greetingsSection(base, mailbox) {
-  const recorded = mailbox.greetings ?? {};
+  const recorded = new Set(mailbox.greetings);
   return h('table', { id: 'greetings' }, h('tbody', {}, GREETING_KINDS.map(([kind, label]) => {
     const path = `${base}/greetings/${kind}`;
-    const audio = h('audio', { controls: true, preload: 'none', hidden: !recorded[kind] });
+    const audio = h('audio', { controls: true, preload: 'none', hidden: !recorded.has(kind) });
     const file = h('input', { type: 'file', accept: 'audio/*,.wav', 'data-kind': kind, onchange: async () => {
       const chosen = file.files?.[0];
       if (!chosen) return;
@@ -94,7 +93,7 @@ function greetingsSection(base, mailbox) {
         file.value = '';
       }
     } });
-    if (recorded[kind]) mediaLink(path).then((url) => (audio.src = url), (err) => status(err.message, true));
-    return h('tr', { 'data-kind': kind }, h('th', {}, label), h('td', {}, audio, recorded[kind] ? '' : h('span', { class: 'muted' }, 'not recorded ')), h('td', {}, file));
+    if (recorded.has(kind)) mediaLink(path).then((url) => (audio.src = url), (err) => status(err.message, true));
+    return h('tr', { 'data-kind': kind }, h('th', {}, label), h('td', {}, audio, recorded.has(kind) ? '' : h('span', { class: 'muted' }, 'not recorded ')), h('td', {}, file));
   })));
 }

@@ -9,7 +9,7 @@ export async function ownerPage() {
   const messages = messagesSection({
     list: () => owner('GET', '/api/me/messages'),
     // Same origin, so the <audio> element's own requests carry the session cookie: no signed link needed.
-    audioUrl: async (m) => `/api/me/messages/${seg(m.id)}/audio`,
+    audioUrl: async (m) => m.audio,
     setHeard: (m, heard) => owner('PATCH', `/api/me/messages/${seg(m.id)}`, { body: { heard } }),
     remove: (m) => owner('DELETE', `/api/me/messages/${seg(m.id)}`),
   });

@@ -9,6 +9,9 @@ import { healthRoutes } from './health.js';
 import { openapiRoutes } from './openapi.js';
 import { mailboxRoutes } from './mailboxes.js';
 import { messageRoutes } from './messages.js';
+import { webRoutes } from '../web/web-routes.js';
+import { ownerRoutes } from '../web/owner-routes.js';
+import { attendantRoutes } from '../web/attendant-route.js';
 
 // One per line: engineers add theirs at the end.
 export const ROUTES: RoutePlugin[] = [
@@ -16,4 +19,7 @@ export const ROUTES: RoutePlugin[] = [
   openapiRoutes,
   mailboxRoutes,
   messageRoutes,
+  webRoutes,
+  ownerRoutes,
+  attendantRoutes,
 ];

@@ -29,10 +29,11 @@ import { HttpProblem, notFound } from '../problem.js';
 import { parseInput } from '../validate.js';
 import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import { logPinAlerts } from '../../apps/pin-entry.js';
-import type { Mailbox, MessageRecord } from '../../store/types.js';
+import type { Mailbox, MessageCounts, MessageRecord } from '../../store/types.js';
 import { OwnerSessions, type OwnerSession } from './owner-sessions.js';
 import { clearedCookie, sessionCookie, sessionIdFrom } from './owner-cookie.js';
-import { meJson, meSchema, messageJson, sendAudioFile } from './preview-shims.js';
+import { sendFileWithRanges } from '../range.js';
+import { toMessageView } from '../views.js';
 
 const OWNER_PREFIX = '/api/me';
 
@@ -140,7 +141,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   ctx.api.describe({ method: 'GET', path: '/api/me/messages/:id/audio', tag: 'web voicemail', summary: "a message's audio (range requests)", rawResponse: 'audio/wav' });
   app.get('/api/me/messages/:id/audio', async (request, reply) => {
     const message = await ownMessage(request);
-    return sendAudioFile(request, reply, message.audioPath);
+    return sendFileWithRanges(request, reply, message.audioPath, 'audio/wav');
   });
 
   ctx.api.describe({ method: 'PATCH', path: '/api/me/messages/:id', tag: 'web voicemail', summary: 'marks a message read or unread', body: patchSchema });
@@ -160,6 +161,21 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
     return reply.code(204).send();
   });
 };
+
+const meSchema = z.object({
+  number: z.string(),
+  name: z.string(),
+  counts: z.object({ new: z.number(), saved: z.number(), urgentNew: z.number(), urgentSaved: z.number() }),
+});
+
+function meJson(number: string, name: string, counts: MessageCounts): z.infer<typeof meSchema> {
+  return { number, name, counts: { new: counts.new, saved: counts.saved, urgentNew: counts.urgentNew, urgentSaved: counts.urgentSaved } };
+}
+
+/** A message as the API shows it (views.ts), its audio under /api/me. */
+function messageJson(m: MessageRecord) {
+  return { ...toMessageView(m), audio: `${OWNER_PREFIX}/messages/${encodeURIComponent(m.id)}/audio` };
+}
 
 function isOwnerPath(url: string): boolean {
   const path = url.split('?')[0]!;

@@ -28,7 +28,7 @@ const SECURITY_HEADERS = {
 };
 
 /** The audio paths a link may be signed for: a message's audio, a greeting. Nothing else is opened by a link. */
-const LINKABLE = [/^\/api\/messages\/[^/?#]+\/audio$/, /^\/api\/mailboxes\/[^/?#]+\/greetings\/[a-z]+$/];
+const LINKABLE = [/^\/api\/mailboxes\/[^/?#]+\/messages\/[^/?#]+\/audio$/, /^\/api\/mailboxes\/[^/?#]+\/greetings\/[a-z]+$/];
 
 const linkRequest = z.strictObject({ path: z.string().max(300) });
 const linkResponse = z.object({ url: z.string() });
