@@ -27,32 +27,33 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/http/tokens.js';
 import { storeLayout } from '../../src/store/layout.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import type { MessageRecord } from '../../src/store/types.js';
 import { RawUdpPeer, okFor } from '../helpers/raw-peer.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { recordingIn } from '../helpers/store-fixture.js';
-import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
+import { startApiServer, type ApiServer } from '../helpers/http-api.js';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-output/webadmin');
-const TOKEN = 'vmp_web-admin-test-token-0123456789abcdefghij';
 const PIN = '2468';
 /** Mailboxes besides the two the test uses, written straight into the database (one hash, no scrypt each). */
 const BULK = 2000;
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
 
-let ts: TestServer;
+let api: ApiServer;
+let TOKEN: string;
 let pbx: RawUdpPeer;
 let answering: NodeJS.Timeout;
 let store: SqliteStore;
 let browser: Browser;
 let page: Page;
 let base: string;
-let aliceMessages: MessageRecord[];
+let aliceMessage: MessageRecord;
 let bobMessage: MessageRecord;
+/** A message in another owner's mailbox (30000), which Bob's session must not reach. */
+let otherMessage: MessageRecord;
 const shots: string[] = [];
 
 async function screenshot(name: string): Promise<void> {
@@ -87,12 +88,11 @@ beforeAll(async () => {
   answering = setInterval(() => {
     for (; answered < pbx.received.length; answered++) {
       const text = pbx.received[answered]!.text;
-      if (text.startsWith('NOTIFY ')) void pbx.send(ts.port('udp'), okFor(text)).catch(() => undefined);
+      if (text.startsWith('NOTIFY ')) void pbx.send(api.ts.port('udp'), okFor(text)).catch(() => undefined);
     }
   }, 10);
-  ts = await startTestServer(
+  api = await startApiServer(
     [
-      `http: { listen: "127.0.0.1:0", tokens: [{ name: ops, hash: "${hashToken(TOKEN)}" }] }`,
       `pbx: [{ name: pbx, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }]`,
       'mwi: { resendOnStart: false }',
       'mailboxes:',
@@ -121,16 +121,14 @@ beforeAll(async () => {
       '        default: hangup',
     ].join('\n'),
   );
-  base = ts.server.http!.url;
+  ({ url: base, token: TOKEN } = api);
   // A second connection to the server's database, as the CLI opens one: the server sees its changes.
-  store = await openSqliteStore(ts.dir);
+  store = await openSqliteStore(api.ts.dir);
   await store.setPin('27000', PIN);
   await store.setPin('27001', PIN);
-  seedMailboxes(ts.dir, (await store.findMailbox('27000'))!.pinHash);
-  aliceMessages = [
-    await store.deposit({ mailbox: '27000', from: '4455', fromName: 'Carol Caller', durationMs: 2500, urgent: false, reason: 'no-answer', audioFile: recordingIn(store.tmpDir, 2500) }),
-    await store.deposit({ mailbox: '27000', from: '4466', fromName: 'Dave Later', durationMs: 1500, urgent: false, reason: 'busy', audioFile: recordingIn(store.tmpDir, 1500) }),
-  ];
+  seedMailboxes(api.ts.dir, (await store.findMailbox('27000'))!.pinHash);
+  aliceMessage = await store.deposit({ mailbox: '27000', from: '4455', fromName: 'Carol Caller', durationMs: 2500, urgent: false, reason: 'no-answer', audioFile: recordingIn(store.tmpDir, 2500) });
+  otherMessage = await store.deposit({ mailbox: '30000', from: '4488', fromName: 'Not For Bob', durationMs: 1000, urgent: false, reason: 'direct', audioFile: recordingIn(store.tmpDir, 1000) });
   bobMessage = await store.deposit({ mailbox: '27001', from: '4477', fromName: 'For Bob Only', durationMs: 1000, urgent: false, reason: 'direct', audioFile: recordingIn(store.tmpDir, 1000) });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
@@ -140,7 +138,7 @@ afterAll(async () => {
   clearInterval(answering);
   await browser?.close();
   await store?.close();
-  await ts?.stop();
+  await api?.stop();
   pbx?.close();
   // eslint-disable-next-line no-console -- where the screenshots are, for whoever runs the test
   if (shots.length > 0) console.log(`web admin screenshots:\n${shots.join('\n')}`);
@@ -156,8 +154,75 @@ describe('web admin', () => {
     await expect.poll(() => page.textContent('#admin-signin .error')).toContain('not accepted');
     await page.fill('#token', TOKEN);
     await page.click('#admin-signin button[type=submit]');
-    await page.waitForSelector('#signout');
+    await page.waitForSelector('#mailboxes tbody tr');
     expect(await page.evaluate(() => sessionStorage.getItem('vmpilot.token'))).toBe(TOKEN);
+    expect(await page.textContent('#range')).toBe(`1–50 of ${BULK + 2}`);
+  });
+
+  it('pages through 2,002 mailboxes and finds one by its name (the server searches and pages)', async () => {
+    await page.click('#next');
+    await expect.poll(() => page.textContent('#range')).toBe(`51–100 of ${BULK + 2}`);
+    const listRequests: string[] = [];
+    page.on('request', (r) => r.url().includes('/api/mailboxes?') && listRequests.push(r.url()));
+    await page.fill('#search', 'alice');
+    await expect.poll(() => page.textContent('#range')).toBe('1–1 of 1');
+    expect(await page.locator('#mailboxes tbody tr td:first-child').allTextContents()).toEqual(['27000']);
+    // One page of 50 rows at most was asked for, never the whole list.
+    expect(listRequests.every((u) => new URL(u).searchParams.get('limit') === '50')).toBe(true);
+    await screenshot('mailboxes');
+  });
+
+  it('plays a message to its end in the audio element, fetched with range requests (206), and seeks in it', async () => {
+    const audioResponses: { status: number; range: string | null; contentRange: string | null }[] = [];
+    page.on('response', (r) => {
+      if (/\/messages\/[^/]+\/audio/.test(r.url())) audioResponses.push({ status: r.status(), range: r.request().headers().range ?? null, contentRange: r.headers()['content-range'] ?? null });
+    });
+    await page.click('#mailboxes a[href="#/mailbox/27000"]');
+    await page.waitForSelector(`#messages tr[data-id="${aliceMessage.id}"]`);
+    expect(await page.textContent('#mailbox-summary')).toContain('1 new, 0 saved');
+    await page.click(`#messages tr[data-id="${aliceMessage.id}"] button[data-action=play]`);
+    await page.waitForFunction(() => (document.getElementById('player') as HTMLAudioElement).ended, undefined, { timeout: 15_000 });
+    const played = await page.evaluate(() => {
+      const audio = document.getElementById('player') as HTMLAudioElement;
+      return { duration: audio.duration, seekableEnd: audio.seekable.length > 0 ? audio.seekable.end(0) : 0 };
+    });
+    expect(played.duration).toBeCloseTo(2.5, 1);
+    expect(played.seekableEnd).toBeCloseTo(2.5, 1);
+    expect(audioResponses.some((r) => r.status === 206 && r.range !== null && /^bytes \d+-\d+\/40044$/.test(r.contentRange ?? ''))).toBe(true);
+    // Seek into the middle and play on from there to the end.
+    const resumed = await page.evaluate(async () => {
+      const audio = document.getElementById('player') as HTMLAudioElement;
+      const seeked = new Promise((resolve) => audio.addEventListener('seeked', resolve, { once: true }));
+      audio.currentTime = 1.5;
+      await seeked;
+      const at = audio.currentTime;
+      const ended = new Promise((resolve) => audio.addEventListener('ended', resolve, { once: true }));
+      await audio.play();
+      await ended;
+      return { at, end: audio.currentTime };
+    });
+    expect(resumed.at).toBeCloseTo(1.5, 1);
+    expect(resumed.end).toBeCloseTo(2.5, 1);
+    await screenshot('mailbox');
+  });
+
+  it('marks the message read and unread, then deletes it: the lamp NOTIFY follows each, and goes out', async () => {
+    const row = `#messages tr[data-id="${aliceMessage.id}"]`;
+    // The deposit (made through the test's own store connection) lit the lamp first.
+    await expect.poll(() => notifiesFor('27000').some((n) => n.includes('Messages-Waiting: yes')), { timeout: 5000 }).toBe(true);
+    let from = pbx.received.length;
+    await page.click(`${row} button[data-action=read]`);
+    await expect.poll(() => notifiesFor('27000', from).some((n) => n.includes('Messages-Waiting: no') && n.includes('Voice-Message: 0/1')), { timeout: 5000 }).toBe(true);
+    await page.waitForSelector(`${row} button[data-action=unread]`);
+    from = pbx.received.length;
+    await page.click(`${row} button[data-action=unread]`);
+    await expect.poll(() => notifiesFor('27000', from).some((n) => n.includes('Messages-Waiting: yes') && n.includes('Voice-Message: 1/0')), { timeout: 5000 }).toBe(true);
+    await page.waitForSelector(`${row} button[data-action=read]`);
+    from = pbx.received.length;
+    await page.click(`${row} button[data-action=delete]`);
+    await expect.poll(() => notifiesFor('27000', from).some((n) => n.includes('Messages-Waiting: no') && n.includes('Voice-Message: 0/0')), { timeout: 5000 }).toBe(true);
+    await page.waitForSelector(row, { state: 'detached' });
+    expect((await store.getMessage(aliceMessage.id))?.folder).toBe('deleted');
   });
 });
 
@@ -203,16 +268,16 @@ describe('web voicemail (mailbox owners)', () => {
     const statuses = await page.evaluate(async (ids) => {
       const get = async (path: string) => (await fetch(path)).status;
       return {
-        otherAudio: await get(`/api/me/messages/${ids.alice}/audio`),
-        otherDelete: (await fetch(`/api/me/messages/${ids.alice}`, { method: 'DELETE', headers: { 'x-requested-with': 'test' } })).status,
+        otherAudio: await get(`/api/me/messages/${ids.other}/audio`),
+        otherDelete: (await fetch(`/api/me/messages/${ids.other}`, { method: 'DELETE', headers: { 'x-requested-with': 'test' } })).status,
         ownAudio: await get(`/api/me/messages/${ids.bob}/audio`),
         ownPart: await fetch(`/api/me/messages/${ids.bob}/audio`, { headers: { range: 'bytes=100-199' } }).then(async (r) => `${r.status} ${r.headers.get('content-range')} ${(await r.arrayBuffer()).byteLength}`),
         adminList: await get('/api/mailboxes'),
-        adminAudio: await get(`/api/mailboxes/27000/messages/${ids.alice}/audio`),
+        adminAudio: await get(`/api/mailboxes/30000/messages/${ids.other}/audio`),
       };
-    }, { alice: aliceMessages[0]!.id, bob: bobMessage.id });
+    }, { other: otherMessage.id, bob: bobMessage.id });
     expect(statuses).toEqual({ otherAudio: 404, otherDelete: 404, ownAudio: 200, ownPart: '206 bytes 100-199/16044 100', adminList: 401, adminAudio: 401 });
-    expect((await store.getMessage(aliceMessages[0]!.id))?.folder).toBe('new');
+    expect((await store.getMessage(otherMessage.id))?.folder).toBe('new');
   });
 
   it('refuses a state change without a JSON body or X-Requested-With (a cross-site form could send it)', async () => {
