@@ -41,6 +41,11 @@ import { startRetention } from './store/retention.js';
 import { DEFAULTS } from './config/defaults.js';
 import { provisionFromConfig } from './admin/config-mailboxes.js';
 import { startHttpServer, type RunningHttp } from './http/server.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { CallRecordWriter } from './call-records/writer.js';
+import { draftCallRecord } from './call-records/start.js';
+import { startCallRecordRetention } from './call-records/retention.js';
+import type { StoreCallObserver } from './store/thread/threaded-store.js';
 
 export interface RunningServer {
   /** Refuses new calls with 503, lets calls in progress finish until the deadline, then closes. */
@@ -52,6 +57,10 @@ export interface RunningServer {
   readonly calls: ReadonlySet<Call>;
   /** The admin HTTP server (src/http/), when http.enabled and hooks.http allow it. */
   readonly http?: RunningHttp;
+  /** This process's metrics (/metrics). */
+  readonly metrics: ServerMetrics;
+  /** Where finished calls' records go (flush() writes the pending ones now). */
+  readonly callRecords: CallRecordWriter;
   stats(): {
     calls: number;
     serverTransactions: number;
@@ -89,6 +98,8 @@ export interface ServerHooks {
   http?: boolean;
   /** Called with the number of calls in progress each time it changes (a cluster worker's health report). */
   onCallsChanged?(calls: number): void;
+  /** The cluster worker index this process is, written in call records; absent in a single server. */
+  worker?: number;
 }
 
 /** How often the store polls for other processes' changes, ms (a PBX lamp follows within ~1/4 s). */
@@ -98,7 +109,12 @@ const STORE_WATCH_MS = 200;
  * Opens the message store, provisions the config's mailboxes and repairs what a crash left behind; with
  * `provision` false (a cluster worker, whose front door did both) it only recovers stopped workers' recordings.
  */
-export async function openStore(config: Config, logger: Logger, provision = true): Promise<{ store: MessageStore; repaired: boolean }> {
+export async function openStore(
+  config: Config,
+  logger: Logger,
+  provision = true,
+  onCall?: StoreCallObserver,
+): Promise<{ store: MessageStore; repaired: boolean }> {
   // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
   // the change feed: changes made by other workers and the CLI reach MWI and the attendant's directory.
   const store = await openThreadedStore(config.storage.dir, {
@@ -106,6 +122,7 @@ export async function openStore(config: Config, logger: Logger, provision = true
     maxMinutes: config.voicemail.maxMinutes,
     watchChangesMs: STORE_WATCH_MS,
     logger,
+    onCall,
   });
   try {
     if (provision) {
@@ -129,7 +146,11 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
   const maintainStore = hooks.storeMaintenance ?? true;
-  const { store, repaired } = await openStore(config, logger, maintainStore);
+  const metrics = new ServerMetrics();
+  const { store, repaired } = await openStore(config, logger, maintainStore, metrics.storeCall);
+  // Every call leaves a record (call-records/), whatever ended it; the metrics count its outcome.
+  const records = new CallRecordWriter(store, logger, (record) => metrics.callRecorded(record));
+  const worker = hooks.worker;
   // A call to a mailbox number or alias leaves a message there (issue 9 item 14): the router asks a set kept
   // in memory and refreshed on mailbox changes, not the store, on each INVITE.
   const mailboxNumbers = await MailboxNumbers.open(store, logger);
@@ -160,6 +181,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // phases 5 ms apart so that no single timer callback carries every call's packets (clock-group.ts).
   const clock = new MediaClockGroup(4, { onError: (err) => logger.error({ err }, 'media tick failed') });
   const calls = new Set<Call>();
+  metrics.watchSip(stack.traffic);
+  metrics.watchCalls(calls, clock);
   const mediaAddressFor = (session: InviteSession): string => {
     if (config.rtp.advertise !== undefined) return config.rtp.advertise;
     if (config.rtp.address !== '0.0.0.0' && config.rtp.address !== '::') return config.rtp.address;
@@ -170,20 +193,28 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Sockets are bound before the apps are ready (MWI, attendant set-up): a call in that window gets 503.
   let accepting = false;
   core.onInvite = (session) => {
+    // The trusted sources are the PBX (loopback until pbx is configured, DESIGN.md).
+    const fromTrusted = trusted.matches(session.invite.flow.remoteAddress);
+    const reject = (status: number, headers?: Record<string, string>): void => {
+      session.reject(status, headers);
+      const record = draftCallRecord(session, { trusted: fromTrusted, app: '', worker });
+      record.rejected(status);
+      records.add(record.finish());
+    };
     if (!accepting) {
-      session.reject(503, { 'retry-after': '1' });
+      reject(503, { 'retry-after': '1' });
       return;
     }
     if (calls.size >= config.limits.maxCalls) {
       // limits.maxCalls: one more call would degrade every call's audio; the PBX tries its next server.
       logger.warn({ callId: session.callId, calls: calls.size }, 'at limits.maxCalls; 503');
-      session.reject(503, { 'retry-after': '1' });
+      reject(503, { 'retry-after': '1' });
       return;
     }
     const route = router.route(session.invite.message);
     if (!route) {
       logger.info({ callId: session.callId, uri: session.invite.message.uri }, 'INVITE for an unknown number');
-      session.reject(404);
+      reject(404);
       return;
     }
     const pbx = pbxFor(session.invite.flow.remoteAddress);
@@ -200,8 +231,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       noRtpTimeoutMs: config.rtp.noRtpTimeoutS * 1000,
       trustedMediaSources: (pbx && mediaSources.get(pbx)) ?? LOOPBACK,
       rtpWhileRecording: pbx?.rtpWhileRecording ?? DEFAULTS.rtpWhileRecording,
-      // The trusted sources are the PBX (loopback until pbx is configured, DESIGN.md).
-      trustAssertedIdentity: trusted.matches(session.invite.flow.remoteAddress),
+      trustAssertedIdentity: fromTrusted,
+      callRecord: draftCallRecord(session, { trusted: fromTrusted, app: route.service, worker }),
       logger,
     });
     calls.add(call);
@@ -209,14 +240,20 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     call.once('hangup', () => {
       calls.delete(call);
       hooks.onCallsChanged?.(calls.size);
+      metrics.callEnded(call);
+      records.add(call.callRecord.finish());
     });
-    call.once('ready', () => runApp(call, { logger, storageDir: config.storage.dir }, apps));
+    call.once('ready', () => {
+      call.callRecord.answered();
+      runApp(call, { logger, storageDir: config.storage.dir }, apps);
+    });
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.
     logger.info({ callId: call.callId, app: route.service, number: route.number, from: session.invite.message.headers.get('from') }, 'call received');
     const answer = (): void => {
       call.answer().catch((err: unknown) => {
         logger.error({ err, callId: call.callId }, 'answering failed');
+        call.callRecord.rejected(500);
         session.reject(500);
       });
     };
@@ -232,6 +269,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   };
 
   const email = config.smtp ? createEmailNotifier(config.smtp, logger, { timeZone: config.voicemail.timeZone }) : undefined;
+  const mailDeposit = email && emailOnDeposit(store, email, logger);
   const voicemail: VoicemailContext = {
     store,
     config: config.voicemail,
@@ -240,7 +278,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger,
     attendantPilots: config.services.attendant,
     voicemailPilots: config.services.voicemail,
-    ...(email && { onDeposit: emailOnDeposit(store, email, logger) }),
+    onDeposit: (message) => {
+      metrics.deposited(message);
+      mailDeposit?.(message);
+    },
   };
   const attendant = await createAttendantContext({
     config,
@@ -266,6 +307,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
   const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired });
   const retention = maintainStore ? startRetention(store, config, logger) : undefined;
+  const recordRetention = maintainStore ? startCallRecordRetention(store, config, logger) : undefined;
+  if (maintainStore) metrics.watchSiteCounters(store);
 
   const bound = transport.bound();
   let http: RunningHttp | undefined;
@@ -283,9 +326,12 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     await transport.close();
     clock.close();
     retention?.stop();
+    recordRetention?.stop();
     await email?.close();
     mailboxNumbers.close();
+    await records.close();
     await store.close();
+    metrics.close();
     logger.info('vmpilot stopped');
   };
   try {
@@ -300,6 +346,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   return {
     calls,
     ...(http && { http }),
+    metrics,
+    callRecords: records,
     addresses: () => bound,
     stats: () => ({ calls: calls.size, ...stack.stats(), rtpPortsInUse: ports.allocated, clock: clock.stats, clockSubscribers: clock.size, transport: transport.stats() }),
     close,

@@ -38,7 +38,7 @@ import { RtpPortsExhaustedError, type RtpPortPair, type RtpPortPool } from '../m
 import type { AddressSet } from '../media/rtp-receiver.js';
 import type { RtpIdlePolicy } from '../media/rtp-sender.js';
 import type { TickSource } from '../media/pacer.js';
-import { MediaSession } from '../media/session.js';
+import { MediaSession, type RtpPacketTotals } from '../media/session.js';
 import type { DigitSource, DtmfPolicy } from '../media/digit-router.js';
 import type { DtmfKey } from '../media/dtmf/rfc4733.js';
 import type { RecordOutcome } from '../media/recorder.js';
@@ -49,6 +49,7 @@ import type { Codec, LocalMediaConfig, NegotiatedAudio, SessionDescription, Srtp
 import type { PromptCatalog } from '../prompts/catalog.js';
 import type { Route } from './router.js';
 import { partiesOf, type CallParties } from './parties.js';
+import type { CallRecordDraft } from './call-record.js';
 import { sdpWarning } from './sdp-warning.js';
 import { answerReoffer } from './reoffer.js';
 import { resolvePlayItems, type CallPlayItem } from './play-items.js';
@@ -105,6 +106,8 @@ export interface CallOptions {
   rtpWhileRecording?: RtpIdlePolicy;
   /** The INVITE came from a trusted PBX: its P-Asserted-Identity names the caller (RFC 3325 §9.1). */
   trustAssertedIdentity: boolean;
+  /** This call's record (call-record.ts): the apps note its outcome on it; the server finishes it. */
+  callRecord: CallRecordDraft;
   logger: Logger;
 }
 
@@ -189,6 +192,11 @@ export class Call extends EventEmitter<CallEvents> {
     return this.opts.route;
   }
 
+  /** The call's record: apps note what happened (a message left, a log-in, a transfer, where the caller is). */
+  get callRecord(): CallRecordDraft {
+    return this.opts.callRecord;
+  }
+
   /** Who the call is for and who is calling (parties.ts), read from the INVITE once. */
   get parties(): CallParties {
     const headers = this.opts.session.invite.message.headers;
@@ -256,6 +264,11 @@ export class Call extends EventEmitter<CallEvents> {
   /** This call's media session once answered, for a relay to another leg (media/relay.ts); not for apps. */
   get mediaSession(): MediaSession | undefined {
     return this.closed ? undefined : this.media;
+  }
+
+  /** Adds this call's RTP packet counts to `into` (/metrics); nothing before the answer. */
+  countPackets(into: RtpPacketTotals): void {
+    this.media?.countPackets(into);
   }
 
   /** The media session's counters (for logs and tests). */
@@ -379,7 +392,7 @@ export class Call extends EventEmitter<CallEvents> {
       if (!(err instanceof RtpPortsExhaustedError)) throw err;
       // Expected under overload, not a fault: one line, no stack; the PBX tries again or elsewhere.
       this.log.warn({ portsInUse: err.inUse }, `${err.message}; refusing the call with 503`);
-      session.reject(503, { 'retry-after': '5' }, 'No Media Ports');
+      this.refuse(503, { 'retry-after': '5' }, 'No Media Ports');
       return false;
     }
     if (this.closed) {
@@ -396,14 +409,14 @@ export class Call extends EventEmitter<CallEvents> {
       } catch (err) {
         const reason = err instanceof SdpError ? err.message : 'Malformed SDP';
         this.log.info({ reason }, 'malformed SDP offer');
-        session.reject(400, undefined, `Bad SDP: ${reason}`.slice(0, 100));
+        this.refuse(400, undefined, `Bad SDP: ${reason}`.slice(0, 100));
         this.releasePorts();
         return false;
       }
       const result = answerOffer(offer, local);
       if (!result.ok) {
         this.log.info({ warning: result.warning }, 'no usable audio stream; refusing the call');
-        session.reject(488, { warning: sdpWarning(result.warning) });
+        this.refuse(488, { warning: sdpWarning(result.warning) });
         this.releasePorts();
         return false;
       }
@@ -448,6 +461,12 @@ export class Call extends EventEmitter<CallEvents> {
       onTick: (nowMs) => this.digits.tick(nowMs),
     };
     return media;
+  }
+
+  /** Refuses the INVITE (before the answer), noting the status on the call's record. */
+  private refuse(status: number, headers?: Record<string, string>, reason?: string): void {
+    this.opts.callRecord.rejected(status);
+    this.opts.session.reject(status, headers, reason);
   }
 
   /** The media session of a live call; CallEndedError once it has ended. */

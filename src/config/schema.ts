@@ -224,6 +224,8 @@ export interface Config {
   smtp?: SmtpConfig;
   log: { level: LogLevel };
   shutdown: { drainSeconds: number };
+  /** Call records (call-records/): how long they are kept, days; purged daily. */
+  callRecords: { retentionDays: number };
   /** Absent: one process serves every call (single-process mode). Present: the 302 front door (cluster/). */
   cluster?: ClusterConfig;
   limits: LimitsConfig;
@@ -661,6 +663,10 @@ const shutdownSchema = section({
   drainSeconds: z.number().int().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)').default(DEFAULTS.drainSeconds),
 }).prefault({});
 
+const callRecordsSchema = section({
+  retentionDays: z.number().int().min(1, 'must be at least 1').max(36_500, 'must be at most 36500 (100 years)').default(90),
+}).prefault({});
+
 const clusterSchema = section({
   workers: z
     .union([z.literal('auto'), z.number().int().min(0, 'must be 0 (remote workers only) or more').max(256, 'must be at most 256')], {
@@ -747,6 +753,7 @@ export const configSchema: z.ZodType<Config> = section({
   smtp: smtpSchema,
   log: logSchema,
   shutdown: shutdownSchema,
+  callRecords: callRecordsSchema,
   cluster: clusterSchema,
   limits: callLimitsSchema,
   http: httpSchema,

@@ -10,6 +10,7 @@
  */
 import { MediaClock, type ClockSubscriber, type MediaClockOptions, type MediaClockStats } from './pacer.js';
 import { FRAME_MS } from './audio-format.js';
+import { FixedHistogram } from '../metrics/fixed-histogram.js';
 
 export class MediaClockGroup {
   private readonly clocks: MediaClock[];
@@ -44,6 +45,13 @@ export class MediaClockGroup {
       maxLatenessMs: Math.max(...all.map((s) => s.maxLatenessMs)),
       errors: sum((s) => s.errors),
     };
+  }
+
+  /** Tick intervals summed over the phases (a new histogram: read at a /metrics scrape, not per tick). */
+  intervals(): FixedHistogram {
+    const sum = new FixedHistogram(this.clocks[0]!.intervals.bounds);
+    for (const c of this.clocks) sum.add(c.intervals);
+    return sum;
   }
 
   close(): void {

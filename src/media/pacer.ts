@@ -30,6 +30,7 @@
  * Not here: what a tick does (rtp-sender.ts, player), worker threads (one clock per event loop).
  */
 import { FRAME_MS } from './audio-format.js';
+import { FixedHistogram } from '../metrics/fixed-histogram.js';
 
 /** 20 ms: the G.711 packet time (RFC 3551 §4.2 makes 20 ms the default packetization interval). */
 export { FRAME_MS };
@@ -98,6 +99,12 @@ export interface MediaClockStats {
 
 const NS_PER_MS = 1_000_000n;
 
+/**
+ * Bucket bounds (ms) of the tick interval histogram: fine around the 20 ms period, where a healthy clock
+ * stays; a tick of a catch-up burst shows as ~0 ms, a stalled loop as 40 ms and more.
+ */
+export const TICK_INTERVAL_BOUNDS_MS = [1, 5, 10, 15, 18, 19, 19.5, 20.5, 21, 22, 25, 30, 40, 60, 100, 200];
+
 export class MediaClock {
   private readonly periodNs: bigint;
   private readonly maxCatchUpNs: bigint;
@@ -123,6 +130,13 @@ export class MediaClock {
   private readonly counters: MediaClockStats = {
     ticks: 0, caughtUp: 0, late: 0, resyncedFrames: 0, maxLatenessMs: 0, errors: 0,
   };
+  /**
+   * Time between consecutive ticks (ms): every subscriber's outbound packet interval (/metrics reads it). Plain
+   * numbers, one observe per tick: no per-packet cost.
+   */
+  readonly intervals = new FixedHistogram(TICK_INTERVAL_BOUNDS_MS);
+  /** When the previous tick ran (ns); 0 before the first tick after a start. */
+  private lastTickNs = 0n;
 
   constructor(options: MediaClockOptions = {}) {
     const periodMs = options.periodMs ?? FRAME_MS;
@@ -198,6 +212,7 @@ export class MediaClock {
 
   private start(): void {
     this.running = true;
+    this.lastTickNs = 0n; // the idle time before a restart is no packet interval
     // The first tick is one period after the first subscriber arrives: tick k is due at start + k * period.
     // With a phase, the first tick moves back to the last instant of that phase: within one period.
     const now = this.time.now();
@@ -261,6 +276,8 @@ export class MediaClock {
   private dispatch(now: bigint): void {
     const frame = this.frameIndex++;
     this.counters.ticks++;
+    if (this.lastTickNs !== 0n) this.intervals.observe(Number(now - this.lastTickNs) / 1e6);
+    this.lastTickNs = now;
     this.dispatching = true;
     const list = this.subscribers;
     const n = list.length; // subscribers added during this tick start at the next one

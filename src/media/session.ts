@@ -44,6 +44,18 @@ import { SrtpKeys } from './srtp-keys.js';
 import { RtcpEndpoint } from './rtcp-endpoint.js';
 import { FRAME_MS } from './audio-format.js';
 
+/** RTP packet counts, summed over calls (MediaSession.countPackets). */
+export interface RtpPacketTotals {
+  /** RTP packets we sent. */
+  sent: number;
+  /** Packets taken as the call's media. */
+  received: number;
+  /** Sequence numbers given up as lost (receive-buffer.ts). */
+  lost: number;
+  /** Datagrams that reached the socket and were not taken (strangers, malformed, SRTP failures, foreign SSRCs). */
+  discarded: number;
+}
+
 export interface MediaSessionOptions {
   pair: RtpPortPair;
   clock: TickSource;
@@ -261,6 +273,14 @@ export class MediaSession implements ClockSubscriber {
     this.sender.close();
     this.link.close();
     this.opts.pair.rtp.off('message', this.receiver.onMessage);
+  }
+
+  /** Adds this session's packet counts so far to `into` (/metrics: no object per call per scrape). */
+  countPackets(into: RtpPacketTotals): void {
+    into.sent += this.sender.packetsSent;
+    into.received += this.receiver.stats.accepted;
+    into.lost += this.receiveBuffer.stats.lost;
+    into.discarded += this.receiver.stats.datagrams - this.receiver.stats.accepted;
   }
 
   stats(): Record<string, unknown> {

@@ -17,6 +17,7 @@ import type { MwiStore } from './store-view.js';
 import { MwiDelivery, type AttemptOutcome } from './delivery.js';
 import { RateGate } from './rate-gate.js';
 import { buildUnsolicitedNotify } from './unsolicited-notify.js';
+import { opsCounters } from '../metrics/ops-counters.js';
 
 /** NOTIFY runs started per second by default (RateGate). */
 export const DEFAULT_MWI_RATE = 20;
@@ -148,6 +149,7 @@ export class MwiNotifier {
       dest = await resolveTarget(target.text);
     } catch (err) {
       this.log.warn({ err, pbx, target: target.text }, 'MWI target cannot be resolved');
+      opsCounters.mwiNotifies.unsolicited.failed++;
       return 'failed';
     }
     const req = buildUnsolicitedNotify({
@@ -160,6 +162,7 @@ export class MwiNotifier {
     const callId = req.headers.get('call-id');
     const res = await sendUacRequest(this.opts.stack, req, dest, { credentials });
     const outcome = classifyNotifyResponse(res.status);
+    opsCounters.mwiNotifies.unsolicited[outcome]++;
     const fields = { callId, pbx, target: target.text, mailbox, status: res.status, reason: res.reason };
     if (outcome === 'delivered') this.log.debug(fields, 'MWI NOTIFY delivered');
     else if (outcome === 'refused') this.log.warn(fields, 'MWI NOTIFY refused by the PBX; not retried');

@@ -13,6 +13,8 @@ import type { DigestCredentials } from '../sip/auth/digest.js';
 import type { MessageCounts } from '../store/types.js';
 import { MESSAGE_SUMMARY_TYPE, buildMessageSummary } from './message-summary.js';
 import { formatEventHeader, subscriptionState, type EventHeader, type TerminationReason } from './event-headers.js';
+import { opsCounters } from '../metrics/ops-counters.js';
+import { classifyNotifyResponse } from './notifier.js';
 
 export enum SubscriptionState {
   /** Accepted: the subscriber gets a NOTIFY at once and on every change, until it expires or is ended. */
@@ -218,6 +220,7 @@ export class Subscription {
       },
     });
     const fields = { callId: this.callId, mailbox: this.mailbox, status: res.status, state };
+    opsCounters.mwiNotifies.subscription[classifyNotifyResponse(res.status)]++;
     if (res.status >= 300) this.log.info(fields, 'MWI NOTIFY refused by the subscriber');
     else this.log.debug(fields, 'MWI NOTIFY delivered');
     return res.status;

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { SmtpConfig } from '../config/schema.js';
 import type { Mailbox, MessageRecord } from '../store/types.js';
 import { emailContent } from './email-content.js';
+import { opsCounters } from '../metrics/ops-counters.js';
 
 export interface EmailNotifierOptions {
   /** Time zone in which the mail says when the message came (IANA). Default: the process's. */
@@ -106,13 +107,16 @@ export function createEmailNotifier(smtp: SmtpConfig, logger: Logger, opts: Emai
     job.attempts++;
     try {
       await send(job);
+      opsCounters.emails.sent++;
       log.info({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts }, 'notification mailed');
     } catch (err) {
       if (!permanent(err) && job.attempts < maxAttempts) {
         const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (job.attempts - 1));
+        opsCounters.emails.retried++;
         log.warn({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts, retryInMs: delay, err: (err as Error).message }, 'notification mail failed; will retry');
         return delay;
       }
+      opsCounters.emails.dropped++;
       log.error({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts, err }, 'notification mail dropped');
     }
     // Sent or given up: off the queue (close() may have emptied it meanwhile).
@@ -139,6 +143,7 @@ export function createEmailNotifier(smtp: SmtpConfig, logger: Logger, opts: Emai
       if (queue.length >= maxQueue) {
         // Never the job being sent (index 0 while sending): the next oldest.
         const dropped = queue.splice(sending ? 1 : 0, 1)[0];
+        opsCounters.emails.dropped++;
         log.error({ mailbox: dropped?.mailbox.number, messageId: dropped?.message.id }, 'notification queue full; oldest mail dropped');
       }
       queue.push({ mailbox, message, attempts: 0 });

@@ -27,6 +27,7 @@ import { NonInviteServerTransaction } from './transaction/non-invite-server-tran
 import { InviteClientTransaction } from './transaction/invite-client-transaction.js';
 import { NonInviteClientTransaction } from './transaction/non-invite-client-transaction.js';
 import type { ClientTransactionUser } from './transaction/client-transaction-user.js';
+import { SipTraffic } from './traffic.js';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
 
@@ -86,6 +87,8 @@ function isResponseFrame(data: Buffer): boolean {
 
 export class SipStack {
   tu: TransactionUser | undefined;
+  /** Messages in and out by method and status, and retransmissions (traffic.ts; read by /metrics). */
+  readonly traffic = new SipTraffic();
   /**
    * Live server transactions. They linger for 64*T1 after their final response (Timers J and L), so at
    * hundreds of calls per second there are tens of thousands: they keep only what retransmissions need.
@@ -193,12 +196,14 @@ export class SipStack {
 
     const key = serverKey(req, via, req.method === 'ACK' ? 'ACK' : cseq.method);
     const existing = this.serverTxs.get(key);
+    this.traffic.request('in', req.method);
     if (req.method === 'ACK') {
       if (existing instanceof InviteServerTransaction && existing.receiveAck()) return;
       this.tu?.onAck(new IncomingRequest(req, flow, via, undefined, (r) => this.decorate(r)));
       return;
     }
     if (existing) {
+      this.traffic.retransmitted('in');
       if (existing instanceof InviteServerTransaction) existing.receiveInvite();
       else existing.receiveRequest();
       return;
@@ -277,6 +282,7 @@ export class SipStack {
     const via = parseVia(res.headers.getAll('via')[0] ?? '');
     const cseq = parseCSeq(res.headers.get('cseq') ?? '');
     if (!via?.branch || !cseq) return;
+    this.traffic.response('in', cseq.method, res.status);
     const tx = this.clientTxs.get(clientKey(via.branch, cseq.method));
     if (tx) {
       tx.receiveResponse(res);
@@ -324,7 +330,7 @@ export class SipStack {
       const port = typeof via.rport === 'number' ? flow.remotePort : (via.port ?? 5060);
       target = { transport: flow.transport, address: flow.remoteAddress, port };
     }
-    return (data) => this.transport.send(target, data);
+    return this.traffic.countingResends((data) => this.transport.send(target, data));
   }
 
   private respondStateless(req: SipRequest, flow: Flow, status: number, reason: string, headers?: Record<string, string>): void {
@@ -336,7 +342,9 @@ export class SipStack {
     this.responseSender(via, flow)(serializeMessage(res));
   }
 
+  /** Every response we make passes here once (IncomingRequest.respond, respondStateless): counted as sent. */
   private decorate(res: SipResponse): void {
+    this.traffic.response('out', parseCSeq(res.headers.get('cseq') ?? '')?.method ?? '', res.status);
     if (!res.headers.has('server')) res.headers.set('server', this.opts.userAgent);
   }
 
@@ -395,7 +403,8 @@ export class SipStack {
   private startClient(req: SipRequest, target: SendTarget, key: string, user: ClientTransactionUser): ClientTransaction {
     const reliable = RELIABLE.has(target.transport);
     const timers = reliable ? this.timersReliable : this.timersUnreliable;
-    const send = (data: Buffer): void => this.transport.send(target, data);
+    const send = this.traffic.countingResends((data) => this.transport.send(target, data));
+    this.traffic.request('out', req.method);
     const wrapped: ClientTransactionUser = {
       onResponse: (res) => user.onResponse(res),
       onTimeout: () => user.onTimeout(),
@@ -417,6 +426,7 @@ export class SipStack {
   /** Sends an ACK for a 2xx (§13.2.2.4): no transaction, a new branch, sent as it is. */
   sendAck(ack: SipRequest, target: SendTarget): void {
     this.pushVia(ack, target, newBranch());
+    this.traffic.request('out', 'ACK');
     this.transport.send(target, serializeMessage(ack));
   }
 

@@ -102,6 +102,29 @@ export const MIGRATIONS: readonly string[] = [
     data       TEXT NOT NULL
   ) STRICT;
   `,
+  // 5: call records (issue 11; call-record-table.ts), purged after callRecords.retentionDays. Listed newest
+  // first, by time alone or by caller, `to` or pilot within a time range.
+  `
+  CREATE TABLE call_records (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id     TEXT NOT NULL,
+    offered_at  INTEGER NOT NULL,
+    answered_at INTEGER,
+    ended_at    INTEGER NOT NULL,
+    caller      TEXT NOT NULL,
+    callee      TEXT NOT NULL,
+    pilot       TEXT NOT NULL,
+    app         TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    message_id  TEXT,
+    worker      INTEGER
+  ) STRICT;
+  CREATE INDEX call_records_by_time ON call_records(offered_at);
+  CREATE INDEX call_records_by_caller ON call_records(caller, offered_at);
+  CREATE INDEX call_records_by_callee ON call_records(callee, offered_at);
+  CREATE INDEX call_records_by_pilot ON call_records(pilot, offered_at);
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -47,6 +47,7 @@ import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin, verifyPin as verifyPinHash } from './pin.js';
 import { mailboxBackoffKey, sourceBackoffKey } from './pin-backoff.js';
 import { PinFailureTable } from './pin-failure-table.js';
+import { CallRecordTable } from './call-record-table.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
@@ -56,6 +57,8 @@ import {
   MailboxFullError,
   NoSuchMailboxError,
   type DeletedMailbox,
+  type CallRecord,
+  type CallRecordQuery,
   type Folder,
   type GreetingKind,
   type Mailbox,
@@ -153,6 +156,7 @@ export class SqliteStore implements MessageStore {
   private readonly origin = randomUUID();
   private readonly watcher: ChangeWatcher | undefined;
   private readonly pinFailures: PinFailureTable;
+  private readonly callRecords: CallRecordTable;
   /** checkPin's stand-in for an absent mailbox's hash: same parameters, so the same cost. Made on first use. */
   private dummyHash: Promise<string> | undefined;
 
@@ -182,6 +186,7 @@ export class SqliteStore implements MessageStore {
       this.watcher.start();
     }
     this.pinFailures = new PinFailureTable(db, (text) => this.sql(text));
+    this.callRecords = new CallRecordTable((text) => this.sql(text), (fn) => this.write(fn));
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -458,6 +463,20 @@ export class SqliteStore implements MessageStore {
 
   async repair(): Promise<RepairReport> {
     return this.announced(await repairStore(this.repairHost()));
+  }
+
+  // ---- call records ----------------------------------------------------------------------------------------
+
+  async addCallRecords(records: readonly CallRecord[]): Promise<void> {
+    this.callRecords.add(records);
+  }
+
+  async listCallRecords(query: CallRecordQuery): Promise<CallRecord[]> {
+    return this.callRecords.list(query);
+  }
+
+  async purgeCallRecords(before: number): Promise<number> {
+    return this.callRecords.purge(before);
   }
 
   async recoverRecordings(): Promise<RepairReport> {

@@ -193,6 +193,51 @@ export interface StoredSubscription {
   data: string;
 }
 
+/** How a call ended for the caller (a call record's outcome; call/call-record.ts decides it). */
+export type CallOutcome = 'message' | 'login' | 'transfer' | 'abandoned' | 'rejected';
+
+/**
+ * One call's record (issue 11, "call records"): kept callRecords.retentionDays, then purged. Times are ms
+ * since epoch. `detail` says more about the outcome: the mailbox a message was left in or logged in to, the
+ * number transferred to, the menu or step the caller hung up in, the SIP status of a rejection.
+ */
+export interface CallRecord {
+  /** The INVITE's Call-ID. */
+  callId: string;
+  offeredAt: number;
+  /** Absent when the call was never answered (rejected, or cancelled while ringing). */
+  answeredAt?: number;
+  endedAt: number;
+  /** The caller's number ('' when anonymous). */
+  from: string;
+  /** Who the call was for: the redirecting number (Diversion/History-Info) when there is one, else the number dialled. */
+  to: string;
+  /** The number dialled (the Request-URI's): a pilot, or a mailbox number dialled directly. */
+  pilot: string;
+  /** The service that took the call ('voicemail', 'attendant', 'echo'); '' when none did (rejected). */
+  app: string;
+  outcome: CallOutcome;
+  detail: string;
+  /** With outcome 'message': the message's id. */
+  messageId?: string;
+  /** The cluster worker that carried the call; absent in a single server. */
+  worker?: number;
+}
+
+/** Which call records to list (store.listCallRecords): newest first. */
+export interface CallRecordQuery {
+  /** Offered at or after (ms since epoch). */
+  since?: number;
+  /** Offered before (ms since epoch). */
+  until?: number;
+  /** Caller's number, exactly. */
+  from?: string;
+  /** `to` or `pilot`, exactly. */
+  to?: string;
+  /** At most this many (the newest). Default 1000. */
+  limit?: number;
+}
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -280,6 +325,13 @@ export interface MessageStore {
   /** Removes new/saved messages older than the retention periods (ms; 0 = keep). Returns how many. */
   expire(newMaxAgeMs: number, savedMaxAgeMs: number): Promise<number>;
   counts(number: string): Promise<MessageCounts>;
+
+  /** Appends finished calls' records (call-records/writer.ts batches them), in one transaction. */
+  addCallRecords(records: readonly CallRecord[]): Promise<void>;
+  /** Call records matching the query, newest first. */
+  listCallRecords(query: CallRecordQuery): Promise<CallRecord[]>;
+  /** Deletes call records offered before `before` (ms since epoch). Returns how many. */
+  purgeCallRecords(before: number): Promise<number>;
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallEndedError, type Call, type CallPlayItem, type CollectOptions, type CollectResult, type PlayResult, type RecordRequest } from '../../src/call/call.js';
+import { CallRecordDraft } from '../../src/call/call-record.js';
 import { runAttendant, type AttendantContext } from '../../src/apps/attendant/index.js';
 import { connect } from '../../src/apps/attendant/connect.js';
 import type { LeaveMessage, SupervisedOutcome } from '../../src/apps/attendant/context.js';
@@ -45,6 +46,7 @@ class FakeCall {
   readonly callId = 'fake';
   readonly service = { service: 'attendant' as const, number: '8001' };
   readonly sourceAddress = '127.0.0.1';
+  readonly callRecord = new CallRecordDraft({ callId: 'fake', from: '', to: '8001', pilot: '8001', app: 'attendant' });
   ended = false;
   endReason: Call['endReason'] = undefined;
   /** Each play's items, flattened: prompt ids, 'file:<path>'. */

@@ -65,7 +65,10 @@ export async function connect(s: AttendantSession, target: Extension): Promise<C
     outcome = r.ok ? 'answered' : outcomeOfStatus(r.status);
   }
   log.info({ target: target.number, method, outcome, status }, 'transfer outcome');
-  if (outcome === 'answered') return method === 'supervised' ? 'bridged' : 'done';
+  if (outcome === 'answered') {
+    call.callRecord.transferredTo(target.number);
+    return method === 'supervised' ? 'bridged' : 'done';
+  }
   if (outcome === 'invalid') {
     await call.play(saidAll(voice, 'invalidExtension', 'backToMenu'), { bargeIn: true });
     return 'menu';

@@ -58,6 +58,7 @@ export async function runAttendant(call: Call, ctx: AttendantContext): Promise<v
       return goodbye(call, said(s.voice, 'goodbye'));
     }
     log.info({ menu: menuName }, 'menu');
+    call.callRecord.reached(menuName);
     const io = await menuIo(s);
     const choice = await runMenu(io, menu);
     if (choice.kind === 'extension') {

@@ -83,6 +83,7 @@ interface Take {
 
 export async function runDeposit(call: Call, ctx: VoicemailContext, req: DepositRequest): Promise<void> {
   const log = ctx.logger.child({ callId: call.callId, mailbox: req.mailbox.number });
+  call.callRecord.reached('greeting');
   if (!(await ctx.store.hasRoom(req.mailbox.number))) {
     log.info('mailbox full; no message taken');
     const played = await call.play(['mailbox_full']);
@@ -127,6 +128,7 @@ async function toOperator(call: Call, ctx: VoicemailContext, log: Logger): Promi
   await call.play(['please_hold_transfer'], { bargeIn: false });
   const result = await call.transfer(operator);
   if (result.ok) {
+    call.callRecord.transferredTo(operator);
     log.info({ operator }, 'caller transferred to the operator');
     return true;
   }
@@ -165,10 +167,10 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
   } catch (err) {
     // Hung up between two steps (the API rejects with CallEndedError), or a step failed: a take that is
     // still pending passed the length check, and is kept.
-    if (take !== undefined) await store(ctx, take, log);
+    if (take !== undefined) await store(call, ctx, take, log);
     throw err;
   }
-  const stored = await store(ctx, take, log);
+  const stored = await store(call, ctx, take, log);
   return goodbye(call, [stored ? 'message_sent' : 'sorry_try_later', 'goodbye']);
 }
 
@@ -188,6 +190,7 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
     minMs: ctx.config.minMessageMs,
   };
   await writeRecordingSidecar(wav, sidecar);
+  call.callRecord.reached('recording');
   try {
     const outcome = await call.record({
       path: wav,
@@ -232,7 +235,7 @@ async function review(call: Call, ctx: VoicemailContext, take: Take): Promise<'s
 }
 
 /** store.deposit, then the sidecar goes and onDeposit runs. False when the message could not be stored. */
-async function store(ctx: VoicemailContext, take: Take, log: Logger): Promise<boolean> {
+async function store(call: Call, ctx: VoicemailContext, take: Take, log: Logger): Promise<boolean> {
   const s = take.sidecar;
   let message: MessageRecord;
   try {
@@ -259,6 +262,7 @@ async function store(ctx: VoicemailContext, take: Take, log: Logger): Promise<bo
   }
   // The store removes the recording's sidecar once the message is stored (store/recording-sidecar.ts).
   await rm(recordingSidecarPath(take.wav), { force: true });
+  call.callRecord.messageLeft(message.mailbox, message.id);
   log.info({ messageId: message.id, durationMs: message.durationMs, urgent: message.urgent }, 'message stored');
   try {
     ctx.onDeposit?.(message);

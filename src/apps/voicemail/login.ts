@@ -46,7 +46,9 @@ export async function runLogin(call: Call, ctx: VoicemailContext, opts: LoginOpt
 
 /** runLogin over the part of the Call API it uses (flow tests script a caller through this). */
 export async function loginAndServe(call: VoiceCall, ctx: VoicemailContext, opts: LoginOptions): Promise<void> {
+  call.callRecord?.reached('login');
   const mailbox = await authenticate(call, ctx, opts);
+  call.callRecord?.loggedIn(mailbox.number);
   const s = createSession(call, ctx, opts.keys ?? DEFAULT_KEYS, mailbox);
   s.log.info({ setupDone: mailbox.setupDone, mustChangePin: mailbox.mustChangePin }, 'owner logged in');
   try {

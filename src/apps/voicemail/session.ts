@@ -16,7 +16,9 @@ import type { KeyMap } from './keymap.js';
 import type { Say } from '../../prompts/say.js';
 
 /** The Call API a listening session uses. */
-export type VoiceCall = Pick<Call, 'callId' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'>;
+export type VoiceCall = Pick<Call, 'callId' | 'play' | 'collectDigits' | 'record' | 'transfer' | 'hangup' | 'flushDigits'> &
+  /** The call's record (call/call-record.ts), noted on log-in; a flow test's scripted caller may have none. */
+  Partial<Pick<Call, 'callRecord'>>;
 
 export interface Session {
   readonly call: VoiceCall;

@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MessageStore, StoreEvents } from '../types.js';
@@ -25,7 +26,12 @@ import type { FromThread, StoreThreadData, ToThread } from './protocol.js';
 export type ThreadedStoreOptions = Omit<StoreThreadData, 'dir' | 'logLevel'> & {
   /** Receives the thread's log lines and this proxy's own. */
   logger: Logger;
+  /** Told how long each store call took, from the post to the answer (queueing in the thread included). */
+  onCall?: StoreCallObserver;
 };
+
+/** A store call's method, duration (seconds) and whether it succeeded (/metrics: store operation latency). */
+export type StoreCallObserver = (method: string, seconds: number, ok: boolean) => void;
 
 /** A call was in flight, or made, while the store thread was not running. */
 export class StoreThreadExitError extends Error {
@@ -82,7 +88,11 @@ export class ThreadedStore {
   private readonly restarts: number[] = [];
   private readonly log: Logger;
 
-  constructor(private readonly data: StoreThreadData, logger: Logger) {
+  constructor(
+    private readonly data: StoreThreadData,
+    logger: Logger,
+    private readonly onCall?: StoreCallObserver,
+  ) {
     this.log = logger;
     (this.events as EventEmitter).on('newListener', (event: string | symbol) => {
       if (typeof event !== 'string' || event === 'newListener' || event === 'removeListener' || this.listening.has(event)) return;
@@ -129,9 +139,27 @@ export class ThreadedStore {
     await this.ready;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, this.timed(method, { resolve, reject }));
       this.send({ kind: 'call', id, method, args });
     });
+  }
+
+  /** With an onCall observer: the same settlement, timed from now. */
+  private timed(method: string, p: Pending): Pending {
+    const observe = this.onCall;
+    if (!observe) return p;
+    const started = performance.now();
+    const done = (ok: boolean): void => observe(method, (performance.now() - started) / 1000, ok);
+    return {
+      resolve: (value) => {
+        done(true);
+        p.resolve(value);
+      },
+      reject: (err) => {
+        done(false);
+        p.reject(err);
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -213,8 +241,8 @@ export class ThreadedStore {
  * Rejects with the store's own error (e.g. SchemaTooNewError) when it cannot be opened.
  */
 export async function openThreadedStore(dir: string, opts: ThreadedStoreOptions): Promise<MessageStore> {
-  const { logger, ...rest } = opts;
-  const store = new ThreadedStore({ ...rest, dir, logLevel: logger.level }, logger);
+  const { logger, onCall, ...rest } = opts;
+  const store = new ThreadedStore({ ...rest, dir, logLevel: logger.level }, logger, onCall);
   try {
     await store.start();
   } catch (err) {
