@@ -7,6 +7,7 @@
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *   vmpilot store copy, mirror …    moving and mirroring whole stores (store-commands.ts)
  *   vmpilot http token NAME         a new admin API token and its config line (http-commands.ts)
+ *   vmpilot calls [--since 1h] …    call records (calls-command.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
  * 2 bad config or bad command line. A config error is reported before anything is bound or logged. `check`
@@ -23,6 +24,7 @@ import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from 
 import { registerMailboxCommands } from './mailbox-commands.js';
 import { registerStoreCommands } from './store-commands.js';
 import { registerHttpCommands } from './http-commands.js';
+import { registerCallsCommand } from './calls-command.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
 
@@ -200,6 +202,7 @@ function program(): Command {
   registerMailboxCommands(cmd, loadOrReport);
   registerStoreCommands(cmd, loadOrReport);
   registerHttpCommands(cmd);
+  registerCallsCommand(cmd, loadOrReport);
   return cmd;
 }
 

@@ -38,7 +38,7 @@ async function add(store: SqliteStore, config: Config, number: string, opts: { p
 }
 
 /** Plain-text columns, left-aligned, two spaces apart. */
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }

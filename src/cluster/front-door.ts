@@ -17,6 +17,9 @@ import { LocalWorkers } from './local-workers.js';
 import { RemoteWorkers } from './remote-workers.js';
 import { Redirector } from './redirector.js';
 import { startHttpServer, type RunningHttp } from '../http/server.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
+import { ClusterMetrics, type MetricsEndpoint } from '../metrics/cluster-metrics.js';
+import { startCallRecordRetention } from '../call-records/retention.js';
 
 export interface FrontDoorOptions {
   /** Local workers to run (cluster.workers resolved). */
@@ -34,6 +37,8 @@ export interface RunningFrontDoor {
   readonly workers: WorkerTable;
   /** The admin HTTP server (src/http/), when http.enabled. */
   readonly http?: RunningHttp;
+  /** /metrics: the front door's own and its local workers', labelled by worker (metrics/cluster-metrics.ts). */
+  readonly metrics: MetricsEndpoint;
 }
 
 /** Retry-After (s) when every worker is busy or down: calls end and workers restart within seconds. */
@@ -43,7 +48,8 @@ const EXIT_GRACE_MS = 5_000;
 
 export async function startFrontDoor(config: Config, logger: Logger, opts: FrontDoorOptions): Promise<RunningFrontDoor> {
   // Before any worker opens the store: provisioning and crash repair run once, here.
-  const { store, repaired } = await openStore(config, logger);
+  const own = new ServerMetrics();
+  const { store, repaired } = await openStore(config, logger, true, own.storeCall);
   let endpoint: Awaited<ReturnType<typeof openSipEndpoint>>;
   try {
     endpoint = await openSipEndpoint(config, logger);
@@ -62,7 +68,11 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
   });
   const mwi = await startSiteMwi({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired });
   const retention = startRetention(store, config, logger);
+  const recordRetention = startCallRecordRetention(store, config, logger);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
+  own.watchSip(stack.traffic);
+  own.watchSiteCounters(store);
+  const metrics = new ClusterMetrics(own, () => local.children());
   const remote = new RemoteWorkers({ uris: config.cluster?.remote ?? [], table: workers, stack, logger });
   const bound = transport.bound();
 
@@ -75,6 +85,8 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
       local.kill();
       remote.stop();
       retention.stop();
+      recordRetention.stop();
+      own.close();
       await mwi.stop();
       stack.close();
       await transport.close();
@@ -98,6 +110,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
   return {
     workers,
     ...(http && { http }),
+    metrics,
     addresses: () => bound,
     close,
     async drain(deadlineMs: number): Promise<void> {

@@ -65,6 +65,11 @@ export class LocalWorkers {
     for (const slot of this.slots) this.spawn(slot);
   }
 
+  /** The workers' processes by index; undefined while one is restarting (metrics/cluster-metrics.ts asks them). */
+  children(): (ChildProcess | undefined)[] {
+    return this.slots.map((s) => s.child);
+  }
+
   /** Process ids of the running workers, by index (tests, logs). */
   pids(): (number | undefined)[] {
     return this.slots.map((s) => s.child?.pid);

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { startServer, type RunningServer, type ServerHooks } from '../server.js';
 import { HEARTBEAT_MS, isDrainCommand, type HealthReport } from './ipc.js';
 import { planWorkers, workerConfig, workerMaxCalls } from './worker-plan.js';
+import { answerMetricsRequests } from '../metrics/cluster-metrics.js';
 
 export interface RunningWorker {
   server: RunningServer;
@@ -49,7 +50,9 @@ export async function startWorker(config: Config, logger: Logger, index: number,
       report();
     });
   };
-  server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, http: false, onCallsChanged: reportSoon });
+  server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, http: false, onCallsChanged: reportSoon, worker: index });
+  // The front door's /metrics asks each worker for its own (cluster-metrics.ts).
+  answerMetricsRequests(server.metrics);
   const heartbeat = setInterval(report, HEARTBEAT_MS);
   report();
 
