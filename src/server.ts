@@ -237,15 +237,19 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     });
     calls.add(call);
     hooks.onCallsChanged?.(calls.size);
+    let appDone: Promise<void> = Promise.resolve();
     call.once('hangup', () => {
       calls.delete(call);
       hooks.onCallsChanged?.(calls.size);
       metrics.callEnded(call);
-      records.add(call.callRecord.finish());
+      // The record is finished once the app is done too: a message stored after the caller hung up, a transfer
+      // whose NOTIFY came with the BYE, are noted on it after the hang-up.
+      const endedAt = Date.now();
+      void appDone.then(() => records.add(call.callRecord.finish(endedAt)));
     });
     call.once('ready', () => {
       call.callRecord.answered();
-      runApp(call, { logger, storageDir: config.storage.dir }, apps);
+      appDone = runApp(call, { logger, storageDir: config.storage.dir }, apps);
     });
     // `app`, not `service`: every line already carries service: "vmpilot" (admin/log.ts), and a second
     // "service" key in the same JSON object hides it from jq and log shippers.

@@ -21,12 +21,16 @@ export type AppFunction = (call: Call, ctx: AppContext) => Promise<void>;
  */
 export type AppRegistry = Partial<Record<ServiceName, AppFunction>>;
 
-export function runApp(call: Call, ctx: AppContext, apps: AppRegistry): void {
+/**
+ * Runs the call's app. The promise resolves (never rejects) when the app is done: after the call ended, what
+ * the app did on its way out (a message stored after a hang-up) is done too, so the call's record is complete.
+ */
+export function runApp(call: Call, ctx: AppContext, apps: AppRegistry): Promise<void> {
   const app = apps[call.service.service];
   // Every service has an app; a number routed to none is held open rather than dropped.
-  if (!app) return;
+  if (!app) return Promise.resolve();
   // Promise.resolve().then: an app that throws synchronously is handled like one that rejects.
-  Promise.resolve().then(() => app(call, ctx)).catch(async (err: unknown) => {
+  return Promise.resolve().then(() => app(call, ctx)).catch(async (err: unknown) => {
     if (err instanceof CallEndedError) return;
     ctx.logger.error({ err, callId: call.callId, app: call.service.service }, 'app failed; ending the call');
     // A full disk or a broken file must not leave the caller in silence: say so, then hang up.

@@ -14,7 +14,7 @@
  *   vmpilot_rtp_packets_lost_total, vmpilot_rtp_packets_discarded_total
  *   vmpilot_rtp_pacing_interval_seconds               histogram: time between media clock ticks
  *   vmpilot_media_clock_resyncs_total                 the clock fell more than 200 ms behind
- *   vmpilot_event_loop_delay_seconds{quantile}        since the previous scrape (perf_hooks)
+ *   vmpilot_event_loop_delay_seconds{quantile}        over the last 10 s window (perf_hooks)
  *   vmpilot_deposits_total, vmpilot_deposit_duration_seconds, vmpilot_deposit_size_bytes
  *   vmpilot_store_operation_seconds{operation,result} histogram, main thread to store thread and back
  *   vmpilot_mwi_notifies_total{kind,result}           kind unsolicited|subscription; delivered|refused|failed
@@ -44,6 +44,9 @@ const DURATION_BOUNDS_S = [5, 10, 20, 30, 60, 120, 180, 300];
 const SIZE_BOUNDS_BYTES = [16_000, 80_000, 160_000, 480_000, 960_000, 1_920_000, 2_880_000, 4_800_000];
 const STORE_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
+/** The event loop delay is reported per window of this length (the latest complete one). */
+const LOOP_WINDOW_MS = 10_000;
+
 const zeroPackets = (): RtpPacketTotals => ({ sent: 0, received: 0, lost: 0, discarded: 0 });
 
 export class ServerMetrics {
@@ -59,12 +62,21 @@ export class ServerMetrics {
   private readonly depositDurations = new FixedHistogram(DURATION_BOUNDS_S);
   private readonly depositSizes = new FixedHistogram(SIZE_BOUNDS_BYTES);
   private readonly loopDelay: IntervalHistogram;
+  /** The latest complete window's delay quantiles, seconds; undefined during the first window. */
+  private loopWindow: Sample[] | undefined;
+  private readonly loopTimer: NodeJS.Timeout;
   private readonly storeLatency: Histogram<'operation' | 'result'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.loopDelay.enable();
+    // Windows, not "since the last scrape": two scrapers (Prometheus and an operator's curl) see the same.
+    this.loopTimer = setInterval(() => {
+      this.loopWindow = this.loopQuantiles();
+      this.loopDelay.reset();
+    }, LOOP_WINDOW_MS);
+    this.loopTimer.unref();
     this.storeLatency = new Histogram({
       name: 'vmpilot_store_operation_seconds',
       help: 'Message store calls, from the main thread to the store thread and back',
@@ -143,6 +155,7 @@ export class ServerMetrics {
   }
 
   close(): void {
+    clearInterval(this.loopTimer);
     this.loopDelay.disable();
   }
 
@@ -236,25 +249,21 @@ export class ServerMetrics {
     });
     registerPull(this.registry, {
       name: 'vmpilot_event_loop_delay_seconds',
-      help: 'Event loop delay since the previous scrape (perf_hooks monitorEventLoopDelay, 10 ms resolution)',
+      help: 'Event loop delay over the latest 10 s window (perf_hooks monitorEventLoopDelay, 10 ms resolution)',
       type: 'gauge',
-      read: () => this.readLoopDelay(),
+      read: () => this.loopWindow ?? this.loopQuantiles(),
     });
   }
 
-  private readLoopDelay(): Sample[] {
+  private loopQuantiles(): Sample[] {
     const h = this.loopDelay;
-    // No samples yet (a scrape right after the last): report nothing rather than NaN.
-    const out: Sample[] =
-      h.count === 0
-        ? []
-        : [
-            { labels: { quantile: '0.5' }, value: h.percentile(50) / 1e9 },
-            { labels: { quantile: '0.99' }, value: h.percentile(99) / 1e9 },
-            { labels: { quantile: '1' }, value: h.max / 1e9 },
-          ];
-    h.reset();
-    return out;
+    // No samples yet: nothing rather than NaN.
+    if (h.count === 0) return [];
+    return [
+      { labels: { quantile: '0.5' }, value: h.percentile(50) / 1e9 },
+      { labels: { quantile: '0.99' }, value: h.percentile(99) / 1e9 },
+      { labels: { quantile: '1' }, value: h.max / 1e9 },
+    ];
   }
 
   private registerOperations(): void {
