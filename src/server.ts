@@ -339,7 +339,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger.info('vmpilot stopped');
   };
   try {
-    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }) });
+    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics });
   } catch (err) {
     await close();
     throw err;

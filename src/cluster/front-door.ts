@@ -96,7 +96,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     return closed;
   };
   try {
-    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }) });
+    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }), metrics });
   } catch (err) {
     await close();
     throw err;

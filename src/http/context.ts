@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { MessageStore } from '../store/types.js';
 import type { ApiCatalog } from './api-catalog.js';
 import type { Authenticator } from './auth.js';
+import type { MetricsEndpoint } from '../metrics/cluster-metrics.js';
 
 /** What /readyz reports (each true when fine). */
 export interface Readiness {
@@ -27,6 +28,8 @@ export interface HttpDeps {
   logger: Logger;
   /** Whether SIP is bound and the process is not draining (the store is checked by /readyz itself). */
   sipState(): { bound: boolean; draining: boolean };
+  /** What /metrics serves: this process's metrics, or a front door's merge of its workers' (metrics/). */
+  metrics?: MetricsEndpoint;
 }
 
 export interface HttpContext extends HttpDeps {

@@ -19,7 +19,8 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { runCli } from '../helpers/cli-process.js';
 import { parsePromText, sumOf, type PromSample } from '../helpers/prom-text.js';
 import { runSipp, type SippRun } from '../helpers/sipp.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startApiServer, type ApiServer } from '../helpers/http-api.js';
+import type { TestServer } from '../helpers/test-server.js';
 
 const PIN = '7391';
 const YAML = `
@@ -42,10 +43,17 @@ attendants:
         default: hangup
 `;
 
+let api: ApiServer;
 let ts: TestServer;
 let configFile: string;
 
-const scrape = async (): Promise<PromSample[]> => parsePromText(await ts.server.metrics.text());
+/** GET /metrics with the API token, as Prometheus scrapes it. */
+async function scrape(): Promise<PromSample[]> {
+  const res = await api.call('/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePromText(await res.text());
+}
 
 /** Runs one SIPp call and waits until its record is made (calls_total moved) and written. */
 async function call(run: Omit<SippRun, 'transport' | 'port'>): Promise<void> {
@@ -67,7 +75,8 @@ function moved(before: PromSample[], after: PromSample[]) {
 
 describe('metrics and call records after real calls', () => {
   beforeAll(async () => {
-    ts = await startTestServer(YAML);
+    api = await startApiServer(YAML);
+    ts = api.ts;
     // An owner who has used the mailbox before (no first-log-in tutorial).
     const store = await openSqliteStore(ts.dir);
     await store.updateMailbox('27000', { setupDone: true, mustChangePin: false });
@@ -77,7 +86,12 @@ describe('metrics and call records after real calls', () => {
   });
 
   afterAll(async () => {
-    await ts?.stop();
+    await api?.stop();
+  });
+
+  it('/metrics needs the API token like the rest of the API', async () => {
+    const res = await fetch(`${api.url}/metrics`);
+    expect(res.status).toBe(401);
   });
 
   it('a message left moves calls, deposits, SIP, RTP, pacing and store latency by one call', async () => {
@@ -182,6 +196,20 @@ describe('metrics and call records after real calls', () => {
       ['27000', '8000', '8000', 'voicemail', 'login', '27000'],
       ['27000', '99999', '99999', '', 'rejected', '404'],
     ]);
+  }, 30_000);
+
+  it('GET /api/calls answers the same records as JSON, and as CSV with format=csv; a bad since is a 422 problem', async () => {
+    const json = (await (await api.call('/api/calls?since=1h&from=27000')).json()) as Record<string, unknown>[];
+    expect(json.map((r) => r.outcome)).toEqual(['login', 'rejected']);
+    const csv = await api.call('/api/calls?since=1h&to=8001&format=csv');
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = (await csv.text()).trimEnd().split('\r\n').slice(1).map((l) => l.split(',')[8]);
+    expect(rows).toEqual(['abandoned', 'transfer']);
+    expect(((await (await api.call('/api/calls?limit=1')).json()) as unknown[]).length).toBe(1);
+    const bad = await api.call('/api/calls?since=yesterday');
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors[0]!.path).toBe('query.since');
   }, 30_000);
 
   it('a --since that is not a time is a usage error (exit 2) saying what it accepts', async () => {

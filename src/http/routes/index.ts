@@ -12,6 +12,8 @@ import { messageRoutes } from './messages.js';
 import { webRoutes } from '../web/web-routes.js';
 import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
+import { metricsRoutes } from './metrics.js';
+import { callRoutes } from './calls.js';
 
 // One per line: engineers add theirs at the end.
 export const ROUTES: RoutePlugin[] = [
@@ -22,4 +24,6 @@ export const ROUTES: RoutePlugin[] = [
   webRoutes,
   ownerRoutes,
   attendantRoutes,
+  metricsRoutes,
+  callRoutes,
 ];
