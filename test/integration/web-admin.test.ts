@@ -23,6 +23,7 @@
  * (pin-backoff tests), TLS (the cookie's Secure form is a unit test: web-owner-session.test.ts).
  */
 import { mkdirSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -60,6 +61,17 @@ async function screenshot(name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   shots.push(path);
+}
+
+/** The status of a GET of `path` exactly as written (no URL normalization on the way). */
+function statusOf(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port: new URL(base).port, path }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
 }
 
 /** The NOTIFYs for `mailbox` the PBX received from index `from` on. */
@@ -312,5 +324,42 @@ describe('web voicemail sessions', () => {
     expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(200);
     await store.setPin('27001', '1357');
     expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401);
+  });
+});
+
+describe("the page's files", () => {
+  it('are served with their types, a CSP and an ETag (304 when unchanged), and nothing outside them', async () => {
+    const index = await fetch(`${base}/web/`);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const js = await fetch(`${base}/web/js/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('no-cache');
+    const again = await fetch(`${base}/web/js/app.js`, { headers: { 'if-none-match': js.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    // Sent byte for byte (fetch would resolve the dots before sending): only the page's own files are served.
+    for (const trick of ['/web/../package.json', '/web/%2e%2e/package.json', '/web/js/..%2f..%2fpackage.json', '/web/..%5cpackage.json', '/web/index.html%00.js', '/web/nope.js']) {
+      expect(await statusOf(trick), trick).toBe(404);
+    }
+  });
+});
+
+describe('web voicemail sign-in back-off', () => {
+  it('answers 429 with Retry-After once wrong PINs from one address reach the threshold, the PIN unread', async () => {
+    const signIn = (pin: string) =>
+      fetch(`${base}/api/me/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mailbox: '27000', pin }) });
+    // voicemail.pinBackoff.sourceAfter (3 by default): the earlier wrong PIN of this file counted too.
+    const statuses: number[] = [];
+    let waited: Response | undefined;
+    for (let i = 0; i < 4 && !waited; i++) {
+      const r = await signIn('0000');
+      statuses.push(r.status);
+      if (r.status === 429) waited = r;
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+    expect(waited?.status).toBe(429);
+    expect(Number(waited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // During the delay even the right PIN is not looked at.
+    expect((await signIn(PIN)).status).toBe(429);
   });
 });

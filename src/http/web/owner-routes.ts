@@ -102,7 +102,9 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
     const source = request.ip;
     const result = await ctx.store.checkPin({ number, pin, source, policy });
     if (result.verdict === 'wait') {
-      throw Object.assign(new HttpProblem(429, 'too many wrong PINs: try again later'), { retryAfterS: Math.ceil(result.waitMs / 1000) });
+      // RFC 6585 §4: 429 with Retry-After; the phone waits the delay out in silence, a browser is told it.
+      reply.header('retry-after', String(Math.max(1, Math.ceil(result.waitMs / 1000))));
+      throw new HttpProblem(429, 'too many wrong PINs: try again later');
     }
     if (result.verdict === 'wrong') {
       logPinAlerts(log, number, source, result.alerts);
