@@ -5,6 +5,7 @@
  *   vmpilot mailbox unlock NUMBER                                       clear a lock after failed PINs
  *   vmpilot mailbox set-pin NUMBER --pin PIN                            reset a forgotten PIN
  *   vmpilot mailbox delete | set ...                                    mailbox-edit-commands.ts
+ *   vmpilot mailbox import | export ...                                 mailbox-import-command.ts
  *   vmpilot messages NUMBER [--json]                                    list a mailbox's messages
  * Each takes --config FILE (storage.dir and the site's quotas come from it; its mailboxes are provisioned into
  * the store first, as `serve` does). They open the store beside a running server: SQLite in WAL mode lets both
@@ -22,6 +23,7 @@ import type { Config } from '../config/schema.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
 import { registerMailboxEditCommands } from './mailbox-edit-commands.js';
+import { registerMailboxImportCommands } from './mailbox-import-command.js';
 import { checkInitialPin, checkNumber, out, pilotOwning, UserError, withStore, type ConfigLoader } from './with-store.js';
 
 export type { ConfigLoader } from './with-store.js';
@@ -154,6 +156,7 @@ export function registerMailboxCommands(program: Command, load: ConfigLoader): v
     .option(...configOption)
     .action(withStore(load, setPin));
   registerMailboxEditCommands(mailbox, load, configOption);
+  registerMailboxImportCommands(mailbox, load, configOption);
   program
     .command('messages')
     .description("list a mailbox's messages (new, saved, then deleted; urgent first, then oldest first)")

@@ -62,6 +62,7 @@ import {
   type Folder,
   type GreetingKind,
   type Mailbox,
+  type MailboxImport,
   type MailboxSpec,
   type MessageCounts,
   type MessageRecord,
@@ -306,6 +307,32 @@ export class SqliteStore implements MessageStore {
       }
       return this.mailboxFromRow(this.requireRow(newNumber));
     });
+  }
+
+  async importMailboxes(rows: readonly MailboxImport[]): Promise<{ created: number; updated: number }> {
+    for (const row of rows) {
+      checkNumber(row.number, 'mailbox number');
+      if (row.pinHash !== undefined && (typeof row.fields.name !== 'string' || row.fields.name.trim() === '')) {
+        throw new TypeError(`mailbox ${row.number} needs a name`);
+      }
+    }
+    const result = this.write(() => {
+      // Aliases of the mailboxes that set theirs are released first: one import may move an alias between them.
+      for (const row of rows) if (row.pinHash === undefined && row.fields.aliases !== undefined) this.sql('DELETE FROM aliases WHERE mailbox = ?').run(row.number);
+      let created = 0;
+      for (const row of rows) {
+        if (row.pinHash === undefined) {
+          if (!this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(row.number)) throw new NoSuchMailboxError(row.number);
+          continue;
+        }
+        this.insertMailbox({ number: row.number, name: row.fields.name!, pin: '' }, row.pinHash);
+        created++;
+      }
+      for (const row of rows) this.patchRow(row.number, row.fields);
+      return { created, updated: rows.length - created };
+    });
+    for (const row of rows) this.announceMailbox(row.number);
+    return result;
   }
 
   async setPin(number: string, pin: string): Promise<void> {

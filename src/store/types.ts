@@ -138,6 +138,21 @@ export interface DeletedMailbox {
   greetings: number;
 }
 
+/** The fields an import, `mailbox set` or provisioning sets on a mailbox. */
+export type MailboxFields = Partial<Pick<Mailbox, 'name' | 'email' | 'aliases' | 'emailAttachAudio' | 'hiddenFromDirectory' | 'maxMessages' | 'maxMinutes'>>;
+
+/** One mailbox of a bulk import (store.importMailboxes). */
+export interface MailboxImport {
+  number: string;
+  /**
+   * Present: the mailbox is created, with this PIN hash (pin.ts format; the owner must change the PIN) and
+   * `fields` (name required). Absent: the mailbox must exist; `fields` are set on it.
+   */
+  pinHash?: string;
+  /** The fields to set; a field absent stays as it is (a new mailbox: off, none, 0). `email` present and undefined: none. */
+  fields: MailboxFields;
+}
+
 export interface RepairReport {
   /** Audio files with no row, re-attached as new messages (their metadata sidecar was intact). */
   reattached: string[];
@@ -292,6 +307,13 @@ export interface MessageStore {
    * the counts of the new one, and 'mailbox' for both.
    */
   renumberMailbox(numberOrAlias: string, newNumber: string): Promise<Mailbox>;
+  /**
+   * A bulk import (`vmpilot mailbox import`, POST /api/mailboxes/import): creates and updates the mailboxes
+   * given, all in ONE transaction: any failure (a number or alias taken, a mailbox to update that is gone)
+   * rejects with nothing applied. Aliases are moved before they are checked, so one import can move an alias
+   * from one of its mailboxes to another. Announces 'mailbox' for each after the commit.
+   */
+  importMailboxes(rows: readonly MailboxImport[]): Promise<{ created: number; updated: number }>;
   /** Hashes and stores a new PIN (policy is checked by the caller, pin.ts). Clears mustChangePin. */
   setPin(number: string, pin: string): Promise<void>;
   /**

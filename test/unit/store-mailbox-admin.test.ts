@@ -2,7 +2,8 @@
  * The store's mailbox administration (src/store/sqlite.ts): deleteMailbox, provision's report, on a real
  * SQLite store in a temporary folder.
  *
- * Covers: renumberMailbox (messages with audio and sidecars, greetings, aliases, PIN follow; lamps of both
+ * Covers: importMailboxes (creates and updates at once, an alias moved between its rows; one bad row and
+ * nothing is applied); renumberMailbox (messages with audio and sidecars, greetings, aliases, PIN follow; lamps of both
  * numbers announced; its own alias as the new number; a taken number refused with nothing changed);
  * deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
  * audio and sidecar, stored MWI subscriptions and the PIN back-off; it announces 'counts' of zero then
@@ -142,6 +143,40 @@ describe('renumberMailbox', () => {
     await expect(store.renumberMailbox('27000', 'abc')).rejects.toBeInstanceOf(TypeError);
     expect((await store.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
     expect(existsSync(m.audioPath)).toBe(true);
+  });
+});
+
+describe('importMailboxes', () => {
+  it('creates and updates in one transaction, moving an alias between two of its mailboxes', async () => {
+    await store.createMailbox({ number: '27001', name: 'Bob', pin: '1111' });
+    const hash = (await store.findMailbox('27001'))!.pinHash;
+    const events: string[] = [];
+    store.events.on('mailbox', (n) => events.push(n));
+    const result = await store.importMailboxes([
+      { number: '27000', fields: { aliases: [], maxMessages: 9 } },
+      { number: '27001', fields: { aliases: ['+4687270000'], email: undefined } },
+      { number: '27002', pinHash: hash, fields: { name: 'Carol', emailAttachAudio: true, aliases: ['27012'] } },
+    ]);
+    expect(result).toEqual({ created: 1, updated: 2 });
+    expect(await store.findMailbox('27000')).toMatchObject({ aliases: [], maxMessages: 9, email: 'alice@example.com' });
+    expect((await store.findMailbox('+4687270000'))!.number).toBe('27001');
+    expect(await store.findMailbox('27012')).toMatchObject({ number: '27002', name: 'Carol', emailAttachAudio: true, mustChangePin: true });
+    expect((await store.checkPin({ number: '27002', pin: '1111', source: 's', policy: DEFAULT_PIN_BACKOFF })).verdict).toBe('ok');
+    expect(events).toEqual(['27000', '27001', '27002']);
+  });
+
+  it('applies nothing when one row fails (a taken alias in the last row)', async () => {
+    await store.createMailbox({ number: '27001', name: 'Bob', pin: '1111' });
+    const hash = (await store.findMailbox('27001'))!.pinHash;
+    const rows = [
+      { number: '27001', fields: { name: 'Bob Changed' } },
+      ...Array.from({ length: 100 }, (_, i) => ({ number: String(28000 + i), pinHash: hash, fields: { name: `N${i}` } })),
+      { number: '28100', pinHash: hash, fields: { name: 'Late', aliases: ['+4687270000'] } },
+    ];
+    await expect(store.importMailboxes(rows)).rejects.toBeInstanceOf(NumberInUseError);
+    expect((await store.listMailboxes()).map((m) => m.number)).toEqual(['27000', '27001']);
+    expect((await store.findMailbox('27001'))!.name).toBe('Bob');
+    await expect(store.importMailboxes([{ number: '29999', fields: { name: 'X' } }])).rejects.toBeInstanceOf(NoSuchMailboxError);
   });
 });
 
