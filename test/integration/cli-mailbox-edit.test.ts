@@ -13,37 +13,19 @@
  * Does not cover: the confirmation question on a real terminal (confirm.ts; needs a pty); the lamp at delete
  * (mailbox-delete-mwi.test.ts); the store's side in depth (store-mailbox-admin.test.ts).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SqliteStore } from '../../src/store/sqlite.js';
+import { cliStoreFixture } from '../helpers/cli-store.js';
 import { runCli as vmpilot } from '../helpers/cli-process.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cli-edit-'));
-const storageDir = join(dir, 'data');
-const config = join(dir, 'vmpilot.yaml');
-writeFileSync(
-  config,
-  [
-    `storage: { dir: ${storageDir} }`,
-    'services: { voicemail: ["43334"], attendant: ["43333"] }',
-    'mailboxes:',
-    '  - { number: "27000", pin: "4826", name: "Alice Example", email: alice@example.com }',
-  ].join('\n'),
-);
-
+const fixture = cliStoreFixture('vmpilot-cli-edit-', ['{ number: "27000", pin: "4826", name: "Alice Example", email: alice@example.com }']);
+const { config } = fixture;
 let store: SqliteStore;
-
-beforeAll(async () => {
-  store = await openSqliteStore(storageDir);
-});
-
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  store = fixture.store();
 });
 
 describe('vmpilot mailbox delete', () => {

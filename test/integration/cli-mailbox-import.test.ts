@@ -12,28 +12,18 @@
  * Does not cover: the progress bar on a terminal (progress.ts; no pty here); the store's transaction
  * rolling back a conflict (store-mailbox-admin.test.ts); the HTTP route.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite.js';
+import { cliStoreFixture } from '../helpers/cli-store.js';
 import { runCli as vmpilot } from '../helpers/cli-process.js';
 
 const ROWS = 5000;
-const dir = mkdtempSync(join(tmpdir(), 'vmpilot-import-'));
-const storageDir = join(dir, 'data');
-const config = join(dir, 'vmpilot.yaml');
-writeFileSync(
-  config,
-  [
-    `storage: { dir: ${storageDir} }`,
-    'services: { voicemail: ["43334"], attendant: ["43333"] }',
-    'mailboxes:',
-    '  - { number: "27000", pin: "4826", name: "Alice Example" }',
-  ].join('\n'),
-);
+const fixture = cliStoreFixture('vmpilot-import-', ['{ number: "27000", pin: "4826", name: "Alice Example" }']);
+const { dir, storageDir, config } = fixture;
 
 const number = (i: number): string => String(30000 + i);
 /** 20 distinct initial PINs, as a site hands out a few defaults. */
@@ -61,14 +51,9 @@ function feedPosition(): number {
   }
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   writeFileSync(usersFile, usersCsv(ROWS));
-  store = await openSqliteStore(storageDir);
-});
-
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  store = fixture.store();
 });
 
 describe('vmpilot mailbox import', () => {
