@@ -18,8 +18,9 @@ import type { ChangeKind } from '../change-feed.js';
 import { greetingPath, messageAudioPath, messageSidecarPath, type StoreLayout } from '../layout.js';
 import { removeMessages } from '../message-files.js';
 import { writeMessageSidecar } from '../message-sidecar.js';
-import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../rows.js';
+import type { MailboxRow, MessageRow } from '../rows.js';
 import type { GreetingKind, StoredSubscription } from '../types.js';
+import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
 import type { GreetingContent, MailboxContent, MessageContent, MessageState, StoreReplica } from './types.js';
 
 /** What the replica needs from SqliteStore (its connection's helpers, not the connection's ownership). */
@@ -67,13 +68,13 @@ export class SqliteReplica implements StoreReplica {
     for (const { alias, mailbox } of this.host.sql('SELECT alias, mailbox FROM aliases ORDER BY alias').all() as { alias: string; mailbox: string }[]) {
       aliases.set(mailbox, [...(aliases.get(mailbox) ?? []), alias]);
     }
-    return rows.map((r) => this.content(r, aliases.get(r.number) ?? []));
+    return rows.map((r) => mailboxContent(r, aliases.get(r.number) ?? []));
   }
 
   async mailbox(number: string): Promise<MailboxContent | undefined> {
     const row = this.host.sql('SELECT * FROM mailboxes WHERE number = ?').get(number) as MailboxRow | undefined;
     if (!row) return undefined;
-    return this.content(row, this.host.sql('SELECT alias FROM aliases WHERE mailbox = ? ORDER BY alias').pluck().all(number) as string[]);
+    return mailboxContent(row, this.host.sql('SELECT alias FROM aliases WHERE mailbox = ? ORDER BY alias').pluck().all(number) as string[]);
   }
 
   async messages(mailbox?: string): Promise<MessageContent[]> {
@@ -82,10 +83,7 @@ export class SqliteReplica implements StoreReplica {
         ? this.host.sql('SELECT * FROM messages ORDER BY id').all()
         : this.host.sql('SELECT * FROM messages WHERE mailbox = ? ORDER BY id').all(mailbox)
     ) as MessageRow[];
-    return rows.map((r) => {
-      const { audioPath: _path, ...message } = toMessage(r, this.host.layout);
-      return message;
-    });
+    return rows.map(messageContent);
   }
 
   async messageAudio(message: Pick<MessageContent, 'id' | 'mailbox'>): Promise<Buffer | undefined> {
@@ -127,30 +125,9 @@ export class SqliteReplica implements StoreReplica {
     const { sql } = this.host;
     this.host.write(() => {
       sql(
-        `INSERT INTO mailboxes (number, name, email, email_attach_audio, pin_hash, must_change_pin, setup_done, locked,
-           temporary_greeting_until, max_messages, max_minutes, hidden_from_directory, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (number) DO UPDATE SET name = excluded.name, email = excluded.email,
-           email_attach_audio = excluded.email_attach_audio, pin_hash = excluded.pin_hash,
-           must_change_pin = excluded.must_change_pin, setup_done = excluded.setup_done, locked = excluded.locked,
-           temporary_greeting_until = excluded.temporary_greeting_until, max_messages = excluded.max_messages,
-           max_minutes = excluded.max_minutes, hidden_from_directory = excluded.hidden_from_directory,
-           created_at = excluded.created_at`,
-      ).run(
-        m.number,
-        m.name,
-        m.email ?? null,
-        m.emailAttachAudio ? 1 : 0,
-        m.pinHash,
-        m.mustChangePin ? 1 : 0,
-        m.setupDone ? 1 : 0,
-        m.locked ? 1 : 0,
-        m.temporaryGreetingUntil ?? null,
-        m.maxMessages,
-        m.maxMinutes,
-        m.hiddenFromDirectory ? 1 : 0,
-        m.createdAt,
-      );
+        `INSERT INTO mailboxes (${MAILBOX_COLUMNS.join(', ')}) VALUES (${MAILBOX_COLUMNS.map(() => '?').join(', ')})
+         ON CONFLICT (number) DO UPDATE SET ${upsertSet(MAILBOX_COLUMNS)}`,
+      ).run(...mailboxValues(m));
       sql('DELETE FROM aliases WHERE mailbox = ?').run(m.number);
       for (const alias of m.aliases) {
         // The primary moved this alias here: whoever holds it on this side loses it.
@@ -187,19 +164,14 @@ export class SqliteReplica implements StoreReplica {
     );
     // One fsync per folder for the whole batch, before any row points at the files.
     for (const folder of new Set(items.map(({ message }) => dirname(messageAudioPath(layout, message.mailbox, message.id))))) await fsyncDir(folder);
-    const insert = sql(
-      `INSERT OR REPLACE INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = sql(`INSERT OR REPLACE INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`);
     const previous = sql('SELECT mailbox FROM messages WHERE id = ?').pluck();
     // Rows that move to another mailbox (renumbered on the source) leave files behind in the old folder.
     const leftBehind = items
       .map(({ message: m }) => ({ id: m.id, mailbox: previous.get(m.id) as string | undefined, now: m.mailbox }))
       .filter((r): r is { id: string; mailbox: string; now: string } => r.mailbox !== undefined && r.mailbox !== r.now);
     this.host.write(() => {
-      for (const { message: m } of items) {
-        insert.run(m.id, m.mailbox, m.folder, m.from, m.fromName, m.receivedAt, m.durationMs, m.urgent ? 1 : 0, m.heard ? 1 : 0, m.reason, m.forwardedFrom ?? null);
-      }
+      for (const { message } of items) insert.run(...messageValues(message));
       for (const mailbox of new Set([...items.map(({ message }) => message.mailbox), ...leftBehind.map((r) => r.mailbox)])) this.host.logChange(mailbox, 'counts');
     });
     for (const r of leftBehind) {
@@ -261,10 +233,6 @@ export class SqliteReplica implements StoreReplica {
     return this.host.close();
   }
 
-  private content(row: MailboxRow, aliases: string[]): MailboxContent {
-    const { greetings: _g, failedLogins: _f, ...fields } = toMailbox(row, aliases, [], this.host.layout);
-    return { ...fields, createdAt: row.created_at };
-  }
 
   /** The digest of a greeting file, from the cache while the file is unchanged; undefined when it is missing. */
   private async greetingDigest(path: string): Promise<CachedDigest | undefined> {
