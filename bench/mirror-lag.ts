@@ -8,15 +8,17 @@
  * after the rows are committed, ms resolution) minus the moment deposit() resolved here. Prints p50/p90/p99/max,
  * the rate achieved, and how many messages did not reach the standby within the wait.
  *
- * Run: npx tsx bench/mirror-lag.ts [--rate 100] [--seconds 20] [--audio-ms 5000] [--mailboxes 200]
- *        [--primary URL] [--standby URL]      (default: fresh SQLite stores in a temporary folder)
+ * Run: npx tsx bench/mirror-lag.ts [--rate 100] [--seconds 20] [--audio-ms 5000] [--mailboxes 200] [--standby URL]
+ * The primary is a fresh SQLite store in a temporary folder; the standby too unless --standby names one
+ * (postgres://... for a PostgreSQL standby).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeLocation, openLocation, parseStoreLocation, type StoreLocation } from '../src/store/replica/location.js';
+import { describeLocation, parseStoreLocation, type StoreLocation } from '../src/store/replica/location.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
 import { recordingIn } from '../test/helpers/store-fixture.js';
 
 const { values: args } = parseArgs({
@@ -25,7 +27,6 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     'audio-ms': { type: 'string', default: '5000' },
     mailboxes: { type: 'string', default: '200' },
-    primary: { type: 'string' },
     standby: { type: 'string' },
   },
 });
@@ -42,23 +43,21 @@ const location = (text: string | undefined, fallback: string): StoreLocation => 
   if (typeof parsed === 'string') throw new Error(parsed);
   return parsed;
 };
-const primaryAt = location(args.primary, join(root, 'primary'));
+const primaryDir = join(root, 'primary');
 const standbyAt = location(args.standby, join(root, 'standby'));
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function main(): Promise<void> {
-  const primary = await openLocation(primaryAt);
+  const primary = await openSqliteStore(primaryDir);
+  const replica = primary.replica();
   const config = join(root, 'primary.yaml');
-  writeFileSync(
-    config,
-    (primaryAt.kind === 'sqlite' ? `storage: { dir: ${JSON.stringify(primaryAt.dir)} }\n` : `storage: { url: ${JSON.stringify(primaryAt.url)} }\n`) + 'log: { level: info }\n',
-  );
+  writeFileSync(config, `storage: { dir: ${JSON.stringify(primaryDir)} }\nlog: { level: info }\n`);
   const numbers = Array.from({ length: MAILBOXES }, (_, i) => String(30000 + i));
-  const first = await primary.store.createMailbox({ number: numbers[0]!, name: 'Bench 0', pin: '2580' });
-  const fields = (await primary.replica.mailbox(first.number))!;
-  for (const number of numbers.slice(1)) await primary.replica.putMailbox({ ...fields, number, name: `Bench ${number}` });
-  const recording = recordingIn(primary.store.tmpDir, AUDIO_MS, 'bench-recording.wav');
+  const first = await primary.createMailbox({ number: numbers[0]!, name: 'Bench 0', pin: '2580' });
+  const fields = (await replica.mailbox(first.number))!;
+  for (const number of numbers.slice(1)) await replica.putMailbox({ ...fields, number, name: `Bench ${number}` });
+  const recording = recordingIn(primary.tmpDir, AUDIO_MS, 'bench-recording.wav');
 
   // The mirror, as an operator starts it.
   const copiedAt = new Map<string, number>();
@@ -83,7 +82,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`mirror lag: ${RATE} deposits/s for ${SECONDS} s, ${AUDIO_MS} ms messages (${Math.round((AUDIO_MS * 16) / 1000)} KB), ${MAILBOXES} mailboxes`);
-  console.log(`  primary ${describeLocation(primaryAt)} -> standby ${describeLocation(standbyAt)}`);
+  console.log(`  primary ${`sqlite:${primaryDir}`} -> standby ${describeLocation(standbyAt)}`);
   const committedAt = new Map<string, number>();
   const total = Math.round(RATE * SECONDS);
   const started = Date.now();
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
     // Paced by the clock, not by the previous deposit: a slow one does not slow the offered rate.
     const due = started + (i * 1000) / RATE;
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    const p = primary.store
+    const p = primary
       .deposit({ mailbox: numbers[i % MAILBOXES]!, from: `555${i}`, fromName: 'Bench', durationMs: AUDIO_MS, urgent: false, reason: 'busy', audioFile: recording, keepAudioFile: true })
       .then(
         (m) => void committedAt.set(m.id, Date.now()),

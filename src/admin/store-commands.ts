@@ -19,11 +19,10 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { storeLayout } from '../store/layout.js';
 import { compareStores, type Comparison } from '../store/replica/compare.js';
-import { describeLocation, openLocation, parseStoreLocation, sameLocation, type OpenedStore, type StoreLocation } from '../store/replica/location.js';
+import { describeLocation, openLocation, parseStoreLocation, sameLocation, type OpenedStore, type OpenLocationOptions, type StoreLocation } from '../store/replica/location.js';
 import { Mirror } from '../store/replica/mirror.js';
 import { reconcile, type ReconcileResult } from '../store/replica/reconcile.js';
 import { createLogger } from './log.js';
@@ -34,8 +33,6 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 /** Differences printed one by one; the rest are counted. */
 const DIFFERENCES_SHOWN = 50;
-/** How often the mirror polls the primary's change feed, ms (the lag's floor). */
-const MIRROR_WATCH_MS = 50;
 
 /** A request that cannot be done, said in one line (exit 1); `usage`: a bad command line (exit 2). */
 class CommandError extends Error {
@@ -60,7 +57,7 @@ const configLocation = (config: Config): StoreLocation =>
   config.storage.url !== undefined ? { kind: 'postgres', url: config.storage.url } : { kind: 'sqlite', dir: resolve(config.storage.dir) };
 
 /** Opens a store that must already exist (a source): an absent SQLite dir is an error, not a new empty store. */
-async function openExisting(where: StoreLocation, opts: { logger?: Logger; watchChangesMs?: number } = {}): Promise<OpenedStore> {
+async function openExisting(where: StoreLocation, opts: OpenLocationOptions = {}): Promise<OpenedStore> {
   if (where.kind === 'sqlite') {
     try {
       await access(storeLayout(where.dir).dbFile);
@@ -71,7 +68,7 @@ async function openExisting(where: StoreLocation, opts: { logger?: Logger; watch
   return open(where, opts);
 }
 
-async function open(where: StoreLocation, opts: { logger?: Logger; watchChangesMs?: number } = {}): Promise<OpenedStore> {
+async function open(where: StoreLocation, opts: OpenLocationOptions = {}): Promise<OpenedStore> {
   try {
     return await openLocation(where, opts);
   } catch (err) {
@@ -194,9 +191,9 @@ async function mirrorRun(load: ConfigLoader, opts: { to: string; config?: string
     const primaryAt = configLocation(config);
     if (sameLocation(primaryAt, standbyAt)) throw new CommandError('the standby is the primary itself', true);
     const logger = createLogger(config.log.level).child({ role: 'mirror' });
-    const primary = await openExisting(primaryAt, { logger, watchChangesMs: MIRROR_WATCH_MS });
+    const primary = await openExisting(primaryAt, { logger, watchChanges: true });
     const mirror = new Mirror({
-      primary: { events: primary.store.events, replica: primary.replica },
+      primary: { events: primary.events, replica: primary.replica },
       openStandby: async () => (await openLocation(standbyAt, { logger })).replica,
       logger,
       sweepMs: sweepS * 1000,

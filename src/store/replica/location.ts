@@ -1,12 +1,13 @@
 /**
  * Where a store is, as the operator writes it on the command line (`store copy --from/--to`, `mirror --to`,
  * `mirror restore --from`): `sqlite:/path/to/dir` or a plain path (a SQLite storage dir, as storage.dir), or
- * `postgres://user@host:port/db` (`postgresql://` too). Opening one gives both the call-facing store (its
- * change events, for the mirror) and its replica (whole-content reads and writes).
+ * `postgres://user@host:port/db` (`postgresql://` too). Opening one gives its replica (whole-content reads and
+ * writes) and, when asked, the store's change events (the mirror's primary).
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { MessageStore } from '../types.js';
+import type { EventEmitter } from 'node:events';
+import type { StoreEvents } from '../types.js';
 import type { StoreReplica } from './types.js';
 
 export type StoreLocation = { kind: 'sqlite'; dir: string } | { kind: 'postgres'; url: string };
@@ -42,25 +43,28 @@ export function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
 }
 
 export interface OpenedStore {
-  store: MessageStore;
+  /** The store's change events: changes made by other processes, with watchChanges (the mirror's primary). */
+  events: EventEmitter<StoreEvents>;
   replica: StoreReplica;
-  /** Closes both. */
+  /** Closes everything opened. */
   close(): Promise<void>;
 }
 
 export interface OpenLocationOptions {
   logger?: Logger;
-  /** Announce changes made by other processes as the store's events, polling this often (ms); 0: do not. */
-  watchChangesMs?: number;
+  /** Announce changes made by other processes and hosts as the store's events. Default false. */
+  watchChanges?: boolean;
 }
 
-/** Opens the store at a location (creating an empty one where there is none). */
+/** How often a watched SQLite store polls its change feed, ms (the mirror's lag floor on SQLite). */
+const SQLITE_WATCH_MS = 50;
+
+/** Opens the store at a location (creating an empty one where there is none: a new dir, an empty database). */
 export async function openLocation(location: StoreLocation, opts: OpenLocationOptions = {}): Promise<OpenedStore> {
   if (location.kind === 'postgres') {
     throw new Error(`${describeLocation(location)}: this vmpilot has no PostgreSQL store yet`);
   }
   const { openSqliteStore } = await import('../sqlite.js');
-  const store = await openSqliteStore(location.dir, { logger: opts.logger, watchChangesMs: opts.watchChangesMs ?? 0 });
-  const replica = store.replica();
-  return { store, replica, close: () => store.close() };
+  const store = await openSqliteStore(location.dir, { logger: opts.logger, watchChangesMs: opts.watchChanges ? SQLITE_WATCH_MS : 0 });
+  return { events: store.events, replica: store.replica(), close: () => store.close() };
 }
