@@ -14,6 +14,7 @@ import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
 import { metricsRoutes } from './metrics.js';
 import { callRoutes } from './calls.js';
+import { mailboxImportRoutes } from './mailbox-import.js';
 
 // One per line: engineers add theirs at the end.
 export const ROUTES: RoutePlugin[] = [
@@ -26,4 +27,5 @@ export const ROUTES: RoutePlugin[] = [
   attendantRoutes,
   metricsRoutes,
   callRoutes,
+  mailboxImportRoutes,
 ];
