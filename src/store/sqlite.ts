@@ -63,6 +63,7 @@ import {
   type GreetingKind,
   type Mailbox,
   type MailboxImport,
+  type MailboxQuery,
   type MailboxSpec,
   type MessageCounts,
   type MessageRecord,
@@ -134,6 +135,10 @@ function checkNumber(number: string, what: string): void {
 
 type Grouped = { mailbox: string; value: string };
 
+/** searchMailboxes' filter: number, name, email or one of the aliases LIKE the (escaped) pattern. */
+const MAILBOX_SEARCH_WHERE = `WHERE m.number LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\' OR m.email LIKE ? ESCAPE '\\'
+  OR m.number IN (SELECT mailbox FROM aliases WHERE alias LIKE ? ESCAPE '\\')`;
+
 /** Values per mailbox, in the order the rows came. */
 function groupBy(rows: readonly Grouped[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -203,6 +208,31 @@ export class SqliteStore implements MessageStore {
     const aliases = groupBy(this.sql('SELECT mailbox, alias AS value FROM aliases ORDER BY alias').all() as Grouped[]);
     const kinds = groupBy(this.sql('SELECT mailbox, kind AS value FROM greetings ORDER BY kind').all() as Grouped[]);
     return rows.map((r) => toMailbox(r, aliases.get(r.number) ?? [], (kinds.get(r.number) ?? []) as GreetingKind[], this.layout));
+  }
+
+  async searchMailboxes(query: MailboxQuery): Promise<{ total: number; mailboxes: Mailbox[] }> {
+    // LIKE is case-insensitive for ASCII in SQLite; the pattern's own % and _ are escaped. Aliases and
+    // greetings are read for the page's mailboxes only.
+    const needle = query.search?.trim() ?? '';
+    const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const args = needle === '' ? [] : [pattern, pattern, pattern, pattern];
+    let rows: MailboxRow[];
+    let total: number;
+    if (needle === '') {
+      // The page straight off the primary key's order; the count from the table.
+      rows = this.sql('SELECT * FROM mailboxes ORDER BY number LIMIT ? OFFSET ?').all(query.limit, query.offset) as MailboxRow[];
+      total = this.sql('SELECT COUNT(*) FROM mailboxes').pluck().get() as number;
+    } else {
+      // The matches' count rides along with the page (a window over them): one scan of the table, not two.
+      const page = this.sql(`SELECT *, COUNT(*) OVER () AS total FROM mailboxes m ${MAILBOX_SEARCH_WHERE} ORDER BY number LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as (MailboxRow & { total: number })[];
+      rows = page.map(({ total: _, ...row }) => row);
+      total = page[0]?.total ?? (this.sql(`SELECT COUNT(*) FROM mailboxes m ${MAILBOX_SEARCH_WHERE}`).pluck().get(...args) as number);
+    }
+    if (rows.length === 0) return { total, mailboxes: [] };
+    const numbers = JSON.stringify(rows.map((r) => r.number));
+    const aliases = groupBy(this.sql('SELECT mailbox, alias AS value FROM aliases WHERE mailbox IN (SELECT value FROM json_each(?)) ORDER BY alias').all(numbers) as Grouped[]);
+    const kinds = groupBy(this.sql('SELECT mailbox, kind AS value FROM greetings WHERE mailbox IN (SELECT value FROM json_each(?)) ORDER BY kind').all(numbers) as Grouped[]);
+    return { total, mailboxes: rows.map((r) => toMailbox(r, aliases.get(r.number) ?? [], (kinds.get(r.number) ?? []) as GreetingKind[], this.layout)) };
   }
 
   async createMailbox(spec: MailboxSpec): Promise<Mailbox> {

@@ -100,6 +100,13 @@ export interface MessageCounts {
   urgentSaved: number;
 }
 
+/** A page of the mailbox list (searchMailboxes). */
+export interface MailboxQuery {
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
 /** Provisioning input (config file, `vmpilot mailbox add`). */
 export interface MailboxSpec {
   number: string;
@@ -284,6 +291,12 @@ export interface MessageStore {
   /** The mailbox with this number or alias. */
   findMailbox(numberOrAlias: string): Promise<Mailbox | undefined>;
   listMailboxes(): Promise<Mailbox[]>;
+  /**
+   * One page of mailboxes in number order, and how many match (the admin API's list: 10,000 mailboxes must
+   * stay fast, so the store filters and pages, not its caller). `search` matches a case-insensitive substring
+   * of the number, an alias, the name or the email; absent or empty: every mailbox.
+   */
+  searchMailboxes(query: MailboxQuery): Promise<{ total: number; mailboxes: Mailbox[] }>;
   /** Creates a mailbox (mustChangePin true, setupDone false). Rejects if the number or an alias is taken. */
   createMailbox(spec: MailboxSpec): Promise<Mailbox>;
   /**

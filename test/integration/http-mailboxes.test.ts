@@ -1,7 +1,7 @@
 /**
  * The API's mailboxes (src/http/routes/mailboxes.ts) against a real server: create (201 with Location),
  * list with search and paging, get with counts, change fields (email removed with null, aliases), PIN reset,
- * lock and unlock, delete. Bad input: wrong types and unknown keys (422 naming each path), malformed JSON
+ * lock and unlock, renumber, delete; a mailbox of the config file keeps what the config sets. Bad input: wrong types and unknown keys (422 naming each path), malformed JSON
  * (400), a number or alias that is taken or a pilot's (409), an unknown mailbox (404); nothing changes.
  * Deleting a mailbox with messages (and its lamp) is in http-messages.test.ts's store; the store's deletion
  * itself in the store tests.
@@ -124,6 +124,27 @@ describe('one mailbox', () => {
     expect((await get('/api/mailboxes/27000')).body).toMatchObject({ mustChangePin: true, locked: false });
     const weak = await api.json('PUT', '/api/mailboxes/27000/pin', { pin: '12a4' });
     expect(weak.status).toBe(422);
+  });
+
+  it('PATCH number renumbers (the old number is gone); a taken number is 409', async () => {
+    const res = await api.json('PATCH', '/api/mailboxes/273000', { number: '273999', name: 'Renumbered' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ number: '273999', name: 'Renumbered' });
+    expect((await get('/api/mailboxes/273000')).status).toBe(404);
+    expect((await api.json('PATCH', '/api/mailboxes/273999', { number: '273001' })).status).toBe(409);
+  });
+
+  it("a mailbox of the config file: its fields and number are the config's (409 naming the key), and so is deleting it", async () => {
+    const res = await api.json('PATCH', '/api/mailboxes/27000', { name: 'Changed', number: '27009', maxMessages: 5 });
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { errors: { path: string; message: string }[] };
+    expect(body.errors).toEqual([
+      { path: 'body.number', message: 'mailbox 27000 is in the config file (mailboxes[0].number): renumber it there' },
+      { path: 'body.name', message: 'set by the config file (mailboxes[0].name): change it there' },
+    ]);
+    const del = await api.call('/api/mailboxes/27000', { method: 'DELETE' });
+    expect(del.status).toBe(409);
+    expect((await get('/api/mailboxes/27000')).body).toMatchObject({ name: 'Alice Example', maxMessages: 0 });
   });
 
   it('an unknown mailbox is a 404 problem for every method', async () => {
