@@ -5,12 +5,10 @@
  * committed by a process on that host and reaches the MWI leader through the store's change feed.
  * Prints how many it marked.
  */
-import { loadConfig } from '../../src/config/load.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openConfigStore } from './config-store.js';
 
 const [configFile, mailbox] = process.argv.slice(2);
-const config = await loadConfig(configFile);
-const store = await openSqliteStore(config.storage.dir, { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes });
+const store = await openConfigStore(configFile!);
 try {
   const unheard = (await store.listMessages(mailbox!, 'new')).filter((m) => !m.heard);
   for (const m of unheard) await store.markHeard(m.id);

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_NAMESPACE, MWI_SENDER_LOCK } from '../../src/cluster/pg-leadership.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
 import { freeUdpPort, serve, stopServing, waitForRecord, logRecords, type Serving } from '../helpers/cli-process.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
+import { openConfigStore } from '../helpers/config-store.js';
 import { postgresPerFile } from '../helpers/postgres.js';
 import { RawUdpPeer } from '../helpers/raw-peer.js';
 import { newMessage } from '../helpers/store-fixture.js';
@@ -29,6 +29,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 let dir: string;
 let storageDir: string;
+let configFile: string;
 let url: string;
 let sipPort: number;
 let pbx: MwiPbx;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   sipPort = await freeUdpPort();
   pbx = await MwiPbx.open('127.0.0.1');
   const rtpMin = 56000 + (process.pid % 100) * 20;
-  const configFile = join(dir, 'vmpilot.yaml');
+  configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
     [
@@ -114,7 +115,7 @@ describe('MWI only while leading', () => {
       await waitForRecord(server!, (r) => r.msg === LOST, 'leadership lost', 5000, logFrom);
 
       const mark = pbx.notifies.length;
-      const store = await openSqliteStore(storageDir);
+      const store = await openConfigStore(configFile);
       try {
         await store.deposit(newMessage(store.tmpDir));
       } finally {
