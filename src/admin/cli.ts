@@ -22,6 +22,7 @@ import type { Config, ListenSpec } from '../config/schema.js';
 import { createLogger } from './log.js';
 import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from './ping.js';
 import { registerMailboxCommands } from './mailbox-commands.js';
+import { driftWarnings, mailboxDrift, readStoreMailboxes } from './mailbox-drift.js';
 import { registerStoreCommands } from './store-commands.js';
 import { registerHttpCommands } from './http-commands.js';
 import { registerCallsCommand } from './calls-command.js';
@@ -69,7 +70,12 @@ function summary(config: Config): string {
 async function check(opts: { config: string }): Promise<void> {
   const { config, warnings } = await examineOrReport(opts.config);
   for (const warning of warnings) printErr(`warning: ${formatIssue(warning)}`);
-  if (config) process.stdout.write(`config OK: ${summary(config)}\n`);
+  if (!config) return;
+  process.stdout.write(`config OK: ${summary(config)}\n`);
+  // With the store reachable: where the config's mailboxes and the store's differ (mailbox-drift.ts).
+  const stored = await readStoreMailboxes(config);
+  if (typeof stored === 'string') process.stdout.write(`mailboxes not compared with the store: ${stored}\n`);
+  else for (const line of driftWarnings(mailboxDrift(config, stored), config.mailboxesFromConfig)) printErr(`warning: ${line}`);
 }
 
 async function pingCommand(opts: { config?: string; target?: string; timeoutMs: string }): Promise<void> {

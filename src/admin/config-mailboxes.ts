@@ -53,9 +53,27 @@ export function configEntry(config: Pick<Config, 'mailboxes'>, number: string): 
   return index < 0 ? undefined : { index, entry: config.mailboxes[index]! };
 }
 
-/** Provisions the config's mailboxes into the store and logs what that changed (one line per mailbox). */
-export async function provisionFromConfig(store: Pick<MessageStore, 'provision'>, config: Pick<Config, 'mailboxes'>, logger: Logger): Promise<ProvisionReport> {
+/**
+ * Provisions the config's mailboxes into the store and logs what that changed (one line per mailbox), and how
+ * many mailboxes only the store has (kept; `vmpilot check` lists them, `mailbox prune` may delete them).
+ */
+export async function provisionFromConfig(
+  store: Pick<MessageStore, 'provision' | 'listMailboxes'>,
+  config: Pick<Config, 'mailboxes' | 'mailboxesFromConfig'>,
+  logger: Logger,
+): Promise<ProvisionReport> {
   const report = await store.provision(specsFromConfig(config));
+  const configured = new Set(config.mailboxes.map((m) => m.number));
+  const onlyInStore = (await store.listMailboxes()).filter((m) => !configured.has(m.number)).map((m) => m.number);
+  if (onlyInStore.length > 0) {
+    const authoritative = config.mailboxesFromConfig === 'authoritative';
+    logger[authoritative ? 'warn' : 'info'](
+      { count: onlyInStore.length, mailboxes: onlyInStore.slice(0, 20) },
+      authoritative
+        ? `${onlyInStore.length} mailbox(es) in the store are not in the config file: vmpilot mailbox prune --yes deletes them`
+        : `${onlyInStore.length} mailbox(es) in the store are not in the config file (kept: mailboxesFromConfig is seed)`,
+    );
+  }
   if (report.created.length > 0) logger.info({ mailboxes: report.created }, `config: ${report.created.length} mailbox(es) created`);
   for (const { number, changes } of report.updated) {
     logger.info({ mailbox: number, changes }, `config: mailbox ${number} updated from the config file: ${describeChanges(changes)}`);

@@ -216,6 +216,13 @@ export interface Config {
   /** Empty: calls are accepted from loopback only. */
   pbx: PbxConfig[];
   mailboxes: MailboxConfig[];
+  /**
+   * How `mailboxes` and the store coexist (README "Mailboxes: config file and store"). seed (default): the
+   * config's mailboxes are created and their fields applied at start; mailboxes only in the store are kept
+   * (`vmpilot check` lists them). authoritative: the same, and `vmpilot mailbox prune --yes` deletes the
+   * store's mailboxes that the config does not list (never at start, never without --yes).
+   */
+  mailboxesFromConfig: 'seed' | 'authoritative';
   voicemail: VoicemailConfig & VoicemailKeysConfig;
   /** Auto-attendant menus per pilot (attendant-schema.ts); empty: every pilot gets the default menu. */
   attendants: AttendantConfig[];
@@ -747,6 +754,7 @@ export const configSchema: z.ZodType<Config> = section({
   services: servicesSchema,
   pbx: pbxSchema,
   mailboxes: mailboxesSchema,
+  mailboxesFromConfig: z.enum(['seed', 'authoritative']).default('seed'),
   voicemail: voicemailSchema,
   attendants: attendantsSchema,
   mwi: mwiSchema,
