@@ -63,6 +63,8 @@ export class PgLeadership implements Leadership {
   private readonly stepDownMs: number;
   private readonly lock: number;
   private readonly log: Logger;
+  /** The last try failed to reach PostgreSQL (warned once until a try gets through). */
+  private unreachable = false;
   /** The tick in progress (stop() waits for it). */
   private running: Promise<void> | undefined;
 
@@ -112,6 +114,7 @@ export class PgLeadership implements Leadership {
   private async tick(): Promise<void> {
     try {
       const client = this.client ?? (await this.connect());
+      this.unreachable = false;
       if (this.role === Role.Leading) {
         await client.query('SELECT 1');
         return;
@@ -171,7 +174,10 @@ export class PgLeadership implements Leadership {
       this.log.warn({ err }, 'leadership lost with the connection to PostgreSQL: this host stops sending MWI');
       this.tell(false);
     } else if (this.role === Role.Following) {
-      this.log.debug({ err }, 'leadership: PostgreSQL not reachable; trying again');
+      // Once per outage at warn (no host may be sending MWI now); the retries after it at debug.
+      if (!this.unreachable) this.log.warn({ err }, 'leadership: PostgreSQL not reachable; trying again every retry interval');
+      else this.log.debug({ err }, 'leadership: PostgreSQL still not reachable');
+      this.unreachable = true;
     }
     // Its 'error' and 'end' listeners stay: they now see a client that is no longer this.client and do nothing.
     client?.end().catch(() => undefined);

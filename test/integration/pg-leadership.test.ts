@@ -147,6 +147,25 @@ describe('PgLeadership: an advisory lock on a connection of its own', () => {
   });
 });
 
+describe('PgLeadership when PostgreSQL itself goes down', () => {
+  // Last in the file: it stops this file's server.
+  it('MUST stop leading when the server dies, and lead again once it is back', async () => {
+    const url = await postgres.createDatabase();
+    const server = await postgres.server();
+    const only = candidate('only', url, 14);
+    await until('it leads', () => only.leadership.leader);
+    const killedAt = Date.now();
+    await server.kill();
+    await until('it stepped down', () => !only.leadership.leader, 5000);
+    const downAfter = Date.now() - killedAt;
+    await server.start();
+    const backAt = Date.now();
+    await until('it leads again', () => only.leadership.leader, 10_000);
+    expect(only.told.map((t) => t.leader)).toEqual([true, false, true]);
+    console.log(`PostgreSQL killed: stepped down after ${downAfter} ms; led again ${Date.now() - backAt} ms after it was back`);
+  });
+});
+
 describe('SoleLeadership', () => {
   it('leads from start() to stop(), told once each way', async () => {
     const told: boolean[] = [];
