@@ -1,5 +1,5 @@
 /**
- * Request input through zod: a body or query that does not fit its schema is a 422 problem listing every
+ * Request input through zod: a body, query or path parameter that does not fit its schema is a 422 problem listing every
  * failing path (the same paths `vmpilot check` prints for the config, load.ts formatPath).
  */
 import type { z } from 'zod';
@@ -7,7 +7,7 @@ import { formatPath } from '../config/load.js';
 import { HttpProblem } from './problem.js';
 
 /** The parsed value, or throws a 422 HttpProblem naming what is wrong and where. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: 'body' | 'query'): z.output<S> {
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: 'body' | 'query' | 'path'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = result.error.issues.map((i) => ({ path: i.path.length === 0 ? what : `${what}.${formatPath(i.path)}`, message: i.message }));

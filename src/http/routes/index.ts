@@ -9,6 +9,7 @@ import { healthRoutes } from './health.js';
 import { openapiRoutes } from './openapi.js';
 import { mailboxRoutes } from './mailboxes.js';
 import { messageRoutes } from './messages.js';
+import { greetingRoutes } from './greetings.js';
 import { webRoutes } from '../web/web-routes.js';
 import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
@@ -22,6 +23,7 @@ export const ROUTES: RoutePlugin[] = [
   openapiRoutes,
   mailboxRoutes,
   messageRoutes,
+  greetingRoutes,
   webRoutes,
   ownerRoutes,
   attendantRoutes,
