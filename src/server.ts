@@ -165,6 +165,12 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const mediaSources = new Map(config.pbx.map((p) => [p, new AddressMatcher([...p.addresses, ...p.mediaAddresses])]));
   let draining = false;
   const contactFor = (inc: IncomingRequest): string => localContact(stack, inc);
+  /** A call refused before it became a Call (draining, no route, over limits.maxCalls...): its record. */
+  const recordRefused = (invite: IncomingRequest, status: number): void => {
+    const record = draftCallRecord(invite, { trusted: trusted.matches(invite.flow.remoteAddress), app: '', worker });
+    record.rejected(status);
+    records.add(record.finish());
+  };
   const core = new UserAgentCore(stack, {
     logger,
     timers: (reliable) => timerSet(config.sip.timers, reliable),
@@ -173,6 +179,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     credentialsFor: (address) => pbxFor(address)?.auth,
     draining: () => draining,
     drainRetryAfterS: Math.max(1, config.shutdown.drainSeconds),
+    onInviteRefused: recordRefused,
   });
 
   const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
@@ -197,9 +204,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     const fromTrusted = trusted.matches(session.invite.flow.remoteAddress);
     const reject = (status: number, headers?: Record<string, string>): void => {
       session.reject(status, headers);
-      const record = draftCallRecord(session, { trusted: fromTrusted, app: '', worker });
-      record.rejected(status);
-      records.add(record.finish());
+      recordRefused(session.invite, status);
     };
     if (!accepting) {
       reject(503, { 'retry-after': '1' });
@@ -232,7 +237,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       trustedMediaSources: (pbx && mediaSources.get(pbx)) ?? LOOPBACK,
       rtpWhileRecording: pbx?.rtpWhileRecording ?? DEFAULTS.rtpWhileRecording,
       trustAssertedIdentity: fromTrusted,
-      callRecord: draftCallRecord(session, { trusted: fromTrusted, app: route.service, worker }),
+      callRecord: draftCallRecord(session.invite, { trusted: fromTrusted, app: route.service, worker }),
       logger,
     });
     calls.add(call);

@@ -39,6 +39,8 @@ export interface UserAgentCoreOptions {
   draining(): boolean;
   /** Retry-After (seconds) on that 503: when this server will be gone and the PBX should have moved on. */
   drainRetryAfterS: number;
+  /** Told of a new INVITE refused here, before any session (draining, a body that is not SDP): call records. */
+  onInviteRefused?(invite: IncomingRequest, status: number): void;
 }
 
 export class UserAgentCore implements TransactionUser, DialogTable {
@@ -189,16 +191,21 @@ export class UserAgentCore implements TransactionUser, DialogTable {
   }
 
   private newInvite(inc: IncomingRequest): void {
-    if (this.refusedWhileDraining(inc)) return;
+    if (this.refusedWhileDraining(inc)) {
+      this.opts.onInviteRefused?.(inc, 503);
+      return;
+    }
     const body = findSdp(inc.message);
     if (body.kind === 'unsupported') {
       // §8.2.3: a body we cannot read → 415 with what we accept.
       inc.respond(415, { headers: { accept: 'application/sdp' } });
+      this.opts.onInviteRefused?.(inc, 415);
       return;
     }
     if (!acceptsSdp(inc.message.headers.getAll('accept'))) {
       // RFC 3261 §21.4.7 and RFC 4475 sdp01: our 2xx must carry SDP; a request that accepts no SDP cannot get one.
       inc.respond(406, { headers: { accept: 'application/sdp' } });
+      this.opts.onInviteRefused?.(inc, 406);
       return;
     }
     const reliable = inc.flow.transport !== 'udp';

@@ -19,6 +19,8 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { runCli } from '../helpers/cli-process.js';
 import { parsePromText, sumOf, type PromSample } from '../helpers/prom-text.js';
 import { runSipp, type SippRun } from '../helpers/sipp.js';
+import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
+import { ackForFinal } from '../helpers/cluster.js';
 import { startApiServer, type ApiServer } from '../helpers/http-api.js';
 import type { TestServer } from '../helpers/test-server.js';
 
@@ -144,6 +146,23 @@ describe('metrics and call records after real calls', () => {
     expect(d('vmpilot_rtp_packets_total')).toBe(0);
   }, 30_000);
 
+  it('an INVITE refused before routing (it accepts no SDP: 406) still leaves a record', async () => {
+    const before = await scrape();
+    const peer = await RawUdpPeer.open();
+    try {
+      const text = invite({ port: peer.port, callId: 'no-sdp-accepted', extra: 'Accept: text/plain' });
+      await peer.send(ts.port('udp'), text);
+      const final = await peer.waitFor((t) => /^SIP\/2\.0 406 /.test(t), 3000);
+      await peer.send(ts.port('udp'), ackForFinal(text, final.text));
+    } finally {
+      peer.close();
+    }
+    await ts.server.callRecords.flush();
+    const d = moved(before, await scrape());
+    expect(d('vmpilot_calls_total', { app: 'none', outcome: 'rejected' })).toBe(1);
+    expect(d('vmpilot_sip_responses_total', { direction: 'out', method: 'INVITE', code: '406' })).toBe(1);
+  }, 30_000);
+
   it('the owner logs in', async () => {
     await call({ scenario: 'uac-vm-login-keys.xml', service: '8000', extra: ['-key', 'keys1', `${PIN}#`, '-key', 'keys2', '#'] });
   }, 45_000);
@@ -168,10 +187,12 @@ describe('metrics and call records after real calls', () => {
       ['attendant', 'abandoned', 'main'],
       ['attendant', 'transfer', '27001'],
       ['voicemail', 'login', '27000'],
+      ['', 'rejected', '406'],
       ['', 'rejected', '404'],
       ['voicemail', 'message', '27000'],
     ]);
-    const [abandoned, transfer, login, rejected, deposit] = records;
+    const [abandoned, transfer, login, refused, rejected, deposit] = records;
+    expect(refused).toMatchObject({ callId: 'no-sdp-accepted', from: '27000', pilot: '8000', answeredAt: null });
     expect(deposit).toMatchObject({ from: '27001', to: '27000', pilot: '8000', messageId: message!.id, worker: null });
     expect(rejected).toMatchObject({ from: '27000', to: '99999', pilot: '99999', answeredAt: null, messageId: null });
     expect(login).toMatchObject({ from: '27000', to: '8000', pilot: '8000' });
@@ -194,13 +215,14 @@ describe('metrics and call records after real calls', () => {
     expect(lines[0]).toBe('callId,offeredAt,answeredAt,endedAt,from,to,pilot,app,outcome,detail,messageId,worker');
     expect(lines.slice(1).map((l) => l.split(',').slice(4, 10))).toEqual([
       ['27000', '8000', '8000', 'voicemail', 'login', '27000'],
+      ['27000', '8000', '8000', '', 'rejected', '406'],
       ['27000', '99999', '99999', '', 'rejected', '404'],
     ]);
   }, 30_000);
 
   it('GET /api/calls answers the same records as JSON, and as CSV with format=csv; a bad since is a 422 problem', async () => {
     const json = (await (await api.call('/api/calls?since=1h&from=27000')).json()) as Record<string, unknown>[];
-    expect(json.map((r) => r.outcome)).toEqual(['login', 'rejected']);
+    expect(json.map((r) => r.outcome)).toEqual(['login', 'rejected', 'rejected']);
     const csv = await api.call('/api/calls?since=1h&to=8001&format=csv');
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows = (await csv.text()).trimEnd().split('\r\n').slice(1).map((l) => l.split(',')[8]);
