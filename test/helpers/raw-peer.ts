@@ -175,3 +175,23 @@ export function inDialog(ok: string, opts: { method: string; cseq: number; port:
     '',
   ].join('\r\n');
 }
+
+/** A SUBSCRIBE for a mailbox's message-summary (RFC 3842) from a raw peer at host:port, to `target` (host:port). */
+export function subscribeMwi(opts: { mailbox: string; target: string; host: string; port: number; callId: string; expires?: number }): string {
+  return [
+    `SUBSCRIBE sip:${opts.mailbox}@${opts.target} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${opts.host}:${opts.port};branch=z9hG4bK${opts.callId};rport`,
+    `From: <sip:${opts.mailbox}@${opts.host}>;tag=${opts.callId}`,
+    `To: <sip:${opts.mailbox}@${opts.target}>`,
+    `Call-ID: ${opts.callId}`,
+    'CSeq: 1 SUBSCRIBE',
+    `Contact: <sip:${opts.mailbox}@${opts.host}:${opts.port}>`,
+    'Event: message-summary',
+    'Accept: application/simple-message-summary',
+    `Expires: ${opts.expires ?? 600}`,
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}

@@ -3,10 +3,11 @@
  * namespace of a NetnsLab (helpers/netns.ts), listening on UDP 5060 of its namespace address, with its RTP
  * range there, trusting the addresses given as its PBX, and its JSON log lines at hand.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logRecords, serve, waitForRecord, type Exit, type LogRecord, type Serving } from './cli-process.js';
 import type { Namespace, NetnsLab } from './netns.js';
+import { startPostgres, type PostgresServer } from './postgres.js';
 
 export const HOST_SIP_PORT = 5060;
 
@@ -86,4 +87,20 @@ export async function startSiteHost(lab: NetnsLab, ns: Namespace, name: string, 
   // From source through tsx: several seconds on a loaded machine.
   await host.waitForLog((r) => r.msg === 'vmpilot listening', 'vmpilot listening', 45_000);
   return host;
+}
+
+/**
+ * The site's PostgreSQL (helpers/postgres.ts) on the lab's bridge, for hosts in their namespaces: it listens on
+ * the bridge address too, and its own pg_hba lets the lab's subnet in (trust, as the harness does for
+ * 127.0.0.1). `url` is a fresh database at the bridge address.
+ */
+export async function startSitePostgres(lab: NetnsLab, dir: string): Promise<{ server: PostgresServer; url: string }> {
+  const hba = join(dir, 'pg_hba.conf');
+  writeFileSync(hba, ['local all all trust', 'host all all 127.0.0.1/32 trust', `host all all ${lab.subnet}.0/24 trust`, ''].join('\n'));
+  // Read by postgres, which runs as nobody.
+  chmodSync(dir, 0o755);
+  chmodSync(hba, 0o644);
+  const server = await startPostgres({ listenAddresses: ['127.0.0.1', lab.hostAddress], settings: { hba_file: hba } });
+  const url = (await server.createDatabase()).replace('@127.0.0.1:', `@${lab.hostAddress}:`);
+  return { server, url };
 }

@@ -9,8 +9,11 @@
  * Covered: calls through Kamailio reach both hosts (round-robin), with ACK and BYE loose-routed through it
  * (Record-Route); host A killed (SIGKILL): every following call is answered by B (the first one to A, if any,
  * after Kamailio's no-reply timer; OPTIONS probing marks A inactive); A started again: probing takes it back.
- * Not covered: TCP/TLS between the PBX and Kamailio (the recipe's listen line), MWI through Kamailio
- * (unsolicited NOTIFYs go from the leading host straight to the PBX: multi-host.test.ts).
+ * A phone's SUBSCRIBE sent by round-robin to the host that is not the MWI leader gets 503 there and goes on to
+ * the leader (the hosts share a PostgreSQL database whose advisory lock picks the leader); the in-dialog
+ * NOTIFYs come back through Kamailio.
+ * Not covered: TCP/TLS between the PBX and Kamailio (the recipe's listen line), unsolicited MWI (it goes from
+ * the leading host straight to the PBX: multi-host.test.ts).
  *
  * Kamailio: probe interval 1 s, no-reply timer 1000 ms (the example's defaults: 5 s and 2000 ms).
  */
@@ -21,8 +24,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeUdpPort } from '../helpers/cli-process.js';
 import { startKamailio, type Kamailio } from '../helpers/kamailio.js';
 import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
+import type { PostgresServer } from '../helpers/postgres.js';
+import { RawUdpPeer, subscribeMwi } from '../helpers/raw-peer.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
-import { HOST_SIP_PORT, startSiteHost, type SiteHost } from '../helpers/site-host.js';
+import { HOST_SIP_PORT, startSiteHost, startSitePostgres, type SiteHost } from '../helpers/site-host.js';
 
 const PROBE_INTERVAL_S = 1;
 const NO_REPLY_MS = 1000;
@@ -32,6 +37,7 @@ let dir: string;
 let kamailio: Kamailio;
 let a: SiteHost;
 let b: SiteHost;
+let postgres: PostgresServer;
 
 /** Calls placed by the PBX through Kamailio (uac-proxied-call.xml). */
 async function calls(count: number, rate: number): Promise<SippResult> {
@@ -55,7 +61,10 @@ beforeAll(async () => {
   lab = createNetnsLab();
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-kamailio-'));
   const kam = lab.add('kam');
-  const hostOpts = (name: string) => ({ storage: { dir: join(dir, name) }, pbxAddresses: [kam.address, lab.hostAddress] });
+  // One site: the hosts share a PostgreSQL database, whose advisory lock makes one of them the MWI leader.
+  let url: string;
+  ({ server: postgres, url } = await startSitePostgres(lab, dir));
+  const hostOpts = (name: string) => ({ storage: { dir: join(dir, name), url }, pbxAddresses: [kam.address, lab.hostAddress] });
   [a, b] = await Promise.all([startSiteHost(lab, lab.add('a'), 'a', dir, hostOpts('a')), startSiteHost(lab, lab.add('b'), 'b', dir, hostOpts('b'))]);
   kamailio = await startKamailio(lab, kam, {
     hosts: [`sip:${a.ns.address}:${HOST_SIP_PORT}`, `sip:${b.ns.address}:${HOST_SIP_PORT}`],
@@ -69,6 +78,7 @@ afterAll(async () => {
   await kamailio?.stop();
   await Promise.all([a?.stop(), b?.stop()]);
   lab?.close();
+  await postgres?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
@@ -87,6 +97,28 @@ describe('Kamailio dispatcher in front of two vmpilot hosts', () => {
       expect(ended.map((r) => r.reason)).toEqual(['remote-bye', 'remote-bye']);
       expect(host.records().filter((r) => r.msg === 'log-in call')).toHaveLength(2);
     }
+  });
+
+  it("sends a phone's SUBSCRIBE on to the MWI leader when the other host answers 503, and the leader's NOTIFY comes back through it", async () => {
+    const leader = [a, b].find((h) => h.records().some((r) => r.msg === 'leader: this host now sends MWI'))!;
+    expect(leader).toBeDefined();
+    const phone = await RawUdpPeer.open(lab.hostAddress);
+    try {
+      // Round-robin: of two SUBSCRIBEs in a row, one is first sent to the follower.
+      for (const n of [1, 2]) {
+        const callId = `sub-${n}-${Date.now()}`;
+        await phone.send(kamailio.port, subscribeMwi({ mailbox: '27000', target: `${kamailio.address}:${kamailio.port}`, host: lab.hostAddress, port: phone.port, callId }), kamailio.address);
+        const final = await phone.waitFor((t) => t.startsWith('SIP/2.0') && !t.startsWith('SIP/2.0 100') && t.includes(callId), 5000);
+        expect(final.text.split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+        expect(final.text).toMatch(new RegExp(`^Record-Route: <sip:${kamailio.address.replace(/\./g, '\\.')}[;:>]`, 'im'));
+        // The first NOTIFY, in the dialog, relayed by Kamailio (its Via on top).
+        const notify = await phone.waitFor((t) => t.startsWith('NOTIFY ') && t.includes(callId), 5000);
+        expect(/^Via: *SIP\/2\.0\/UDP ([^:;]+)/im.exec(notify.text)?.[1]).toBe(kamailio.address);
+      }
+    } finally {
+      phone.close();
+    }
+    await kamailio.waitForLog(new RegExp(`SUBSCRIBE \\S+ retried at sip:${leader.ns.address.replace(/\./g, '\\.')}`), 'a SUBSCRIBE sent on to the leader', 2000);
   });
 
   it('when host A dies, every call goes on at host B', async () => {

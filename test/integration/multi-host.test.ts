@@ -24,17 +24,17 @@
  * Not covered: a host cut off by the network (pg-leadership.test.ts), a front proxy (kamailio-dispatcher.test.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeUdpPort, runCli } from '../helpers/cli-process.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import type { PostgresServer } from '../helpers/postgres.js';
 import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
-import { HOST_SIP_PORT, startSiteHost, type SiteHost } from '../helpers/site-host.js';
+import { HOST_SIP_PORT, startSiteHost, startSitePostgres, type SiteHost } from '../helpers/site-host.js';
 import { ROOT } from '../helpers/cli-process.js';
 
 const LEADS = 'leader: this host now sends MWI';
@@ -77,14 +77,8 @@ async function messages(): Promise<{ folder: string; heard: boolean; durationMs:
 beforeAll(async () => {
   lab = createNetnsLab();
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-hosts-'));
-  // PostgreSQL on the bridge, for the hosts in their namespaces: its own pg_hba lets them in (trust, as the
-  // harness does for 127.0.0.1).
-  const hba = join(dir, 'pg_hba.conf');
-  writeFileSync(hba, ['local all all trust', 'host all all 127.0.0.1/32 trust', `host all all ${lab.subnet}.0/24 trust`, ''].join('\n'));
-  chmodSync(dir, 0o755);
-  chmodSync(hba, 0o644);
-  postgres = await startPostgres({ listenAddresses: ['127.0.0.1', lab.hostAddress], settings: { hba_file: hba } });
-  const url = (await postgres.createDatabase()).replace('@127.0.0.1:', `@${lab.hostAddress}:`);
+  let url: string;
+  ({ server: postgres, url } = await startSitePostgres(lab, dir));
   pbx = await MwiPbx.open(lab.hostAddress);
   const hostOpts = (name: string) => ({ storage: storageFor(name, url), pbxAddresses: [lab.hostAddress], mwiTargets: [`sip:${lab.hostAddress}:${pbx.port}`] });
   // Both at once: whichever takes the lock first leads (A below), the other follows (B).

@@ -19,7 +19,7 @@ import { freeUdpPort, serve, stopServing, waitForRecord, logRecords, type Servin
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { openConfigStore } from '../helpers/config-store.js';
 import { postgresPerFile } from '../helpers/postgres.js';
-import { RawUdpPeer } from '../helpers/raw-peer.js';
+import { RawUdpPeer, subscribeMwi } from '../helpers/raw-peer.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
 const LEADS = 'leader: this host now sends MWI';
@@ -72,25 +72,7 @@ async function subscribe(): Promise<{ status: string; retryAfter: string | undef
   const peer = await RawUdpPeer.open();
   try {
     const callId = `sub-${Date.now()}`;
-    await peer.send(
-      sipPort,
-      [
-        `SUBSCRIBE sip:27000@127.0.0.1:${sipPort} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${callId};rport`,
-        `From: <sip:27000@127.0.0.1>;tag=${callId}`,
-        `To: <sip:27000@127.0.0.1:${sipPort}>`,
-        `Call-ID: ${callId}`,
-        'CSeq: 1 SUBSCRIBE',
-        `Contact: <sip:27000@127.0.0.1:${peer.port}>`,
-        'Event: message-summary',
-        'Accept: application/simple-message-summary',
-        'Expires: 600',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    await peer.send(sipPort, subscribeMwi({ mailbox: '27000', target: `127.0.0.1:${sipPort}`, host: '127.0.0.1', port: peer.port, callId }));
     const res = await peer.waitFor((t) => t.startsWith('SIP/2.0') && !t.startsWith('SIP/2.0 100'), 3000);
     return { status: res.text.split('\r\n')[0]!, retryAfter: /^Retry-After: *(\d+)/im.exec(res.text)?.[1] };
   } finally {
