@@ -8,16 +8,18 @@
  * an unknown number; set changes each field (name, email, --no-email, aliases whole, --add-alias,
  * --remove-alias, --attach-audio, --max-messages, --max-minutes, --hidden, --pin with must-change, --number
  * with its messages following), refuses bad values with the config schema's words (exit 1, nothing changed),
- * refuses fields the config file owns.
+ * refuses fields the config file owns. Also the confirmation on a terminal (a pty from util-linux `script`):
+ * "n" keeps the mailbox, "y" deletes it.
  *
- * Does not cover: the confirmation question on a real terminal (confirm.ts; needs a pty); the lamp at delete
- * (mailbox-delete-mwi.test.ts); the store's side in depth (store-mailbox-admin.test.ts).
+ * Does not cover: the lamp at delete (mailbox-delete-mwi.test.ts); the store's side in depth
+ * (store-mailbox-admin.test.ts).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite.js';
 import { cliStoreFixture } from '../helpers/cli-store.js';
-import { runCli as vmpilot } from '../helpers/cli-process.js';
+import { CLI, ROOT, runCli as vmpilot } from '../helpers/cli-process.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
@@ -28,6 +30,20 @@ beforeAll(() => {
   store = fixture.store();
 });
 
+/**
+ * `vmpilot ARGS` on a terminal: util-linux `script` gives it a pty (stdin and stderr are TTYs), `answer` is
+ * typed into it. Returns everything the terminal showed.
+ */
+function inTerminal(answer: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, '--import', 'tsx', CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdin.end(`${answer}\n`);
+  return new Promise((res) => child.on('close', (code) => res({ code, output })));
+}
+
 describe('vmpilot mailbox delete', () => {
   it('without --yes and no terminal to ask, refuses (exit 1) and deletes nothing', async () => {
     await store.createMailbox({ number: '27100', name: 'Temp', pin: '4826' });
@@ -35,6 +51,19 @@ describe('vmpilot mailbox delete', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('vmpilot: not deleting mailbox 27100: no terminal to ask for confirmation (add --yes)\n');
     expect(await store.findMailbox('27100')).toBeDefined();
+  });
+
+  it('on a terminal, asks: "n" keeps the mailbox (exit 1), "y" deletes it', async () => {
+    await store.createMailbox({ number: '27150', name: 'Asked', pin: '4826' });
+    const no = await inTerminal('n', 'mailbox', 'delete', '27150', '--config', config);
+    expect(no.output).toMatch(/delete mailbox 27150 \(Asked\) with its 0 message\(s\) and greetings, for good\? \[y\/N\]/);
+    expect(no.output).toContain('vmpilot: mailbox 27150 not deleted');
+    expect(no.code).toBe(1);
+    expect(await store.findMailbox('27150')).toBeDefined();
+    const yes = await inTerminal('y', 'mailbox', 'delete', '27150', '--config', config);
+    expect(yes.output).toContain('mailbox 27150 deleted (0 message(s), 0 greeting(s))');
+    expect(yes.code).toBe(0);
+    expect(await store.findMailbox('27150')).toBeUndefined();
   });
 
   it('with --yes deletes the mailbox and its messages with their audio', async () => {
