@@ -40,6 +40,12 @@ export interface ImportPlan {
   problems: Problem[];
 }
 
+/** What an import reads of the config: the pilots (numbers a mailbox may not take) and the config's mailboxes. */
+export interface ImportConfig {
+  services: Pick<Config['services'], 'voicemail' | 'attendant' | 'echo'>;
+  mailboxes: Config['mailboxes'];
+}
+
 /** Hashes in flight at once: libuv's default thread pool size (4), so logins waiting for scrypt still get a turn. */
 const HASHES_IN_FLIGHT = 4;
 
@@ -78,14 +84,14 @@ class Numbering {
   }
 }
 
-function pilotsOf(config: Pick<Config, 'services'>): Map<string, string> {
+function pilotsOf(config: Pick<ImportConfig, 'services'>): Map<string, string> {
   const pilots = new Map<string, string>();
   for (const service of ['voicemail', 'attendant', 'echo'] as const) for (const n of config.services[service]) pilots.set(n, service);
   return pilots;
 }
 
 /** Step 1 (see the module comment). */
-export function planImport(text: string, existing: readonly Mailbox[], config: Pick<Config, 'services' | 'mailboxes'>): ImportPlan {
+export function planImport(text: string, existing: readonly Mailbox[], config: ImportConfig): ImportPlan {
   const csv = readMailboxCsv(text);
   const plan: ImportPlan = { create: [], update: [], unchanged: 0, pinsIgnored: 0, problems: [...csv.problems] };
   const byNumber = new Map(existing.map((m) => [m.number, m]));
@@ -180,7 +186,7 @@ export interface ImportOutcome {
 /** The three steps (a dry run: the plan only). */
 export async function importMailboxCsv(
   store: Pick<MessageStore, 'listMailboxes' | 'importMailboxes'>,
-  config: Pick<Config, 'services' | 'mailboxes'>,
+  config: ImportConfig,
   text: string,
   opts: { dryRun?: boolean; onHashProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImportOutcome> {
