@@ -41,6 +41,7 @@ import { startRetention } from './store/retention.js';
 import { DEFAULTS } from './config/defaults.js';
 import { provisionFromConfig } from './admin/config-mailboxes.js';
 import { startHttpServer, type RunningHttp } from './http/server.js';
+import { localLiveCalls } from './http/live-calls.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { CallRecordWriter } from './call-records/writer.js';
 import { draftCallRecord } from './call-records/start.js';
@@ -344,7 +345,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger.info('vmpilot stopped');
   };
   try {
-    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics });
+    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics, liveCalls: localLiveCalls(calls) });
   } catch (err) {
     await close();
     throw err;

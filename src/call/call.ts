@@ -150,6 +150,8 @@ export class CallEndedError extends Error {
 
 export class Call extends EventEmitter<CallEvents> {
   readonly callId: string;
+  /** When the INVITE arrived (ms since epoch): the admin API's live calls show it. */
+  readonly startedAt = Date.now();
   audio: NegotiatedAudio | undefined;
   /** Why the call ended, once it has. */
   endReason: CallEndReason | undefined = undefined;

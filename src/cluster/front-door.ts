@@ -17,6 +17,7 @@ import { LocalWorkers } from './local-workers.js';
 import { RemoteWorkers } from './remote-workers.js';
 import { Redirector } from './redirector.js';
 import { startHttpServer, type RunningHttp } from '../http/server.js';
+import { clusterLiveCalls } from '../http/live-calls.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { ClusterMetrics, type MetricsEndpoint } from '../metrics/cluster-metrics.js';
 import { startCallRecordRetention } from '../call-records/retention.js';
@@ -96,7 +97,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     return closed;
   };
   try {
-    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }), metrics });
+    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }), metrics, liveCalls: clusterLiveCalls(() => local.children()) });
   } catch (err) {
     await close();
     throw err;

@@ -13,6 +13,7 @@ import { startServer, type RunningServer, type ServerHooks } from '../server.js'
 import { HEARTBEAT_MS, isDrainCommand, type HealthReport } from './ipc.js';
 import { planWorkers, workerConfig, workerMaxCalls } from './worker-plan.js';
 import { answerMetricsRequests } from '../metrics/cluster-metrics.js';
+import { answerLiveCallRequests, localLiveCalls } from '../http/live-calls.js';
 
 export interface RunningWorker {
   server: RunningServer;
@@ -53,6 +54,8 @@ export async function startWorker(config: Config, logger: Logger, index: number,
   server = await startServer(workerConfig(config, plan), logger, { ...hooks, mwi: false, storeMaintenance: false, http: false, onCallsChanged: reportSoon, worker: index });
   // The front door's /metrics asks each worker for its own (cluster-metrics.ts).
   answerMetricsRequests(server.metrics);
+  // The front door's /api/live-calls asks each worker for its calls and to hang one up (http/live-calls.ts).
+  answerLiveCallRequests(localLiveCalls(server.calls));
   const heartbeat = setInterval(report, HEARTBEAT_MS);
   report();
 

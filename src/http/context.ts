@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { MessageStore } from '../store/types.js';
 import type { ApiCatalog } from './api-catalog.js';
 import type { Authenticator } from './auth.js';
+import type { LiveCalls } from './live-calls.js';
 import type { MetricsEndpoint } from '../metrics/cluster-metrics.js';
 
 /** What /readyz reports (each true when fine). */
@@ -30,6 +31,8 @@ export interface HttpDeps {
   sipState(): { bound: boolean; draining: boolean };
   /** What /metrics serves: this process's metrics, or a front door's merge of its workers' (metrics/). */
   metrics?: MetricsEndpoint;
+  /** The calls in progress: this process's, or a front door's workers' (live-calls.ts). */
+  liveCalls?: LiveCalls;
 }
 
 export interface HttpContext extends HttpDeps {

@@ -9,22 +9,13 @@
  * Remote workers (cluster.remote, other hosts) are scraped by Prometheus directly, on their own http.listen.
  */
 import type { ChildProcess } from 'node:child_process';
+import { answerRequests, askWorker } from '../cluster/ipc-request.js';
 import { Registry, type Metric } from 'prom-client';
 import type { MetricJson } from './pull-metric.js';
 import type { ServerMetrics } from './server-metrics.js';
 
-/** Front door → worker. */
-export interface MetricsRequest {
-  type: 'metrics-request';
-  id: number;
-}
-
-/** Worker → front door. */
-export interface MetricsReply {
-  type: 'metrics';
-  id: number;
-  metrics: MetricJson[];
-}
+/** The request type a worker answers with its metrics (cluster/ipc-request.ts). */
+const METRICS_REQUEST = 'metrics-request';
 
 /** What serves /metrics: one process's registry, or a front door's merge. */
 export interface MetricsEndpoint {
@@ -36,56 +27,9 @@ export interface MetricsEndpoint {
 export const FRONT_DOOR_LABEL = 'front';
 const SCRAPE_TIMEOUT_MS = 2000;
 
-function isMetricsRequest(m: unknown): m is MetricsRequest {
-  return typeof m === 'object' && m !== null && (m as Partial<MetricsRequest>).type === 'metrics-request' && typeof (m as MetricsRequest).id === 'number';
-}
-
-function isMetricsReply(m: unknown): m is MetricsReply {
-  const r = m as Partial<MetricsReply> | null;
-  return typeof r === 'object' && r !== null && r.type === 'metrics' && typeof r.id === 'number' && Array.isArray(r.metrics);
-}
-
 /** In a worker: answers the front door's metrics requests. Returns a function that stops answering. */
 export function answerMetricsRequests(metrics: Pick<ServerMetrics, 'json'>): () => void {
-  const onMessage = (m: unknown): void => {
-    if (!isMetricsRequest(m)) return;
-    metrics.json().then(
-      (json) => {
-        if (process.connected) process.send?.({ type: 'metrics', id: m.id, metrics: json } satisfies MetricsReply);
-      },
-      () => undefined, // the front door's timeout covers a worker that cannot answer
-    );
-  };
-  process.on('message', onMessage);
-  return () => process.off('message', onMessage);
-}
-
-let nextRequestId = 1;
-
-/** Asks one worker for its metrics; undefined when it is not running or does not answer in time. */
-function askWorker(child: ChildProcess | undefined, timeoutMs: number): Promise<MetricJson[] | undefined> {
-  if (!child?.connected) return Promise.resolve(undefined);
-  const id = nextRequestId++;
-  return new Promise((resolve) => {
-    const done = (value: MetricJson[] | undefined): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(value);
-    };
-    const onMessage = (m: unknown): void => {
-      if (isMetricsReply(m) && m.id === id) done(m.metrics);
-    };
-    const onExit = (): void => done(undefined);
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    try {
-      child.send({ type: 'metrics-request', id } satisfies MetricsRequest);
-    } catch {
-      done(undefined);
-    }
-  });
+  return answerRequests(METRICS_REQUEST, () => metrics.json());
 }
 
 /** Several processes' metrics in one exposition, each value labelled with its process's `worker`. */
@@ -122,7 +66,7 @@ export class ClusterMetrics implements MetricsEndpoint {
   }
 
   async text(): Promise<string> {
-    const [own, ...answers] = await Promise.all([this.own.json(), ...this.workers().map((child) => askWorker(child, this.timeoutMs))]);
+    const [own, ...answers] = await Promise.all([this.own.json(), ...this.workers().map((child) => askWorker<MetricJson[]>(child, METRICS_REQUEST, undefined, this.timeoutMs))]);
     const sets = [{ worker: FRONT_DOOR_LABEL, metrics: own }];
     answers.forEach((metrics, index) => metrics && sets.push({ worker: String(index), metrics }));
     const scraped: MetricJson = {

@@ -10,6 +10,7 @@ import { openapiRoutes } from './openapi.js';
 import { mailboxRoutes } from './mailboxes.js';
 import { messageRoutes } from './messages.js';
 import { greetingRoutes } from './greetings.js';
+import { liveCallRoutes } from './live-calls.js';
 import { webRoutes } from '../web/web-routes.js';
 import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
@@ -24,6 +25,7 @@ export const ROUTES: RoutePlugin[] = [
   mailboxRoutes,
   messageRoutes,
   greetingRoutes,
+  liveCallRoutes,
   webRoutes,
   ownerRoutes,
   attendantRoutes,
