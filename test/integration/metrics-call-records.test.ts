@@ -2,15 +2,17 @@
  * /metrics and call records against the real server after real SIPp calls (one server, the built-in
  * voicemail and attendant apps, SIPp as PBX and caller over UDP):
  * - a message left: calls_total{voicemail,message}, deposits and their duration and size histograms, SIP
- *   requests and responses by method and code, RTP packets both ways, the pacing histogram and the store's
- *   deposit latency each moved by what one call does;
+ *   requests and responses by method and code, RTP packets both ways, the pacing histogram, the store's
+ *   deposit latency and the unsolicited MWI NOTIFY the PBX (a raw UDP peer) answers 200, each moved by what
+ *   one call does;
+ * - an INVITE refused before routing (406) is recorded and counted; a wrong PIN moves pin_failures_total;
  * - a call to an unknown number: calls_total{none,rejected} and responses{out,INVITE,404} by one;
  * - a log-in, an attendant transfer (REFER) and an attendant caller who chose nothing (abandoned in menu
  *   main) each leave their record;
  * - `vmpilot calls --since 1h --json` and `--csv` print those five records with the right outcomes; a bad
  *   --since is a usage error (exit 2).
  * Not covered here: the cluster's merged /metrics (metrics-cluster.test.ts), retransmission counting (unit:
- * sip-traffic.test.ts), MWI and mail counters (counted where the notifier and mailer already have tests).
+ * sip-traffic.test.ts), mail counters and MWI NOTIFYs in SUBSCRIBE dialogs (counted beside their logs).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,14 +21,18 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { runCli } from '../helpers/cli-process.js';
 import { parsePromText, sumOf, type PromSample } from '../helpers/prom-text.js';
 import { runSipp, type SippRun } from '../helpers/sipp.js';
-import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
+import { invite, okFor, RawUdpPeer } from '../helpers/raw-peer.js';
 import { ackForFinal } from '../helpers/cluster.js';
 import { startApiServer, type ApiServer } from '../helpers/http-api.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 const PIN = '7391';
-const YAML = `
+/** The config; the PBX (loopback, where SIPp runs) takes unsolicited MWI at `mwiPort` (a raw UDP peer). */
+const yaml = (mwiPort: number): string => `
 services: { voicemail: ["8000"], attendant: ["8001"] }
+pbx:
+  - { name: raw, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${mwiPort}"] } }
+mwi: { resendOnStart: false }
 mailboxes:
   - { number: "27000", pin: "${PIN}", name: "Alice Example" }
   - { number: "27001", pin: "7392", name: "Bob Smith" }
@@ -46,6 +52,7 @@ attendants:
 `;
 
 let api: ApiServer;
+let pbx: RawUdpPeer;
 let ts: TestServer;
 let configFile: string;
 
@@ -77,18 +84,20 @@ function moved(before: PromSample[], after: PromSample[]) {
 
 describe('metrics and call records after real calls', () => {
   beforeAll(async () => {
-    api = await startApiServer(YAML);
+    pbx = await RawUdpPeer.open();
+    api = await startApiServer(yaml(pbx.port));
     ts = api.ts;
     // An owner who has used the mailbox before (no first-log-in tutorial).
     const store = await openSqliteStore(ts.dir);
     await store.updateMailbox('27000', { setupDone: true, mustChangePin: false });
     await store.close();
     configFile = join(ts.dir, 'cli.yaml');
-    writeFileSync(configFile, `storage: { dir: ${JSON.stringify(ts.dir)} }\n${YAML}`);
+    writeFileSync(configFile, `storage: { dir: ${JSON.stringify(ts.dir)} }\n${yaml(pbx.port)}`);
   });
 
   afterAll(async () => {
     await api?.stop();
+    pbx?.close();
   });
 
   it('/metrics needs the API token like the rest of the API', async () => {
@@ -103,9 +112,13 @@ describe('metrics and call records after real calls', () => {
       service: '8000',
       extra: ['-key', 'vm_from', '"Bob Smith" <sip:27001@127.0.0.1>', '-key', 'vm_header', 'Diversion: <sip:27000@127.0.0.1>;reason=no-answer'],
     });
-    // The size is read from the stored file after the deposit: wait for it (bounded).
+    // The lamp: the PBX answers the NOTIFY 200.
+    const notify = await pbx.waitFor((t) => t.startsWith('NOTIFY '), 5000);
+    await pbx.send(ts.port('udp'), okFor(notify.text));
+    // The size is read from the stored file after the deposit, the NOTIFY's answer comes later: wait (bounded).
     let after = await scrape();
-    for (let i = 0; i < 50 && moved(before, after)('vmpilot_deposit_size_bytes_count') === 0; i++) {
+    const settled = (): boolean => moved(before, after)('vmpilot_deposit_size_bytes_count') === 1 && moved(before, after)('vmpilot_mwi_notifies_total') === 1;
+    for (let i = 0; i < 100 && !settled(); i++) {
       await new Promise((r) => setTimeout(r, 20));
       after = await scrape();
     }
@@ -131,6 +144,7 @@ describe('metrics and call records after real calls', () => {
     expect(d('vmpilot_rtp_pacing_interval_seconds_count')).toBeGreaterThan(100);
     expect(d('vmpilot_rtp_pacing_interval_seconds_bucket', { le: '+Inf' })).toBe(d('vmpilot_rtp_pacing_interval_seconds_count'));
     expect(d('vmpilot_store_operation_seconds_count', { operation: 'deposit', result: 'ok' })).toBe(1);
+    expect(d('vmpilot_mwi_notifies_total', { kind: 'unsolicited', result: 'delivered' })).toBe(1);
     expect(sumOf(after, 'vmpilot_calls_active')).toBe(0);
     expect(sumOf(after, 'vmpilot_event_loop_delay_seconds', { quantile: '0.99' })).toBeGreaterThan(0);
   }, 60_000);
@@ -163,8 +177,10 @@ describe('metrics and call records after real calls', () => {
     expect(d('vmpilot_sip_responses_total', { direction: 'out', method: 'INVITE', code: '406' })).toBe(1);
   }, 30_000);
 
-  it('the owner logs in', async () => {
-    await call({ scenario: 'uac-vm-login-keys.xml', service: '8000', extra: ['-key', 'keys1', `${PIN}#`, '-key', 'keys2', '#'] });
+  it('the owner logs in after one wrong PIN, which is counted', async () => {
+    const before = await scrape();
+    await call({ scenario: 'uac-vm-login-keys.xml', service: '8000', extra: ['-key', 'keys1', `0000#${PIN}#`, '-key', 'keys2', '#'] });
+    expect(moved(before, await scrape())('vmpilot_pin_failures_total')).toBe(1);
   }, 45_000);
 
   it('an attendant caller dials 27001# and is transferred by REFER', async () => {
