@@ -22,7 +22,7 @@
  * Does not cover: the API's own validation and errors (the api's tests), the PIN back-off's arithmetic
  * (pin-backoff tests), TLS (the cookie's Secure form is a unit test: web-owner-session.test.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -235,6 +235,24 @@ describe('web admin', () => {
     await expect.poll(() => notifiesFor('27000', from).some((n) => n.includes('Messages-Waiting: no') && n.includes('Voice-Message: 0/0')), { timeout: 5000 }).toBe(true);
     await page.waitForSelector(row, { state: 'detached' });
     expect((await store.getMessage(aliceMessage.id))?.folder).toBe('deleted');
+  });
+});
+
+describe('greetings', () => {
+  it('uploads a greeting from the page and plays it back', async () => {
+    await page.goto(`${base}/web/#/mailbox/27000`);
+    const row = page.locator('#greetings tr[data-kind=unavailable]');
+    await row.locator('input[type=file]').setInputFiles({ name: 'hello.wav', mimeType: 'audio/wav', buffer: readFileSync(recordingIn(store.tmpDir, 1200)) });
+    await expect.poll(async () => (await store.findMailbox('27000'))?.greetings.unavailable !== undefined, { timeout: 10_000 }).toBe(true);
+    await row.locator('audio:not([hidden])').waitFor();
+    const played = await row.locator('audio').evaluate(async (audio: HTMLAudioElement) => {
+      const ended = new Promise((resolve) => audio.addEventListener('ended', resolve, { once: true }));
+      await audio.play();
+      await ended;
+      return audio.duration;
+    });
+    expect(played).toBeCloseTo(1.2, 1);
+    await screenshot('greetings');
   });
 });
 

@@ -8,17 +8,17 @@ export async function callsPage() {
   const body = h('tbody');
   const count = h('span', { class: 'muted', id: 'call-count' });
   const refresh = async () => {
-    const r = await admin('GET', '/api/calls');
-    const calls = Array.isArray(r) ? r : r.items;
-    count.textContent = calls.length === 1 ? '1 call' : `${calls.length} calls`;
-    body.replaceChildren(...calls.map((c) => h('tr', { 'data-id': c.id },
-      h('td', {}, c.app ?? c.service ?? ''),
-      h('td', {}, c.from ?? ''),
-      h('td', {}, c.number ?? c.to ?? ''),
-      h('td', { class: 'num' }, c.startedAt ? duration(Date.now() - c.startedAt) : ''),
+    const { items } = await admin('GET', '/api/live-calls');
+    count.textContent = items.length === 1 ? '1 call' : `${items.length} calls`;
+    body.replaceChildren(...items.map((c) => h('tr', { 'data-call-id': c.callId },
+      h('td', {}, c.app),
+      h('td', {}, c.fromName ? `${c.fromName} ` : '', h('span', { class: 'muted' }, c.from || 'unknown')),
+      h('td', {}, c.number),
+      h('td', { class: 'muted' }, c.source, c.worker !== undefined ? ` (worker ${c.worker})` : ''),
+      h('td', { class: 'num' }, duration(Date.now() - Date.parse(c.startedAt))),
       h('td', {}, h('button', { class: 'danger', 'data-action': 'hangup', onclick: async () => {
         try {
-          await admin('DELETE', `/api/calls/${seg(c.id)}`);
+          await admin('DELETE', `/api/live-calls/${seg(c.callId)}`);
           status('Call ended');
           await refresh();
         } catch (err) {
@@ -29,7 +29,9 @@ export async function callsPage() {
   show(
     h('h1', {}, 'Live calls'),
     h('div', { class: 'toolbar' }, count),
-    h('table', { id: 'calls' }, h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', {}, 'From'), h('th', {}, 'To'), h('th', { class: 'num' }, 'Time'), h('th', {}, ''))), body));
+    h('table', { id: 'calls' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', {}, 'From'), h('th', {}, 'Dialled'), h('th', {}, 'Via'), h('th', { class: 'num' }, 'Time'), h('th', {}, ''))),
+      body));
   await refresh();
   const timer = setInterval(() => refresh().catch((err) => status(err.message, true)), REFRESH_MS);
   return () => clearInterval(timer);

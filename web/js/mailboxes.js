@@ -78,22 +78,41 @@ function greetingsSection(base, mailbox) {
   const recorded = new Set(mailbox.greetings);
   return h('table', { id: 'greetings' }, h('tbody', {}, GREETING_KINDS.map(([kind, label]) => {
     const path = `${base}/greetings/${kind}`;
-    const audio = h('audio', { controls: true, preload: 'none', hidden: !recorded.has(kind) });
+    const audio = h('audio', { controls: true, preload: 'metadata', hidden: !recorded.has(kind) });
+    const note = h('span', { class: 'muted', hidden: recorded.has(kind) }, 'not recorded');
+    const remove = h('button', { class: 'danger', 'data-action': 'delete-greeting', hidden: !recorded.has(kind), onclick: async () => {
+      try {
+        await admin('DELETE', path);
+        status(`${label} greeting deleted`);
+        audio.removeAttribute('src');
+        audio.hidden = true;
+        remove.hidden = true;
+        note.hidden = false;
+      } catch (err) {
+        status(`Delete failed: ${err.message}`, true);
+      }
+    } }, 'Delete');
+    const showRecorded = async () => {
+      audio.src = await mediaLink(path);
+      audio.hidden = false;
+      remove.hidden = false;
+      note.hidden = true;
+    };
     const file = h('input', { type: 'file', accept: 'audio/*,.wav', 'data-kind': kind, onchange: async () => {
       const chosen = file.files?.[0];
       if (!chosen) return;
       try {
-        await admin('PUT', path, { body: chosen, headers: { 'content-type': chosen.type || 'audio/wav' } });
+        // Any common format: the server converts it to the phone's 8 kHz WAV.
+        await admin('PUT', path, { body: chosen, headers: { 'content-type': chosen.type || 'application/octet-stream' } });
         status(`${label} greeting uploaded`);
-        audio.src = await mediaLink(path);
-        audio.hidden = false;
+        await showRecorded();
       } catch (err) {
         status(`Upload failed: ${err.message}`, true);
       } finally {
         file.value = '';
       }
     } });
-    if (recorded.has(kind)) mediaLink(path).then((url) => (audio.src = url), (err) => status(err.message, true));
-    return h('tr', { 'data-kind': kind }, h('th', {}, label), h('td', {}, audio, recorded.has(kind) ? '' : h('span', { class: 'muted' }, 'not recorded ')), h('td', {}, file));
+    if (recorded.has(kind)) showRecorded().catch((err) => status(err.message, true));
+    return h('tr', { 'data-kind': kind }, h('th', {}, label), h('td', {}, audio, note), h('td', { class: 'actions' }, file, remove));
   })));
 }

@@ -84,7 +84,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   /** The message `id` when it is in the session's mailbox; 404 for any other (another owner's included). */
   const ownMessage = async (request: FastifyRequest): Promise<MessageRecord> => {
     const { session } = await sessionOf(request);
-    const { id } = parseInput(idParams, request.params, 'query');
+    const { id } = parseInput(idParams, request.params, 'path');
     const message = await ctx.store.getMessage(id);
     if (!message || message.mailbox !== session.mailbox || message.folder === 'deleted') throw notFound('message');
     return message;
