@@ -256,6 +256,26 @@ describe('greetings', () => {
   });
 });
 
+describe('live calls', () => {
+  it('lists a call in progress and hangs it up (the caller receives the BYE)', async () => {
+    // The echo test: left alone it would talk for 7 s and more (a prompt, 5 s recorded, the playback).
+    const caller = runSipp({ scenario: 'uac-server-bye.xml', transport: 'udp', port: api.ts.port('udp'), service: '*43', timeoutS: 20 });
+    await page.goto(`${base}/web/#/calls`);
+    const row = page.locator('#calls tbody tr');
+    await row.first().waitFor({ timeout: 10_000 });
+    const listedAt = Date.now();
+    expect(await row.count()).toBe(1);
+    expect(await row.first().textContent()).toContain('*43');
+    await screenshot('calls');
+    await row.first().locator('button[data-action=hangup]').click();
+    const result: SippResult = await caller;
+    expect(result.successful).toBe(1);
+    // Ended by the button, not by the echo test running out.
+    expect(Date.now() - listedAt).toBeLessThan(5000);
+    await expect.poll(() => page.locator('#calls tbody tr').count()).toBe(0);
+  });
+});
+
 describe('the attendant page', () => {
   it("draws the attendant's menus as a tree with their schedules", async () => {
     await page.goto(`${base}/web/#/attendant`);
