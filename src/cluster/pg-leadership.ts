@@ -7,14 +7,15 @@
  *  - The lock lives exactly as long as the session: the leader that dies (SIGKILL, crash) loses its TCP
  *    connection, PostgreSQL ends the session and frees the lock at once, and a follower has it at its next try
  *    (takeover within retryMs).
- *  - Losing the connection (error, end, a check not answered within `stepDownMs`, default 3 s) is losing
+ *  - Losing the connection (error, end, a check not answered within `stepDownMs`, default 2 s) is losing
  *    leadership: onChange(false) is told at once, before anything else, and the connection is dropped.
  *  - A leader cut off from the database by the network (no FIN, no RST) still has a session there until the
  *    server notices. So that the server frees the lock soon enough, and never before this leader has stepped
- *    down, the leader's session sets idle_session_timeout (PostgreSQL 14+) to `stepDownMs + 1 s`: the
- *    leader's checks keep it alive while it can reach the server; once cut off, it steps down after
- *    stepDownMs, the server ends its session a second later, a follower takes over at its next try
- *    (about stepDownMs + 1 s + retryMs: 5 s with the defaults).
+ *    down, the leader's session sets idle_session_timeout (PostgreSQL 14+) to `checkMs + stepDownMs + 1 s`.
+ *    Counted from the last answer the leader had (t0): its next check leaves at t0 + checkMs at the latest and
+ *    is given up stepDownMs later, so it has stepped down by t0 + checkMs + stepDownMs; the server, which has
+ *    heard nothing since t0, ends the session a second after that; a follower takes the lock at its next try.
+ *    A takeover within checkMs + stepDownMs + 1 s + retryMs of the cut: 5 s with the defaults.
  *
  * Not here: what the leader does (mwi/while-leader.ts), the store's own connections (store/postgres.ts).
  */
@@ -39,7 +40,7 @@ export interface PgLeadershipOptions extends LeadershipOptions {
   retryMs?: number;
   /** How often the leader checks its connection, ms. Default 1000. */
   checkMs?: number;
-  /** The leader steps down when its connection has not answered for this long, ms. Default 3000. */
+  /** The leader steps down when a check has not been answered for this long, ms. Default 2000. */
   stepDownMs?: number;
 }
 
@@ -71,7 +72,7 @@ export class PgLeadership implements Leadership {
   constructor(private readonly opts: PgLeadershipOptions) {
     this.retryMs = opts.retryMs ?? 1000;
     this.checkMs = opts.checkMs ?? 1000;
-    this.stepDownMs = opts.stepDownMs ?? 3000;
+    this.stepDownMs = opts.stepDownMs ?? 2000;
     this.lock = opts.lock ?? MWI_SENDER_LOCK;
     this.log = opts.logger.child({ leadership: 'postgres', lock: this.lock });
   }
@@ -150,7 +151,7 @@ export class PgLeadership implements Leadership {
     try {
       await client.connect();
       // The server ends this session when it hears nothing for longer than the leader takes to step down.
-      await client.query(`SET idle_session_timeout = ${Math.round(this.stepDownMs + 1000)}`).catch((err: { code?: string }) => {
+      await client.query(`SET idle_session_timeout = ${Math.round(this.checkMs + this.stepDownMs + 1000)}`).catch((err: { code?: string }) => {
         // 42704, unrecognized configuration parameter: before PostgreSQL 14. A leader cut off by the network then
         // keeps the lock until the server's TCP keepalive gives up on it.
         if (err.code !== '42704') throw err;

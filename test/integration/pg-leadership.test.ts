@@ -30,9 +30,11 @@ afterAll(async () => {
   for (const c of candidates) await c.leadership.stop();
 });
 
-function candidate(name: string, connection: string, lock: number, opts: { stepDownMs?: number } = {}): Candidate {
+/** A candidate with quick retries and checks (200 ms), or with the defaults (1 s, 1 s, step-down 2 s). */
+function candidate(name: string, connection: string, lock: number, timing: 'quick' | 'defaults' = 'quick'): Candidate {
   const told: Candidate['told'] = [];
-  const leadership = new PgLeadership({ connection, logger, lock, retryMs: 200, checkMs: 200, ...opts, onChange: (leader) => told.push({ leader, at: Date.now() }) });
+  const quick = timing === 'quick' ? { retryMs: 200, checkMs: 200 } : {};
+  const leadership = new PgLeadership({ connection, logger, lock, ...quick, onChange: (leader) => told.push({ leader, at: Date.now() }) });
   const c = { name, leadership, told };
   candidates.push(c);
   leadership.start();
@@ -98,7 +100,7 @@ describe('PgLeadership: an advisory lock on a connection of its own', () => {
     console.log(`takeover after a leader stopped: ${next.told.at(-1)!.at - lostAt.at} ms (follower retry 200 ms)`);
   });
 
-  it('MUST stop leading at once when its session is killed, and another candidate takes over', async () => {
+  it('MUST stop leading at once when its session is killed; a candidate leads again at its next try', async () => {
     const url = await postgres.createDatabase();
     const cs = [candidate('a', url, 12), candidate('b', url, 12)];
     await until('a leader', () => leaders(cs).length === 1);
@@ -113,10 +115,12 @@ describe('PgLeadership: an advisory lock on a connection of its own', () => {
         [LOCK_NAMESPACE],
       );
       await until('the old leader told it lost', () => first.told.at(-1)!.leader === false, 2000);
-      const second = cs.find((c) => c !== first)!;
-      await until('the other leads', () => second.leadership.leader, 5000);
-      expect(second.told.at(-1)!.at).toBeGreaterThanOrEqual(first.told.at(-1)!.at);
-      console.log(`session killed: old leader stepped down after ${first.told.at(-1)!.at - killedAt} ms, new leader after ${second.told.at(-1)!.at - killedAt} ms`);
+      const lostAt = first.told.at(-1)!.at;
+      // Whichever tries first: the other candidate, or the old leader on its new connection.
+      await until('a leader again', () => leaders(cs).length === 1, 5000);
+      const next = leaders(cs)[0]!;
+      expect(next.told.at(-1)!.at).toBeGreaterThanOrEqual(lostAt);
+      console.log(`session killed: old leader stepped down after ${lostAt - killedAt} ms, ${next.name} led after ${next.told.at(-1)!.at - killedAt} ms`);
     } finally {
       await admin.end();
     }
@@ -128,10 +132,10 @@ describe('PgLeadership: an advisory lock on a connection of its own', () => {
     const relay = await silenceableRelay(server.port);
     try {
       const viaRelay = url.replace(`:${server.port}/`, `:${relay.port}/`);
-      const cut = candidate('cut', viaRelay, 13, { stepDownMs: 2000 });
+      const cut = candidate('cut', viaRelay, 13, 'defaults');
       await until('the relayed candidate leads', () => cut.leadership.leader);
-      const other = candidate('other', url, 13, { stepDownMs: 2000 });
-      await new Promise((r) => setTimeout(r, 500));
+      const other = candidate('other', url, 13, 'defaults');
+      await new Promise((r) => setTimeout(r, 1500));
       expect(other.leadership.leader).toBe(false);
       const silencedAt = Date.now();
       relay.silence();
@@ -140,6 +144,8 @@ describe('PgLeadership: an advisory lock on a connection of its own', () => {
       const takeover = other.told.at(-1)!;
       expect(stepDown.leader).toBe(false);
       expect(takeover.at).toBeGreaterThan(stepDown.at);
+      // By design within 5 s of the cut with the defaults (pg-leadership.ts); a second more for a loaded machine.
+      expect(takeover.at - silencedAt).toBeLessThan(6000);
       console.log(`network silent: old leader stepped down after ${stepDown.at - silencedAt} ms, new leader after ${takeover.at - silencedAt} ms`);
     } finally {
       relay.close();
