@@ -345,7 +345,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     logger.info('vmpilot stopped');
   };
   try {
-    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics, liveCalls: localLiveCalls(calls) });
+    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics, liveCalls: localLiveCalls(calls), ...(mwi && { mwi }) });
   } catch (err) {
     await close();
     throw err;

@@ -97,7 +97,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     return closed;
   };
   try {
-    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }), metrics, liveCalls: clusterLiveCalls(() => local.children()) });
+    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: true, draining }), metrics, liveCalls: clusterLiveCalls(() => local.children()), mwi });
   } catch (err) {
     await close();
     throw err;

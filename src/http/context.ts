@@ -10,6 +10,7 @@ import type { MessageStore } from '../store/types.js';
 import type { ApiCatalog } from './api-catalog.js';
 import type { Authenticator } from './auth.js';
 import type { LiveCalls } from './live-calls.js';
+import type { MwiService } from '../mwi/service.js';
 import type { MetricsEndpoint } from '../metrics/cluster-metrics.js';
 
 /** What /readyz reports (each true when fine). */
@@ -31,6 +32,8 @@ export interface HttpDeps {
   sipState(): { bound: boolean; draining: boolean };
   /** What /metrics serves: this process's metrics, or a front door's merge of its workers' (metrics/). */
   metrics?: MetricsEndpoint;
+  /** The MWI service, where this process runs it (absent in a process that does not send NOTIFYs). */
+  mwi?: Pick<MwiService, 'resend'>;
   /** The calls in progress: this process's, or a front door's workers' (live-calls.ts). */
   liveCalls?: LiveCalls;
 }

@@ -123,6 +123,16 @@ export class MwiNotifier {
     return queued;
   }
 
+  /**
+   * Queues one mailbox's current state for every PBX (an administrator's "resend": the PBX lost a lamp).
+   * Resolves with whether there is any target to send to.
+   */
+  async resend(mailbox: string): Promise<boolean> {
+    if (!this.enabled || this.stopped) return false;
+    this.notify(mailbox, await this.opts.store.counts(mailbox));
+    return true;
+  }
+
   /** Mailbox states not yet delivered (summed over PBXs), and runs waiting for a rate-gate slot. */
   stats(): { pending: number; waitingForSlot: number } {
     return { pending: this.deliveries.reduce((n, d) => n + d.pending, 0), waitingForSlot: this.gate.waiting };

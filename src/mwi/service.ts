@@ -40,6 +40,8 @@ export interface MwiService {
   stop(): Promise<void>;
   /** Queues every mailbox's current state for every PBX target; resolves with how many mailboxes. */
   resendAll(): Promise<number>;
+  /** Queues one mailbox's current state for every PBX target; false when there is none (or MWI runs elsewhere). */
+  resend(mailbox: string): Promise<boolean>;
 }
 
 export async function startMwiService(opts: MwiServiceOptions): Promise<MwiService> {
@@ -65,6 +67,7 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
   let stopped: Promise<void> | undefined;
   return {
     resendAll: () => notifier.resendAll(),
+    resend: (mailbox) => notifier.resend(mailbox),
     stop: () => {
       stopped ??= (async () => {
         notifier.stop();

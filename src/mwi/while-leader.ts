@@ -83,6 +83,10 @@ export async function startMwiWhileLeader(opts: LeaderMwiOptions): Promise<Leade
       await chain;
       return service ? service.resendAll() : 0;
     },
+    async resend(mailbox) {
+      await chain;
+      return service ? service.resend(mailbox) : false;
+    },
     async stop() {
       stopped = true;
       await leadership.stop();

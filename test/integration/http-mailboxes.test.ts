@@ -147,6 +147,12 @@ describe('one mailbox', () => {
     expect((await get('/api/mailboxes/27000')).body).toMatchObject({ name: 'Alice Example', maxMessages: 0 });
   });
 
+  it('MWI resend with no PBX MWI target is a 409 saying why', async () => {
+    const res = await api.call('/api/mailboxes/27000/mwi/resend', { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect((await res.json()).detail).toMatch(/no pbx has mwi\.targets/);
+  });
+
   it('an unknown mailbox is a 404 problem for every method', async () => {
     for (const [method, path, body] of [
       ['GET', '/api/mailboxes/99999', undefined],

@@ -1,7 +1,7 @@
 /**
  * The API's messages (src/http/routes/messages.ts) against a real server with one real deposit (SIPp leaves
  * a message for 27000): list, get, the audio whole and in ranges (206 Content-Range, seeking, 416), heard and
- * unheard, folders, delete; and that the PBX's lamp follows an API change (a raw UDP peer as the PBX's MWI
+ * unheard, folders, delete; the MWI state and its resend; and that the PBX's lamp follows an API change (a raw UDP peer as the PBX's MWI
  * target answers each NOTIFY). Bad input: unknown mailbox or message, another mailbox's message id, path
  * tricks in the id, a body of the wrong shape.
  */
@@ -140,6 +140,20 @@ describe('changing a message', () => {
     expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     // Nothing changed.
     expect(await (await api.call(`/api/mailboxes/27000/messages/${id}`)).json()).toMatchObject({ folder: 'new', heard: false });
+  });
+
+  it('GET mwi says the lamp is on with the counts the NOTIFY carries', async () => {
+    const res = await api.call('/api/mailboxes/27000/mwi');
+    expect(await res.json()).toEqual({ mailbox: '27000', waiting: true, voiceMessage: '1/0 (0/0)', counts: { new: 1, saved: 0, urgentNew: 0, urgentSaved: 0 }, subscriptions: 0 });
+  });
+
+  it('POST mwi/resend sends the PBX the current state again (202), with no message changed', async () => {
+    const before = lamp().length;
+    const res = await api.call('/api/mailboxes/27000/mwi/resend', { method: 'POST' });
+    expect(res.status).toBe(202);
+    await waitFor(() => lamp().length > before, 'a resent NOTIFY');
+    expect(lamp().slice(before)).toEqual(['1/0 (0/0)']);
+    expect((await api.call('/api/mailboxes/99999/mwi/resend', { method: 'POST' })).status).toBe(404);
   });
 
   it('DELETE moves it to deleted and the PBX gets the lamp-off NOTIFY', async () => {

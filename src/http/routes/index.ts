@@ -11,6 +11,7 @@ import { mailboxRoutes } from './mailboxes.js';
 import { messageRoutes } from './messages.js';
 import { greetingRoutes } from './greetings.js';
 import { liveCallRoutes } from './live-calls.js';
+import { mwiRoutes } from './mwi.js';
 import { webRoutes } from '../web/web-routes.js';
 import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
@@ -26,6 +27,7 @@ export const ROUTES: RoutePlugin[] = [
   messageRoutes,
   greetingRoutes,
   liveCallRoutes,
+  mwiRoutes,
   webRoutes,
   ownerRoutes,
   attendantRoutes,
