@@ -12,6 +12,7 @@ import { messageRoutes } from './messages.js';
 import { greetingRoutes } from './greetings.js';
 import { liveCallRoutes } from './live-calls.js';
 import { mwiRoutes } from './mwi.js';
+import { configCheckRoutes } from './config-check.js';
 import { webRoutes } from '../web/web-routes.js';
 import { ownerRoutes } from '../web/owner-routes.js';
 import { attendantRoutes } from '../web/attendant-route.js';
@@ -28,6 +29,7 @@ export const ROUTES: RoutePlugin[] = [
   greetingRoutes,
   liveCallRoutes,
   mwiRoutes,
+  configCheckRoutes,
   webRoutes,
   ownerRoutes,
   attendantRoutes,

@@ -1,0 +1,70 @@
+/**
+ * POST /api/config/check (src/http/routes/config-check.ts): the errors `vmpilot check` prints for the same
+ * file, line for line; warnings, including where the posted mailboxes differ from the running server's store;
+ * a YAML syntax error; a body that is not text (415). Nothing posted changes the running server.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-process.js';
+import { startApiServer, type ApiServer } from '../helpers/http-api.js';
+
+let api: ApiServer;
+
+beforeAll(async () => {
+  api = await startApiServer('mailboxes:\n  - { number: "27000", pin: "7391", name: "Alice Example" }');
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+interface Checked {
+  ok: boolean;
+  errors: { path: string; message: string; line?: number; text: string }[];
+  warnings: { path: string; text: string }[];
+}
+
+const check = async (yaml: string, type = 'application/yaml'): Promise<{ status: number; body: Checked }> => {
+  const res = await api.call('/api/config/check', { method: 'POST', body: yaml, headers: { 'content-type': type } });
+  return { status: res.status, body: (await res.json()) as Checked };
+};
+
+describe('POST /api/config/check', () => {
+  it('gives the errors vmpilot check prints, with paths and lines', async () => {
+    const yaml = 'sip:\n  listen: ["udp:0.0.0.0:99999"]\nrtp: { ports: "30000-20000" }\nmailboxes:\n  - { number: "27000", pin: "12", name: "A" }\n';
+    const { status, body } = await check(yaml);
+    expect(status).toBe(200);
+    expect(body.ok).toBe(false);
+    expect(body.errors.map((e) => e.path)).toEqual(['sip.listen[0]', 'rtp.ports', 'mailboxes[0].pin']);
+    expect(body.errors[1]).toMatchObject({ line: 3, message: 'the first port (30000) must be below the last (20000)' });
+    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-api-check-')), 'vmpilot.yaml');
+    writeFileSync(file, yaml);
+    const cli = await runCli('check', '--config', file);
+    expect(cli.code).toBe(2);
+    expect(body.errors.map((e) => e.text)).toEqual(cli.stderr.trim().split('\n'));
+  });
+
+  it("says the config is OK, and warns where its mailboxes differ from this server's store", async () => {
+    const { body } = await check('mailboxes:\n  - { number: "27000", pin: "7391", name: "Alice Renamed" }\n  - { number: "27001", pin: "7391", name: "Bob" }\n', 'text/plain');
+    expect(body.ok).toBe(true);
+    expect(body.errors).toEqual([]);
+    expect(body.warnings.map((w) => w.text)).toEqual([
+      expect.stringMatching(/^mailboxes\[0\]: mailbox 27000 differs in the store; the next start sets the config's values: .*Alice Renamed/),
+      'mailboxes: not in the store yet, created at the next start: 27001',
+    ]);
+    // Nothing applied.
+    expect(await (await api.call('/api/mailboxes/27000')).json()).toMatchObject({ name: 'Alice Example' });
+  });
+
+  it('reports a YAML syntax error at its line', async () => {
+    const { body } = await check('sip:\n  listen: [udp:0.0.0.0:5060\n');
+    expect(body.ok).toBe(false);
+    expect(body.errors[0]).toMatchObject({ path: 'yaml', line: expect.any(Number) });
+  });
+
+  it('refuses a JSON body with 415', async () => {
+    const res = await api.json('POST', '/api/config/check', { sip: {} });
+    expect(res.status).toBe(415);
+  });
+});
