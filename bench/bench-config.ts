@@ -37,6 +37,8 @@ export interface CapacitySample {
   /** Garbage collection in the last second: the longest pause and the sum, ms (a cluster: the worst worker's). */
   gcMaxMs: number;
   gcMs: number;
+  /** Major (mark-compact) collections in the last second (a cluster: summed). */
+  gcMajor: number;
   clockLate: number;
   clockMaxLatenessMs: number;
 }

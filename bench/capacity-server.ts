@@ -15,10 +15,10 @@
  * event-loop delay and clock lateness among them (the front door's own CPU is not in it).
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -40,7 +40,11 @@ const workers = option('workers');
 const workerIndex = option('worker-index');
 const recordings = join(resultsDir, 'recordings');
 mkdirSync(recordings, { recursive: true });
-const results = join(resultsDir, 'recordings.jsonl');
+/**
+ * One line per finished recording, appended without blocking (appendFileSync was a sync open/write/close on
+ * the media thread at every hang-up). O_APPEND: every worker appends to the same file, a line per write.
+ */
+const results = createWriteStream(join(resultsDir, 'recordings.jsonl'), { flags: 'a' });
 
 let seq = 0;
 async function benchApp(call: Call): Promise<void> {
@@ -56,7 +60,7 @@ async function benchApp(call: Call): Promise<void> {
   await call.play(['echo_test_intro'], { bargeIn: false });
   const path = join(recordings, `${workerIndex ?? 0}-${++seq}.wav`);
   const outcome = await call.record({ path, maxMs: 120_000, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
-  appendFileSync(results, JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
+  results.write(JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
 }
 
 const config = await loadConfig(configFile);
@@ -98,6 +102,7 @@ if (workers !== undefined && workerIndex === undefined) {
       loopMaxMs: max((s) => s.loopMaxMs),
       gcMaxMs: max((s) => s.gcMaxMs),
       gcMs: max((s) => s.gcMs),
+      gcMajor: sum((s) => s.gcMajor),
       clockLate: sum((s) => s.clockLate),
       clockMaxLatenessMs: max((s) => s.clockMaxLatenessMs),
     };
@@ -115,7 +120,7 @@ if (workers !== undefined && workerIndex === undefined) {
       : await startServer(config, logger, { apps: { voicemail: benchApp } });
   reportFigures(server);
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    void server.close().then(() => results.end(() => process.exit(0)));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -127,10 +132,12 @@ function reportFigures(server: RunningServer): void {
   loop.enable();
   let gcMaxMs = 0;
   let gcMs = 0;
+  let gcMajor = 0;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcMs += entry.duration;
       if (entry.duration > gcMaxMs) gcMaxMs = entry.duration;
+      if (((entry as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcMajor++;
     }
   }).observe({ entryTypes: ['gc'] });
   let lastCpu = process.cpuUsage();
@@ -161,5 +168,6 @@ function reportFigures(server: RunningServer): void {
     loop.reset();
     gcMaxMs = 0;
     gcMs = 0;
+    gcMajor = 0;
   }, 1000).unref();
 }

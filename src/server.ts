@@ -23,6 +23,7 @@ import { loadCatalog } from './prompts/catalog.js';
 import { runApp, type AppRegistry } from './apps/run.js';
 import { runEcho } from './apps/echo.js';
 import { openThreadedStore } from './store/thread/threaded-store.js';
+import { recordingDisk } from './media/disk-thread.js';
 import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
@@ -146,6 +147,8 @@ export async function openStore(
 export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   // Prompts are encoded once, before anything is bound: a missing or broken prompt set fails the start.
   const catalog = await loadCatalog(config.prompts.dir, config.prompts.language);
+  // The recordings' disk thread runs before the first call records (media/disk-thread.ts).
+  await recordingDisk().ready();
   const maintainStore = hooks.storeMaintenance ?? true;
   const metrics = new ServerMetrics();
   const { store, repaired } = await openStore(config, logger, maintainStore, metrics.storeCall);

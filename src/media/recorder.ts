@@ -23,7 +23,7 @@
  * with ReceiveBuffer.padTo() from its tick, or silence and max never end the recording.
  *
  * pushSamples allocates nothing: samples are copied into WavWriter's buffers (and a 20 ms frame for the
- * silence detector); the file I/O is WavWriter's, asynchronous.
+ * silence detector); the file I/O is WavWriter's, done by the recordings' disk thread (disk-thread.ts).
  *
  * Not here: detecting keys (dtmf/), the beep before recording (player), where the recording starts on the
  * caller's timeline (session.ts, receive-buffer.ts), deciding what a too-short message means (the outcome says
@@ -31,6 +31,7 @@
  */
 import { SilenceDetector } from './energy.js';
 import { WavWriter, type WavWriterOptions } from './wav.js';
+import { recordingDisk } from './disk-thread.js';
 
 export interface RecordOptions {
   /** Longest recording, ms. Required. */
@@ -168,7 +169,8 @@ export class Recorder {
       this.reject = reject;
     });
     // The writer opens the file in the background and buffers meanwhile: audio from the first sample is kept.
-    const writerOptions: WavWriterOptions = { onError: (err) => this.fail(writer, err) };
+    // Opened and written by the disk thread: no fs request per write on the loop that paces RTP.
+    const writerOptions: WavWriterOptions = { onError: (err) => this.fail(writer, err), io: recordingDisk() };
     if (options.flushMs !== undefined) writerOptions.flushMs = options.flushMs;
     const writer = new WavWriter(path, writerOptions);
     this.writer = writer;

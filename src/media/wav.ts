@@ -21,6 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { endianness } from 'node:os';
 import { ALAW_TO_LINEAR, ULAW_TO_LINEAR } from './g711.js';
+import type { RecordingFileIo } from './disk-thread.js';
 
 /** Sample encodings we write and read. */
 export type WavEncoding = 'pcm16' | 'ulaw' | 'alaw' | 'pcm8';
@@ -212,7 +213,18 @@ export interface WavWriterOptions {
   now?: () => number;
   /** Called once with the first I/O error (opening included), when it happens. */
   onError?: (err: Error) => void;
+  /**
+   * Opens the file and does the periodic writes (the close, its truncate, header, fsync, stays on async fs).
+   * Default: node's async fs; recordings use the disk thread (disk-thread.ts).
+   */
+  io?: RecordingFileIo;
 }
+
+/** node's async fs: one libuv thread-pool request per operation. */
+const NODE_FS_IO: RecordingFileIo = {
+  open: (path, cb) => fs.open(path, 'w', cb),
+  write: (fd, buffer, offset, length, position, cb) => fs.write(fd, buffer, offset, length, position, cb),
+};
 
 /**
  * How often a recording reaches the disk, ms, once it is longer than WAV_EARLY_MS. Each write is one fs request
@@ -265,8 +277,9 @@ interface PendingWrite {
  * process leaves a file that parseWavHeader and repair read whole, lacking at most WAV_CRASH_LOSS_MS. A failed write is kept in `error` (and reported to
  * onError); later writes are dropped and close() rejects with it.
  *
- * File operations use the callback fs API on the raw descriptor, one at a time in order (open, then each
- * buffer's data, the header's sizes for flush(), then truncate/header/fsync/close): no promise per write on the media path.
+ * File operations use a callback API on the raw descriptor (options.io: node's fs, or the recordings' disk
+ * thread), one at a time in order (open, then each buffer's data, the header's sizes for flush(), then
+ * truncate/header/fsync/close on fs): no promise per write on the media path.
  */
 export class WavWriter {
   /** The first I/O error, if any. */
@@ -300,6 +313,7 @@ export class WavWriter {
   private readonly earlySamples: number;
   private readonly now: () => number;
   private readonly onError: ((err: Error) => void) | undefined;
+  private readonly io: RecordingFileIo;
 
   /**
    * Creates (or truncates) the file and writes a header for an empty recording, in the background: write()
@@ -316,12 +330,13 @@ export class WavWriter {
     this.earlySamples = (sampleRate * WAV_EARLY_MS) / 1000;
     this.now = options.now ?? Date.now;
     this.onError = options.onError;
+    this.io = options.io ?? NODE_FS_IO;
     this.header = buildWavHeader({ encoding: 'pcm16', sampleRate, dataBytes: 0 });
     this.capacity = Math.max(1, Math.round((sampleRate * this.flushMs) / 1000));
     this.current = newBuffer(this.capacity);
     this.current16 = view16(this.current);
     this.lastFlushAt = this.now();
-    fs.open(path, 'w', (err, fd) => {
+    this.io.open(path, (err, fd) => {
       if (err) {
         this.failed(err);
         this.busy = false;
@@ -329,7 +344,7 @@ export class WavWriter {
         return;
       }
       this.fd = fd;
-      fs.write(fd, this.header, 0, PCM_HEADER_LENGTH, 0, (werr) => {
+      this.io.write(fd, this.header, 0, PCM_HEADER_LENGTH, 0, (werr) => {
         if (werr) this.failed(werr);
         this.busy = false;
         this.pump();
@@ -456,7 +471,7 @@ export class WavWriter {
     }
     this.busy = true;
     this.inFlight = next;
-    fs.write(this.fd, next.buffer, 0, next.bytes, next.position, this.dataWritten);
+    this.io.write(this.fd, next.buffer, 0, next.bytes, next.position, this.dataWritten);
   }
 
   /**
@@ -471,7 +486,7 @@ export class WavWriter {
     const dataBytes = done.position - PCM_HEADER_LENGTH + done.bytes;
     this.setHeaderSizes(dataBytes);
     // One write from the RIFF size to the end of the data size (the fmt bytes between are unchanged).
-    fs.write(this.fd, this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET, this.writeDone);
+    this.io.write(this.fd, this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET, this.writeDone);
   };
 
   private readonly writeDone = (err: Error | null): void => {

@@ -20,12 +20,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DtmfToneDetector } from '../../src/media/dtmf/goertzel.js';
 import { LINEAR_TO_ULAW, ULAW_TO_LINEAR } from '../../src/media/g711.js';
 import { Recorder, RecorderState } from '../../src/media/recorder.js';
+import { recordingDisk } from '../../src/media/disk-thread.js';
 import { WAV_CRASH_LOSS_MS, parseWavHeader, readWavFile } from '../../src/media/wav.js';
 import { readFile } from 'node:fs/promises';
 
 let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vmpilot-recorder-'));
+  // As the server does at start: the disk thread is running before the first recording (the tests time writes).
+  await recordingDisk().ready();
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -13,13 +13,12 @@
  * operator sees it in the log and the calls that need the store fail one by one.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MessageStore, StoreEvents } from '../types.js';
 import { emitSafely } from '../safe-emit.js';
+import { startThreadModule } from '../../thread-module.js';
 import { fromWire } from './error-wire.js';
 import type { FromThread, StoreThreadData, ToThread } from './protocol.js';
 
@@ -50,27 +49,9 @@ interface Pending {
 const CRASH_WINDOW_MS = 60_000;
 const MAX_RESTARTS_IN_WINDOW = 5;
 
-/**
- * tsx's ESM register API (the CommonJS build of it cannot register hooks from an eval'd worker). Vitest's
- * module runner has no import.meta.resolve; there the CommonJS resolution names the sibling .cjs file.
- */
-function tsxApiUrl(from: string): string {
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
-  return pathToFileURL(createRequire(from).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-}
-
-/**
- * A new Worker for the thread's module. From the built package it is the .js file beside this one; when the
- * server runs from source (tsx, tests) the thread registers tsx first, as a Worker does not inherit the
- * parent's loader hooks for its entry module.
- */
+/** A new Worker for the thread's module (store-thread.ts beside this file). */
 function startThread(data: StoreThreadData): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./store-thread.js', here), { workerData: data });
-  const entry = new URL('./store-thread.ts', here).href;
-  const tsx = tsxApiUrl(here);
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry)}))`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return startThreadModule(import.meta.url, './store-thread', data);
 }
 
 /** The proxy's engine (openThreadedStore wraps it as a MessageStore). */

@@ -1,0 +1,134 @@
+/**
+ * The recording disk thread: opens recordings' files and writes their audio off the thread that paces RTP.
+ *
+ * Through node's async fs, each periodic write of each recording is one request to libuv's thread pool: an
+ * allocation, a hand-off to a pool thread and a completion callback on the main loop, about 1,000 a second at
+ * 500 recordings (WavWriter writes every 250-500 ms), plus a file creation per call start. CPU profiles of the
+ * capacity bench put that dispatch at 7-9 % of the main thread's samples, and the pool threads doing the
+ * writes on the same cores preempt it. Here the operations asked for during one turn of the loop go to one
+ * dedicated thread as one message (setImmediate), which runs them in order with sync calls and answers with
+ * one message: two messages per loop turn however many recordings wrote.
+ *
+ * Only open and write come here (what a recording does while it runs); a recording's close (truncate, header,
+ * fsync, close) stays on async fs, once per call. File descriptors belong to the process, so either side may
+ * use one the other opened. The thread is unref'd while nothing is pending (it never keeps a process alive
+ * by itself) and ref'd while something is; if it dies, every pending operation fails with the error and the
+ * next one starts a new thread.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startThreadModule } from '../thread-module.js';
+
+/** One operation as it crosses to the thread. */
+export type DiskOp =
+  | { id: number; kind: 'open'; path: string }
+  | { id: number; kind: 'write'; fd: number; data: Uint8Array; length: number; position: number };
+
+/** Its answer: an fd for an open, an error as plain data. */
+export interface DiskResult {
+  id: number;
+  fd?: number;
+  error?: { message: string; code?: string; errno?: number; syscall?: string; path?: string };
+}
+
+type Done = (err: Error | null, fd?: number) => void;
+
+/** The file operations WavWriter needs while a recording runs (node fs's callback signatures). */
+export interface RecordingFileIo {
+  /** Creates or truncates `path` for writing ('w'). */
+  open(path: string, cb: (err: Error | null, fd: number) => void): void;
+  /** Writes `length` bytes of `buffer` from `offset` at `position`. As with fs.write, the bytes must not change until `cb`. */
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null) => void): void;
+}
+
+export class DiskThread implements RecordingFileIo {
+  private worker: Worker | undefined;
+  private batch: DiskOp[] = [];
+  private scheduled = false;
+  private readonly pending = new Map<number, Done>();
+  private nextId = 1;
+  private online = false;
+
+  open(path: string, cb: (err: Error | null, fd: number) => void): void {
+    this.queue({ id: this.nextId++, kind: 'open', path }, (err, fd) => cb(err, fd ?? -1));
+  }
+
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null) => void): void {
+    // The batch's postMessage copies each view's whole ArrayBuffer (in this turn, before cb): a view of part
+    // of a larger buffer (a pooled Buffer) is copied out first so that only what is written crosses.
+    const data = offset === 0 && length === buffer.byteLength && buffer.byteOffset === 0 && buffer.buffer.byteLength === length ? buffer : buffer.slice(offset, offset + length);
+    this.queue({ id: this.nextId++, kind: 'write', fd, data, length, position }, (err) => cb(err));
+  }
+
+  /**
+   * Starts the thread now rather than at the first recording (a thread takes tens of ms to start, more from
+   * source): resolves when it runs.
+   */
+  ready(): Promise<void> {
+    const worker = (this.worker ??= this.start());
+    if (this.online) return Promise.resolve();
+    // Held while it starts: a process whose only other work is this wait must not exit meanwhile.
+    worker.ref();
+    return new Promise<void>((resolve, reject) => {
+      worker.once('online', resolve);
+      worker.once('error', reject);
+    }).finally(() => {
+      if (this.pending.size === 0) worker.unref();
+    });
+  }
+
+  /** Operations not yet answered (tests). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private queue(op: DiskOp, done: Done): void {
+    this.pending.set(op.id, done);
+    this.batch.push(op);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Everything asked for during this turn of the loop (every call's tick) goes in one message.
+    setImmediate(this.send);
+  }
+
+  private readonly send = (): void => {
+    this.scheduled = false;
+    const ops = this.batch;
+    this.batch = [];
+    if (ops.length === 0) return;
+    const worker = (this.worker ??= this.start());
+    worker.ref();
+    worker.postMessage(ops);
+  };
+
+  private start(): Worker {
+    const worker = startThreadModule(import.meta.url, './disk-thread-worker', undefined);
+    this.online = false;
+    worker.once('online', () => (this.online = this.worker === worker));
+    worker.on('message', (results: DiskResult[]) => {
+      for (const r of results) {
+        const done = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        done?.(r.error ? Object.assign(new Error(r.error.message), r.error) : null, r.fd);
+      }
+      if (this.pending.size === 0) worker.unref();
+    });
+    const failed = (err: Error): void => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const done of waiting) done(err);
+    };
+    worker.on('error', failed);
+    worker.on('exit', (code) => failed(new Error(`the recording disk thread exited (code ${code})`)));
+    worker.unref();
+    return worker;
+  }
+}
+
+let shared: DiskThread | undefined;
+
+/** The process's disk thread (started at its first operation). */
+export function recordingDisk(): DiskThread {
+  return (shared ??= new DiskThread());
+}

@@ -1,0 +1,82 @@
+/**
+ * The recordings' disk thread (media/disk-thread.ts) with real files: what a recording asks of the disk while
+ * it runs (creating its file, the periodic writes) is done by that thread, not by libuv requests from the
+ * thread that paces RTP.
+ *
+ * Covers: a Recorder's recording reaches the disk whole and correct while node's fs.open/fs.write are never
+ * called on the main thread (its close still uses fs: truncate, header, fsync, once per call); writes asked
+ * for in one turn of the loop land in order at their positions; an open that fails reaches the caller as the fs error (code, syscall).
+ * Does not cover: the thread dying (every pending operation then fails; not reachable from outside without
+ * killing the process), timing under load (bench/media-capacity.ts).
+ */
+import fs from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { recordingDisk } from '../../src/media/disk-thread.js';
+import { Recorder } from '../../src/media/recorder.js';
+import { readWavFile } from '../../src/media/wav.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmpilot-disk-thread-'));
+  await recordingDisk().ready();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const written = (fd: number, bytes: Uint8Array, position: number): Promise<void> =>
+  new Promise((resolve, reject) => recordingDisk().write(fd, bytes, 0, bytes.length, position, (err) => (err ? reject(err) : resolve())));
+
+describe('a recording', () => {
+  it('MUST reach the disk without an fs.open or fs.write request from the main thread', async () => {
+    const open = vi.spyOn(fs, 'open');
+    const write = vi.spyOn(fs, 'write');
+    const rec = new Recorder();
+    const path = join(dir, 'recording.wav');
+    const done = rec.start(path, { maxMs: 60_000, endOnDigits: '' });
+    // 3 s of a ramp in 20 ms frames: periodic writes at 250 ms, then 500 ms (WavWriter's clock is real time).
+    const frame = new Int16Array(160);
+    let sample = 0;
+    for (let f = 0; f < 150; f++) {
+      for (let i = 0; i < 160; i++) frame[i] = (sample++ % 2000) - 1000;
+      rec.pushSamples(frame, 160);
+      if (f % 10 === 9) await new Promise((r) => setTimeout(r, 200));
+    }
+    rec.hangup();
+    const outcome = await done;
+    expect(outcome.durationMs).toBe(3000);
+    const audio = await readWavFile(path);
+    expect(audio.samples.length).toBe(24_000);
+    expect(audio.samples[12_345]).toBe((12_345 % 2000) - 1000);
+    expect(open).not.toHaveBeenCalled();
+    // The close's header update is the one fs.write the main thread makes (writeAt), once per recording.
+    expect(write.mock.calls.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('DiskThread', () => {
+  it('MUST land writes asked for in one turn in order, at their positions', async () => {
+    const fd = await new Promise<number>((resolve, reject) => recordingDisk().open(join(dir, 'ordered.bin'), (err, fd) => (err ? reject(err) : resolve(fd))));
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 8; i++) writes.push(written(fd, new Uint8Array(4).fill(i), i * 4));
+    // Two writes to one place: the later one wins, as it would with sequential fs calls.
+    writes.push(written(fd, new Uint8Array([9, 9]), 30));
+    await Promise.all(writes);
+    fs.closeSync(fd);
+    const bytes = await readFile(join(dir, 'ordered.bin'));
+    expect([...bytes]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 9, 9]);
+    expect(recordingDisk().inFlight).toBe(0);
+  });
+
+  it('MUST report a failed open with the fs error', async () => {
+    const err = await new Promise<Error | null>((resolve) => recordingDisk().open(join(dir, 'no-such-folder', 'x.wav'), (e) => resolve(e)));
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code: 'ENOENT', syscall: 'open' });
+  });
+});
