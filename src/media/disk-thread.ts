@@ -5,23 +5,26 @@
  * allocation, a hand-off to a pool thread and a completion callback on the main loop, about 1,000 a second at
  * 500 recordings (WavWriter writes every 250-500 ms), plus a file creation per call start. CPU profiles of the
  * capacity bench put that dispatch at 7-9 % of the main thread's samples, and the pool threads doing the
- * writes on the same cores preempt it. Here the operations asked for during one turn of the loop go to one
- * dedicated thread as one message (setImmediate), which runs them in order with sync calls and answers with
- * one message: two messages per loop turn however many recordings wrote.
+ * writes on the same cores preempt it. Here the operations asked for go to one dedicated thread as one
+ * message every BATCH_MS, which runs them in order with sync calls and answers with one message: two messages
+ * per batch however many recordings wrote.
  *
- * Only open and write come here (what a recording does while it runs); a recording's close (truncate, header,
- * fsync, close) stays on async fs, once per call. File descriptors belong to the process, so either side may
- * use one the other opened. The thread is unref'd while nothing is pending (it never keeps a process alive
- * by itself) and ref'd while something is; if it dies, every pending operation fails with the error and the
- * next one starts a new thread.
+ * Open, write and close come here; a recording's truncate, header update and fsync at its end stay on async
+ * fs, once per call (an fsync here would hold up every other recording's writes). File descriptors belong to
+ * the process, so the main thread may use one this thread opened; but this thread closes what it opened (a
+ * worker thread tracks its descriptors until it closes them, and closes them when it exits). The thread is
+ * unref'd while nothing is pending (it never keeps a process alive by itself) and ref'd while something is;
+ * if it dies, every pending operation fails with the error and the next one starts a new thread.
  */
+import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { startThreadModule } from '../thread-module.js';
 
 /** One operation as it crosses to the thread. */
 export type DiskOp =
   | { id: number; kind: 'open'; path: string }
-  | { id: number; kind: 'write'; fd: number; data: Uint8Array; length: number; position: number };
+  | { id: number; kind: 'write'; fd: number; data: Uint8Array; length: number; position: number }
+  | { id: number; kind: 'close'; fd: number };
 
 /** Its answer: an fd for an open, an error as plain data. */
 export interface DiskResult {
@@ -32,15 +35,24 @@ export interface DiskResult {
 
 type Done = (err: Error | null, fd?: number) => void;
 
+/**
+ * How long operations gather before they go to the thread, ms: a write lands at most this much later, well
+ * inside what a crash may lose anyway (WAV_CRASH_LOSS_MS), and at 500 recordings a message carries about 10.
+ */
+const BATCH_MS = 10;
+
 /** The file operations WavWriter needs while a recording runs (node fs's callback signatures). */
 export interface RecordingFileIo {
   /** Creates or truncates `path` for writing ('w'). */
   open(path: string, cb: (err: Error | null, fd: number) => void): void;
   /** Writes `length` bytes of `buffer` from `offset` at `position`. As with fs.write, the bytes must not change until `cb`. */
   write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null) => void): void;
+  /** Closes a descriptor open() gave. */
+  close(fd: number, cb: (err: Error | null) => void): void;
 }
 
-export class DiskThread implements RecordingFileIo {
+/** 'warning': a warning node emitted in the thread (its message). */
+export class DiskThread extends EventEmitter<{ warning: [string] }> implements RecordingFileIo {
   private worker: Worker | undefined;
   private batch: DiskOp[] = [];
   private scheduled = false;
@@ -57,6 +69,10 @@ export class DiskThread implements RecordingFileIo {
     // of a larger buffer (a pooled Buffer) is copied out first so that only what is written crosses.
     const data = offset === 0 && length === buffer.byteLength && buffer.byteOffset === 0 && buffer.buffer.byteLength === length ? buffer : buffer.slice(offset, offset + length);
     this.queue({ id: this.nextId++, kind: 'write', fd, data, length, position }, (err) => cb(err));
+  }
+
+  close(fd: number, cb: (err: Error | null) => void): void {
+    this.queue({ id: this.nextId++, kind: 'close', fd }, (err) => cb(err));
   }
 
   /**
@@ -86,8 +102,9 @@ export class DiskThread implements RecordingFileIo {
     this.batch.push(op);
     if (this.scheduled) return;
     this.scheduled = true;
-    // Everything asked for during this turn of the loop (every call's tick) goes in one message.
-    setImmediate(this.send);
+    // Everything asked for in the next BATCH_MS goes in one message (per loop turn was 1-2 operations a
+    // message: a turn per packet), one timer for the process, held so that a process waiting on a write stays.
+    setTimeout(this.send, BATCH_MS);
   }
 
   private readonly send = (): void => {
@@ -104,7 +121,11 @@ export class DiskThread implements RecordingFileIo {
     const worker = startThreadModule(import.meta.url, './disk-thread-worker', undefined);
     this.online = false;
     worker.once('online', () => (this.online = this.worker === worker));
-    worker.on('message', (results: DiskResult[]) => {
+    worker.on('message', (results: DiskResult[] | { warning: string }) => {
+      if (!Array.isArray(results)) {
+        this.emit('warning', results.warning);
+        return;
+      }
       for (const r of results) {
         const done = this.pending.get(r.id);
         this.pending.delete(r.id);

@@ -214,7 +214,8 @@ export interface WavWriterOptions {
   /** Called once with the first I/O error (opening included), when it happens. */
   onError?: (err: Error) => void;
   /**
-   * Opens the file and does the periodic writes (the close, its truncate, header, fsync, stays on async fs).
+   * Opens the file, does the periodic writes and closes it (the close's truncate, header and fsync stay on
+   * async fs).
    * Default: node's async fs; recordings use the disk thread (disk-thread.ts).
    */
   io?: RecordingFileIo;
@@ -224,6 +225,7 @@ export interface WavWriterOptions {
 const NODE_FS_IO: RecordingFileIo = {
   open: (path, cb) => fs.open(path, 'w', cb),
   write: (fd, buffer, offset, length, position, cb) => fs.write(fd, buffer, offset, length, position, cb),
+  close: (fd, cb) => fs.close(fd, cb),
 };
 
 /**
@@ -433,7 +435,8 @@ export class WavWriter {
       this.failed(err as Error);
     }
     this.fd = NO_FD;
-    await fdClose(fd).catch(() => undefined);
+    // Closed by whoever opened it: a worker thread tracks the descriptors it opens until it closes them.
+    await new Promise<void>((resolve) => this.io.close(fd, () => resolve()));
     if (this.error) throw this.error;
   }
 
@@ -516,7 +519,6 @@ export class WavWriter {
 
 const ftruncate = promisify(fs.ftruncate);
 const fsync = promisify(fs.fsync);
-const fdClose = promisify(fs.close);
 function writeAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
   return new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, position, (err) => (err ? reject(err) : resolve())));
 }

@@ -4,7 +4,8 @@
  * thread that paces RTP.
  *
  * Covers: a Recorder's recording reaches the disk whole and correct while node's fs.open/fs.write are never
- * called on the main thread (its close still uses fs: truncate, header, fsync, once per call); writes asked
+ * called on the main thread, and its file is closed by the thread that opened it (the end's truncate, header
+ * and fsync still use fs, once per call); writes asked
  * for in one turn of the loop land in order at their positions; an open that fails reaches the caller as the fs error (code, syscall).
  * Does not cover: the thread dying (every pending operation then fails; not reachable from outside without
  * killing the process), timing under load (bench/media-capacity.ts).
@@ -34,9 +35,10 @@ const written = (fd: number, bytes: Uint8Array, position: number): Promise<void>
   new Promise((resolve, reject) => recordingDisk().write(fd, bytes, 0, bytes.length, position, (err) => (err ? reject(err) : resolve())));
 
 describe('a recording', () => {
-  it('MUST reach the disk without an fs.open or fs.write request from the main thread', async () => {
+  it('MUST reach the disk without an fs.open, fs.write or fs.close request from the main thread', async () => {
     const open = vi.spyOn(fs, 'open');
     const write = vi.spyOn(fs, 'write');
+    const close = vi.spyOn(fs, 'close');
     const rec = new Recorder();
     const path = join(dir, 'recording.wav');
     const done = rec.start(path, { maxMs: 60_000, endOnDigits: '' });
@@ -55,8 +57,30 @@ describe('a recording', () => {
     expect(audio.samples.length).toBe(24_000);
     expect(audio.samples[12_345]).toBe((12_345 % 2000) - 1000);
     expect(open).not.toHaveBeenCalled();
+    expect(close).not.toHaveBeenCalled();
     // The close's header update is the one fs.write the main thread makes (writeAt), once per recording.
     expect(write.mock.calls.length).toBeLessThanOrEqual(1);
+  });
+
+  it('MUST close its file in the thread that opened it (one recording after another reuses the descriptor)', async () => {
+    // A worker thread tracks the descriptors it opens until it closes them (and closes them when it exits):
+    // one closed from the main thread stays tracked, and node warns when its number is opened again.
+    const warnings: string[] = [];
+    const onWarning = (message: string): void => void warnings.push(message);
+    recordingDisk().on('warning', onWarning);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const rec = new Recorder();
+        const done = rec.start(join(dir, `again-${i}.wav`), { maxMs: 60_000, endOnDigits: '' });
+        rec.pushSamples(new Int16Array(160), 160);
+        rec.hangup();
+        expect((await done).durationMs).toBe(20);
+      }
+      await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on a later tick
+    } finally {
+      recordingDisk().off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 });
 
@@ -68,7 +92,7 @@ describe('DiskThread', () => {
     // Two writes to one place: the later one wins, as it would with sequential fs calls.
     writes.push(written(fd, new Uint8Array([9, 9]), 30));
     await Promise.all(writes);
-    fs.closeSync(fd);
+    await new Promise<void>((resolve, reject) => recordingDisk().close(fd, (err) => (err ? reject(err) : resolve())));
     const bytes = await readFile(join(dir, 'ordered.bin'));
     expect([...bytes]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 9, 9]);
     expect(recordingDisk().inFlight).toBe(0);
