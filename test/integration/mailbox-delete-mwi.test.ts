@@ -2,7 +2,8 @@
  * `vmpilot mailbox delete` while the server runs: the real `vmpilot serve` (its own process) and the real CLI
  * (another process) on one store, a raw UDP peer as the PBX's MWI target answering 200 to each NOTIFY.
  *
- * Covers: a mailbox added with the CLI gets a message (deposited by this test process, as a worker would);
+ * Covers: the start-up log line counting mailboxes only the store has (the one added with the CLI); a
+ * mailbox added with the CLI gets a message (deposited by this test process, as a worker would);
  * the PBX sees its lamp lit; `mailbox delete --yes` removes the message's audio and the lamp goes off with
  * a final NOTIFY "Messages-Waiting: no" (0/0); the server then routes the number nowhere (404 to an INVITE).
  *
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessageSummary } from '../../src/mwi/message-summary.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { freeUdpPort, logLine, runCli, serve, stopServing, type Serving } from '../helpers/cli-process.js';
+import { freeUdpPort, logLine, logRecords, runCli, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { invite, okFor, RawUdpPeer } from '../helpers/raw-peer.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
@@ -70,6 +71,12 @@ afterAll(async () => {
 });
 
 describe('vmpilot mailbox delete while the server runs', () => {
+  it('the server said at start that the store has a mailbox the config file does not list (kept)', () => {
+    const line = logRecords(server!).find((r) => r.msg.includes('not in the config file'));
+    expect(line).toMatchObject({ level: 'info', count: 1, mailboxes: ['27005'] });
+    expect(line!.msg).toBe('1 mailbox(es) in the store are not in the config file (kept: mailboxesFromConfig is seed)');
+  });
+
   it('removes the audio and turns the lamp off with a final NOTIFY 0/0; the number is gone', async () => {
     const other = await openSqliteStore(storageDir);
     let audioPath: string;
