@@ -143,3 +143,16 @@ describe('vmpilot serve with a token from vmpilot http token', () => {
     expect(r.stderr).toMatch(/the name must be/);
   });
 });
+
+describe('/openapi.json (with the token)', () => {
+  it('describes every resource, with the request schemas the API validates with', async () => {
+    const doc = (await (await api.call('/openapi.json')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> } }>> };
+    for (const path of ['/api/mailboxes', '/api/mailboxes/{number}', '/api/mailboxes/{number}/messages/{id}/audio', '/api/mailboxes/{number}/greetings/{kind}', '/api/mailboxes/{number}/mwi/resend', '/api/live-calls/{callId}', '/api/config/check']) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    const create = doc.paths['/api/mailboxes']!.post!.requestBody!.content['application/json']!.schema;
+    expect(create.required).toEqual(['number', 'pin', 'name']);
+    expect(Object.keys(create.properties ?? {})).toEqual(expect.arrayContaining(['email', 'aliases', 'attachAudio']));
+    expect(Object.keys(doc.paths['/api/mailboxes/{number}/greetings/{kind}']!.put!.requestBody!.content)).toEqual(['audio/*', 'application/octet-stream']);
+  });
+});
