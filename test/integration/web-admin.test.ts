@@ -293,13 +293,21 @@ describe('the attendant page', () => {
 
 describe('web voicemail (mailbox owners)', () => {
   it('refuses a wrong PIN', async () => {
-    await page.evaluate(() => sessionStorage.clear());
     await page.goto(`${base}/web/#/signin`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
     await page.fill('#mailbox', '27001');
     await page.fill('#pin', '9999');
     await page.click('#owner-signin button[type=submit]');
     await expect.poll(() => page.textContent('#owner-error')).toContain('not correct');
     expect(await page.context().cookies()).toEqual([]);
+  });
+
+  it('refuses a mailbox whose PIN is still the provisioned one (the owner chooses a PIN by phone first)', async () => {
+    await store.updateMailbox('30001', { mustChangePin: true });
+    const r = await fetch(`${base}/api/me/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mailbox: '30001', pin: PIN }) });
+    expect(r.status).toBe(403);
+    expect(r.headers.get('set-cookie')).toBeNull();
   });
 
   it('signs the owner in with the right PIN and shows only their own messages', async () => {
