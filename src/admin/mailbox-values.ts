@@ -13,7 +13,8 @@ function check<T>(schema: z.ZodType<T>, value: unknown): Checked<T> {
   return r.success ? { ok: true, value: r.data } : { ok: false, message: r.error.issues.map((i) => i.message).join('; ') };
 }
 
-export const checkName = (text: string): Checked<string> => check(mailboxFields.name, text.trim());
+/** A name is kept as written (an export read back changes nothing); one of only spaces is empty. */
+export const checkName = (text: string): Checked<string> => check(mailboxFields.name, text.trim() === '' ? '' : text);
 export const checkEmail = (text: string): Checked<string> => check(mailboxFields.email, text.trim());
 export const checkNumberText = (text: string): Checked<string> => check(mailboxFields.number, text.trim());
 export const checkPin = (text: string): Checked<string> => check(mailboxFields.pin, text.trim());
