@@ -46,7 +46,10 @@ export interface ImportConfig {
   mailboxes: Config['mailboxes'];
 }
 
-/** Hashes in flight at once: libuv's default thread pool size (4), so logins waiting for scrypt still get a turn. */
+/**
+ * Hashes in flight at once by default: libuv's default thread pool size (4). A server importing over HTTP
+ * asks for fewer (hashesInFlight), so that the import leaves cores to the calls' media and logins' scrypt.
+ */
 const HASHES_IN_FLIGHT = 4;
 
 type Owner = { mailbox: string; line?: number };
@@ -146,8 +149,12 @@ export function planImport(text: string, existing: readonly Mailbox[], config: I
   return plan;
 }
 
-/** Step 2: one hash per distinct PIN, HASHES_IN_FLIGHT at a time; `onProgress(done, total)` after each. */
-export async function hashPins(pins: Iterable<string>, onProgress?: (done: number, total: number) => void): Promise<Map<string, string>> {
+/** Step 2: one hash per distinct PIN, `inFlight` at a time; `onProgress(done, total)` after each. */
+export async function hashPins(
+  pins: Iterable<string>,
+  onProgress?: (done: number, total: number) => void,
+  inFlight = HASHES_IN_FLIGHT,
+): Promise<Map<string, string>> {
   const todo = [...new Set(pins)];
   const hashes = new Map<string, string>();
   let next = 0;
@@ -158,7 +165,7 @@ export async function hashPins(pins: Iterable<string>, onProgress?: (done: numbe
       onProgress?.(hashes.size, todo.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(HASHES_IN_FLIGHT, todo.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, inFlight), todo.length) }, worker));
   return hashes;
 }
 
@@ -188,13 +195,14 @@ export async function importMailboxCsv(
   store: Pick<MessageStore, 'listMailboxes' | 'importMailboxes'>,
   config: ImportConfig,
   text: string,
-  opts: { dryRun?: boolean; onHashProgress?: (done: number, total: number) => void } = {},
+  opts: { dryRun?: boolean; onHashProgress?: (done: number, total: number) => void; hashesInFlight?: number } = {},
 ): Promise<ImportOutcome> {
   const plan = planImport(text, await store.listMailboxes(), config);
   if (opts.dryRun || plan.problems.length > 0) return { plan };
   const hashes = await hashPins(
     plan.create.map((r) => r.pin!),
     opts.onHashProgress,
+    opts.hashesInFlight,
   );
   return { plan, applied: await applyImport(store, plan, hashes) };
 }
