@@ -4,11 +4,12 @@
  * Covers: every even port whose odd partner is in the range is handed out, the top pair included, and no
  * more; exhaustion rejects with RtpPortsExhaustedError naming the configured range; consecutive allocations
  * are not sequential (drawn at random, issue 9 item 1); a released port is not handed out again until
- * `quarantine` later releases, unless nothing else is free; a port another program holds is skipped.
+ * `quarantine` later releases, unless nothing else is free; a port another program holds is skipped; an
+ * unconnected send to an IP literal leaves at once (no address lookup deferred to the next tick per packet).
  * Does not cover: the 503 a call gets when the pool is exhausted (rtp-ports.test.ts).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RtpPortPool, RtpPortsExhaustedError, type RtpPortPair } from '../../src/media/ports.js';
 
 /** A block of ports for this file: below the kernel ephemeral ports and test-server.ts blocks (30000 up). */
@@ -82,5 +83,27 @@ describe('RtpPortPool', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('an RTP socket from the pool', () => {
+  it('MUST send to an IP literal without deferring the packet to a lookup on the next tick', async () => {
+    const pool = new RtpPortPool('127.0.0.1', BASE + 100, BASE + 101);
+    const [port] = await take(pool, 1);
+    const pair = held.at(-1)!.pair;
+    expect(pair.port).toBe(port);
+    const peer = createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const got = new Promise<Buffer>((resolve) => peer.once('message', resolve));
+    const nextTick = vi.spyOn(process, 'nextTick');
+    try {
+      pair.rtp.send(Buffer.from([0x80, 0, 0, 1]), peer.address().port, '127.0.0.1');
+      // dns.lookup answers a literal with process.nextTick(callback): one per packet, before the fix.
+      expect(nextTick).not.toHaveBeenCalled();
+    } finally {
+      nextTick.mockRestore();
+    }
+    expect([...(await got)]).toEqual([0x80, 0, 0, 1]);
+    peer.close();
   });
 });
