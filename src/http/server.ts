@@ -24,11 +24,14 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
+/** Largest JSON request body, bytes. */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
 /** Client errors fastify raises itself (bad JSON, too large, unsupported type), as problems in their words. */
 function clientProblem(err: FastifyError): HttpProblem | undefined {
   const status = err.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, 'the request body is larger than http.maxBodyBytes');
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, `the request body is too large (JSON: ${JSON_BODY_LIMIT} bytes; uploads: http.maxBodyBytes)`);
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpProblem(415, err.message);
   return new HttpProblem(status, err.message);
 }
@@ -39,7 +42,10 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
   if (!settings.enabled) return undefined;
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     logger: false,
-    bodyLimit: settings.maxBodyBytes,
+    // JSON bodies are parsed on the loop that paces calls' RTP: a megabyte at most (JSON.parse of 50 MB would
+    // hold it for half a second). Uploads (greetings, CSV, config files) take http.maxBodyBytes in their own
+    // content-type parsers (uploadLimit).
+    bodyLimit: JSON_BODY_LIMIT,
     // Keep-alive connections idle at close are cut, busy ones finish their request.
     forceCloseConnections: 'idle',
     ...(settings.tls && { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } }),

@@ -55,6 +55,12 @@ describe('POST /api/mailboxes', () => {
     expect(body.errors.find((e) => e.path === 'body.pin')?.message).toMatch(/PIN/);
   });
 
+  it('refuses a JSON body over 1 MiB with 413 (JSON is parsed on the loop that paces RTP)', async () => {
+    const res = await api.json('POST', '/api/mailboxes', { number: '27300', pin: '4826', name: 'x'.repeat(1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
   it('refuses malformed JSON with 400, a missing body with 422, and a form body with 415', async () => {
     const malformed = await api.call('/api/mailboxes', { method: 'POST', body: '{"number": "27200",', headers: { 'content-type': 'application/json' } });
     expect(malformed.status).toBe(400);

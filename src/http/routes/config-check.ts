@@ -12,13 +12,15 @@ import { HttpProblem } from '../problem.js';
 
 const issueView = z.object({ path: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional(), text: z.string().describe('as vmpilot check prints it') });
 const checkView = z.object({ ok: z.boolean(), errors: z.array(issueView), warnings: z.array(issueView) });
-/** The content types a YAML text is posted as (text/plain fastify parses itself). */
-const YAML_TYPES = /^(application\/(x-)?yaml|text\/(x-)?yaml)$/;
+/** The content types a YAML text is posted as. */
+const YAML_TYPES = /^(application\/(x-)?yaml|text\/(x-)?yaml|text\/plain)$/;
 
 const view = (issue: ConfigIssue): z.infer<typeof issueView> => ({ ...issue, text: formatIssue(issue) });
 
 export const configCheckRoutes: RoutePlugin = async (app, { ctx }) => {
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // A config file may be large (thousands of mailboxes): up to http.maxBodyBytes, as text/plain too.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: ctx.config.http.maxBodyBytes }, (_request, body, done) => done(null, body));
 
   ctx.api.describe({ method: 'POST', path: '/api/config/check', tag: 'config', summary: 'check a config file (YAML) as vmpilot check does; nothing is applied', rawBody: ['application/yaml', 'text/plain'], response: checkView });
   app.post('/api/config/check', async (request) => {

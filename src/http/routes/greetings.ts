@@ -28,7 +28,7 @@ export const greetingRoutes: RoutePlugin = async (app, { ctx }) => {
   const tag = 'greetings';
   const path = '/api/mailboxes/:number/greetings/:kind';
   // Uploads are read whole (up to http.maxBodyBytes) as a Buffer; only in this plugin (fastify encapsulation).
-  app.addContentTypeParser(UPLOAD_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(UPLOAD_TYPES, { parseAs: 'buffer', bodyLimit: ctx.config.http.maxBodyBytes }, (_request, body, done) => done(null, body));
 
   const target = async (raw: KindParams['Params']): Promise<{ number: string; kind: GreetingKind; file?: string }> => {
     const p = parseInput(params, raw, 'path');

@@ -33,7 +33,7 @@ export const mailboxImportRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, config, api } = ctx;
   const tag = 'mailboxes';
   // CSV arrives as text, within http.maxBodyBytes like any body (this plugin's scope only).
-  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: ctx.config.http.maxBodyBytes }, (_request, body, done) => done(null, body));
 
   api.describe({ method: 'POST', path: '/api/mailboxes/import', tag, summary: 'create and update mailboxes from CSV, in one transaction', query: importQuery, rawBody: ['text/csv'], response: importView });
   app.post('/api/mailboxes/import', async (request) => {
