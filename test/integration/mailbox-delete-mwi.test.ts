@@ -52,6 +52,7 @@ beforeAll(async () => {
       `sip: { listen: ["udp:127.0.0.1:${sipPort}"] }`,
       `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
+      'http: false', // not the embedded default 8080: tests run side by side
       'pbx:',
       `  - { name: raw, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }`,
       'mwi: { resendOnStart: false }',
