@@ -47,6 +47,7 @@ import { ServerMetrics } from './metrics/server-metrics.js';
 import { CallRecordWriter } from './call-records/writer.js';
 import { draftCallRecord } from './call-records/start.js';
 import { startCallRecordRetention } from './call-records/retention.js';
+import { startDirectorySchedule } from './directory/schedule.js';
 import type { StoreCallObserver } from './store/thread/threaded-store.js';
 
 export interface RunningServer {
@@ -321,6 +322,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired });
   const retention = maintainStore ? startRetention(store, config, logger) : undefined;
   const recordRetention = maintainStore ? startCallRecordRetention(store, config, logger) : undefined;
+  const directorySync = maintainStore ? startDirectorySchedule(store, config, logger) : undefined;
   if (maintainStore) metrics.watchSiteCounters(store);
 
   const bound = transport.bound();
@@ -340,6 +342,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     clock.close();
     retention?.stop();
     recordRetention?.stop();
+    directorySync?.stop();
     await email?.close();
     mailboxNumbers.close();
     await records.close();

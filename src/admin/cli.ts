@@ -8,6 +8,7 @@
  *   vmpilot store copy, mirror …    moving and mirroring whole stores (store-commands.ts)
  *   vmpilot http token NAME         a new admin API token and its config line (http-commands.ts)
  *   vmpilot calls [--since 1h] …    call records (calls-command.ts)
+ *   vmpilot directory sync          mailboxes from an LDAP directory (directory-command.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
  * 2 bad config or bad command line. A config error is reported before anything is bound or logged. `check`
@@ -26,6 +27,7 @@ import { driftWarnings, mailboxDrift, readStoreMailboxes } from './mailbox-drift
 import { registerStoreCommands } from './store-commands.js';
 import { registerHttpCommands } from './http-commands.js';
 import { registerCallsCommand } from './calls-command.js';
+import { registerDirectoryCommands } from './directory-command.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
 
@@ -209,6 +211,7 @@ function program(): Command {
   registerStoreCommands(cmd, loadOrReport);
   registerHttpCommands(cmd);
   registerCallsCommand(cmd, loadOrReport);
+  registerDirectoryCommands(cmd, loadOrReport);
   return cmd;
 }
 

@@ -87,7 +87,8 @@ class Numbering {
   }
 }
 
-function pilotsOf(config: Pick<ImportConfig, 'services'>): Map<string, string> {
+/** The pilot numbers (a mailbox may not take one), with their service. */
+export function pilotsOf(config: Pick<ImportConfig, 'services'>): Map<string, string> {
   const pilots = new Map<string, string>();
   for (const service of ['voicemail', 'attendant', 'echo'] as const) for (const n of config.services[service]) pilots.set(n, service);
   return pilots;

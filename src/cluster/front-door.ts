@@ -21,6 +21,7 @@ import { clusterLiveCalls } from '../http/live-calls.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { ClusterMetrics, type MetricsEndpoint } from '../metrics/cluster-metrics.js';
 import { startCallRecordRetention } from '../call-records/retention.js';
+import { startDirectorySchedule } from '../directory/schedule.js';
 
 export interface FrontDoorOptions {
   /** Local workers to run (cluster.workers resolved). */
@@ -70,6 +71,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
   const mwi = await startSiteMwi({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired });
   const retention = startRetention(store, config, logger);
   const recordRetention = startCallRecordRetention(store, config, logger);
+  const directorySync = startDirectorySchedule(store, config, logger);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
   own.watchSip(stack.traffic);
   own.watchSiteCounters(store);
@@ -87,6 +89,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
       remote.stop();
       retention.stop();
       recordRetention.stop();
+      directorySync?.stop();
       own.close();
       await mwi.stop();
       stack.close();

@@ -8,6 +8,7 @@ import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './attendant-schema.js';
+import { directorySchema, type DirectoryConfig } from './directory-schema.js';
 import type { SrtpPolicy } from '../sdp/types.js';
 import { actionsOf, DEFAULT_KEYMAP, MENU_NAMES, resolveKeyMap, type KeyMap, type MenuName } from '../apps/voicemail/keymap.js';
 import {
@@ -238,6 +239,8 @@ export interface Config {
   limits: LimitsConfig;
   /** The admin HTTP API, /metrics, /healthz, /readyz and the web admin (src/http/). */
   http: HttpConfig;
+  /** Mailboxes synced from an LDAP directory (directory-schema.ts, src/directory/); absent: none. */
+  directory?: DirectoryConfig;
 }
 
 /** One admin API token (http.tokens): who it is, and the hash of the secret (src/http/tokens.ts). */
@@ -765,6 +768,7 @@ export const configSchema: z.ZodType<Config> = section({
   cluster: clusterSchema,
   limits: callLimitsSchema,
   http: httpSchema,
+  directory: directorySchema,
 })
   .superRefine(checkNumberingPlan, { when: isMapping })
   .superRefine(checkAttendantPilots, { when: isMapping });

@@ -156,8 +156,11 @@ export interface MailboxImport {
    * `fields` (name required). Absent: the mailbox must exist; `fields` are set on it.
    */
   pinHash?: string;
-  /** The fields to set; a field absent stays as it is (a new mailbox: off, none, 0). `email` present and undefined: none. */
-  fields: MailboxFields;
+  /**
+   * The fields to set; a field absent stays as it is (a new mailbox: off, none, 0). `email` present and undefined: none.
+   * `locked`: the directory sync disables the mailbox of a user who left (src/directory/), in the same transaction.
+   */
+  fields: MailboxFields & Partial<Pick<Mailbox, 'locked'>>;
 }
 
 export interface RepairReport {

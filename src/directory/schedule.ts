@@ -1,0 +1,50 @@
+/**
+ * The scheduled directory sync (directory.ldap.schedule minutes; 0: none): run by the one process of a site
+ * that maintains the store (a single server, or a cluster's front door), like message expiry. The first sync
+ * runs one period after start (a restart loop must not hammer the directory); syncs never overlap. The report
+ * is logged as counts, with each change at debug and each skipped entry at warn. Random PINs that could not be
+ * mailed are written to a file only root can read (storage.dir/directory-pins-<time>.txt), whose name is
+ * logged: never the PINs themselves.
+ */
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { summary } from './report-text.js';
+import { syncDirectory, type SyncReport, type SyncStore } from './sync.js';
+
+async function writePins(dir: string, report: SyncReport): Promise<string> {
+  const file = join(dir, `directory-pins-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`);
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(report.pinsToHandOut.map((p) => `${p.number} ${p.pin} (${p.why})\n`).join(''));
+  } finally {
+    await handle.close();
+  }
+  return file;
+}
+
+export function startDirectorySchedule(store: SyncStore, config: Config, logger: Logger): { stop(): void } | undefined {
+  const minutes = config.directory?.ldap.schedule ?? 0;
+  if (minutes <= 0) return undefined;
+  const log = logger.child({ component: 'directory' });
+  let running = false;
+  const run = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      const report = await syncDirectory(store, config);
+      for (const s of report.skipped) log.warn({ dn: s.dn, reason: s.reason }, 'directory entry skipped');
+      log.debug({ created: report.created, updated: report.updated, renumbered: report.renumbered, disabled: report.disabled }, 'directory sync changes');
+      const pinsFile = report.pinsToHandOut.length > 0 ? await writePins(config.storage.dir, report) : undefined;
+      log.info({ ...summary(report), ...(pinsFile ? { pinsFile } : {}) }, 'directory sync done');
+    } catch (err) {
+      log.error({ err }, 'directory sync failed; nothing applied');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void run(), minutes * 60_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,188 @@
+/**
+ * Directory sync (issue 12) against a real OpenLDAP (Debian slapd, test/helpers/slapd.ts) holding 1,000 users:
+ * 997 good ones (numbers 30000-30996), one without a number, one whose number is not a number, one claiming
+ * the number of a mailbox from the config file. The server's size limit is 500 and vmpilot binds as an
+ * ordinary entry (the limit applies): only a paged search reads everyone.
+ *
+ * Covers, in order on the same store: a dry run (nothing written), the first sync (997 created, 3 skipped
+ * with DN and reason, the config's mailbox untouched, paging used), a re-sync without change (no-op), a
+ * rename, a number change (the same mailbox: messages follow), a removal (disabled, messages kept, out of the
+ * attendant's dial-by-name directory), a bad bind password through the CLI (exit 1, a clear message).
+ * Not covered: ldaps:// and StartTLS (no TLS in the throwaway slapd), PIN mail delivery (new-pins.ts).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Attribute, Change, Client, SizeLimitExceededError } from 'ldapts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { specsFromConfig } from '../../src/admin/config-mailboxes.js';
+import { MailboxDirectory } from '../../src/apps/attendant/directory.js';
+import { examineConfigFile } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { ownershipFile } from '../../src/directory/ownership.js';
+import { syncDirectory } from '../../src/directory/sync.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { runCli } from '../helpers/cli-process.js';
+import { LDAP_ADMIN, LDAP_PEOPLE, LDAP_SYNC, personLdif, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { newMessage } from '../helpers/store-fixture.js';
+
+const GOOD = 997;
+const number = (i: number): string => String(30000 + i);
+const dnOf = (uid: string): string => `uid=${uid},${LDAP_PEOPLE}`;
+
+function people(): string {
+  let ldif = '';
+  for (let i = 0; i < GOOD; i++) {
+    const uid = `u${String(i).padStart(4, '0')}`;
+    ldif += personLdif(uid, { cn: `Person ${i}`, givenName: `Given${i}`, sn: `Family${i}`, displayName: `Given${i} Family${i}`, telephoneNumber: number(i), mail: `${uid}@example.com` });
+  }
+  ldif += personLdif('nonumber', { cn: 'No Number', sn: 'Number' });
+  ldif += personLdif('badnumber', { cn: 'Bad Number', sn: 'Number', telephoneNumber: 'call reception' });
+  ldif += personLdif('yamlclash', { cn: 'Yaml Clash', sn: 'Clash', telephoneNumber: '27000' });
+  return ldif;
+}
+
+let slapd: Slapd;
+let dir: string;
+let configFile: string;
+let config: Config;
+let store: SqliteStore;
+let admin: Client;
+
+function writeConfig(password: string): string {
+  const file = join(dir, `vmpilot-${password}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `storage: { dir: ${join(dir, 'data')} }`,
+      'services: { voicemail: ["43334"], attendant: ["43333"] }',
+      'mailboxes:',
+      '  - { number: "27000", name: "From The Config", pin: "739164" }',
+      'directory:',
+      '  ldap:',
+      `    url: ${slapd.url}`,
+      `    bindDn: "${LDAP_SYNC.dn}"`,
+      `    bindPassword: ${password}`,
+      `    base: "${LDAP_PEOPLE}"`,
+      '    preset: openldap',
+      '    pageSize: 200',
+      '    pinPolicy: default-must-change',
+      '    defaultPin: "739164"',
+    ].join('\n'),
+  );
+  return file;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vmpilot-directory-'));
+  slapd = await startSlapd(people(), { sizeLimit: 500 });
+  configFile = writeConfig(LDAP_SYNC.password);
+  const report = await examineConfigFile(configFile);
+  if (!report.config) throw new Error(JSON.stringify(report.errors));
+  config = report.config;
+  store = await openSqliteStore(config.storage.dir);
+  await store.provision(specsFromConfig(config));
+  admin = new Client({ url: slapd.url });
+  await admin.bind(LDAP_ADMIN.dn, LDAP_ADMIN.password);
+}, 30_000);
+
+afterAll(async () => {
+  await admin?.unbind().catch(() => undefined);
+  await store?.close();
+  await slapd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
+  it('a dry run reports the creations and writes nothing', async () => {
+    const report = await syncDirectory(store, config, { dryRun: true });
+    expect(report.created).toHaveLength(GOOD);
+    expect((await store.listMailboxes()).map((m) => m.number)).toEqual(['27000']);
+    expect(existsSync(ownershipFile(config.storage.dir))).toBe(false);
+  });
+
+  it('an unpaged search as the sync user hits the server size limit (so the sync must page)', async () => {
+    const client = new Client({ url: slapd.url });
+    await client.bind(LDAP_SYNC.dn, LDAP_SYNC.password);
+    await expect(client.search(LDAP_PEOPLE, { filter: '(objectClass=inetOrgPerson)', attributes: ['uid'] })).rejects.toBeInstanceOf(SizeLimitExceededError);
+    await client.unbind();
+  });
+
+  it('the first sync creates a mailbox per good entry, in pages, and reports each broken entry with its DN', async () => {
+    const report = await syncDirectory(store, config);
+    expect(report.entries).toBe(GOOD + 3);
+    expect(report.pages).toBeGreaterThanOrEqual(5);
+    expect(report.created).toHaveLength(GOOD);
+    const skipped = Object.fromEntries(report.skipped.map((s) => [s.dn, s.reason]));
+    expect(Object.keys(skipped).sort()).toEqual([dnOf('badnumber'), dnOf('nonumber'), dnOf('yamlclash')].sort());
+    expect(skipped[dnOf('nonumber')]).toMatch(/no telephoneNumber/);
+    expect(skipped[dnOf('badnumber')]).toMatch(/"call reception" is not a number/);
+    expect(skipped[dnOf('yamlclash')]).toMatch(/27000 is already mailbox 27000/);
+    const m = await store.findMailbox(number(1));
+    expect(m).toMatchObject({ name: 'Given1 Family1', email: 'u0001@example.com', mustChangePin: true, locked: false });
+    expect(await store.findMailbox('27000')).toMatchObject({ name: 'From The Config' });
+    expect(await store.listMailboxes()).toHaveLength(GOOD + 1);
+  });
+
+  it('a re-sync with no change in the directory changes nothing', async () => {
+    const report = await syncDirectory(store, config);
+    expect({ created: report.created.length, updated: report.updated.length, renumbered: report.renumbered.length, disabled: report.disabled.length }).toEqual({
+      created: 0,
+      updated: 0,
+      renumbered: 0,
+      disabled: 0,
+    });
+    expect(report.unchanged).toBe(GOOD);
+  });
+
+  it('a rename (displayName) updates the mailbox and the dial-by-name directory', async () => {
+    const directory = new MailboxDirectory(store);
+    expect((await directory.mailboxes()).find((m) => m.number === number(10))?.name).toBe('Given10 Family10');
+    await admin.modify(dnOf('u0010'), [new Change({ operation: 'replace', modification: new Attribute({ type: 'displayName', values: ['Renamed Person'] }) })]);
+    const report = await syncDirectory(store, config);
+    expect(report.updated).toEqual([{ number: number(10), dn: dnOf('u0010'), changes: [{ field: 'name', from: 'Given10 Family10', to: 'Renamed Person' }] }]);
+    expect((await directory.mailboxes()).find((m) => m.number === number(10))?.name).toBe('Renamed Person');
+    directory.close();
+  });
+
+  it('a number change renumbers the same mailbox: its messages follow', async () => {
+    const kept = await store.deposit(newMessage(store.tmpDir, { mailbox: number(20) }));
+    await admin.modify(dnOf('u0020'), [new Change({ operation: 'replace', modification: new Attribute({ type: 'telephoneNumber', values: ['39020'] }) })]);
+    const report = await syncDirectory(store, config);
+    expect(report.renumbered).toEqual([{ from: number(20), to: '39020', dn: dnOf('u0020') }]);
+    expect(report.created).toHaveLength(0);
+    expect(await store.findMailbox(number(20))).toBeUndefined();
+    expect((await store.listMessages('39020')).map((m) => m.id)).toEqual([kept.id]);
+    expect((await syncDirectory(store, config)).renumbered).toHaveLength(0);
+  });
+
+  it('a user who left is disabled (locked, out of dial-by-name), never deleted: messages kept', async () => {
+    const kept = await store.deposit(newMessage(store.tmpDir, { mailbox: number(30) }));
+    await admin.del(dnOf('u0030'));
+    const report = await syncDirectory(store, config);
+    expect(report.disabled).toEqual([{ number: number(30), dn: dnOf('u0030'), reason: 'gone from the directory' }]);
+    expect(await store.findMailbox(number(30))).toMatchObject({ locked: true, hiddenFromDirectory: true });
+    expect((await store.listMessages(number(30))).map((m) => m.id)).toEqual([kept.id]);
+    const directory = new MailboxDirectory(store);
+    const listed = (await directory.mailboxes()).filter((m) => !m.hiddenFromDirectory).map((m) => m.number);
+    expect(listed).not.toContain(number(30));
+    directory.close();
+    expect((await syncDirectory(store, config)).disabled).toHaveLength(0);
+  });
+
+  it('vmpilot directory sync --dry-run --json prints the report and exits 0', async () => {
+    const run = await runCli('directory', 'sync', '--dry-run', '--json', '--config', configFile);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { dryRun: boolean; unchanged: number; skipped: unknown[] };
+    expect(report).toMatchObject({ dryRun: true, unchanged: GOOD - 1, skipped: expect.any(Array) });
+  }, 20_000);
+
+  it('a wrong bind password: a clear error, exit 1, nothing changed', async () => {
+    const before = (await store.listMailboxes()).length;
+    const run = await runCli('directory', 'sync', '--config', writeConfig('wrong-password'));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/bind as cn=sync,dc=example,dc=com to ldap:\/\/127\.0\.0\.1:\d+ refused: invalid credentials/);
+    expect((await store.listMailboxes()).length).toBe(before);
+  }, 20_000);
+});
