@@ -67,3 +67,66 @@ export function pinBackoffPolicy(vm: Pick<VoicemailConfig, 'lockAfter' | 'pinBac
     forgetAfterMs: Math.round(b.forgetMinutes * 60_000),
   };
 }
+
+/** What the store remembers per back-off key (pin-failure-table.ts, pg/pin-failures.ts). */
+export interface FailureState {
+  failures: number;
+  lastFailureAt: number;
+  /** The earliest next try, ms since the epoch. */
+  notBefore: number;
+  /** When the key last raised an alert (0: never). */
+  alertedAt: number;
+}
+
+/** A key a try is counted under, with its threshold. */
+export interface CountedKey {
+  key: string;
+  threshold: number;
+}
+
+/** Failures remembered past a key's threshold: the delay reached its cap long before. */
+const MAX_OVER_THRESHOLD = 32;
+
+/**
+ * A try asking to go ahead `now`, given each key's state: waitMs > 0 when a key's delay is not over (the try
+ * is refused); otherwise the keys past their threshold are held (notBefore) for their delay, so that a
+ * concurrent try waits for this one's outcome. The store applies `holds` in the transaction that read `states`.
+ */
+export function claimTry(
+  keys: readonly CountedKey[],
+  states: ReadonlyMap<string, FailureState>,
+  now: number,
+  policy: PinBackoffPolicy,
+): { waitMs: number; holds: { key: string; notBefore: number }[] } {
+  let waitMs = 0;
+  for (const { key } of keys) {
+    const state = states.get(key);
+    if (state && state.notBefore > now) waitMs = Math.max(waitMs, state.notBefore - now);
+  }
+  if (waitMs > 0) return { waitMs, holds: [] };
+  const holds: { key: string; notBefore: number }[] = [];
+  for (const { key, threshold } of keys) {
+    const state = states.get(key);
+    if (!state) continue;
+    const hold = delayAfter(rememberedFailures(state.failures, state.lastFailureAt, now, policy.forgetAfterMs), threshold, policy);
+    if (hold > 0) holds.push({ key, notBefore: now + hold });
+  }
+  return { waitMs: 0, holds };
+}
+
+/**
+ * A wrong PIN counted under one key: its new state, the delay now imposed, and whether it raises an alert (it
+ * reached its threshold and has not alerted within forgetAfterMs).
+ */
+export function countFailure(
+  state: FailureState | undefined,
+  threshold: number,
+  now: number,
+  policy: PinBackoffPolicy,
+): { state: FailureState; delayMs: number; alert: boolean } {
+  const before = state ? rememberedFailures(state.failures, state.lastFailureAt, now, policy.forgetAfterMs) : 0;
+  const failures = Math.min(before + 1, threshold + MAX_OVER_THRESHOLD);
+  const delayMs = delayAfter(failures, threshold, policy);
+  const alert = failures >= threshold && (state === undefined || state.alertedAt <= now - policy.forgetAfterMs);
+  return { state: { failures, lastFailureAt: now, notBefore: now + delayMs, alertedAt: alert ? now : (state?.alertedAt ?? 0) }, delayMs, alert };
+}

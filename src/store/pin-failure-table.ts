@@ -7,13 +7,9 @@
  * never let two tries through the same delay.
  */
 import type Database from 'better-sqlite3';
-import { delayAfter, rememberedFailures, type PinBackoffPolicy } from './pin-backoff.js';
+import { claimTry, countFailure, type CountedKey, type FailureState, type PinBackoffPolicy } from './pin-backoff.js';
 
-/** A key a try is counted under, with its threshold. */
-export interface CountedKey {
-  key: string;
-  threshold: number;
-}
+export type { CountedKey } from './pin-backoff.js';
 
 interface FailureRow {
   failures: number;
@@ -27,9 +23,7 @@ export const PIN_FAILURES_COUNTER = 'pinFailures';
 export const PIN_ALERTS_COUNTER = 'pinBackoffAlerts';
 
 /** How often rows whose failures are all forgotten are deleted (an attacker with many sources leaves many). */
-const PRUNE_EVERY_MS = 60_000;
-/** Failures remembered past a key's threshold: the delay reached its cap long before. */
-const MAX_OVER_THRESHOLD = 32;
+export const PRUNE_EVERY_MS = 60_000;
 
 export class PinFailureTable {
   private lastPrune = 0;
@@ -46,19 +40,9 @@ export class PinFailureTable {
   claim(keys: readonly CountedKey[], now: number, policy: PinBackoffPolicy): number {
     return this.db
       .transaction((): number => {
-        let waitMs = 0;
-        for (const { key } of keys) {
-          const row = this.row(key);
-          if (row && row.not_before > now) waitMs = Math.max(waitMs, row.not_before - now);
-        }
-        if (waitMs > 0) return waitMs;
-        for (const { key, threshold } of keys) {
-          const row = this.row(key);
-          if (!row) continue;
-          const hold = delayAfter(rememberedFailures(row.failures, row.last_failure_at, now, policy.forgetAfterMs), threshold, policy);
-          if (hold > 0) this.sql('UPDATE pin_failures SET not_before = ? WHERE key = ?').run(now + hold, key);
-        }
-        return 0;
+        const { waitMs, holds } = claimTry(keys, this.states(keys), now, policy);
+        for (const { key, notBefore } of holds) this.sql('UPDATE pin_failures SET not_before = ? WHERE key = ?').run(notBefore, key);
+        return waitMs;
       })
       .immediate();
   }
@@ -72,22 +56,19 @@ export class PinFailureTable {
       .transaction(() => {
         const raised: { key: string; failures: number; delayMs: number }[] = [];
         this.bump(PIN_FAILURES_COUNTER, 1);
+        const states = this.states(keys);
         for (const { key, threshold } of keys) {
-          const row = this.row(key);
-          const before = row ? rememberedFailures(row.failures, row.last_failure_at, now, policy.forgetAfterMs) : 0;
-          const failures = Math.min(before + 1, threshold + MAX_OVER_THRESHOLD);
-          const delayMs = delayAfter(failures, threshold, policy);
-          const alert = failures >= threshold && (row === undefined || row.alerted_at <= now - policy.forgetAfterMs);
+          const { state, delayMs, alert } = countFailure(states.get(key), threshold, now, policy);
           this
             .sql(
               `INSERT INTO pin_failures (key, failures, last_failure_at, not_before, alerted_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
                  not_before = excluded.not_before, alerted_at = excluded.alerted_at`,
             )
-            .run(key, failures, now, now + delayMs, alert ? now : (row?.alerted_at ?? 0));
+            .run(key, state.failures, state.lastFailureAt, state.notBefore, state.alertedAt);
           if (alert) {
             this.bump(PIN_ALERTS_COUNTER, 1);
-            raised.push({ key, failures, delayMs });
+            raised.push({ key, failures: state.failures, delayMs });
           }
         }
         return raised;
@@ -110,6 +91,15 @@ export class PinFailureTable {
   counters(): Record<string, number> {
     const rows = this.sql('SELECT name, value FROM counters ORDER BY name').all() as { name: string; value: number }[];
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  private states(keys: readonly CountedKey[]): Map<string, FailureState> {
+    const states = new Map<string, FailureState>();
+    for (const { key } of keys) {
+      const row = this.row(key);
+      if (row) states.set(key, { failures: row.failures, lastFailureAt: row.last_failure_at, notBefore: row.not_before, alertedAt: row.alerted_at });
+    }
+    return states;
   }
 
   private row(key: string): FailureRow | undefined {

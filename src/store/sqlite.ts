@@ -31,7 +31,6 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { DIAL_STRING } from '../config/fields.js';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import { ChangeWatcher, RECORD_CHANGE_SQL, type ChangeKind } from './change-feed.js';
 import { emitSafely } from './safe-emit.js';
@@ -44,8 +43,10 @@ import { changedFields, specValues } from './mailbox-diff.js';
 import { moveMailboxFolders, RENUMBER_MAILBOX_SQL, rewriteSidecars } from './mailbox-renumber.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
-import { hashPin, verifyPin as verifyPinHash } from './pin.js';
-import { mailboxBackoffKey, sourceBackoffKey } from './pin-backoff.js';
+import { hashPin } from './pin.js';
+import { mailboxBackoffKey } from './pin-backoff.js';
+import { checkPinWith } from './pin-check.js';
+import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft } from './store-rules.js';
 import { PinFailureTable } from './pin-failure-table.js';
 import { CallRecordTable } from './call-record-table.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
@@ -69,7 +70,6 @@ import {
   type MessageRecord,
   type MessageStore,
   type NewMessage,
-  type PinAlert,
   type PinAttempt,
   type PinCheck,
   type ProvisionReport,
@@ -126,36 +126,18 @@ export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}
   return new SqliteStore(db, layout, opts, tmpDir);
 }
 
-const IN_BOX = "folder IN ('new', 'saved')";
-const PLAY_ORDER = "ORDER BY CASE folder WHEN 'new' THEN 0 WHEN 'saved' THEN 1 ELSE 2 END, urgent DESC, received_at, id";
-
-function checkNumber(number: string, what: string): void {
-  if (typeof number !== 'string' || !DIAL_STRING.test(number)) throw new TypeError(`${what} "${String(number)}" is not a number (digits, * and #, optionally after +)`);
-}
-
 type Grouped = { mailbox: string; value: string };
 
 /** searchMailboxes' filter: number, name, email or one of the aliases LIKE the (escaped) pattern. */
 const MAILBOX_SEARCH_WHERE = `WHERE m.number LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\' OR m.email LIKE ? ESCAPE '\\'
   OR m.number IN (SELECT mailbox FROM aliases WHERE alias LIKE ? ESCAPE '\\')`;
 
-/** Values per mailbox, in the order the rows came. */
-function groupBy(rows: readonly Grouped[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const { mailbox, value } of rows) {
-    const list = out.get(mailbox);
-    if (list) list.push(value);
-    else out.set(mailbox, [value]);
-  }
-  return out;
-}
-
 export class SqliteStore implements MessageStore {
   readonly events = new EventEmitter<StoreEvents>();
   readonly tmpDir: string;
   private closed = false;
   /** Deposits in progress per mailbox: one at a time, so two callers cannot both take the last slot. */
-  private readonly depositQueue = new Map<string, Promise<unknown>>();
+  private readonly depositQueue = new KeyedQueue();
   private readonly logger: Logger | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   /** Names this instance's rows in the change feed (its own changes are announced when made, not polled). */
@@ -236,7 +218,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async createMailbox(spec: MailboxSpec): Promise<Mailbox> {
-    this.checkSpec(spec);
+    checkSpec(spec);
     const pinHash = await hashPin(spec.pin);
     this.write(() => this.insertMailbox(spec, pinHash));
     this.announceMailbox(spec.number);
@@ -244,7 +226,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async provision(specs: readonly MailboxSpec[]): Promise<ProvisionReport> {
-    for (const spec of specs) this.checkSpec(spec);
+    for (const spec of specs) checkSpec(spec);
     // Hash outside the transaction (scrypt runs on the thread pool); only for mailboxes that are new.
     const hashes = new Map<string, string>();
     for (const spec of specs) {
@@ -375,31 +357,22 @@ export class SqliteStore implements MessageStore {
     });
   }
 
-  /**
-   * The PIN back-off (pin-backoff.ts) around one scrypt check. Every entry runs the same steps whether the
-   * mailbox exists or not: claim a try, hash (an absent mailbox against a dummy hash of the same cost), count
-   * the outcome. Only the answer to a right PIN differs, and only a real mailbox can give one.
-   */
-  async checkPin({ number, pin, source, policy }: PinAttempt): Promise<PinCheck> {
-    const dummy = await this.dummyPinHash();
-    const row = this.mailboxRow(number);
-    const mailboxNumber = row?.number ?? number;
-    const keys = { mailbox: mailboxBackoffKey(mailboxNumber), source: sourceBackoffKey(source) };
-    const counted = [
-      { key: keys.mailbox, threshold: policy.mailboxAfter },
-      { key: keys.source, threshold: policy.sourceAfter },
-    ];
-    const waitMs = this.pinFailures.claim(counted, Date.now(), policy);
-    if (waitMs > 0) return { verdict: 'wait', waitMs };
-    const matches = await verifyPinHash(pin, row?.pin_hash ?? dummy);
-    if (matches && row !== undefined && !row.locked) {
-      this.pinFailures.clear(keys.mailbox);
-      return { verdict: 'ok', mailbox: this.mailboxFromRow(this.requireRow(row.number)) };
-    }
-    // The same writes whether the mailbox exists or not (its failedLogins is the mailbox key's count).
-    const raised = this.pinFailures.recordFailure(counted, Date.now(), policy);
-    const alerts = raised.map(({ key, failures, delayMs }): PinAlert => ({ kind: key === keys.mailbox ? 'mailbox' : 'source', failures, delayMs }));
-    return { verdict: 'wrong', alerts };
+  /** The PIN back-off (pin-backoff.ts) around one scrypt check; the steps are pin-check.ts's. */
+  async checkPin(attempt: PinAttempt): Promise<PinCheck> {
+    return checkPinWith(
+      {
+        dummyHash: () => this.dummyPinHash(),
+        credentials: async (number) => {
+          const row = this.mailboxRow(number);
+          return row && { number: row.number, pinHash: row.pin_hash, locked: row.locked !== 0 };
+        },
+        claim: async (keys, now, policy) => this.pinFailures.claim(keys, now, policy),
+        recordFailure: async (keys, now, policy) => this.pinFailures.recordFailure(keys, now, policy),
+        clear: async (key) => this.pinFailures.clear(key),
+        mailbox: async (number) => this.mailboxFromRow(this.requireRow(number)),
+      },
+      attempt,
+    );
   }
 
   async listSubscriptions(): Promise<StoredSubscription[]> {
@@ -555,7 +528,7 @@ export class SqliteStore implements MessageStore {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.stop();
-    await Promise.allSettled(this.depositQueue.values());
+    await this.depositQueue.settled();
     this.db.close();
   }
 
@@ -631,13 +604,6 @@ export class SqliteStore implements MessageStore {
     return row;
   }
 
-  private checkSpec(spec: MailboxSpec): void {
-    checkNumber(spec.number, 'mailbox number');
-    for (const alias of spec.aliases ?? []) checkNumber(alias, 'alias');
-    if (typeof spec.name !== 'string' || spec.name.trim() === '') throw new TypeError(`mailbox ${spec.number} needs a name`);
-    if (typeof spec.pin !== 'string' || spec.pin === '') throw new TypeError(`mailbox ${spec.number} needs a PIN`);
-  }
-
   /** Who has this number already, as a mailbox number or an alias. */
   private ownerOf(number: string): string | undefined {
     if (this.sql('SELECT 1 FROM mailboxes WHERE number = ?').get(number)) return number;
@@ -686,32 +652,19 @@ export class SqliteStore implements MessageStore {
     }
   }
 
-  private limits(row: MailboxRow): { maxMessages: number; maxMs: number } {
-    const maxMessages = row.max_messages || this.opts.maxMessages || 0;
-    const maxMinutes = row.max_minutes || this.opts.maxMinutes || 0;
-    return { maxMessages, maxMs: maxMinutes * 60_000 };
-  }
-
   private roomFor(row: MailboxRow): boolean {
-    const { maxMessages, maxMs } = this.limits(row);
-    if (maxMessages === 0 && maxMs === 0) return true;
+    const limits = quotaOf(row, this.opts);
+    if (limits.maxMessages === 0 && limits.maxMs === 0) return true;
     const used = this.sql(`SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0) AS ms FROM messages WHERE mailbox = ? AND ${IN_BOX}`).get(row.number) as {
       n: number;
       ms: number;
     };
-    return (maxMessages === 0 || used.n < maxMessages) && (maxMs === 0 || used.ms < maxMs);
+    return roomLeft(limits, used);
   }
 
   /** Runs deposits for one mailbox one after the other. */
   private queued<T>(mailbox: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.depositQueue.get(mailbox) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const tail = run.catch(() => undefined);
-    this.depositQueue.set(mailbox, tail);
-    void tail.then(() => {
-      if (this.depositQueue.get(mailbox) === tail) this.depositQueue.delete(mailbox);
-    });
-    return run;
+    return this.depositQueue.run(mailbox, task);
   }
 
   /** The durable deposit (types.ts; the file steps are message-files.ts), then the row. */
