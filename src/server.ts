@@ -22,8 +22,8 @@ import { DEFAULT_DTMF_POLICY } from './media/digit-router.js';
 import { loadCatalog } from './prompts/catalog.js';
 import { runApp, type AppRegistry } from './apps/run.js';
 import { runEcho } from './apps/echo.js';
-import { openThreadedStore } from './store/thread/threaded-store.js';
 import { recordingDisk } from './media/disk-thread.js';
+import { openConfiguredStore } from './store/open.js';
 import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
@@ -105,9 +105,6 @@ export interface ServerHooks {
   worker?: number;
 }
 
-/** How often the store polls for other processes' changes, ms (a PBX lamp follows within ~1/4 s). */
-const STORE_WATCH_MS = 200;
-
 /**
  * Opens the message store, provisions the config's mailboxes and repairs what a crash left behind; with
  * `provision` false (a cluster worker, whose front door did both) it only recovers stopped workers' recordings.
@@ -118,15 +115,10 @@ export async function openStore(
   provision = true,
   onCall?: StoreCallObserver,
 ): Promise<{ store: MessageStore; repaired: boolean }> {
-  // In its own thread: SQLite's statements, commits and fsyncs never hold the loop that paces RTP. Watching
-  // the change feed: changes made by other workers and the CLI reach MWI and the attendant's directory.
-  const store = await openThreadedStore(config.storage.dir, {
-    maxMessages: config.voicemail.maxMessages,
-    maxMinutes: config.voicemail.maxMinutes,
-    watchChangesMs: STORE_WATCH_MS,
-    logger,
-    onCall,
-  });
+  // SQLite in its own thread: its statements, commits and fsyncs never hold the loop that paces RTP (store/open.ts
+  // says why PostgreSQL needs none). Watching changes: those made by other workers, hosts and the CLI reach
+  // MWI and the attendant's directory.
+  const store = await openConfiguredStore(config, { logger, watchChanges: true, thread: true, onCall });
   try {
     if (provision) {
       await provisionFromConfig(store, config, logger);

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { MessageStore } from '../store/types.js';
 import { callRecordJson, callRecordsCsv, parseCallQuery, type CallQueryText } from '../call-records/query.js';
 import { table } from './mailbox-commands.js';
 import { withStore, type ConfigLoader } from './with-store.js';
@@ -19,7 +19,7 @@ interface CallsOptions extends CallQueryText {
   config?: string;
 }
 
-async function calls(store: SqliteStore, _config: Config, opts: CallsOptions): Promise<void> {
+async function calls(store: MessageStore, _config: Config, opts: CallsOptions): Promise<void> {
   const parsed = parseCallQuery({ since: '24h', ...opts });
   if ('error' in parsed) throw new Error(parsed.error); // checked before the store was opened
   const records = await store.listCallRecords(parsed.query);

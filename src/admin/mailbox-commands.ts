@@ -20,7 +20,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { MessageStore } from '../store/types.js';
 import { NoSuchMailboxError, type Folder, type MessageRecord } from '../store/types.js';
 import { registerMailboxEditCommands } from './mailbox-edit-commands.js';
 import { registerMailboxImportCommands } from './mailbox-import-command.js';
@@ -28,7 +28,7 @@ import { checkInitialPin, checkNumber, out, pilotOwning, UserError, withStore, t
 
 export type { ConfigLoader } from './with-store.js';
 
-async function add(store: SqliteStore, config: Config, number: string, opts: { pin: string; name: string; email?: string }): Promise<void> {
+async function add(store: MessageStore, config: Config, number: string, opts: { pin: string; name: string; email?: string }): Promise<void> {
   checkNumber(number);
   const pilot = pilotOwning(config, number);
   if (pilot !== undefined) throw new UserError(`${number} is the ${pilot} pilot number`);
@@ -45,7 +45,7 @@ export function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-async function list(store: SqliteStore, _config: Config, opts: { json?: boolean }): Promise<void> {
+async function list(store: MessageStore, _config: Config, opts: { json?: boolean }): Promise<void> {
   const mailboxes = await store.listMailboxes();
   const rows = await Promise.all(mailboxes.map(async (m) => ({ mailbox: m, counts: await store.counts(m.number) })));
   if (opts.json) {
@@ -74,7 +74,7 @@ async function list(store: SqliteStore, _config: Config, opts: { json?: boolean 
   );
 }
 
-async function unlock(store: SqliteStore, _config: Config, number: string): Promise<void> {
+async function unlock(store: MessageStore, _config: Config, number: string): Promise<void> {
   const before = await store.findMailbox(number);
   if (!before) throw new NoSuchMailboxError(number);
   await store.updateMailbox(number, { locked: false, failedLogins: 0 });
@@ -83,7 +83,7 @@ async function unlock(store: SqliteStore, _config: Config, number: string): Prom
   out(`mailbox ${before.number} ${before.locked || before.failedLogins > 0 ? 'unlocked' : 'was not locked'}${cleared}`);
 }
 
-async function setPin(store: SqliteStore, _config: Config, number: string, opts: { pin: string }): Promise<void> {
+async function setPin(store: MessageStore, _config: Config, number: string, opts: { pin: string }): Promise<void> {
   const mailbox = await store.findMailbox(number);
   if (!mailbox) throw new NoSuchMailboxError(number);
   checkInitialPin(opts.pin, mailbox.number);
@@ -108,7 +108,7 @@ function messageJson(m: MessageRecord) {
   };
 }
 
-async function messages(store: SqliteStore, _config: Config, number: string, opts: { json?: boolean }): Promise<void> {
+async function messages(store: MessageStore, _config: Config, number: string, opts: { json?: boolean }): Promise<void> {
   const folders: Folder[] = ['new', 'saved', 'deleted'];
   const all = (await Promise.all(folders.map((f) => store.listMessages(number, f)))).flat();
   if (opts.json) return out(JSON.stringify(all.map(messageJson), null, 2));

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { MessageStore } from '../store/types.js';
 import { NoSuchMailboxError } from '../store/types.js';
 import { configEntry } from './config-mailboxes.js';
 import { confirmed } from './confirm.js';
@@ -16,7 +16,7 @@ import { mailboxDrift } from './mailbox-drift.js';
 import { registerMailboxSet } from './mailbox-set.js';
 import { out, UserError, withStore, type ConfigLoader } from './with-store.js';
 
-async function deleteMailbox(store: SqliteStore, config: Config, number: string, opts: { yes?: boolean }): Promise<void> {
+async function deleteMailbox(store: MessageStore, config: Config, number: string, opts: { yes?: boolean }): Promise<void> {
   const mailbox = await store.findMailbox(number);
   if (!mailbox) throw new NoSuchMailboxError(number);
   const inConfig = configEntry(config, mailbox.number);

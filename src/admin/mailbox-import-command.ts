@@ -9,8 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import type { MessageStore } from '../store/types.js';
 import { describeChanges } from '../store/mailbox-diff.js';
-import type { SqliteStore } from '../store/sqlite.js';
 import { mailboxesCsv } from './mailbox-csv.js';
 import { importMailboxCsv, type ImportPlan } from './mailbox-import.js';
 import { progress } from './progress.js';
@@ -24,7 +24,7 @@ function dryRunReport(plan: ImportPlan): string[] {
   ];
 }
 
-async function importCommand(store: SqliteStore, config: Config, file: string, opts: { dryRun?: boolean }): Promise<void> {
+async function importCommand(store: MessageStore, config: Config, file: string, opts: { dryRun?: boolean }): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -53,7 +53,7 @@ async function importCommand(store: SqliteStore, config: Config, file: string, o
   );
 }
 
-async function exportCommand(store: SqliteStore, _config: Config, opts: { json?: boolean }): Promise<void> {
+async function exportCommand(store: MessageStore, _config: Config, opts: { json?: boolean }): Promise<void> {
   const mailboxes = await store.listMailboxes();
   if (!opts.json) return void process.stdout.write(mailboxesCsv(mailboxes));
   const json = mailboxes.map((m) => ({

@@ -9,9 +9,9 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import type { MessageStore } from '../store/types.js';
 import { changedFields, describeChanges, PROVISIONED_FIELDS, type ProvisionedValues } from '../store/mailbox-diff.js';
 import { weakInitialPinWarning } from '../store/pin.js';
-import type { SqliteStore } from '../store/sqlite.js';
 import { NoSuchMailboxError, type Mailbox } from '../store/types.js';
 import { configEntry, ownedFields } from './config-mailboxes.js';
 import { checkAliases, checkEmail, checkName, checkNumberText, checkOnOff, checkPin, checkQuota, type Checked } from './mailbox-values.js';
@@ -104,7 +104,7 @@ function planAliases(p: Plan, before: Mailbox, opts: SetOptions): void {
 }
 
 /** Problems only the store and the config can tell: numbers taken, pilots, fields the config owns. */
-async function checkAgainst(p: Plan, before: Mailbox, store: SqliteStore, config: Config): Promise<void> {
+async function checkAgainst(p: Plan, before: Mailbox, store: MessageStore, config: Config): Promise<void> {
   const newNumbers = [...(p.number !== undefined && p.number !== before.number ? [['--number', p.number]] : []), ...(p.patch.aliases ?? []).map((a) => ['alias', a])];
   for (const [what, number] of newNumbers as [string, string][]) {
     const pilot = pilotOwning(config, number);
@@ -128,7 +128,7 @@ async function checkAgainst(p: Plan, before: Mailbox, store: SqliteStore, config
 
 const valuesOf = (m: Mailbox): ProvisionedValues => Object.fromEntries(PROVISIONED_FIELDS.map((f) => [f, m[f]]));
 
-async function setMailbox(store: SqliteStore, config: Config, number: string, opts: SetOptions): Promise<void> {
+async function setMailbox(store: MessageStore, config: Config, number: string, opts: SetOptions): Promise<void> {
   const before = await store.findMailbox(number);
   if (!before) throw new NoSuchMailboxError(number);
   const p = plan(before, opts);

@@ -7,11 +7,12 @@
 import type { Command } from 'commander';
 import { DIAL_STRING } from '../config/fields.js';
 import type { Config } from '../config/schema.js';
+import type { MessageStore } from '../store/types.js';
 import { specsFromConfig } from './config-mailboxes.js';
 import { NumberInUseError } from '../store/errors.js';
 import { describeChanges } from '../store/mailbox-diff.js';
 import { pinFormatProblem, weakInitialPinWarning } from '../store/pin.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import { openConfiguredStore } from '../store/open.js';
 import { NoSuchMailboxError } from '../store/types.js';
 
 const EXIT_FAILED = 1;
@@ -29,14 +30,14 @@ export interface ConfigOption {
 export const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
 /** Opens the store the config names, with the config's mailboxes provisioned. */
-async function openStore(config: Config): Promise<SqliteStore> {
-  let store: SqliteStore;
+async function openStore(config: Config): Promise<MessageStore> {
+  let store: MessageStore;
   try {
-    // Loaded here, not at the top: `check`, `serve --help` and the rest need no native SQLite module.
-    const { openSqliteStore } = await import('../store/sqlite.js');
-    store = await openSqliteStore(config.storage.dir, { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes });
+    // SQLite or PostgreSQL (storage.url); loaded on demand, so `check` and `--help` need neither.
+    store = await openConfiguredStore(config);
   } catch (err) {
-    throw new UserError(`cannot open the store in ${config.storage.dir}: ${err instanceof Error ? err.message : String(err)}`);
+    const where = config.storage.url !== undefined ? '' : ` in ${config.storage.dir}`;
+    throw new UserError(`cannot open the store${where}: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
     // As `serve` does at start; a change to an existing mailbox is said (creations show in `mailbox list`).
@@ -52,12 +53,12 @@ async function openStore(config: Config): Promise<SqliteStore> {
 }
 
 /** Runs a command against the store: loads the config, opens the store, reports user errors as exit 1. */
-export function withStore<A extends unknown[]>(load: ConfigLoader, run: (store: SqliteStore, config: Config, ...args: A) => Promise<void>) {
+export function withStore<A extends unknown[]>(load: ConfigLoader, run: (store: MessageStore, config: Config, ...args: A) => Promise<void>) {
   return async (...args: [...A, ConfigOption, Command]): Promise<void> => {
     const opts = args[args.length - 2] as ConfigOption;
     const config = await load(opts.config);
     if (!config) return;
-    let store: SqliteStore | undefined;
+    let store: MessageStore | undefined;
     try {
       store = await openStore(config);
       await run(store, config, ...(args.slice(0, -1) as A));

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { CallOutcome, CallRecord, CallRecordQuery } from './types.js';
 
-interface CallRecordRow {
+export interface CallRecordRow {
   call_id: string;
   offered_at: number;
   answered_at: number | null;
@@ -27,7 +27,7 @@ interface CallRecordRow {
 export const DEFAULT_CALL_RECORD_LIMIT = 1000;
 export const MAX_CALL_RECORD_LIMIT = 100_000;
 
-function toRecord(row: CallRecordRow): CallRecord {
+export function toRecord(row: CallRecordRow): CallRecord {
   const record: CallRecord = {
     callId: row.call_id,
     offeredAt: row.offered_at,
@@ -45,6 +45,38 @@ function toRecord(row: CallRecordRow): CallRecord {
   return record;
 }
 
+/** listCallRecords' statement (`?` placeholders) and its arguments, for either engine. */
+export function callRecordSelect(query: CallRecordQuery): { text: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (query.since !== undefined) {
+    where.push('offered_at >= ?');
+    args.push(query.since);
+  }
+  if (query.until !== undefined) {
+    where.push('offered_at < ?');
+    args.push(query.until);
+  }
+  if (query.from !== undefined) {
+    where.push('caller = ?');
+    args.push(query.from);
+  }
+  if (query.to !== undefined) {
+    where.push('(callee = ? OR pilot = ?)');
+    args.push(query.to, query.to);
+  }
+  const limit = Math.min(MAX_CALL_RECORD_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_CALL_RECORD_LIMIT)));
+  const text = `SELECT * FROM call_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY offered_at DESC, seq DESC LIMIT ?`;
+  return { text, args: [...args, limit] };
+}
+
+/** A record's column values in the order of CALL_RECORD_COLUMNS. */
+export function callRecordValues(r: CallRecord): (string | number | null)[] {
+  return [r.callId, r.offeredAt, r.answeredAt ?? null, r.endedAt, r.from, r.to, r.pilot, r.app, r.outcome, r.detail, r.messageId ?? null, r.worker ?? null];
+}
+
+export const CALL_RECORD_COLUMNS = 'call_id, offered_at, answered_at, ended_at, caller, callee, pilot, app, outcome, detail, message_id, worker';
+
 export class CallRecordTable {
   constructor(
     private readonly sql: (text: string) => Database.Statement,
@@ -54,39 +86,15 @@ export class CallRecordTable {
 
   add(records: readonly CallRecord[]): void {
     if (records.length === 0) return;
-    const insert = this.sql(
-      `INSERT INTO call_records (call_id, offered_at, answered_at, ended_at, caller, callee, pilot, app, outcome, detail, message_id, worker)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.sql(`INSERT INTO call_records (${CALL_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.write(() => {
-      for (const r of records) {
-        insert.run(r.callId, r.offeredAt, r.answeredAt ?? null, r.endedAt, r.from, r.to, r.pilot, r.app, r.outcome, r.detail, r.messageId ?? null, r.worker ?? null);
-      }
+      for (const r of records) insert.run(...callRecordValues(r));
     });
   }
 
   list(query: CallRecordQuery): CallRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (query.since !== undefined) {
-      where.push('offered_at >= ?');
-      args.push(query.since);
-    }
-    if (query.until !== undefined) {
-      where.push('offered_at < ?');
-      args.push(query.until);
-    }
-    if (query.from !== undefined) {
-      where.push('caller = ?');
-      args.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('(callee = ? OR pilot = ?)');
-      args.push(query.to, query.to);
-    }
-    const limit = Math.min(MAX_CALL_RECORD_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_CALL_RECORD_LIMIT)));
-    const text = `SELECT * FROM call_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY offered_at DESC, seq DESC LIMIT ?`;
-    return (this.sql(text).all(...args, limit) as CallRecordRow[]).map(toRecord);
+    const { text, args } = callRecordSelect(query);
+    return (this.sql(text).all(...args) as CallRecordRow[]).map(toRecord);
   }
 
   purge(before: number): number {

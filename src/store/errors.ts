@@ -22,3 +22,11 @@ export class NumberInUseError extends Error {
     this.name = 'NumberInUseError';
   }
 }
+
+/** The store's database cannot be reached (PostgreSQL down, a wrong host or port, refused credentials). */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}

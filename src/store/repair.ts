@@ -52,15 +52,15 @@ export interface RepairHost {
   layout: StoreLayout;
   logger: Logger | undefined;
   /** The mailbox number for a number or alias, if it exists. */
-  mailboxOf(numberOrAlias: string): string | undefined;
-  hasMessage(id: string): boolean;
+  mailboxOf(numberOrAlias: string): string | undefined | Promise<string | undefined>;
+  hasMessage(id: string): boolean | Promise<boolean>;
   /** The durable deposit, without the quota check. */
   deposit(mailbox: string, message: NewMessage): Promise<MessageRecord>;
   /** Inserts a row for audio already in place (folder 'new'). */
-  attach(meta: MessageSidecar): void;
+  attach(meta: MessageSidecar): void | Promise<void>;
   /** id and mailbox of every message in 'new' or 'saved'. */
-  liveMessages(): { id: string; mailbox: string }[];
-  markDeleted(id: string): void;
+  liveMessages(): { id: string; mailbox: string }[] | Promise<{ id: string; mailbox: string }[]>;
+  markDeleted(id: string): void | Promise<void>;
 }
 
 export interface RepairResult extends RepairReport {
@@ -68,7 +68,7 @@ export interface RepairResult extends RepairReport {
   changedMailboxes: Set<string>;
 }
 
-async function entries(dir: string): Promise<{ name: string; file: boolean; dir: boolean }[]> {
+export async function entries(dir: string): Promise<{ name: string; file: boolean; dir: boolean }[]> {
   try {
     const list = await readdir(dir, { withFileTypes: true });
     return list.map((d) => ({ name: d.name, file: d.isFile(), dir: d.isDirectory() })).sort((a, b) => a.name.localeCompare(b.name));
@@ -79,7 +79,7 @@ async function entries(dir: string): Promise<{ name: string; file: boolean; dir:
 }
 
 /** Moves a file into orphans/<group>/ under a name not yet taken there; returns the new path. */
-async function quarantine(host: RepairHost, group: string, path: string, name: string): Promise<string> {
+export async function quarantine(host: RepairHost, group: string, path: string, name: string): Promise<string> {
   const dir = join(host.layout.orphansDir, group);
   await mkdir(dir, { recursive: true });
   const taken = new Set((await entries(dir)).map((e) => e.name));
@@ -94,9 +94,9 @@ export async function repairStore(host: RepairHost): Promise<RepairResult> {
   await repairTmp(host, result);
   const present = await repairMessages(host, result);
   // (c) rows whose audio is missing.
-  for (const { id, mailbox } of host.liveMessages()) {
+  for (const { id, mailbox } of await host.liveMessages()) {
     if (present.has(`${mailbox}/${id}`)) continue;
-    host.markDeleted(id);
+    await host.markDeleted(id);
     result.missingAudio.push(id);
     result.changedMailboxes.add(mailbox);
     host.logger?.error({ id, mailbox, path: messageAudioPath(host.layout, mailbox, id) }, 'message audio missing; marked deleted');
@@ -105,7 +105,7 @@ export async function repairStore(host: RepairHost): Promise<RepairResult> {
 }
 
 /** (a) recordings left in tmp/ by older versions and by processes that no longer run. */
-async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> {
+export async function repairTmp(host: RepairHost, result: RepairResult): Promise<void> {
   await repairRecordings(host, host.layout.tmpDir, result);
   await repairFolder(host, join(host.layout.tmpDir, await ownTag()), result);
   await recoverStopped(host, result);
@@ -177,7 +177,7 @@ async function repairRecordings(host: RepairHost, tmp: string, result: RepairRes
       await remove(sidecarName);
       continue;
     }
-    const mailbox = host.mailboxOf(meta.mailbox);
+    const mailbox = await host.mailboxOf(meta.mailbox);
     if (mailbox === undefined) {
       const group = meta.mailbox.replace(/[^0-9*#+]/g, '_');
       result.quarantined.push(await quarantine(host, group, wav, name));
@@ -230,14 +230,14 @@ async function repairMessages(host: RepairHost, result: RepairResult): Promise<S
         continue;
       }
       if (!name.endsWith('.wav')) continue;
-      if (isMessageId(stem) && host.hasMessage(stem)) {
+      if (isMessageId(stem) && (await host.hasMessage(stem))) {
         present.add(`${folder.name}/${stem}`);
         continue;
       }
       const sidecarPath = join(dir, `${stem}.json`);
       const meta = names.has(`${stem}.json`) ? await readMessageSidecar(sidecarPath) : undefined;
-      if (meta && meta.id === stem && meta.mailbox === folder.name && host.mailboxOf(folder.name) === folder.name) {
-        host.attach(meta);
+      if (meta && meta.id === stem && meta.mailbox === folder.name && (await host.mailboxOf(folder.name)) === folder.name) {
+        await host.attach(meta);
         present.add(`${folder.name}/${stem}`);
         result.reattached.push(stem);
         result.changedMailboxes.add(folder.name);

@@ -4,6 +4,7 @@
  * from the layout, never stored.
  */
 import { greetingPath, messageAudioPath, type StoreLayout } from './layout.js';
+import type { MessageSidecar } from './message-sidecar.js';
 import type { DepositReason, Folder, GreetingKind, Mailbox, MessageRecord } from './types.js';
 
 export interface MailboxRow {
@@ -95,4 +96,21 @@ export const MAILBOX_PATCH_COLUMNS = {
 function nonNegativeInt(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`${what} must be a non-negative integer`);
   return v;
+}
+
+/** The row a message's deposit metadata makes (folder 'new', not heard). */
+export function sidecarRow(meta: MessageSidecar): MessageRow {
+  return {
+    id: meta.id,
+    mailbox: meta.mailbox,
+    folder: 'new',
+    caller: meta.from,
+    caller_name: meta.fromName,
+    received_at: meta.receivedAt,
+    duration_ms: meta.durationMs,
+    urgent: meta.urgent ? 1 : 0,
+    heard: 0,
+    reason: meta.reason,
+    forwarded_from: meta.forwardedFrom ?? null,
+  };
 }

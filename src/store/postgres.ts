@@ -1,0 +1,923 @@
+/**
+ * The MessageStore (types.ts) in PostgreSQL, for several hosts on one store (issue 10): mailboxes, PINs and
+ * their back-off, messages, greetings, MWI subscriptions and counters in tables (pg/schema.ts), and the audio
+ * too, chunked (pg/audio.ts), so that one engine's backup and replication cover everything.
+ *
+ * Local files under storage.dir, per host (layout.ts as for SQLite):
+ *   tmp/<owner>/                  recordings in progress, as with SQLite (repair.ts delivers a crash's)
+ *   messages/<mailbox>/<id>.wav   a message's audio: the cache of what is in the database, or, with
+ *   messages/<mailbox>/<id>.json  its sidecar beside it, a deposit not yet committed
+ *   greetings/<mailbox>/<kind>-<audio id>.wav   cached greetings (the audio id changes when one is re-recorded,
+ *                                 so a host never plays another host's outdated copy)
+ * audioPath and greeting paths are these files; they are fetched from the database when missing
+ * (listMessages, getMessage and every Mailbox returned).
+ *
+ * A deposit: the recording and a sidecar are placed in messages/ (message-files.ts, as SQLite does), then one
+ * transaction stores the audio, the row and a change row (whose trigger NOTIFYs every host), then the sidecar
+ * goes. The commit is idempotent (the message id is the audio id): a commit retried after a lost connection or
+ * done twice by repair and the deposit stores one message. When the database cannot be reached, the deposit
+ * is kept (placed, with its sidecar) and committed by a retry timer when the database is back, or by repair at
+ * the next start; deposit() then resolves (the message is safe on this host's disk). Other errors reject and
+ * leave the files for repair. hasRoom() answers true when the database cannot be reached (take the message).
+ *
+ * Events: this instance's own changes are announced when made; with watchChanges, other processes' and
+ * hosts' changes are heard through LISTEN/NOTIFY (pg/change-listener.ts).
+ *
+ * Semantics are sqlite.ts's (folders and heard, quotas, aliases); shared rules are store-rules.ts and
+ * pin-check.ts. Differences: the quota is checked per host (two hosts may both take a mailbox's last place).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
+import type { ChangeKind } from './change-feed.js';
+import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './errors.js';
+import { messageAudioPath, messageSidecarPath, storeLayout, type StoreLayout } from './layout.js';
+import { changedFields, specValues } from './mailbox-diff.js';
+import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
+import { moveMailboxFolders } from './mailbox-renumber.js';
+import { forgetRecording, placeMessage } from './message-files.js';
+import { newMessageId } from './message-id.js';
+import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
+import { ownTag } from './owner.js';
+import { hashPin } from './pin.js';
+import { mailboxBackoffKey } from './pin-backoff.js';
+import { checkPinWith } from './pin-check.js';
+import { quarantine, recoverRecordings, type RepairResult } from './repair.js';
+import { MAILBOX_PATCH_COLUMNS, sidecarRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
+import { emitSafely } from './safe-emit.js';
+import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
+import { insertAudio, materialise, readRecording } from './pg/audio.js';
+import { ChangeListener } from './pg/change-listener.js';
+import { clientConfig, createPool, inTransaction, isConnectionError, redactUrl, type PgConnectOptions, type Queryable } from './pg/connection.js';
+import { tryLeaderLock, type LeaderLock } from './pg/leader-lock.js';
+import { PgPinFailures } from './pg/pin-failures.js';
+import { repairPgStore, type PgRepairHost } from './pg/repair.js';
+import { migratePg } from './pg/schema.js';
+import { numbered } from './pg/sql.js';
+import { addCallRecords, listCallRecords, purgeCallRecords } from './pg/call-records.js';
+import {
+  MailboxFullError,
+  NoSuchMailboxError,
+  type CallRecord,
+  type CallRecordQuery,
+  type DeletedMailbox,
+  type Folder,
+  type GreetingKind,
+  type Mailbox,
+  type MailboxImport,
+  type MailboxQuery,
+  type MailboxSpec,
+  type MessageCounts,
+  type MessageRecord,
+  type MessageStore,
+  type NewMessage,
+  type PinAttempt,
+  type PinCheck,
+  type ProvisionReport,
+  type RepairReport,
+  type StoreEvents,
+  type StoredSubscription,
+} from './types.js';
+
+export interface PostgresStoreOptions extends QuotaDefaults, PgConnectOptions {
+  /** Where repair findings, kept deposits and listener failures are logged. Default: not logged. */
+  logger?: Logger;
+  /** Hear other processes' and hosts' changes (LISTEN/NOTIFY) and announce them as events. Default false. */
+  watchChanges?: boolean;
+  /** How often deposits kept while the database was unreachable are tried again, ms. Default 2000. */
+  retryKeptMs?: number;
+}
+
+/** A mailbox row with its failures (the PIN back-off's count, as failed_logins), aliases and greetings. */
+type FullMailboxRow = MailboxRow & { aliases: string[]; greetings: { kind: GreetingKind; audio: string }[] };
+
+/** Greetings and messages fetched from the database at once, at most. */
+const FETCH_CONCURRENCY = 8;
+
+const MAILBOX_SELECT = `
+  SELECT m.*, COALESCE(p.failures, 0) AS failed_logins,
+    ARRAY(SELECT alias FROM aliases a WHERE a.mailbox = m.number ORDER BY alias) AS aliases,
+    COALESCE((SELECT json_agg(json_build_object('kind', g.kind, 'audio', g.audio_id) ORDER BY g.kind) FROM greetings g WHERE g.mailbox = m.number), '[]') AS greetings
+  FROM mailboxes m LEFT JOIN pin_failures p ON p.key = 'mailbox:' || m.number`;
+
+/** Opens the store at `url` (migrating its schema), with local files under `dir`. */
+export async function openPostgresStore(url: string, dir: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const layout = storeLayout(resolve(dir));
+  const tmpDir = join(layout.tmpDir, await ownTag());
+  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, tmpDir]) await mkdir(d, { recursive: true });
+  const pool = createPool(url, opts);
+  // An idle client's connection failing is an event; unheard, it would end the process.
+  pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL connection lost (idle)'));
+  let store: PostgresStore | undefined;
+  try {
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      throw new StoreUnavailableError(`cannot reach the PostgreSQL store at ${redactUrl(url)}: ${(err as Error).message}`);
+    }
+    await migratePg(pool);
+    store = new PostgresStore(pool, clientConfig(url, opts), layout, tmpDir, opts);
+    await store.startListening();
+    return store;
+  } catch (err) {
+    if (store) await store.close();
+    else await pool.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class PostgresStore implements MessageStore {
+  readonly events = new EventEmitter<StoreEvents>();
+  readonly tmpDir: string;
+  private closed = false;
+  private readonly depositQueue = new KeyedQueue();
+  private readonly logger: Logger | undefined;
+  /** Names this instance's change rows (its own changes are announced when made, not heard back). */
+  private readonly origin = randomUUID();
+  private readonly listener: ChangeListener | undefined;
+  private readonly pinFailures: PgPinFailures;
+  private dummyHash: Promise<string> | undefined;
+  /** Deposits placed but not committed because the database was unreachable: "<folder>/<id>". */
+  private readonly kept = new Set<string>();
+  private keptTimer: NodeJS.Timeout | undefined;
+
+  /** Use openPostgresStore. */
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Settings for dedicated connections (the change listener, leader locks). */
+    private readonly client: pg.ClientConfig,
+    readonly layout: StoreLayout,
+    tmpDir: string,
+    private readonly opts: PostgresStoreOptions,
+  ) {
+    this.tmpDir = tmpDir;
+    this.logger = opts.logger;
+    this.pinFailures = new PgPinFailures(pool);
+    if (opts.watchChanges) {
+      this.listener = new ChangeListener({
+        client,
+        origin: this.origin,
+        logger: opts.logger,
+        onChanges: (changes) => {
+          for (const c of changes) {
+            if (c.kind === 'counts') void this.announce(c.mailbox);
+            else this.announceMailbox(c.mailbox);
+          }
+        },
+      });
+    }
+  }
+
+  /** openPostgresStore's: the change listener's first connection. */
+  async startListening(): Promise<void> {
+    await this.listener?.start();
+  }
+
+  /**
+   * Takes the advisory lock `name` on a dedicated connection if no other session holds it (pg/leader-lock.ts):
+   * leadership among hosts, e.g. the one that sends unsolicited MWI.
+   */
+  tryLeaderLock(name: string, heartbeatMs?: number): Promise<LeaderLock | undefined> {
+    return tryLeaderLock(this.client, name, heartbeatMs);
+  }
+
+  /** How often the change listener re-connected (a restarted PostgreSQL, a network cut). */
+  get listenerReconnects(): number {
+    return this.listener?.reconnects ?? 0;
+  }
+
+  /** Deposits kept on this host's disk, waiting for the database. */
+  get keptDeposits(): number {
+    return this.kept.size;
+  }
+
+  // ---- mailboxes -------------------------------------------------------------------------------------------
+
+  async findMailbox(numberOrAlias: string): Promise<Mailbox | undefined> {
+    const row = await this.mailboxRow(numberOrAlias);
+    return row && this.withGreetings(row);
+  }
+
+  async listMailboxes(): Promise<Mailbox[]> {
+    const rows = (await this.pool.query<MailboxRow>(
+      "SELECT m.*, COALESCE(p.failures, 0) AS failed_logins FROM mailboxes m LEFT JOIN pin_failures p ON p.key = 'mailbox:' || m.number ORDER BY m.number",
+    )).rows;
+    const aliases = groupBy((await this.pool.query<{ mailbox: string; value: string }>('SELECT mailbox, alias AS value FROM aliases ORDER BY alias')).rows);
+    const greetings = new Map<string, FullMailboxRow['greetings']>();
+    for (const g of (await this.pool.query<{ mailbox: string; kind: GreetingKind; audio: string }>('SELECT mailbox, kind, audio_id AS audio FROM greetings ORDER BY kind')).rows) {
+      greetings.set(g.mailbox, [...(greetings.get(g.mailbox) ?? []), { kind: g.kind, audio: g.audio }]);
+    }
+    const full = rows.map((r): FullMailboxRow => ({ ...r, aliases: aliases.get(r.number) ?? [], greetings: greetings.get(r.number) ?? [] }));
+    const out: Mailbox[] = new Array(full.length);
+    await eachLimited(full.map((r, i) => [r, i] as const), FETCH_CONCURRENCY, async ([r, i]) => {
+      out[i] = await this.withGreetings(r);
+    });
+    return out;
+  }
+
+  async searchMailboxes(query: MailboxQuery): Promise<{ total: number; mailboxes: Mailbox[] }> {
+    // ILIKE: case-insensitive as SQLite's LIKE is for ASCII; the pattern's own % and _ are escaped.
+    const needle = query.search?.trim() ?? '';
+    const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const where =
+      needle === ''
+        ? ''
+        : `WHERE m.number ILIKE $3 OR m.name ILIKE $3 OR m.email ILIKE $3 OR m.number IN (SELECT mailbox FROM aliases WHERE alias ILIKE $3)`;
+    const rows = (
+      await this.pool.query<FullMailboxRow>(`${MAILBOX_SELECT} ${where} ORDER BY m.number LIMIT $1 OFFSET $2`, needle === '' ? [query.limit, query.offset] : [query.limit, query.offset, pattern])
+    ).rows;
+    const total = (await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM mailboxes m ${where.replaceAll('$3', '$1')}`, needle === '' ? [] : [pattern])).rows[0]!.n;
+    const mailboxes: Mailbox[] = [];
+    for (const row of rows) mailboxes.push(await this.withGreetings(row));
+    return { total, mailboxes };
+  }
+
+  async importMailboxes(rows: readonly MailboxImport[]): Promise<{ created: number; updated: number }> {
+    for (const row of rows) {
+      checkNumber(row.number, 'mailbox number');
+      if (row.pinHash !== undefined && (typeof row.fields.name !== 'string' || row.fields.name.trim() === '')) {
+        throw new TypeError(`mailbox ${row.number} needs a name`);
+      }
+    }
+    const result = await this.write(async (db) => {
+      // Aliases of the mailboxes that set theirs are released first: one import may move an alias between them.
+      for (const row of rows) {
+        if (row.pinHash === undefined && row.fields.aliases !== undefined) await db.query('DELETE FROM aliases WHERE mailbox = $1', [row.number]);
+      }
+      let created = 0;
+      for (const row of rows) {
+        if (row.pinHash === undefined) {
+          if ((await db.query('SELECT 1 FROM mailboxes WHERE number = $1', [row.number])).rowCount === 0) throw new NoSuchMailboxError(row.number);
+          continue;
+        }
+        await this.insertMailbox(db, { number: row.number, name: row.fields.name!, pin: '' }, row.pinHash);
+        created++;
+      }
+      for (const row of rows) await this.patchRow(db, row.number, row.fields);
+      return { created, updated: rows.length - created };
+    });
+    for (const row of rows) this.announceMailbox(row.number);
+    return result;
+  }
+
+  async createMailbox(spec: MailboxSpec): Promise<Mailbox> {
+    checkSpec(spec);
+    const pinHash = await hashPin(spec.pin);
+    await this.write((db) => this.insertMailbox(db, spec, pinHash));
+    this.announceMailbox(spec.number);
+    return this.requireMailbox(spec.number);
+  }
+
+  async provision(specs: readonly MailboxSpec[]): Promise<ProvisionReport> {
+    for (const spec of specs) checkSpec(spec);
+    const existing = new Set(
+      (await this.pool.query<{ number: string }>('SELECT number FROM mailboxes WHERE number = ANY($1)', [specs.map((s) => s.number)])).rows.map((r) => r.number),
+    );
+    // Hash outside the transaction (scrypt runs on the thread pool); only for mailboxes that are new.
+    const hashes = new Map<string, string>();
+    for (const spec of specs) if (!existing.has(spec.number)) hashes.set(spec.number, await hashPin(spec.pin));
+    const report = await this.write(async (db): Promise<ProvisionReport> => {
+      const done: ProvisionReport = { created: [], updated: [] };
+      for (const spec of specs) {
+        const row = (await db.query<FullMailboxRow>(`${MAILBOX_SELECT} WHERE m.number = $1 FOR UPDATE OF m`, [spec.number])).rows[0];
+        if (!row) {
+          const pinHash = hashes.get(spec.number);
+          // No hash: it existed when we looked and was removed since by another host; leave it removed.
+          if (pinHash === undefined) continue;
+          await this.insertMailbox(db, spec, pinHash);
+          done.created.push(spec.number);
+          continue;
+        }
+        // Never the PIN: the owner may have changed it. Only what differs is written (and reported).
+        const changes = changedFields(toMailbox(row, row.aliases, [], this.layout), specValues(spec));
+        if (changes.length === 0) continue;
+        await this.patchRow(db, row.number, Object.fromEntries(changes.map((c) => [c.field, c.to])));
+        done.updated.push({ number: spec.number, changes });
+      }
+      return done;
+    });
+    for (const number of [...report.created, ...report.updated.map((u) => u.number)]) this.announceMailbox(number);
+    return report;
+  }
+
+  async updateMailbox(number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<Mailbox> {
+    const row = await this.requireRow(number);
+    if (patch.greetings !== undefined) throw new TypeError('greetings are changed with setGreeting');
+    if (Object.hasOwn(patch, 'failedLogins') && patch.failedLogins !== 0) throw new TypeError('failedLogins can only be cleared (0): failures are counted by checkPin');
+    await this.write((db) => this.patchRow(db, row.number, patch));
+    this.announceMailbox(row.number);
+    return this.requireMailbox(row.number);
+  }
+
+  async deleteMailbox(numberOrAlias: string): Promise<DeletedMailbox> {
+    const number = (await this.requireRow(numberOrAlias)).number;
+    // In the mailbox's deposit queue: a deposit of this process finishes first (and is deleted with the rest).
+    return this.depositQueue.run(number, async () => {
+      const deleted = await this.write(async (db): Promise<DeletedMailbox> => {
+        if ((await db.query('SELECT 1 FROM mailboxes WHERE number = $1 FOR UPDATE', [number])).rowCount === 0) throw new NoSuchMailboxError(numberOrAlias);
+        const count = async (table: string): Promise<number> =>
+          (await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE mailbox = $1`, [number])).rows[0]!.n;
+        const result = { number, messages: await count('messages'), greetings: await count('greetings') };
+        // Their audio goes by trigger (schema.ts).
+        for (const statement of REMOVE_MAILBOX_SQL) await db.query(numbered(statement), [number]);
+        await this.pinFailures.clear(mailboxBackoffKey(number), db);
+        // Both kinds: other hosts' MWI sends the zero counts, their routers and directories drop the number.
+        await this.logChange(db, number, 'counts');
+        await this.logChange(db, number, 'mailbox');
+        return result;
+      });
+      // This host's cached copies; other hosts' go at their next repair (a cached file without a row).
+      await removeMailboxFiles(this.layout, number);
+      await this.announce(number);
+      this.announceMailbox(number);
+      return deleted;
+    });
+  }
+
+  async renumberMailbox(numberOrAlias: string, newNumber: string): Promise<Mailbox> {
+    checkNumber(newNumber, 'mailbox number');
+    const old = (await this.requireRow(numberOrAlias)).number;
+    if (newNumber === old) return this.requireMailbox(old);
+    return this.depositQueue.run(old, async () => {
+      await this.write(async (db) => {
+        const owner = await this.ownerOf(db, newNumber);
+        if (owner !== undefined && owner !== old) throw new NumberInUseError(newNumber, owner);
+        await db.query('DELETE FROM aliases WHERE alias = $1', [newNumber]);
+        // Messages, greetings and aliases follow by ON UPDATE CASCADE (schema.ts).
+        await this.uniquely(newNumber, () => db.query('UPDATE mailboxes SET number = $1 WHERE number = $2', [newNumber, old]));
+        await db.query('UPDATE pin_failures SET key = $1 WHERE key = $2', [mailboxBackoffKey(newNumber), mailboxBackoffKey(old)]);
+        for (const number of [old, newNumber]) {
+          await this.logChange(db, number, 'counts');
+          await this.logChange(db, number, 'mailbox');
+        }
+      });
+      // This host's cached copies follow (a cache: when the move fails they are fetched again under the new number).
+      await moveMailboxFolders(this.layout, old, newNumber, () => undefined).catch((err: unknown) =>
+        this.logger?.warn({ err, from: old, to: newNumber }, 'cached audio not moved to the new number'),
+      );
+      for (const number of [old, newNumber]) {
+        await this.announce(number);
+        this.announceMailbox(number);
+      }
+      return this.requireMailbox(newNumber);
+    });
+  }
+
+  async setPin(number: string, pin: string): Promise<void> {
+    const row = await this.requireRow(number);
+    const pinHash = await hashPin(pin);
+    // In the change feed (not announced: nothing shows a PIN) so that the mirror copies it.
+    await this.write(async (db) => {
+      await db.query('UPDATE mailboxes SET pin_hash = $1, must_change_pin = 0 WHERE number = $2', [pinHash, row.number]);
+      await this.logChange(db, row.number, 'mailbox');
+    });
+  }
+
+  /** The PIN back-off (pin-backoff.ts) around one scrypt check; each step one transaction (pg/pin-failures.ts). */
+  async checkPin(attempt: PinAttempt): Promise<PinCheck> {
+    return checkPinWith(
+      {
+        dummyHash: () => (this.dummyHash ??= hashPin(randomBytes(8).toString('hex'))),
+        credentials: async (number) => {
+          const row = await this.mailboxRow(number);
+          return row && { number: row.number, pinHash: row.pin_hash, locked: row.locked !== 0 };
+        },
+        claim: (keys, now, policy) => this.pinFailures.claim(keys, now, policy),
+        recordFailure: (keys, now, policy) => this.pinFailures.recordFailure(keys, now, policy),
+        clear: (key) => this.pinFailures.clear(key),
+        mailbox: (number) => this.requireMailbox(number),
+      },
+      attempt,
+    );
+  }
+
+  async listSubscriptions(): Promise<StoredSubscription[]> {
+    const result = await this.pool.query<{ id: string; mailbox: string; source: string; expires_at: number; data: string }>(
+      'SELECT id, mailbox, source, expires_at, data FROM mwi_subscriptions',
+    );
+    return result.rows.map((r) => ({ id: r.id, mailbox: r.mailbox, source: r.source, expiresAt: r.expires_at, data: r.data }));
+  }
+
+  async saveSubscriptions(put: readonly StoredSubscription[], remove: readonly string[]): Promise<void> {
+    if (put.length === 0 && remove.length === 0) return;
+    await this.write(async (db) => {
+      for (const s of put) {
+        await db.query(
+          `INSERT INTO mwi_subscriptions (id, mailbox, source, expires_at, data) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO UPDATE SET mailbox = excluded.mailbox, source = excluded.source, expires_at = excluded.expires_at, data = excluded.data`,
+          [s.id, s.mailbox, s.source, s.expiresAt, s.data],
+        );
+      }
+      if (remove.length > 0) await db.query('DELETE FROM mwi_subscriptions WHERE id = ANY($1)', [remove]);
+    });
+  }
+
+  async counters(): Promise<Record<string, number>> {
+    return this.pinFailures.counters();
+  }
+
+  async setGreeting(number: string, kind: GreetingKind, audioFile: string | undefined, until?: number): Promise<void> {
+    const row = await this.requireRow(number);
+    if (audioFile !== undefined) {
+      const audioId = newMessageId();
+      const data = await readRecording(audioFile);
+      await this.write(async (db) => {
+        await insertAudio(db, audioId, data);
+        // The trigger drops the audio this replaces (schema.ts).
+        await db.query(
+          'INSERT INTO greetings (mailbox, kind, audio_id) VALUES ($1, $2, $3) ON CONFLICT (mailbox, kind) DO UPDATE SET audio_id = excluded.audio_id',
+          [row.number, kind, audioId],
+        );
+        if (kind === 'temporary') await db.query('UPDATE mailboxes SET temporary_greeting_until = $1 WHERE number = $2', [until ?? null, row.number]);
+        await this.logChange(db, row.number, 'mailbox');
+      });
+      // The recording becomes this host's cached copy.
+      const cached = this.greetingFile(row.number, kind, audioId);
+      await placeFile(audioFile, cached, false);
+      await this.dropStaleGreetings(row.number, kind, cached);
+    } else {
+      await this.write(async (db) => {
+        await db.query('DELETE FROM greetings WHERE mailbox = $1 AND kind = $2', [row.number, kind]);
+        if (kind === 'temporary') await db.query('UPDATE mailboxes SET temporary_greeting_until = NULL WHERE number = $1', [row.number]);
+        await this.logChange(db, row.number, 'mailbox');
+      });
+      await this.dropStaleGreetings(row.number, kind, undefined);
+    }
+    this.announceMailbox(row.number);
+  }
+
+  // ---- messages --------------------------------------------------------------------------------------------
+
+  async hasRoom(number: string): Promise<boolean> {
+    try {
+      return await this.roomFor(await this.requireRow(number));
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      // The message will be kept on this host until the database is back (deposit): take it.
+      this.logger?.warn({ err: (err as Error).message, mailbox: number }, 'store unreachable; quota not checked');
+      return true;
+    }
+  }
+
+  async deposit(message: NewMessage): Promise<MessageRecord> {
+    if (this.closed) throw new Error('the store is closed');
+    let row: MailboxRow | undefined;
+    try {
+      row = await this.mailboxRow(message.mailbox);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      // The number cannot be checked now: kept under the number dialled, resolved when committed.
+      checkNumber(message.mailbox, 'mailbox number');
+      return this.depositQueue.run(message.mailbox, () => this.store(message.mailbox, message));
+    }
+    if (!row) throw new NoSuchMailboxError(message.mailbox);
+    const mailbox = row;
+    return this.depositQueue.run(mailbox.number, async () => {
+      if (!(await this.hasRoomFor(mailbox))) throw new MailboxFullError(mailbox.number);
+      return this.store(mailbox.number, message);
+    });
+  }
+
+  async listMessages(number: string, folder?: Folder): Promise<MessageRecord[]> {
+    const row = await this.requireRow(number);
+    const rows = (
+      folder === undefined
+        ? await this.pool.query<MessageRow & { audio_id: string }>(`SELECT * FROM messages WHERE mailbox = $1 AND ${IN_BOX} ${PLAY_ORDER}`, [row.number])
+        : await this.pool.query<MessageRow & { audio_id: string }>(`SELECT * FROM messages WHERE mailbox = $1 AND folder = $2 ${PLAY_ORDER}`, [row.number, folder])
+    ).rows;
+    const messages = rows.map((r) => toMessage(r, this.layout));
+    await eachLimited(rows, FETCH_CONCURRENCY, (r) => this.cacheMessage(r));
+    return messages;
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const row = await this.messageRow(id);
+    if (!row) return undefined;
+    await this.cacheMessage(row);
+    return toMessage(row, this.layout);
+  }
+
+  async setFolder(id: string, folder: Folder): Promise<void> {
+    if (folder !== 'new' && folder !== 'saved' && folder !== 'deleted') throw new TypeError(`no folder "${String(folder)}"`);
+    // Moving a message back to 'new' marks it unheard: 'new' means "not yet listened to".
+    await this.changeMessage(id, folder === 'new' ? "folder = 'new', heard = 0" : 'folder = $3', folder === 'new' ? [] : [folder]);
+  }
+
+  async markHeard(id: string): Promise<void> {
+    await this.changeMessage(id, "heard = 1, folder = CASE folder WHEN 'new' THEN 'saved' ELSE folder END", []);
+  }
+
+  async setUrgent(id: string, urgent: boolean): Promise<void> {
+    await this.changeMessage(id, 'urgent = $3', [urgent ? 1 : 0]);
+  }
+
+  async purgeDeleted(number: string): Promise<number> {
+    const row = await this.requireRow(number);
+    return this.removeWhere("mailbox = $2 AND folder = 'deleted'", [row.number]);
+  }
+
+  async expire(newMaxAgeMs: number, savedMaxAgeMs: number): Promise<number> {
+    const now = Date.now();
+    return this.removeWhere(
+      "(folder = 'new' AND $2::bigint > 0 AND received_at < $3) OR (folder = 'saved' AND $4::bigint > 0 AND received_at < $5)",
+      [newMaxAgeMs, now - newMaxAgeMs, savedMaxAgeMs, now - savedMaxAgeMs],
+    );
+  }
+
+  async counts(number: string): Promise<MessageCounts> {
+    return this.countsOf((await this.requireRow(number)).number);
+  }
+
+  async addCallRecords(records: readonly CallRecord[]): Promise<void> {
+    await addCallRecords(this.pool, records);
+  }
+
+  async listCallRecords(query: CallRecordQuery): Promise<CallRecord[]> {
+    return listCallRecords(this.pool, query);
+  }
+
+  async purgeCallRecords(before: number): Promise<number> {
+    return purgeCallRecords(this.pool, before);
+  }
+
+  async repair(): Promise<RepairReport> {
+    return this.announced(await repairPgStore(this.repairHost()));
+  }
+
+  async recoverRecordings(): Promise<RepairReport> {
+    return this.announced(await recoverRecordings(this.repairHost()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keptTimer);
+    await this.listener?.stop();
+    await this.depositQueue.settled();
+    await this.pool.end();
+  }
+
+  // ---- deposits --------------------------------------------------------------------------------------------
+
+  /** The deposit: placed with its sidecar (message-files.ts), then committed, or kept for later. */
+  private async store(folder: string, message: NewMessage): Promise<MessageRecord> {
+    const meta = await placeMessage(this.layout, folder, message);
+    await forgetRecording(this.layout, message);
+    try {
+      await this.commit(meta);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err; // the files stay: repair commits them at the next start
+      this.keep(folder, meta.id, err as Error);
+      return toMessage(sidecarRow(meta), this.layout);
+    }
+    await unlinkIfExists(messageSidecarPath(this.layout, folder, meta.id));
+    await this.announce(folder);
+    return toMessage(sidecarRow(meta), this.layout);
+  }
+
+  /**
+   * Stores a placed message's audio and row with its change row, in one transaction; does nothing when the
+   * message is already stored (a retried commit). The sidecar's mailbox must be a mailbox number.
+   */
+  private async commit(meta: MessageSidecar, audioFile = messageAudioPath(this.layout, meta.mailbox, meta.id)): Promise<void> {
+    const data = await readFile(audioFile);
+    await this.write(async (db) => {
+      if (!(await insertAudio(db, meta.id, data))) return;
+      const r = sidecarRow(meta);
+      await db.query(
+        `WITH m AS (
+           INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from, audio_id)
+           VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, 0, $8, $9, $1) RETURNING mailbox)
+         INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT mailbox, 'counts', $10 FROM m`,
+        [r.id, r.mailbox, r.caller, r.caller_name, r.received_at, r.duration_ms, r.urgent, r.reason, r.forwarded_from, this.origin],
+      );
+    });
+  }
+
+  /** A deposit placed but not committed (the database unreachable): tried again every retryKeptMs. */
+  private keep(folder: string, id: string, err: Error): void {
+    this.logger?.warn({ err: err.message, id, mailbox: folder }, 'store unreachable; message kept on this host until it is back');
+    this.kept.add(`${folder}/${id}`);
+    if (this.keptTimer) return;
+    this.keptTimer = setInterval(() => void this.commitKept(), this.opts.retryKeptMs ?? 2000);
+    this.keptTimer.unref();
+  }
+
+  private async commitKept(): Promise<void> {
+    for (const key of [...this.kept]) {
+      if (this.closed) return;
+      const [folder, id] = key.split('/') as [string, string];
+      try {
+        await this.depositQueue.run(folder, () => this.commitPlaced(folder, id, undefined));
+        this.kept.delete(key);
+        this.logger?.info({ id, mailbox: folder }, 'kept message committed');
+      } catch (err) {
+        if (isConnectionError(err)) return; // still down: the next tick tries again
+        this.kept.delete(key);
+        this.logger?.error({ err, id, mailbox: folder }, 'kept message not committed; left for repair at the next start');
+      }
+    }
+    if (this.kept.size === 0) {
+      clearInterval(this.keptTimer);
+      this.keptTimer = undefined;
+    }
+  }
+
+  /**
+   * Commits a message placed under messages/<folder>/ with its sidecar (a kept deposit, or one a crash
+   * interrupted): the sidecar's number is resolved (it may be an alias), the cached audio moved under the
+   * mailbox's number, the sidecar removed. A message for no mailbox is quarantined. Returns the mailbox.
+   */
+  private async commitPlaced(folder: string, id: string, result: RepairResult | undefined): Promise<string | undefined> {
+    const wav = messageAudioPath(this.layout, folder, id);
+    const sidecar = messageSidecarPath(this.layout, folder, id);
+    const meta = await readMessageSidecar(sidecar);
+    const mailbox = meta && meta.id === id ? await this.mailboxNumber(meta.mailbox) : undefined;
+    if (!meta || mailbox === undefined) {
+      const moved = await quarantine(this.repairHost(), folder, wav, `${id}.wav`);
+      await quarantine(this.repairHost(), folder, sidecar, `${id}.json`).catch(() => undefined);
+      result?.quarantined.push(moved);
+      this.logger?.error({ file: wav, mailbox: meta?.mailbox ?? folder }, 'message for no mailbox quarantined');
+      return undefined;
+    }
+    await this.commit({ ...meta, mailbox }, wav);
+    if (mailbox !== folder) {
+      const dest = messageAudioPath(this.layout, mailbox, id);
+      await mkdir(dirname(dest), { recursive: true });
+      await rename(wav, dest);
+    }
+    await unlinkIfExists(sidecar);
+    await this.announce(mailbox);
+    return mailbox;
+  }
+
+  // ---- repair ----------------------------------------------------------------------------------------------
+
+  private repairHost(): PgRepairHost {
+    return {
+      layout: this.layout,
+      logger: this.logger,
+      mailboxOf: (numberOrAlias) => this.mailboxNumber(numberOrAlias),
+      hasMessage: async (id) => (await this.messageRow(id)) !== undefined,
+      existingMessages: async (ids) =>
+        new Set((await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1)', [ids])).rows.map((r) => r.id)),
+      // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
+      deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.store(mailbox, message)),
+      commitPlaced: (folder, id, result) => this.commitPlaced(folder, id, result),
+      // repair.ts's file-store passes (b) and (c) are not run for PostgreSQL (pg/repair.ts replaces them).
+      attach: () => Promise.reject(new Error('not used by the PostgreSQL store')),
+      liveMessages: () => [],
+      markDeleted: () => undefined,
+    };
+  }
+
+  private announced(report: RepairResult): RepairReport {
+    for (const mailbox of report.changedMailboxes) void this.announce(mailbox);
+    const { changedMailboxes: _changed, ...result } = report;
+    return result;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private write<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
+  }
+
+  private async mailboxRow(numberOrAlias: string, db: Queryable = this.pool): Promise<FullMailboxRow | undefined> {
+    const result = await db.query<FullMailboxRow>(
+      `${MAILBOX_SELECT} WHERE m.number = $1 OR m.number = (SELECT mailbox FROM aliases WHERE alias = $1) LIMIT 1`,
+      [numberOrAlias],
+    );
+    return result.rows[0];
+  }
+
+  private async mailboxNumber(numberOrAlias: string): Promise<string | undefined> {
+    const result = await this.pool.query<{ number: string }>(
+      'SELECT number FROM mailboxes WHERE number = $1 UNION ALL SELECT mailbox FROM aliases WHERE alias = $1 LIMIT 1',
+      [numberOrAlias],
+    );
+    return result.rows[0]?.number;
+  }
+
+  private async requireRow(numberOrAlias: string): Promise<FullMailboxRow> {
+    const row = await this.mailboxRow(numberOrAlias);
+    if (!row) throw new NoSuchMailboxError(numberOrAlias);
+    return row;
+  }
+
+  private async requireMailbox(numberOrAlias: string): Promise<Mailbox> {
+    return this.withGreetings(await this.requireRow(numberOrAlias));
+  }
+
+  private greetingFile(mailbox: string, kind: GreetingKind, audioId: string): string {
+    return join(this.layout.greetingsDir, mailbox, `${kind}-${audioId}.wav`);
+  }
+
+  /** The record, its greetings fetched to this host's cache. */
+  private async withGreetings(row: FullMailboxRow): Promise<Mailbox> {
+    const mailbox = toMailbox(row, row.aliases, [], this.layout);
+    for (const { kind, audio } of row.greetings) {
+      const path = this.greetingFile(row.number, kind, audio);
+      mailbox.greetings[kind] = path;
+      try {
+        if (await materialise(this.pool, audio, path)) await this.dropStaleGreetings(row.number, kind, path);
+      } catch (err) {
+        // The player falls back to the system greeting (apps/voicemail/deposit.ts) when the file is missing.
+        this.logger?.error({ err, mailbox: row.number, kind }, 'greeting not fetched from the store');
+      }
+    }
+    return mailbox;
+  }
+
+  /** Removes cached copies of a greeting other than `keep` (re-recorded or deleted, here or on another host). */
+  private async dropStaleGreetings(mailbox: string, kind: GreetingKind, keep: string | undefined): Promise<void> {
+    const dir = join(this.layout.greetingsDir, mailbox);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith(`${kind}-`) && join(dir, name) !== keep) await unlinkIfExists(join(dir, name));
+    }
+  }
+
+  private async messageRow(id: string): Promise<(MessageRow & { audio_id: string }) | undefined> {
+    return (await this.pool.query<MessageRow & { audio_id: string }>('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
+  }
+
+  /** A message's audio fetched to this host's cache when missing; failures logged (the player reports them). */
+  private async cacheMessage(row: MessageRow & { audio_id: string }): Promise<void> {
+    try {
+      await materialise(this.pool, row.audio_id, messageAudioPath(this.layout, row.mailbox, row.id));
+    } catch (err) {
+      this.logger?.error({ err, id: row.id, mailbox: row.mailbox }, 'message audio not fetched from the store');
+    }
+  }
+
+  /** Who has this number already, as a mailbox number or an alias. */
+  private async ownerOf(db: Queryable, number: string): Promise<string | undefined> {
+    const result = await db.query<{ owner: string }>(
+      'SELECT number AS owner FROM mailboxes WHERE number = $1 UNION ALL SELECT mailbox FROM aliases WHERE alias = $1 LIMIT 1',
+      [number],
+    );
+    return result.rows[0]?.owner;
+  }
+
+  private async insertMailbox(db: Queryable, spec: MailboxSpec, pinHash: string): Promise<void> {
+    const owner = await this.ownerOf(db, spec.number);
+    if (owner !== undefined) throw new NumberInUseError(spec.number, owner);
+    await this.uniquely(spec.number, () =>
+      db.query('INSERT INTO mailboxes (number, name, email, pin_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        spec.number,
+        spec.name,
+        spec.email ?? null,
+        pinHash,
+        Date.now(),
+      ]),
+    );
+    const { name: _name, email: _email, ...rest } = specValues(spec);
+    await this.patchRow(db, spec.number, rest);
+  }
+
+  /**
+   * Inside a transaction: sets the fields of `patch` on an existing mailbox (aliases replaced whole;
+   * failedLogins: 0 clears the PIN back-off) and records the change for other hosts.
+   */
+  private async patchRow(db: Queryable, number: string, patch: Partial<Omit<Mailbox, 'number' | 'pinHash'>>): Promise<void> {
+    const sets: string[] = [];
+    const values: (string | number | null)[] = [];
+    for (const [key, [column, convert]] of Object.entries(MAILBOX_PATCH_COLUMNS)) {
+      if (!Object.hasOwn(patch, key)) continue;
+      values.push(convert((patch as Record<string, unknown>)[key]));
+      sets.push(`${column} = $${values.length}`);
+    }
+    if (sets.length > 0) await db.query(`UPDATE mailboxes SET ${sets.join(', ')} WHERE number = $${values.length + 1}`, [...values, number]);
+    if (patch.failedLogins === 0) await this.pinFailures.clear(mailboxBackoffKey(number), db);
+    if (patch.aliases !== undefined) {
+      for (const alias of patch.aliases) checkNumber(alias, 'alias');
+      await this.replaceAliases(db, number, patch.aliases);
+    }
+    await this.logChange(db, number, 'mailbox');
+  }
+
+  /** Rejects an alias that is another mailbox's number or alias. */
+  private async replaceAliases(db: Queryable, number: string, aliases: readonly string[]): Promise<void> {
+    await db.query('DELETE FROM aliases WHERE mailbox = $1', [number]);
+    for (const alias of new Set(aliases)) {
+      const owner = await this.ownerOf(db, alias);
+      if (owner !== undefined) throw new NumberInUseError(alias, owner);
+      await this.uniquely(alias, () => db.query('INSERT INTO aliases (alias, mailbox) VALUES ($1, $2)', [alias, number]));
+    }
+  }
+
+  /** A unique violation (another host took the number between the check and the insert) as NumberInUseError. */
+  private async uniquely(number: string, insert: () => Promise<unknown>): Promise<void> {
+    try {
+      await insert();
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new NumberInUseError(number, (await this.mailboxNumber(number)) ?? number);
+      throw err;
+    }
+  }
+
+  private async hasRoomFor(row: MailboxRow): Promise<boolean> {
+    try {
+      return await this.roomFor(row);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      return true; // kept by store() below; see hasRoom
+    }
+  }
+
+  private async roomFor(row: MailboxRow): Promise<boolean> {
+    const limits = quotaOf(row, this.opts);
+    if (limits.maxMessages === 0 && limits.maxMs === 0) return true;
+    const used = await this.pool.query<{ n: number; ms: number }>(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0)::bigint AS ms FROM messages WHERE mailbox = $1 AND ${IN_BOX}`,
+      [row.number],
+    );
+    return roomLeft(limits, used.rows[0]!);
+  }
+
+  /** One UPDATE of a message with its change row, in one statement; $1 is the id, $2 the origin. */
+  private async changeMessage(id: string, set: string, values: unknown[]): Promise<void> {
+    const result = await this.pool.query<{ mailbox: string }>(
+      `WITH u AS (UPDATE messages SET ${set} WHERE id = $1 RETURNING mailbox)
+       INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT mailbox, 'counts', $2 FROM u RETURNING mailbox`,
+      [id, this.origin, ...values],
+    );
+    const mailbox = result.rows[0]?.mailbox;
+    if (mailbox === undefined) throw new NoSuchMessageError(id);
+    await this.announce(mailbox);
+  }
+
+  /** Deletes messages (their audio goes by trigger) with their change rows, then their cached files. */
+  private async removeWhere(where: string, values: unknown[]): Promise<number> {
+    const result = await this.pool.query<{ id: string; mailbox: string }>(
+      `WITH d AS (DELETE FROM messages WHERE ${where} RETURNING id, mailbox),
+            c AS (INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT DISTINCT mailbox, 'counts', $1 FROM d)
+       SELECT id, mailbox FROM d`,
+      [this.origin, ...values],
+    );
+    const folders = new Set<string>();
+    for (const { id, mailbox } of result.rows) {
+      if (await unlinkIfExists(messageAudioPath(this.layout, mailbox, id))) folders.add(mailbox);
+    }
+    for (const mailbox of folders) await fsyncDir(join(this.layout.messagesDir, mailbox)).catch(() => undefined);
+    for (const mailbox of new Set(result.rows.map((r) => r.mailbox))) await this.announce(mailbox);
+    return result.rows.length;
+  }
+
+  private async countsOf(mailbox: string): Promise<MessageCounts> {
+    const rows = (await this.pool.query<{ folder: 'new' | 'saved'; urgent: number; n: number }>(
+      `SELECT folder, urgent, COUNT(*) AS n FROM messages WHERE mailbox = $1 AND ${IN_BOX} GROUP BY folder, urgent`,
+      [mailbox],
+    )).rows;
+    const counts: MessageCounts = { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+    for (const r of rows) {
+      counts[r.folder] += r.n;
+      if (r.urgent) counts[r.folder === 'new' ? 'urgentNew' : 'urgentSaved'] += r.n;
+    }
+    return counts;
+  }
+
+  private async logChange(db: Queryable, mailbox: string, kind: ChangeKind): Promise<void> {
+    await db.query('INSERT INTO mailbox_changes (mailbox, kind, origin) VALUES ($1, $2, $3)', [mailbox, kind, this.origin]);
+  }
+
+  private announceMailbox(number: string): void {
+    this.emitSafely('mailbox', [number]);
+  }
+
+  /**
+   * Emits 'counts' with fresh counts, when anyone listens (a count query per change otherwise wasted). Never
+   * rejects. Awaited by the method that made the change: its listeners have heard of it when it resolves, as
+   * with SQLite.
+   */
+  private async announce(mailbox: string): Promise<void> {
+    if (this.events.listenerCount('counts') === 0) return;
+    try {
+      this.emitSafely('counts', [mailbox, await this.countsOf(mailbox)]);
+    } catch (err) {
+      this.logger?.warn({ err, mailbox }, 'counts not read for an event');
+    }
+  }
+
+  private emitSafely<K extends keyof StoreEvents>(event: K, args: StoreEvents[K]): void {
+    emitSafely(this.events, event, args, (err) => this.logger?.error({ err, mailbox: args[0] }, `a '${event}' listener threw`));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The store engines, for running one behavioural test file against each: SQLite under a folder, PostgreSQL in a
+ * fresh database of this file's throwaway server (helpers/postgres.ts, started on first use) with its local
+ * files under a folder. Call storeEngines() at the top level of a test file (it registers the server's afterAll)
+ * and `describe.each(storeEngines())`.
+ *
+ * An engine's `place()` is one store's home: the folder and, for PostgreSQL, the database. open(place) opens a
+ * store there (again after close, or a second time as another process); onOtherHost(place) is the same store
+ * seen from another host (PostgreSQL: the same database, another folder; SQLite: the same place, as it has no
+ * other host).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { MessageStore } from '../../src/store/types.js';
+import { postgresPerFile, type PostgresPerFile } from './postgres.js';
+
+export interface StorePlace {
+  dir: string;
+  /** The PostgreSQL database's URL; undefined for SQLite. */
+  url?: string;
+}
+
+export interface StoreOpenOptions {
+  maxMessages?: number;
+  maxMinutes?: number;
+  /** Announce other instances' changes (SQLite polls every 20 ms; PostgreSQL listens). */
+  watchChanges?: boolean;
+  logger?: Logger;
+}
+
+export interface StoreEngine {
+  name: 'sqlite' | 'postgres';
+  /** A new empty place. */
+  place(): Promise<StorePlace>;
+  open(place: StorePlace, opts?: StoreOpenOptions): Promise<MessageStore>;
+  /** The same store's place as another host sees it. */
+  onOtherHost(place: StorePlace): StorePlace;
+}
+
+function folder(): string {
+  return mkdtempSync(join(tmpdir(), 'vmpilot-store-'));
+}
+
+export const sqliteEngine: StoreEngine = {
+  name: 'sqlite',
+  place: async () => ({ dir: folder() }),
+  open: (place, opts = {}) =>
+    openSqliteStore(place.dir, { maxMessages: opts.maxMessages, maxMinutes: opts.maxMinutes, watchChangesMs: opts.watchChanges ? 20 : 0, logger: opts.logger }),
+  onOtherHost: (place) => place,
+};
+
+export function postgresEngine(server: PostgresPerFile): StoreEngine {
+  return {
+    name: 'postgres',
+    place: async () => ({ dir: folder(), url: await server.createDatabase() }),
+    open: (place, opts = {}) => openPostgresStore(place.url!, place.dir, opts),
+    onOtherHost: (place) => ({ dir: folder(), url: place.url }),
+  };
+}
+
+/** Both engines; PostgreSQL's server is this file's (started when a test first needs it). */
+export function storeEngines(): StoreEngine[] {
+  return [sqliteEngine, postgresEngine(postgresPerFile())];
+}
