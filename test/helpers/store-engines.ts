@@ -12,7 +12,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { Logger } from 'pino';
+import { PG_SCHEMA_VERSION } from '../../src/store/pg/schema.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { MessageStore } from '../../src/store/types.js';
@@ -53,10 +55,33 @@ export const sqliteEngine: StoreEngine = {
   onOtherHost: (place) => place,
 };
 
+/**
+ * Empties a store's database for the next test: every table truncated, the schema version put back. Several
+ * times faster than a new database per test (CREATE DATABASE copies and syncs a template).
+ */
+async function emptied(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = (await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'vmpilot_schema'")).rows;
+    if (tables.length > 0) await client.query(`TRUNCATE ${tables.map((t) => t.name).join(', ')} RESTART IDENTITY CASCADE`);
+    await client.query('UPDATE vmpilot_schema SET version = $1', [PG_SCHEMA_VERSION]).catch(() => undefined);
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
 export function postgresEngine(server: PostgresPerFile): StoreEngine {
+  let reused: string | undefined;
   return {
     name: 'postgres',
-    place: async () => ({ dir: folder(), url: await server.createDatabase() }),
+    // One database per file, emptied for each new place (a place is used by one test at a time).
+    place: async () => {
+      const url = reused === undefined ? await server.createDatabase() : await emptied(reused);
+      reused = url;
+      return { dir: folder(), url };
+    },
     open: (place, opts = {}) => openPostgresStore(place.url!, place.dir, opts),
     onOtherHost: (place) => ({ dir: folder(), url: place.url }),
   };

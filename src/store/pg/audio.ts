@@ -10,7 +10,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { QueryConfig } from 'pg';
 import type { Queryable } from './connection.js';
 import { AUDIO_CHUNK_BYTES, DB_NOW_MS } from './schema.js';
 
@@ -50,10 +49,9 @@ export async function readAudio(db: Queryable, id: string): Promise<Buffer | und
   const head = await db.query<{ bytes: number; chunks: number; sha256: string }>('SELECT bytes, chunks, sha256 FROM audio WHERE id = $1', [id]);
   const meta = head.rows[0];
   if (!meta) return undefined;
-  // Binary results: bytea arrives as raw bytes instead of hex text to decode.
-  // (`binary` is pg's QueryConfig option; @types/pg does not declare it.)
-  const chunks: QueryConfig = { text: 'SELECT bytes FROM audio_chunks WHERE audio_id = $1 ORDER BY seq', values: [id], binary: true } as QueryConfig;
-  const result = await db.query<{ bytes: Buffer }>(chunks);
+  // In text form (hex, decoded by pg): pg's protocol parser reads every result field as UTF-8 text, so a binary
+  // bytea result would arrive mangled.
+  const result = await db.query<{ bytes: Buffer }>('SELECT bytes FROM audio_chunks WHERE audio_id = $1 ORDER BY seq', [id]);
   const data = Buffer.concat(result.rows.map((r) => r.bytes));
   if (result.rows.length !== meta.chunks || data.length !== meta.bytes || sha256Hex(data) !== meta.sha256) throw new AudioChecksumError(id);
   return data;

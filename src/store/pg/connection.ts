@@ -6,16 +6,11 @@
 import pg from 'pg';
 
 const INT8_OID = 20;
-const BYTEA_OID = 17;
 
-/**
- * Type parsers for this store's clients: int8 as number; bytea in binary results as the Buffer it is (pg-types
- * has no binary bytea parser and would make a string of it); everything else as pg does.
- */
+/** Type parsers for this store's clients: int8 as number; everything else as pg does. */
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    if (oid === BYTEA_OID && format === 'binary') return (value: Buffer) => value;
     return pg.types.getTypeParser(oid, format as 'text');
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
