@@ -34,7 +34,7 @@ import { isMessageId } from '../../src/store/message-id.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { writeRecordingSidecar } from '../../src/store/recording-sidecar.js';
 import { SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/schema.sql.js';
-import { MailboxFullError, NoSuchMailboxError, type MessageCounts, type MessageStore, type NewMessage } from '../../src/store/types.js';
+import { MailboxFullError, NoSuchMailboxError, type CallRecord, type MessageCounts, type MessageStore, type NewMessage } from '../../src/store/types.js';
 import { pinVerdict } from '../helpers/pin-check.js';
 
 describe.each(storeEngines())('the $name store', (engine) => {
@@ -494,6 +494,34 @@ describe.each(storeEngines())('the $name store', (engine) => {
       store.events.on('counts', (_m, c) => seen.push(c.new));
       await expect(store.deposit(message())).resolves.toBeDefined();
       expect(seen).toEqual([1]);
+    });
+  });
+
+  describe('call records', () => {
+    const record = (n: number, extra: Partial<CallRecord> = {}): CallRecord => ({
+      callId: `c${n}`,
+      offeredAt: 1000 * n,
+      endedAt: 1000 * n + 500,
+      from: '4455',
+      to: '27000',
+      pilot: '8000',
+      app: 'voicemail',
+      outcome: 'message',
+      detail: '',
+      ...extra,
+    });
+
+    it('lists records newest first, filtered by time, caller and callee or pilot, and purges by age', async () => {
+      await store.addCallRecords([record(1, { answeredAt: 1200, messageId: 'm1', worker: 2 }), record(2, { from: '5566' }), record(3, { to: '27001', pilot: '8001' })]);
+      expect((await store.listCallRecords({})).map((r) => r.callId)).toEqual(['c3', 'c2', 'c1']);
+      expect((await store.listCallRecords({ since: 2000 })).map((r) => r.callId)).toEqual(['c3', 'c2']);
+      expect((await store.listCallRecords({ until: 2000 })).map((r) => r.callId)).toEqual(['c1']);
+      expect((await store.listCallRecords({ from: '5566' })).map((r) => r.callId)).toEqual(['c2']);
+      expect((await store.listCallRecords({ to: '8001' })).map((r) => r.callId)).toEqual(['c3']);
+      expect((await store.listCallRecords({ limit: 1 })).map((r) => r.callId)).toEqual(['c3']);
+      expect((await store.listCallRecords({ until: 2000 }))[0]).toEqual(record(1, { answeredAt: 1200, messageId: 'm1', worker: 2 }));
+      expect(await store.purgeCallRecords(3000)).toBe(2);
+      expect((await store.listCallRecords({})).map((r) => r.callId)).toEqual(['c3']);
     });
   });
 
