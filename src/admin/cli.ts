@@ -6,6 +6,7 @@
  *   vmpilot ping [--config FILE]    is the server on this host taking calls? (ping.ts; for health checks)
  *   vmpilot mailbox …, messages …   mailbox and message commands (mailbox-commands.ts)
  *   vmpilot store copy, mirror …    moving and mirroring whole stores (store-commands.ts)
+ *   vmpilot store migrate           schema versions (store-migrate-command.ts)
  *   vmpilot http token NAME         a new admin API token and its config line (http-commands.ts)
  *   vmpilot calls [--since 1h] …    call records (calls-command.ts)
  *   vmpilot directory sync          mailboxes from an LDAP directory (directory-command.ts)
@@ -25,6 +26,7 @@ import { parsePingTarget, ping, pingTarget, pingVerdict, type PingTarget } from 
 import { registerMailboxCommands } from './mailbox-commands.js';
 import { driftWarnings, mailboxDrift, readStoreMailboxes } from './mailbox-drift.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerStoreMigrateCommand } from './store-migrate-command.js';
 import { registerHttpCommands } from './http-commands.js';
 import { registerCallsCommand } from './calls-command.js';
 import { registerDirectoryCommands } from './directory-command.js';
@@ -209,6 +211,7 @@ function program(): Command {
     .action(pingCommand);
   registerMailboxCommands(cmd, loadOrReport);
   registerStoreCommands(cmd, loadOrReport);
+  registerStoreMigrateCommand(cmd, loadOrReport);
   registerHttpCommands(cmd);
   registerCallsCommand(cmd, loadOrReport);
   registerDirectoryCommands(cmd, loadOrReport);

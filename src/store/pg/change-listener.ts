@@ -33,6 +33,9 @@ export interface ChangeListenerOptions {
   heartbeatMs?: number;
 }
 
+/** application_name of the listener's connection. */
+export const LISTENER_APPLICATION_NAME = 'vmpilot-change-listener';
+
 /** Transactions' rows written this long before the last time seen are read again after a reconnect. */
 const CATCH_UP_SLACK_MS = 10_000;
 /** Change rows are kept this long. */
@@ -79,7 +82,8 @@ export class ChangeListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client(this.opts.client);
+    // Named, so that an administrator (and a test) can tell it in pg_stat_activity.
+    const client = new pg.Client({ ...this.opts.client, application_name: LISTENER_APPLICATION_NAME });
     // Errors on an idle connection arrive as events; without a listener they would crash the process.
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));

@@ -10,6 +10,9 @@
  */
 import pg from 'pg';
 
+/** application_name of a leader lock's connection (pg_stat_activity tells the leader's host by it). */
+export const LEADER_APPLICATION_NAME = 'vmpilot-leader';
+
 export interface LeaderLock {
   /** Resolves (with the reason) when the lock is no longer held: connection lost or release() called. */
   readonly lost: Promise<Error>;
@@ -19,7 +22,7 @@ export interface LeaderLock {
 
 /** Takes the lock named `name` if nobody holds it; undefined when another session does. */
 export async function tryLeaderLock(client: pg.ClientConfig, name: string, heartbeatMs = 1000): Promise<LeaderLock | undefined> {
-  const session = new pg.Client(client);
+  const session = new pg.Client({ ...client, application_name: LEADER_APPLICATION_NAME });
   let signal!: (err: Error) => void;
   const lost = new Promise<Error>((resolve) => (signal = resolve));
   let done = false;
