@@ -36,7 +36,7 @@ async function deleteMailbox(store: MessageStore, config: Config, number: string
  * only. One mailbox at a time (each deletion is its own transaction): an interrupted prune leaves whole
  * mailboxes, deleted or not, and running it again finishes it.
  */
-async function prune(store: SqliteStore, config: Config, opts: { yes?: boolean; dryRun?: boolean }): Promise<void> {
+async function prune(store: MessageStore, config: Config, opts: { yes?: boolean; dryRun?: boolean }): Promise<void> {
   if (config.mailboxesFromConfig !== 'authoritative') {
     throw new UserError('mailboxesFromConfig is seed (the default): mailboxes only in the store are kept; set mailboxesFromConfig: authoritative in the config file to prune them');
   }
