@@ -5,8 +5,8 @@
  *
  * Why PostgreSQL is not put behind the store thread: `pg` does no blocking work on the calling thread
  * (sockets are asynchronous, as is the audio cache's file I/O), so the thread that protects the media loop from
- * SQLite's synchronous statements and fsyncs would only add a copy of every argument and result; and leader
- * locks (postgres.ts tryLeaderLock) are connections this process must own.
+ * SQLite's synchronous statements and fsyncs would only add a copy of every argument and result; and the
+ * change listener's connection (LISTEN) is session state this process must own.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';

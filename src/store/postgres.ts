@@ -53,7 +53,6 @@ import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaO
 import { insertAudio, materialise, readRecording } from './pg/audio.js';
 import { ChangeListener } from './pg/change-listener.js';
 import { clientConfig, createPool, inTransaction, isConnectionError, redactUrl, type PgConnectOptions, type Queryable } from './pg/connection.js';
-import { tryLeaderLock, type LeaderLock } from './pg/leader-lock.js';
 import { PgPinFailures } from './pg/pin-failures.js';
 import { repairPgStore, type PgRepairHost } from './pg/repair.js';
 import { migratePg } from './pg/schema.js';
@@ -156,7 +155,7 @@ export class PostgresStore implements MessageStore {
   /** Use openPostgresStore. */
   constructor(
     private readonly pool: pg.Pool,
-    /** Settings for dedicated connections (the change listener, leader locks). */
+    /** Settings for dedicated connections (the change listener). */
     private readonly client: pg.ClientConfig,
     readonly layout: StoreLayout,
     tmpDir: string,
@@ -183,14 +182,6 @@ export class PostgresStore implements MessageStore {
   /** openPostgresStore's: the change listener's first connection. */
   async startListening(): Promise<void> {
     await this.listener?.start();
-  }
-
-  /**
-   * Takes the advisory lock `name` on a dedicated connection if no other session holds it (pg/leader-lock.ts):
-   * leadership among hosts, e.g. the one that sends unsolicited MWI.
-   */
-  tryLeaderLock(name: string, heartbeatMs?: number): Promise<LeaderLock | undefined> {
-    return tryLeaderLock(this.client, name, heartbeatMs);
   }
 
   /** How often the change listener re-connected (a restarted PostgreSQL, a network cut). */

@@ -1,7 +1,7 @@
 /**
  * What the PostgreSQL store (src/store/postgres.ts) does beyond the behaviour both engines share
  * (test/unit/store.test.ts): several hosts on one database, a database that goes away and comes back, the
- * repair of a deposit whose commit was interrupted, leadership by advisory lock, and opening. Two store
+ * repair of a deposit whose commit was interrupted, and opening. Two store
  * instances on one database with separate storage folders stand for two hosts.
  *
  * Covers: changes on one host reach the other as events (LISTEN/NOTIFY): counts after a deposit, 'mailbox'
@@ -10,10 +10,10 @@
  * change; a deposit while PostgreSQL is down resolves, is kept on disk with its sidecar, and is committed when
  * PostgreSQL is back (the other host then lists it); repair at start-up commits a placed deposit (a crash before
  * its commit), under the mailbox's number when its sidecar names an alias, and drops cached audio whose message
- * was removed by another host; one host holds the leader lock, the other gets it once the first's connection
- * dies; a URL that reaches no server is refused with the URL (password hidden) in the message; migrations
- * from empty, applied once when two hosts start together, and a newer schema refused.
- * Does not cover: MWI leadership in the server (the hosts' tests), SIP (postgres-e2e.test.ts).
+ * was removed by another host; a URL that reaches no server is refused with the URL (password hidden) in the
+ * message; migrations from empty, applied once when two hosts start together, and a newer schema refused.
+ * Does not cover: MWI leadership among hosts (src/cluster/pg-leadership.ts and its tests), SIP
+ * (postgres-e2e.test.ts).
  */
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
@@ -26,7 +26,6 @@ import { messageAudioPath, messageSidecarPath } from '../../src/store/layout.js'
 import { writeMessageSidecar } from '../../src/store/message-sidecar.js';
 import { newMessageId } from '../../src/store/message-id.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/pg/change-listener.js';
-import { LEADER_APPLICATION_NAME } from '../../src/store/pg/leader-lock.js';
 import { createPool } from '../../src/store/pg/connection.js';
 import { migratePg, PG_SCHEMA_VERSION, pgSchemaVersion } from '../../src/store/pg/schema.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
@@ -143,20 +142,6 @@ describe('repair at start-up', () => {
     } finally {
       await restarted.close();
     }
-  });
-});
-
-describe('leadership', () => {
-  it('one host holds the lock; the other takes it once the holder is gone', async () => {
-    const held = await a.tryLeaderLock('mwi', 200);
-    expect(held).toBeDefined();
-    expect(await b.tryLeaderLock('mwi')).toBeUndefined();
-    // The holder's connection dies (its host killed): it learns it lost the lock, and another host takes it.
-    await sql('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [LEADER_APPLICATION_NAME]);
-    await held!.lost;
-    const taken = await b.tryLeaderLock('mwi');
-    expect(taken).toBeDefined();
-    await taken!.release();
   });
 });
 
