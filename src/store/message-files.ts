@@ -13,15 +13,9 @@ import { writeMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { recordingSidecarPath } from './recording-sidecar.js';
 import type { NewMessage } from './types.js';
 
-/**
- * Puts a new message's files in place: sidecar written and fsynced, then the audio moved (or copied) into
- * place and fsynced, then the folder fsynced. The sidecar goes first so that audio found in messages/ without
- * a row normally has its metadata beside it (repair re-attaches it). Returns the metadata for the row.
- * On failure nothing is left behind (the recording stays where it was).
- */
-export async function placeMessage(layout: StoreLayout, mailbox: string, message: NewMessage): Promise<MessageSidecar> {
-  const id = newMessageId();
-  const meta: MessageSidecar = {
+/** A new message's metadata (its sidecar, its row): the deposit's fields, received now unless it says when. */
+export function depositMeta(mailbox: string, message: NewMessage, id: string = newMessageId()): MessageSidecar {
+  return {
     id,
     mailbox,
     from: message.from,
@@ -32,6 +26,16 @@ export async function placeMessage(layout: StoreLayout, mailbox: string, message
     reason: message.reason,
     ...(message.forwardedFrom !== undefined ? { forwardedFrom: message.forwardedFrom } : {}),
   };
+}
+
+/**
+ * Puts a new message's files in place: sidecar written and fsynced, then the audio moved (or copied) into
+ * place and fsynced, then the folder fsynced. The sidecar goes first so that audio found in messages/ without
+ * a row normally has its metadata beside it (repair re-attaches it). Returns the metadata for the row.
+ * On failure nothing is left behind (the recording stays where it was).
+ */
+export async function placeMessage(layout: StoreLayout, mailbox: string, message: NewMessage, id: string = newMessageId()): Promise<MessageSidecar> {
+  const meta = depositMeta(mailbox, message, id);
   const audio = messageAudioPath(layout, mailbox, id);
   const sidecar = messageSidecarPath(layout, mailbox, id);
   await writeMessageSidecar(sidecar, meta);

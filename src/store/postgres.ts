@@ -12,13 +12,15 @@
  * audioPath and greeting paths are these files; they are fetched from the database when missing
  * (listMessages, getMessage and every Mailbox returned).
  *
- * A deposit: the recording and a sidecar are placed in messages/ (message-files.ts, as SQLite does), then one
- * transaction stores the audio, the row and a change row (whose trigger NOTIFYs every host), then the sidecar
- * goes. The commit is idempotent (the message id is the audio id): a commit retried after a lost connection or
- * done twice by repair and the deposit stores one message. When the database cannot be reached, the deposit
- * is kept (placed, with its sidecar) and committed by a retry timer when the database is back, or by repair at
- * the next start; deposit() then resolves (the message is safe on this host's disk). Other errors reject and
- * leave the files for repair. hasRoom() answers true when the database cannot be reached (take the message).
+ * A deposit: one transaction stores the recording's audio, the row and a change row (whose trigger NOTIFYs
+ * every host); then the recording becomes the cached copy and its sidecar in tmp/ goes. Until then the
+ * recording and its sidecar are in tmp/, where repair finds them after a crash; repair does not store twice a
+ * recording whose commit was done (same mailbox, start time and audio SHA-256). When the database cannot be
+ * reached, the message is placed durably in messages/ with a sidecar (message-files.ts, as SQLite does) and
+ * committed by a retry timer when the database is back, or by repair at the next start; deposit() then
+ * resolves (the message is safe on this host's disk). The commit is idempotent (the message id is the audio
+ * id): a commit retried after a lost connection stores one message. Other errors reject and leave the
+ * recording for repair. hasRoom() answers true when the database cannot be reached (take the message).
  *
  * Events: this instance's own changes are announced when made; with watchChanges, other processes' and
  * hosts' changes are heard through LISTEN/NOTIFY (pg/change-listener.ts).
@@ -39,7 +41,7 @@ import { messageAudioPath, messageSidecarPath, storeLayout, type StoreLayout } f
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import { moveMailboxFolders } from './mailbox-renumber.js';
-import { forgetRecording, placeMessage } from './message-files.js';
+import { depositMeta, forgetRecording, placeMessage } from './message-files.js';
 import { newMessageId } from './message-id.js';
 import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { ownTag } from './owner.js';
@@ -50,7 +52,7 @@ import { quarantine, recoverRecordings, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, sidecarRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { emitSafely } from './safe-emit.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
-import { insertAudio, materialise, readRecording } from './pg/audio.js';
+import { cacheFile, insertAudio, materialise, readRecording, sha256Hex } from './pg/audio.js';
 import { ChangeListener } from './pg/change-listener.js';
 import { clientConfig, createPool, inTransaction, isConnectionError, redactUrl, type PgConnectOptions, type Queryable } from './pg/connection.js';
 import { PgPinFailures } from './pg/pin-failures.js';
@@ -471,7 +473,7 @@ export class PostgresStore implements MessageStore {
       if (!isConnectionError(err)) throw err;
       // The number cannot be checked now: kept under the number dialled, resolved when committed.
       checkNumber(message.mailbox, 'mailbox number');
-      return this.depositQueue.run(message.mailbox, () => this.store(message.mailbox, message));
+      return this.depositQueue.run(message.mailbox, () => this.store(message.mailbox, message, { kept: err as Error }));
     }
     if (!row) throw new NoSuchMailboxError(message.mailbox);
     const mailbox = row;
@@ -562,28 +564,63 @@ export class PostgresStore implements MessageStore {
 
   // ---- deposits --------------------------------------------------------------------------------------------
 
-  /** The deposit: placed with its sidecar (message-files.ts), then committed, or kept for later. */
-  private async store(folder: string, message: NewMessage): Promise<MessageRecord> {
-    const meta = await placeMessage(this.layout, folder, message);
-    await forgetRecording(this.layout, message);
-    try {
-      await this.commit(meta);
-    } catch (err) {
-      if (!isConnectionError(err)) throw err; // the files stay: repair commits them at the next start
-      this.keep(folder, meta.id, err as Error);
+  /**
+   * The deposit: the recording's audio and row committed in one transaction, then the recording becomes this
+   * host's cached copy (no local fsync: the database holds the message). When the database cannot be reached,
+   * the message is placed durably with its sidecar (message-files.ts) and kept for later. `opts.kept`: do not
+   * try the database now (it was just found unreachable). `opts.dedupe` (repair): a recording already stored (a
+   * crash after the commit, before its sidecar in tmp/ was removed) is not stored twice.
+   */
+  private async store(folder: string, message: NewMessage, opts: { kept?: Error; dedupe?: boolean } = {}): Promise<MessageRecord> {
+    const meta = depositMeta(folder, message);
+    const data = await readRecording(message.audioFile);
+    let unreachable = opts.kept;
+    if (!unreachable) {
+      try {
+        const stored = opts.dedupe ? await this.storedAlready(meta, data) : undefined;
+        if (stored) {
+          if (!message.keepAudioFile) await unlinkIfExists(message.audioFile);
+          await forgetRecording(this.layout, message);
+          return stored;
+        }
+        await this.commit(meta, data);
+      } catch (err) {
+        // Any other error: the recording stays in tmp/ with its sidecar, and repair delivers it at the next start.
+        if (!isConnectionError(err)) throw err;
+        unreachable = err as Error;
+      }
+    }
+    if (unreachable) {
+      await placeMessage(this.layout, folder, message, meta.id);
+      await forgetRecording(this.layout, message);
+      this.keep(folder, meta.id, unreachable);
       return toMessage(sidecarRow(meta), this.layout);
     }
-    await unlinkIfExists(messageSidecarPath(this.layout, folder, meta.id));
+    await cacheFile(message.audioFile, messageAudioPath(this.layout, folder, meta.id), message.keepAudioFile === true).catch((err: unknown) =>
+      // Stored all the same; the cache is fetched again when needed (and repair removes a loose recording).
+      this.logger?.warn({ err, id: meta.id }, 'recording not kept as the cached copy'),
+    );
+    await forgetRecording(this.layout, message);
     await this.announce(folder);
     return toMessage(sidecarRow(meta), this.layout);
   }
 
+  /** The message a recording was already stored as: same mailbox, same start, same audio (its SHA-256). */
+  private async storedAlready(meta: MessageSidecar, data: Buffer): Promise<MessageRecord | undefined> {
+    const row = (
+      await this.pool.query<MessageRow>(
+        'SELECT m.* FROM messages m JOIN audio a ON a.id = m.audio_id WHERE m.mailbox = $1 AND m.received_at = $2 AND a.sha256 = $3 LIMIT 1',
+        [meta.mailbox, meta.receivedAt, sha256Hex(data)],
+      )
+    ).rows[0];
+    return row && toMessage(row, this.layout);
+  }
+
   /**
-   * Stores a placed message's audio and row with its change row, in one transaction; does nothing when the
-   * message is already stored (a retried commit). The sidecar's mailbox must be a mailbox number.
+   * Stores a message's audio and row with its change row, in one transaction; does nothing when the message is
+   * already stored (a retried commit). The metadata's mailbox must be a mailbox number.
    */
-  private async commit(meta: MessageSidecar, audioFile = messageAudioPath(this.layout, meta.mailbox, meta.id)): Promise<void> {
-    const data = await readFile(audioFile);
+  private async commit(meta: MessageSidecar, data: Buffer): Promise<void> {
     await this.write(async (db) => {
       if (!(await insertAudio(db, meta.id, data))) return;
       const r = sidecarRow(meta);
@@ -643,7 +680,7 @@ export class PostgresStore implements MessageStore {
       this.logger?.error({ file: wav, mailbox: meta?.mailbox ?? folder }, 'message for no mailbox quarantined');
       return undefined;
     }
-    await this.commit({ ...meta, mailbox }, wav);
+    await this.commit({ ...meta, mailbox }, await readRecording(wav));
     if (mailbox !== folder) {
       const dest = messageAudioPath(this.layout, mailbox, id);
       await mkdir(dirname(dest), { recursive: true });
@@ -665,7 +702,7 @@ export class PostgresStore implements MessageStore {
       existingMessages: async (ids) =>
         new Set((await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1)', [ids])).rows.map((r) => r.id)),
       // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
-      deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.store(mailbox, message)),
+      deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.store(mailbox, message, { dedupe: true })),
       commitPlaced: (folder, id, result) => this.commitPlaced(folder, id, result),
       // repair.ts's file-store passes (b) and (c) are not run for PostgreSQL (pg/repair.ts replaces them).
       attach: () => Promise.reject(new Error('not used by the PostgreSQL store')),

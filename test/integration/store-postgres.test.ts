@@ -15,7 +15,7 @@
  * Does not cover: MWI leadership among hosts (src/cluster/pg-leadership.ts and its tests), SIP
  * (postgres-e2e.test.ts).
  */
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { messageAudioPath, messageSidecarPath } from '../../src/store/layout.js';
 import { writeMessageSidecar } from '../../src/store/message-sidecar.js';
+import { writeRecordingSidecar } from '../../src/store/recording-sidecar.js';
 import { newMessageId } from '../../src/store/message-id.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/pg/change-listener.js';
 import { createPool } from '../../src/store/pg/connection.js';
@@ -142,6 +143,23 @@ describe('repair at start-up', () => {
     } finally {
       await restarted.close();
     }
+  });
+
+  it('does not store twice a recording whose commit was done before a crash (its sidecar was still in tmp)', async () => {
+    const rec = recordingIn(a.tmpDir, 2000);
+    const sidecar = { mailbox: '27000', from: '4455', fromName: 'Bob', reason: 'busy' as const, urgent: false, receivedAt: 1_700_000_000_000 };
+    await writeRecordingSidecar(rec, sidecar);
+    const copy = readFileSync(rec);
+    const m = await a.deposit(newMessage(a.tmpDir, { audioFile: rec, receivedAt: sidecar.receivedAt, durationMs: 2000, reason: 'busy' }));
+    // What a process killed after the commit leaves: its recording and sidecar in its own tmp folder.
+    const dead = join(a.layout.tmpDir, 'pid-999999-1');
+    await mkdir(dead, { recursive: true });
+    writeFileSync(join(dead, 'rec.wav'), copy);
+    await writeRecordingSidecar(join(dead, 'rec.wav'), sidecar);
+    const report = await a.recoverRecordings();
+    expect(report.reattached).toEqual([m.id]);
+    expect((await b.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
+    expect(existsSync(dead)).toBe(false);
   });
 });
 

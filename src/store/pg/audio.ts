@@ -8,7 +8,7 @@
  * Not here: which audio belongs to what (postgres.ts), where cached files live (layout.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Queryable } from './connection.js';
 import { AUDIO_CHUNK_BYTES, DB_NOW_MS } from './schema.js';
@@ -98,4 +98,24 @@ export function materialise(db: Queryable, id: string, path: string): Promise<bo
 /** A local recording's bytes (the file to commit). */
 export function readRecording(path: string): Promise<Buffer> {
   return readFile(path);
+}
+
+/**
+ * Makes a committed recording the cached copy at `dest`: moved (or copied, `keep`: the caller uses it again),
+ * a copy written under a temporary name first. Not fsynced: the database holds the message.
+ */
+export async function cacheFile(source: string, dest: string, keep: boolean): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  if (!keep) {
+    try {
+      await rename(source, dest);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    }
+  }
+  const part = `${dest}.${randomBytes(4).toString('hex')}.part`;
+  await copyFile(source, part);
+  await rename(part, dest);
+  if (!keep) await unlink(source);
 }
