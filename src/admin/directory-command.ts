@@ -10,10 +10,10 @@ import type { Config } from '../config/schema.js';
 import { DirectoryError } from '../directory/ldap-source.js';
 import { reportLines } from '../directory/report-text.js';
 import { syncDirectory } from '../directory/sync.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { MessageStore } from '../store/types.js';
 import { out, UserError, withStore, type ConfigLoader } from './with-store.js';
 
-async function syncCommand(store: SqliteStore, config: Config, opts: { dryRun?: boolean; json?: boolean }): Promise<void> {
+async function syncCommand(store: MessageStore, config: Config, opts: { dryRun?: boolean; json?: boolean }): Promise<void> {
   if (!config.directory) throw new UserError('the config has no directory.ldap section (README "Directory sync")');
   try {
     const report = await syncDirectory(store, config, { dryRun: opts.dryRun });
