@@ -15,11 +15,9 @@
  *    repairs the interrupted recording at start-up, the message is kept, and B (still the leader) lights the
  *    lamp for it, once, while A stays quiet.
  *
- * Store: both hosts share one storage dir (SQLite in WAL mode over the shared file system; the cross-process
- * change feed carries changes between hosts), and storage.url names the PostgreSQL database whose advisory
- * lock decides the MWI leader.
- * FIXME(pgstore): with the PostgreSQL store (store/postgres.ts) on main, storage.url selects it and each host
- * gets its own dir (recordings in progress); the test is written so that only `storageFor` changes.
+ * Store: one PostgreSQL database (storage.url) holds everything and carries changes between hosts
+ * (LISTEN/NOTIFY); its advisory lock decides the MWI leader. Each host has its own storage.dir (recordings in
+ * progress, audio cache), as on separate machines.
  *
  * Not covered: a host cut off by the network (pg-leadership.test.ts), a front proxy (kamailio-dispatcher.test.ts).
  */
@@ -50,8 +48,8 @@ let b: SiteHost;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The storage of host `name`: see the file comment. */
-const storageFor = (_name: string, url: string): { dir: string; url: string } => ({ dir: join(dir, 'store'), url });
+/** The storage of host `name`: the site's database, and a folder of its own. */
+const storageFor = (name: string, url: string): { dir: string; url: string } => ({ dir: join(dir, `${name}-data`), url });
 
 /** A message left for 27000 (Diversion) by a caller at the PBX, at `host`. */
 async function deposit(host: SiteHost, timeoutS = 30): Promise<SippResult> {
