@@ -138,7 +138,7 @@ export class PgLeadership implements Leadership {
     const base = typeof this.opts.connection === 'string' ? { connectionString: this.opts.connection } : this.opts.connection;
     const client = new pg.Client({
       ...base,
-      application_name: 'vmpilot leadership',
+      application_name: 'vmpilot-leadership',
       connectionTimeoutMillis: this.stepDownMs,
       // A check that gets no answer fails after stepDownMs (the leader steps down), instead of waiting for TCP.
       query_timeout: this.stepDownMs,

@@ -92,7 +92,7 @@ describe('MWI only while leading', () => {
       const logFrom = logRecords(server!).length;
       // Kill vmpilot's lock session and take the lock in the same breath (pg_advisory_lock waits for the dying
       // session to let go; vmpilot only ever tries, and reconnects after it).
-      await other.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vmpilot leadership'`);
+      await other.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vmpilot-leadership'`);
       await other.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, MWI_SENDER_LOCK]);
       await waitForRecord(server!, (r) => r.msg === LOST, 'leadership lost', 5000, logFrom);
 
