@@ -7,11 +7,12 @@
 #   kamailio           a SIP dispatcher in front of two vmpilot hosts (the multi-host recipe in examples/)
 #   chromium           a headless browser for the web admin's test
 #   slapd, slapadd     a throwaway OpenLDAP directory (slapd; under /usr/sbin) for the directory sync's test
+#   dovecot            a throwaway IMAP server (dovecot-imapd) for unified messaging's test
 # Runs before every `npm test` (the "pretest" script); when everything is there it prints one line and exits.
 set -euo pipefail
 
 declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox [baresip]=baresip-core
-  [initdb]=postgresql [kamailio]=kamailio [chromium]=chromium [slapd]=slapd)
+  [initdb]=postgresql [kamailio]=kamailio [chromium]=chromium [slapd]=slapd [dovecot]=dovecot-imapd)
 missing=()
 for cmd in sipp stunnel openssl sox baresip kamailio chromium; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
@@ -20,9 +21,11 @@ done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=("${package_of[initdb]}")
 # slapd and slapadd live in /usr/sbin, which an unprivileged user's PATH may lack.
 command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || missing+=("${package_of[slapd]}")
+# dovecot too (test/helpers/dovecot.ts runs /usr/sbin/dovecot).
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || missing+=("${package_of[dovecot]}")
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "ensure-test-deps: sipp, stunnel, openssl, sox, baresip, postgresql, kamailio, chromium and slapd are installed"
+  echo "ensure-test-deps: sipp, stunnel, openssl, sox, baresip, postgresql, kamailio, chromium, slapd and dovecot are installed"
   exit 0
 fi
 

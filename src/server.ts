@@ -29,6 +29,7 @@ import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
 import { createEmailNotifier } from './notify/email.js';
 import { emailOnDeposit } from './notify/deposit-email.js';
+import { startConfiguredImap } from './unified/configured.js';
 import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
 import { leaveMessageVia } from './apps/attendant/leave-message.js';
@@ -276,6 +277,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
 
   const email = config.smtp ? createEmailNotifier(config.smtp, logger, { timeZone: config.voicemail.timeZone }) : undefined;
   const mailDeposit = email && emailOnDeposit(store, email, logger);
+  // Voicemail in the owner's IMAP mailbox (issue 12): in the process that maintains the store (not in cluster
+  // workers: their deposits reach it through the store's change feed).
+  const imap = maintainStore ? startConfiguredImap(config, store, logger) : undefined;
   const voicemail: VoicemailContext = {
     store,
     config: config.voicemail,
@@ -287,6 +291,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     onDeposit: (message) => {
       metrics.deposited(message);
       mailDeposit?.(message);
+      imap?.onDeposit(message);
     },
   };
   const attendant = await createAttendantContext({
@@ -336,6 +341,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     recordRetention?.stop();
     directorySync?.stop();
     await email?.close();
+    await imap?.close();
     mailboxNumbers.close();
     await records.close();
     await store.close();

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './attendant-schema.js';
 import { directorySchema, type DirectoryConfig } from './directory-schema.js';
+import { imapLoginSchema, unifiedMessagingSchema, type ImapLogin, type UnifiedMessagingConfig } from './unified-schema.js';
 import type { SrtpPolicy } from '../sdp/types.js';
 import { actionsOf, DEFAULT_KEYMAP, MENU_NAMES, resolveKeyMap, type KeyMap, type MenuName } from '../apps/voicemail/keymap.js';
 import {
@@ -111,6 +112,8 @@ export interface MailboxConfig {
   /** This mailbox's quotas (0 = the site's voicemail.maxMessages/maxMinutes); absent: the store's stand. */
   maxMessages?: number;
   maxMinutes?: number;
+  /** This mailbox's own IMAP login for unified messaging (instead of unifiedMessaging.imap.master). */
+  imap?: ImapLogin;
 }
 
 /** The voicemail application's site policy (issue 4). */
@@ -230,6 +233,8 @@ export interface Config {
   mwi: MwiConfig;
   /** Email notification of new messages; absent: no email. */
   smtp?: SmtpConfig;
+  /** Voicemail in the owner's IMAP mailbox, read state both ways (src/unified/, unified-schema.ts). */
+  unifiedMessaging: UnifiedMessagingConfig;
   log: { level: LogLevel };
   shutdown: { drainSeconds: number };
   /** Call records (call-records/): how long they are kept, days; purged daily. */
@@ -542,6 +547,7 @@ const mailboxesSchema = z
       attachAudio: mailboxFields.attachAudio.optional(),
       maxMessages: mailboxFields.maxMessages.optional(),
       maxMinutes: mailboxFields.maxMinutes.optional(),
+      imap: imapLoginSchema.optional(),
     }),
   )
   .default([]);
@@ -762,6 +768,7 @@ export const configSchema: z.ZodType<Config> = section({
   attendants: attendantsSchema,
   mwi: mwiSchema,
   smtp: smtpSchema,
+  unifiedMessaging: unifiedMessagingSchema,
   log: logSchema,
   shutdown: shutdownSchema,
   callRecords: callRecordsSchema,

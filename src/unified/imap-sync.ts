@@ -1,0 +1,334 @@
+/**
+ * Unified messaging over IMAP (issue 12): each deposit is appended to its owner's IMAP folder as an email,
+ * and read state flows both ways: \Seen or \Deleted (or an expunge) in the mail client marks the message
+ * heard or deleted in the store, whose 'counts' event puts the lamp out (mwi/); listening or deleting by phone
+ * sets \Seen or \Deleted in IMAP. The mechanics are seed 000's (Message Mirror): IMAP IDLE for events, a
+ * periodic sweep for what events miss, a full compare after a lost connection.
+ *
+ * - Appends never delay a call: onDeposit() only queues. The queue is worked one append at a time; a failure
+ *   (server down, login refused) retries after a back-off that doubles up to maxRetryMs. Before appending, the
+ *   folder is searched for the message's header, so a retry after an APPEND whose answer was lost does not
+ *   make a duplicate. The queue is in memory, like email.ts's: a restart forgets it, but the comparison
+ *   below appends a message received since the start that IMAP does not have.
+ * - Every comparison is whole: one mailbox's messages against its folder's emails carrying
+ *   X-Vmpilot-Message-Id (reconcile.ts decides; this file gathers and applies). Triggers: a store 'counts'
+ *   event (a deposit, listening or deleting by phone, in this process or another), an IDLE event on a held
+ *   connection, a lost connection (retried with back-off until the server answers: the catch-up), and the
+ *   sweep every sweepSeconds over every mailbox with an IMAP login. Comparisons of one mailbox never overlap.
+ * - Deleting by phone sets \Deleted and does NOT expunge: the store's 'deleted' folder can still be undone
+ *   (by phone, until purge), an expunge cannot; the client's own expunge (or Dovecot's autoexpunge) removes
+ *   the email, and a purge in the store sets \Deleted on whatever is left.
+ *
+ * Which login opens a mailbox: its own (`mailboxes[].imap`), else the site's master login as
+ * `<user><separator><master>` (Dovecot master users), the user being the mailbox's email or number.
+ */
+import type { Logger } from 'pino';
+import type { ImapFlow } from 'imapflow';
+import type { ImapLogin, UnifiedImapConfig } from '../config/unified-schema.js';
+import type { Mailbox, MessageRecord, MessageStore } from '../store/types.js';
+import { ImapPool, type ImapPoolOptions } from './imap-pool.js';
+import { MESSAGE_ID_HEADER, messageEmail } from './message-email.js';
+import { reconcile, storeRead, type AgreedState, type ImapCopy, type SyncPlan } from './reconcile.js';
+
+export interface UnifiedImapOptions extends ImapPoolOptions {
+  config: UnifiedImapConfig;
+  store: MessageStore;
+  logger: Logger;
+  /** Per-mailbox logins by mailbox number (mailboxes[].imap). */
+  logins: ReadonlyMap<string, ImapLogin>;
+  /** The emails' time zone (voicemail.timeZone). */
+  timeZone: string;
+  /** First retry delay of an append or a comparison, ms; doubles per failure. Default 1000. */
+  retryBaseMs?: number;
+  /** Longest retry delay, ms. Default 60 000. */
+  maxRetryMs?: number;
+  /** Appends queued at most; beyond, the oldest is dropped (the sweep appends it later if it is recent). Default 10 000. */
+  maxQueue?: number;
+  /** Wait after a trigger before comparing, ms, so that a burst of events makes one comparison. Default 20. */
+  debounceMs?: number;
+}
+
+export interface UnifiedImap {
+  /** Queues the append of a stored message; returns at once. */
+  onDeposit(message: MessageRecord): void;
+  /** Compares one mailbox now (tests, the CLI); rejects when IMAP cannot be reached. */
+  syncMailbox(number: string): Promise<void>;
+  /** Appends queued or in progress. */
+  readonly pendingAppends: number;
+  /** Comparisons and appends done, for figures and tests. */
+  readonly stats: { appends: number; comparisons: number; storeChanges: number; flagChanges: number };
+  close(): Promise<void>;
+}
+
+interface AppendJob {
+  id: string;
+  mailbox: string;
+  attempts: number;
+}
+
+const headerValue = (headers: Buffer | undefined): string | undefined => {
+  const m = /^x-vmpilot-message-id:\s*(\S+)/im.exec(headers?.toString('utf8') ?? '');
+  return m?.[1];
+};
+
+export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
+  const { config, store, timeZone } = opts;
+  const log = opts.logger.child({ component: 'unified-imap' });
+  const retryBaseMs = opts.retryBaseMs ?? 1000;
+  const maxRetryMs = opts.maxRetryMs ?? 60_000;
+  const maxQueue = opts.maxQueue ?? 10_000;
+  const debounceMs = opts.debounceMs ?? 20;
+  const startedAt = Date.now();
+  const stats = { appends: 0, comparisons: 0, storeChanges: 0, flagChanges: 0 };
+
+  /** Agreed states by mailbox number, then message id (reconcile.ts's base). Rebuilt by the first comparison. */
+  const agreed = new Map<string, Map<string, AgreedState>>();
+  /** Mailbox number by IMAP user (what an IDLE event on a connection is about). */
+  const numberOfUser = new Map<string, string>();
+  /** One mailbox's work (appends and comparisons) in order. */
+  const chains = new Map<string, Promise<unknown>>();
+  const queue: AppendJob[] = [];
+  const pending = new Set<string>();
+  const scheduled = new Map<string, NodeJS.Timeout>();
+  const failures = new Map<string, number>();
+  let closed = false;
+  let appendTimer: NodeJS.Timeout | undefined;
+  let appending: Promise<void> | undefined;
+  let sweeping = false;
+
+  const pool = new ImapPool(config, log, (user, lost) => {
+    const number = numberOfUser.get(user);
+    if (number === undefined) return;
+    // A lost connection: compare again once it can be re-opened (the catch-up); an event: compare now.
+    if (lost) log.warn({ mailbox: number }, 'IMAP connection lost; will reconnect and compare');
+    schedule(number, lost ? retryBaseMs : debounceMs);
+  }, opts);
+
+  const backoff = (attempts: number): number => Math.min(maxRetryMs, retryBaseMs * 2 ** Math.max(0, attempts - 1));
+
+  function loginFor(mailbox: Mailbox): ImapLogin | undefined {
+    const own = opts.logins.get(mailbox.number);
+    if (own) return own;
+    const master = config.master;
+    if (!master) return undefined;
+    const user = config.userFrom === 'email' ? mailbox.email : mailbox.number;
+    if (!user) return undefined;
+    return { user: `${user}${config.masterSeparator}${master.user}`, password: master.password };
+  }
+
+  function serial<T>(number: string, task: () => Promise<T>): Promise<T> {
+    const run = (chains.get(number) ?? Promise.resolve()).then(task);
+    const tail = run.catch(() => undefined);
+    chains.set(number, tail);
+    void tail.then(() => {
+      if (chains.get(number) === tail) chains.delete(number);
+    });
+    return run;
+  }
+
+  async function open(number: string): Promise<{ mailbox: Mailbox; login: ImapLogin } | undefined> {
+    const mailbox = await store.findMailbox(number);
+    const login = mailbox && loginFor(mailbox);
+    if (!mailbox || !login) return undefined;
+    numberOfUser.set(login.user, mailbox.number);
+    return { mailbox, login };
+  }
+
+  async function copiesIn(client: ImapFlow): Promise<ImapCopy[]> {
+    const uids = await client.search({ header: { [MESSAGE_ID_HEADER]: true } }, { uid: true });
+    if (!uids || uids.length === 0) return [];
+    const copies: ImapCopy[] = [];
+    for await (const msg of client.fetch(uids, { uid: true, flags: true, headers: [MESSAGE_ID_HEADER] }, { uid: true })) {
+      const id = headerValue(msg.headers);
+      if (id) copies.push({ uid: msg.uid, id, seen: msg.flags?.has('\\Seen') ?? false, deleted: msg.flags?.has('\\Deleted') ?? false });
+    }
+    return copies;
+  }
+
+  async function applyFlags(client: ImapFlow, plan: SyncPlan): Promise<void> {
+    for (const change of plan.imap) {
+      const uid = String(change.uid);
+      if (change.add.length > 0) await client.messageFlagsAdd(uid, change.add, { uid: true });
+      if (change.remove.length > 0) await client.messageFlagsRemove(uid, change.remove, { uid: true });
+      stats.flagChanges++;
+    }
+  }
+
+  async function applyStore(plan: SyncPlan): Promise<void> {
+    for (const change of plan.store) {
+      try {
+        if (change.action === 'heard') await store.markHeard(change.id);
+        else await store.setFolder(change.id, change.folder);
+        stats.storeChanges++;
+      } catch (err) {
+        // Purged or moved meanwhile: the next comparison sees what is there now.
+        log.warn({ messageId: change.id, err: (err as Error).message }, 'store change from IMAP not applied');
+      }
+    }
+  }
+
+  /** One whole comparison of a mailbox with its folder (serialised per mailbox). */
+  function compare(number: string): Promise<void> {
+    return serial(number, async () => {
+      const target = await open(number);
+      if (!target) return;
+      const messages = await store.listMessages(target.mailbox.number);
+      const base = agreed.get(target.mailbox.number) ?? new Map<string, AgreedState>();
+      const plan = await pool.use(target.login, async (client) => {
+        const copies = await copiesIn(client);
+        // listMessages leaves out the 'deleted' folder: a copy not among them is looked up by id. It is this
+        // mailbox's deleted message, or purged (the email goes too), or another mailbox's sharing the IMAP
+        // account (left alone).
+        const known = new Set(messages.map((m) => m.id));
+        const gone = new Set<string>();
+        for (const copy of copies) {
+          if (known.has(copy.id)) continue;
+          const other = await store.getMessage(copy.id);
+          if (!other) gone.add(copy.id);
+          else if (other.mailbox === target.mailbox.number) messages.push(other);
+          known.add(copy.id);
+        }
+        const p = reconcile({ messages, copies, base, gone, pending, appendSince: startedAt });
+        await applyFlags(client, p);
+        return p;
+      });
+      await applyStore(plan);
+      agreed.set(target.mailbox.number, plan.agreed);
+      for (const id of plan.append) enqueue(id, target.mailbox.number);
+      stats.comparisons++;
+    });
+  }
+
+  function schedule(number: string, delayMs: number): void {
+    if (closed || scheduled.has(number)) return;
+    const timer = setTimeout(() => {
+      scheduled.delete(number);
+      compare(number).then(
+        () => failures.delete(number),
+        (err: unknown) => {
+          const n = (failures.get(number) ?? 0) + 1;
+          failures.set(number, n);
+          log.warn({ mailbox: number, attempts: n, err: (err as Error).message }, 'IMAP comparison failed; will retry');
+          schedule(number, backoff(n));
+        },
+      );
+    }, delayMs);
+    timer.unref();
+    scheduled.set(number, timer);
+  }
+
+  // ---- appends ------------------------------------------------------------------------------------------------
+
+  function enqueue(id: string, mailbox: string): void {
+    if (closed || pending.has(id)) return;
+    if (queue.length >= maxQueue) {
+      const dropped = queue.splice(appending ? 1 : 0, 1)[0];
+      if (dropped) pending.delete(dropped.id);
+      log.error({ messageId: dropped?.id }, 'IMAP append queue full; oldest append dropped');
+    }
+    pending.add(id);
+    queue.push({ id, mailbox, attempts: 0 });
+    kick(0);
+  }
+
+  async function append(job: AppendJob): Promise<void> {
+    await serial(job.mailbox, async () => {
+      const message = await store.getMessage(job.id);
+      const target = message && message.folder !== 'deleted' ? await open(message.mailbox) : undefined;
+      if (!message || !target) return;
+      const raw = await messageEmail(target.mailbox, message, timeZone);
+      const read = storeRead(message);
+      await pool.use(target.login, async (client) => {
+        const existing = await client.search({ header: { [MESSAGE_ID_HEADER]: message.id } }, { uid: true });
+        if (!existing || existing.length === 0) {
+          await client.append(config.folder, raw, read ? ['\\Seen'] : [], new Date(message.receivedAt));
+          stats.appends++;
+        }
+      });
+      const states = agreed.get(target.mailbox.number) ?? new Map<string, AgreedState>();
+      states.set(message.id, { read, deleted: false });
+      agreed.set(target.mailbox.number, states);
+    });
+  }
+
+  /** Works the head of the queue; resolves with the delay before the next step. Never rejects. */
+  async function step(): Promise<number> {
+    const job = queue[0];
+    if (!job) return 0;
+    job.attempts++;
+    try {
+      await append(job);
+    } catch (err) {
+      const delay = backoff(job.attempts);
+      log.warn({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, retryInMs: delay, err: (err as Error).message }, 'IMAP append failed; will retry');
+      return delay;
+    }
+    if (queue[0] === job) queue.shift();
+    pending.delete(job.id);
+    // The comparison sets flags changed while the append waited (listened to by phone meanwhile).
+    schedule(job.mailbox, debounceMs);
+    return 0;
+  }
+
+  function kick(delayMs: number): void {
+    if (closed || appendTimer !== undefined || appending !== undefined || queue.length === 0) return;
+    appendTimer = setTimeout(() => {
+      appendTimer = undefined;
+      appending = step().then((next) => {
+        appending = undefined;
+        kick(next);
+      });
+    }, delayMs);
+  }
+
+  // ---- triggers -----------------------------------------------------------------------------------------------
+
+  const onCounts = (number: string): void => schedule(number, debounceMs);
+  store.events.on('counts', onCounts);
+
+  async function sweep(): Promise<void> {
+    if (sweeping || closed) return;
+    sweeping = true;
+    try {
+      const mailboxes = (await store.listMailboxes()).filter((m) => loginFor(m) !== undefined);
+      // As many comparisons at once as the pool holds connections: each needs its own login.
+      for (let i = 0; i < mailboxes.length && !closed; i += config.maxConnections) {
+        await Promise.all(mailboxes.slice(i, i + config.maxConnections).map((m) => compare(m.number).catch((err: unknown) => {
+          log.warn({ mailbox: m.number, err: (err as Error).message }, 'IMAP sweep: comparison failed');
+        })));
+      }
+    } catch (err) {
+      log.error({ err }, 'IMAP sweep failed');
+    } finally {
+      sweeping = false;
+    }
+  }
+  const sweepTimer = setInterval(() => void sweep(), config.sweepSeconds * 1000);
+  sweepTimer.unref();
+  // The full compare at start: what changed on either side while vmpilot was not running.
+  void sweep();
+  log.info({ host: config.host, port: config.port, folder: config.folder, sweepSeconds: config.sweepSeconds, maxConnections: config.maxConnections }, 'unified messaging (IMAP) started');
+
+  return {
+    onDeposit(message) {
+      enqueue(message.id, message.mailbox);
+    },
+    syncMailbox: compare,
+    get pendingAppends() {
+      return queue.length;
+    },
+    stats,
+    async close() {
+      if (closed) return;
+      closed = true;
+      store.events.off('counts', onCounts);
+      clearInterval(sweepTimer);
+      clearTimeout(appendTimer);
+      for (const t of scheduled.values()) clearTimeout(t);
+      scheduled.clear();
+      await appending;
+      if (queue.length > 0) log.warn({ appends: queue.length }, 'unified messaging closed with appends queued');
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/*
+ * Unified messaging against a real Dovecot (test/helpers/dovecot.ts): a vmpilot server with
+ * unifiedMessaging.imap, a raw UDP PBX (MwiPbx) as its MWI target, and this test process depositing and
+ * listening through its own store on the server's storage folder (as a cluster worker or the phone menu
+ * would: the server hears it through the store's change feed).
+ *
+ * Covers: a deposit becomes an email in the owner's INBOX (master login `user*vmpilot`) with
+ * X-Vmpilot-Message-Id and a playable 8 kHz WAV of the right length; \Seen set by a mail client → the
+ * message is heard in the store and the PBX gets "Messages-Waiting: no"; deleting by phone → \Deleted in
+ * IMAP; a mailbox with its own login (mailboxes[].imap); Dovecot stopped with a deposit and a listen made
+ * meanwhile, then started → the email arrives once, \Seen follows, no duplicates.
+ *
+ * Does not cover: implicit TLS/STARTTLS (Dovecot runs in cleartext here), the sweep's timing (the sweep is
+ * 60 s by default; here the lost-connection retry does the catch-up), a real call's deposit (the append runs
+ * off the call path by construction: onDeposit only queues).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImapFlow } from 'imapflow';
+import { parseWav } from '../../src/media/wav.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { MASTER_PASSWORD, MASTER_USER, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { MwiPbx } from '../helpers/mwi-pbx.js';
+import { newMessage, recordingIn } from '../helpers/store-fixture.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const HEADER = 'X-Vmpilot-Message-Id';
+
+let dovecot: DovecotServer;
+let pbx: MwiPbx;
+let server: TestServer;
+let store: SqliteStore;
+
+interface Email {
+  uid: number;
+  id: string;
+  seen: boolean;
+  deleted: boolean;
+}
+
+/** A mail client's view: the emails carrying the header in a user's INBOX. */
+async function withClient<T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  const c = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: dovecot.password }, logger: false } as ConstructorParameters<typeof ImapFlow>[0]);
+  await c.connect();
+  try {
+    await c.mailboxOpen('INBOX');
+    return await fn(c);
+  } finally {
+    await c.logout().catch(() => c.close());
+  }
+}
+
+async function emails(user: string): Promise<Email[]> {
+  return withClient(user, async (c) => {
+    const out: Email[] = [];
+    if (((c.mailbox && c.mailbox.exists) || 0) === 0) return out;
+    for await (const m of c.fetch('1:*', { uid: true, flags: true, headers: [HEADER] })) {
+      const id = /:\s*(\S+)/.exec(m.headers?.toString() ?? '')?.[1];
+      if (id) out.push({ uid: m.uid, id, seen: m.flags?.has('\\Seen') ?? false, deleted: m.flags?.has('\\Deleted') ?? false });
+    }
+    return out;
+  });
+}
+
+/** Polls IMAP until `pick` finds what it wants (IMAP reads are async: waitFor's predicate is sync). */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dovecot.log().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const emailOf = (user: string, id: string, ok: (e: Email) => boolean = () => true) => () =>
+  emails(user).then((list) => list.find((e) => e.id === id && ok(e)));
+
+beforeAll(async () => {
+  dovecot = await startDovecot([ALICE, BOB]);
+  pbx = await MwiPbx.open('127.0.0.1');
+  server = await startTestServer(
+    [
+      'pbx:',
+      `  - { name: raw, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }`,
+      'mwi: { resendOnStart: false }',
+      'mailboxes:',
+      `  - { number: "27000", pin: "1234", name: "Alice Example", email: ${ALICE} }`,
+      `  - { number: "27001", pin: "1234", name: "Bob Example", email: ${BOB}, imap: { user: ${BOB}, password: ${dovecot.password} } }`,
+      'unifiedMessaging:',
+      '  imap:',
+      `    { host: 127.0.0.1, port: ${dovecot.port}, tls: none, master: { user: ${MASTER_USER}, password: ${MASTER_PASSWORD} }, maxConnections: 4 }`,
+    ].join('\n'),
+  );
+  store = await openSqliteStore(server.dir);
+}, 30_000);
+
+afterAll(async () => {
+  await store?.close();
+  await server?.stop();
+  pbx?.close();
+  await dovecot?.destroy();
+});
+
+describe('unified messaging over IMAP (Dovecot)', () => {
+  it('appends a deposit to the owner INBOX with its id header and a playable 8 kHz WAV of the right length', async () => {
+    const msg = await store.deposit(newMessage(store.tmpDir, { audioFile: recordingIn(store.tmpDir, 1500), durationMs: 1500 }));
+    const email = await until('the email', emailOf(ALICE, msg.id));
+    expect(email.seen).toBe(false);
+    const wav = await withClient(ALICE, async (c) => {
+      const m = await c.fetchOne(String(email.uid), { source: true, bodyStructure: true }, { uid: true });
+      expect(m && m.source?.toString()).toMatch(/^Subject: New voicemail from Bob \(4455\)/m);
+      const part = m ? m.bodyStructure?.childNodes?.find((n) => n.type === 'audio/wav') : undefined;
+      expect(part?.part).toBeDefined();
+      const { content } = await c.download(String(email.uid), part?.part, { uid: true });
+      const chunks: Buffer[] = [];
+      for await (const chunk of content ?? []) chunks.push(chunk as Buffer);
+      return parseWav(Buffer.concat(chunks));
+    });
+    expect(wav.sampleRate).toBe(8000);
+    expect(wav.samples.length).toBe(1.5 * 8000);
+  });
+
+  it('a \\Seen set in the mail client marks the message heard and puts the lamp out (NOTIFY "no")', async () => {
+    const msg = await store.deposit(newMessage(store.tmpDir));
+    const email = await until('the email', emailOf(ALICE, msg.id));
+    await waitFor(() => pbx.notifies.some((n) => n.mailbox === '27000' && n.waiting), 'the lamp on');
+    // Everything else in the mailbox is read too, so that the lamp has a reason to go out.
+    for (const m of await store.listMessages('27000', 'new')) if (m.id !== msg.id) await store.markHeard(m.id);
+    const before = pbx.notifies.length;
+    await withClient(ALICE, (c) => c.messageFlagsAdd(String(email.uid), ['\\Seen'], { uid: true }));
+    await until('the message heard', async () => ((await store.getMessage(msg.id))?.heard ? true : undefined));
+    expect((await store.getMessage(msg.id))?.folder).toBe('saved');
+    await waitFor(() => pbx.notifies.slice(before).some((n) => n.mailbox === '27000' && !n.waiting), 'NOTIFY Messages-Waiting: no');
+  });
+
+  it('deleting by phone sets \\Deleted on the email (no expunge)', async () => {
+    const msg = await store.deposit(newMessage(store.tmpDir));
+    await until('the email', emailOf(ALICE, msg.id));
+    await store.setFolder(msg.id, 'deleted');
+    const email = await until('\\Deleted', emailOf(ALICE, msg.id, (e) => e.deleted));
+    expect(email.deleted).toBe(true);
+  });
+
+  it('listening by phone sets \\Seen; a mailbox with its own login works the same', async () => {
+    const msg = await store.deposit(newMessage(store.tmpDir, { mailbox: '27001' }));
+    await until('the email in Bob\'s INBOX', emailOf(BOB, msg.id));
+    await store.markHeard(msg.id);
+    await until('\\Seen', emailOf(BOB, msg.id, (e) => e.seen));
+  });
+
+  it('converges after Dovecot stops and starts: a deposit and a listen made meanwhile, one email each', async () => {
+    const heard = await store.deposit(newMessage(store.tmpDir));
+    await until('the email', emailOf(ALICE, heard.id));
+    await dovecot.stop();
+    const during = await store.deposit(newMessage(store.tmpDir));
+    await store.markHeard(heard.id);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await dovecot.start();
+    await until('the deposit made while down', emailOf(ALICE, during.id), 15_000);
+    await until('\\Seen made while down', emailOf(ALICE, heard.id, (e) => e.seen), 15_000);
+    const ids = (await emails(ALICE)).map((e) => e.id);
+    expect(ids.filter((id) => id === during.id)).toHaveLength(1);
+    expect(ids.filter((id) => id === heard.id)).toHaveLength(1);
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 40_000);
+});
