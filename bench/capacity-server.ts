@@ -161,6 +161,7 @@ function reportFigures(server: RunningServer): void {
         loopMaxMs: loop.max / 1e6,
         gcMaxMs,
         gcMs,
+        gcMajor,
         clockLate: stats.clock.late,
         clockMaxLatenessMs: stats.clock.maxLatenessMs,
       }) + '\n',
