@@ -17,6 +17,8 @@ export enum WorkerState {
   Ready = 'ready',
   /** Finishing its calls before it stops: gets no new ones. */
   Draining = 'draining',
+  /** A local worker past its heartbeat deadline: gets no calls until it reports again (or is killed as hung). */
+  Silent = 'silent',
   /** Exited, silent past its heartbeat deadline, or (remote) missed its OPTIONS checks. */
   Dead = 'dead',
 }

@@ -21,8 +21,15 @@ export interface DrainCommand {
 
 /** How often a worker reports when nothing changes. */
 export const HEARTBEAT_MS = 200;
-/** A worker silent this long is taken out of rotation (issue 13: within 1 s) and killed. */
+/** A worker silent this long is taken out of rotation (issue 13: within 1 s) until it reports again. */
 export const HEARTBEAT_DEADLINE_MS = 1000;
+/**
+ * A worker silent this long is hung and is killed (and restarted). Not at HEARTBEAT_DEADLINE_MS: on a machine
+ * short of CPU a worker's loop can lag past a second and catch up, and killing it then ended every call it
+ * held (the capacity bench at 600 calls a worker with other work on the machine lost both workers that way).
+ * Out of rotation it takes no new calls meanwhile; after this long its calls' audio is gone anyway.
+ */
+export const HUNG_DEADLINE_MS = 10_000;
 
 export function isHealthReport(m: unknown): m is HealthReport {
   const r = m as Partial<HealthReport> | null;

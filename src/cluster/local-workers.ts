@@ -1,13 +1,13 @@
 /**
  * The local workers of a front door: one child process each (the same `vmpilot` command, forked with an IPC
- * channel), watched and restarted. A worker is in the rotation only while it reports (ipc.ts): one that exits,
- * or stays silent for HEARTBEAT_DEADLINE_MS (then it is killed), is out at once and restarted after a
- * back-off that grows while it keeps dying young. Calls on the other workers never notice: each is its own
- * process with its own sockets.
+ * channel), watched and restarted. A worker is in the rotation only while it reports (ipc.ts): one that exits
+ * is out at once and restarted after a back-off that grows while it keeps dying young; one silent for
+ * HEARTBEAT_DEADLINE_MS is out until it reports again, and killed (then restarted) if it stays silent for
+ * HUNG_DEADLINE_MS. Calls on the other workers never notice: each is its own process with its own sockets.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { HEARTBEAT_DEADLINE_MS, HEARTBEAT_MS, isHealthReport, type DrainCommand } from './ipc.js';
+import { HEARTBEAT_DEADLINE_MS, HEARTBEAT_MS, HUNG_DEADLINE_MS, isHealthReport, type DrainCommand } from './ipc.js';
 import { WorkerState, type WorkerEntry, type WorkerTable } from './health.js';
 
 export interface LocalWorkersOptions {
@@ -115,6 +115,7 @@ export class LocalWorkers {
     child.on('message', (m: unknown) => {
       if (!isHealthReport(m) || slot.child !== child) return;
       const first = slot.lastReport === 0;
+      if (slot.entry.state === WorkerState.Silent) this.log.warn({ worker: slot.index, workerPid: child.pid, silentMs: Date.now() - slot.lastReport }, 'worker reporting again: back in rotation');
       slot.lastReport = Date.now();
       if (this.stopping && m.state === 'ready') return; // a report sent before our drain command arrived
       this.opts.table.report(slot.entry, {
@@ -147,17 +148,26 @@ export class LocalWorkers {
     slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
   }
 
-  /** A worker that stopped reporting is hung (a blocked event loop, a stopped process): out, and killed. */
+  /**
+   * A worker that stopped reporting (a blocked or starved event loop, a stopped process) is out of rotation
+   * at once; one silent past HUNG_DEADLINE_MS (or that never reported within the start deadline) is hung:
+   * killed, and restarted when it has exited.
+   */
   private checkHeartbeats(): void {
     const now = Date.now();
     for (const slot of this.slots) {
       const child = slot.child;
-      if (!child || this.stopping) continue;
-      const silent = slot.lastReport === 0 ? now - slot.startedAt > (this.opts.startDeadlineMs ?? 30_000) : now - slot.lastReport > HEARTBEAT_DEADLINE_MS;
-      if (!silent || slot.entry.state === WorkerState.Dead) continue;
-      this.log.error({ worker: slot.index, workerPid: child.pid, silentMs: now - (slot.lastReport || slot.startedAt) }, 'worker silent: out of rotation, killing it');
-      this.opts.table.setState(slot.entry, WorkerState.Dead);
-      child.kill('SIGKILL');
+      if (!child || this.stopping || slot.entry.state === WorkerState.Dead) continue;
+      const silentMs = now - (slot.lastReport || slot.startedAt);
+      const hung = slot.lastReport === 0 ? silentMs > (this.opts.startDeadlineMs ?? 30_000) : silentMs > HUNG_DEADLINE_MS;
+      if (hung) {
+        this.log.error({ worker: slot.index, workerPid: child.pid, silentMs }, 'worker hung: killing it');
+        this.opts.table.setState(slot.entry, WorkerState.Dead);
+        child.kill('SIGKILL');
+      } else if (slot.lastReport !== 0 && silentMs > HEARTBEAT_DEADLINE_MS && slot.entry.state !== WorkerState.Silent) {
+        this.log.error({ worker: slot.index, workerPid: child.pid, silentMs }, 'worker silent: out of rotation');
+        this.opts.table.setState(slot.entry, WorkerState.Silent);
+      }
     }
   }
 }
