@@ -103,12 +103,12 @@ const ldapSchema = section({
   caFile: nonEmpty.optional(),
   base: nonEmpty,
   filter: z.string().regex(/^\(.*\)$/s, 'must be an LDAP filter in parentheses (RFC 4515)').optional(),
-  scope: z.enum(['sub', 'one']).default('sub'),
+  scope: z.enum(['sub', 'one'], { error: 'must be sub or one' }).default('sub'),
   pageSize: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(500),
-  preset: z.enum(['activeDirectory', 'openldap']).default('openldap'),
+  preset: z.enum(['activeDirectory', 'openldap'], { error: 'must be activeDirectory or openldap' }).default('openldap'),
   attributes: attributesSchema,
   schedule: z.number().min(0, 'must be 0 (only by command) or more minutes').max(10_080, 'must be at most 10080 (a week)').default(0),
-  pinPolicy: z.enum(['random-emailed', 'default-must-change']).default('random-emailed'),
+  pinPolicy: z.enum(['random-emailed', 'default-must-change'], { error: 'must be random-emailed or default-must-change' }).default('random-emailed'),
   defaultPin: z.string().regex(PIN_FORMAT, 'must be 4 to 16 digits').optional(),
   timeoutS: z.number().positive('must be above 0').max(600, 'must be at most 600').default(30),
 }).superRefine((c, ctx) => {
@@ -127,3 +127,15 @@ const ldapSchema = section({
 });
 
 export const directorySchema = section({ ldap: ldapSchema }).optional();
+
+/** The section with its files (bindPasswordFile, caFile) resolved by `resolve` (load.ts: against the config's folder). */
+export function resolveDirectoryFiles(directory: DirectoryConfig, resolve: (file: string) => string): DirectoryConfig {
+  const { bindPasswordFile, caFile } = directory.ldap;
+  return {
+    ldap: {
+      ...directory.ldap,
+      ...(bindPasswordFile !== undefined && { bindPasswordFile: resolve(bindPasswordFile) }),
+      ...(caFile !== undefined && { caFile: resolve(caFile) }),
+    },
+  };
+}

@@ -19,6 +19,7 @@ import { configWarnings } from './warnings.js';
 import { pinFormatProblem } from '../store/pin.js';
 import { mapGreetingFiles, type AttendantConfig } from './attendant-schema.js';
 import { DEFAULTS, PACKAGE_ROOT } from './defaults.js';
+import { resolveDirectoryFiles } from './directory-schema.js';
 
 export interface ConfigIssue {
   /** Where in the config: "sip.listen[1]", "pbx[0].addresses[2]"; "yaml" for syntax errors; "config" for the file. */
@@ -176,6 +177,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
     storage: { ...config.storage, dir: resolve(baseDir, config.storage.dir) },
     ...(config.http.tls && { http: { ...config.http, tls: { cert: resolve(baseDir, config.http.tls.cert), key: resolve(baseDir, config.http.tls.key) } } }),
     attendants: mapGreetingFiles(config.attendants, (file) => resolve(baseDir, file)),
+    ...(config.directory && { directory: resolveDirectoryFiles(config.directory, (file) => resolve(baseDir, file)) }),
     prompts: {
       ...config.prompts,
       dir: config.prompts.dir === DEFAULTS.promptsDir ? join(PACKAGE_ROOT, 'prompts') : resolve(baseDir, config.prompts.dir),

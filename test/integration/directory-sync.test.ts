@@ -7,23 +7,28 @@
  * Covers, in order on the same store: a dry run (nothing written), the first sync (997 created, 3 skipped
  * with DN and reason, the config's mailbox untouched, paging used), a re-sync without change (no-op), a
  * rename, a number change (the same mailbox: messages follow), a removal (disabled, messages kept, out of the
- * attendant's dial-by-name directory), a bad bind password through the CLI (exit 1, a clear message).
- * Not covered: ldaps:// and StartTLS (no TLS in the throwaway slapd), PIN mail delivery (new-pins.ts).
+ * attendant's dial-by-name directory), the scheduled sync of the serving process, a bad bind password through the CLI (exit 1, a clear message).
+ * Also: random PINs mailed (a real SMTP sink) or listed for the administrator.
+ * Not covered: ldaps:// and StartTLS (no TLS in the throwaway slapd).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client, SizeLimitExceededError } from 'ldapts';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specsFromConfig } from '../../src/admin/config-mailboxes.js';
 import { MailboxDirectory } from '../../src/apps/attendant/directory.js';
 import { examineConfigFile } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { ownershipFile } from '../../src/directory/ownership.js';
+import { startDirectorySchedule } from '../../src/directory/schedule.js';
 import { syncDirectory } from '../../src/directory/sync.js';
+import { verifyPin } from '../../src/store/pin.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { runCli } from '../helpers/cli-process.js';
 import { LDAP_ADMIN, LDAP_PEOPLE, LDAP_SYNC, personLdif, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
 const GOOD = 997;
@@ -170,12 +175,52 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
     expect((await syncDirectory(store, config)).disabled).toHaveLength(0);
   });
 
+  it('with a schedule, the serving process syncs by itself and logs the report (counts, no PIN)', async () => {
+    await admin.add(dnOf('newcomer'), { objectClass: 'inetOrgPerson', uid: 'newcomer', cn: 'New Comer', sn: 'Comer', telephoneNumber: '39999' });
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const scheduled = { ...config, directory: { ldap: { ...config.directory!.ldap, schedule: 0.005 } } };
+    const schedule = startDirectorySchedule(store, scheduled, logger)!;
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!lines.some((l) => l.msg === 'directory sync done') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      schedule.stop();
+    }
+    expect(lines.find((l) => l.msg === 'directory sync done')).toMatchObject({ component: 'directory', created: 1, skipped: 3, pinsToHandOut: 0 });
+    expect(await store.findMailbox('39999')).toMatchObject({ name: 'New Comer' });
+  });
+
+  it('random-emailed: each new user gets a PIN by mail that opens the mailbox; one without email is listed for the administrator', async () => {
+    const sink = await startSmtpSink();
+    try {
+      await admin.add(dnOf('mailed'), { objectClass: 'inetOrgPerson', uid: 'mailed', cn: 'Mailed User', sn: 'User', telephoneNumber: '39998', mail: 'mailed@example.com' });
+      await admin.add(dnOf('nomail'), { objectClass: 'inetOrgPerson', uid: 'nomail', cn: 'No Mail', sn: 'Mail', telephoneNumber: '39997' });
+      const random: Config = {
+        ...config,
+        smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'vmpilot@example.com' },
+        directory: { ldap: { ...config.directory!.ldap, pinPolicy: 'random-emailed' } },
+      };
+      const report = await syncDirectory(store, random);
+      expect(report.created.map((c) => c.number).sort()).toEqual(['39997', '39998']);
+      expect(sink.mails.map((m) => m.to)).toEqual([['mailed@example.com']]);
+      const mailedPin = /Its PIN is (\d+)/.exec(sink.mails[0]!.raw)?.[1];
+      expect(report.pinsToHandOut).toEqual([{ number: '39997', pin: expect.stringMatching(/^\d{6}$/), why: 'no email address' }]);
+      const pins = { '39998': mailedPin!, '39997': report.pinsToHandOut[0]!.pin };
+      for (const [number, pin] of Object.entries(pins)) {
+        expect(await verifyPin(pin, (await store.findMailbox(number))!.pinHash)).toBe(true);
+      }
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('vmpilot directory sync --dry-run --json prints the report and exits 0', async () => {
     const run = await runCli('directory', 'sync', '--dry-run', '--json', '--config', configFile);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as { dryRun: boolean; unchanged: number; skipped: unknown[] };
-    expect(report).toMatchObject({ dryRun: true, unchanged: GOOD - 1, skipped: expect.any(Array) });
+    expect(report).toMatchObject({ dryRun: true, unchanged: GOOD + 2, skipped: expect.any(Array) });
   }, 20_000);
 
   it('a wrong bind password: a clear error, exit 1, nothing changed', async () => {
