@@ -75,16 +75,22 @@ export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient | pg.Client;
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // pg-pool takes its 'error' listener off a client it lends out: a connection lost between two statements (the
+  // server killed while this code awaits something else) would be an unhandled 'error' event, ending the process.
+  const onError = (err: Error): void => void (broken ??= err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    if (isConnectionError(err)) broken = err as Error;
-    else await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = rollbackErr as Error));
+    if (isConnectionError(err)) broken ??= err as Error;
+    else await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken ??= rollbackErr as Error));
     throw err;
   } finally {
+    // A broken client is destroyed by release() and may still report errors: it keeps the listener.
+    if (broken === undefined) client.off('error', onError);
     client.release(broken);
   }
 }

@@ -4,9 +4,11 @@
  * `postgres://user@host:port/db` (`postgresql://` too). Opening one gives its replica (whole-content reads and
  * writes) and, when asked, the store's change events (the mirror's primary).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { StoreEvents } from '../types.js';
 import type { StoreReplica } from './types.js';
 
@@ -62,7 +64,30 @@ const SQLITE_WATCH_MS = 50;
 /** Opens the store at a location (creating an empty one where there is none: a new dir, an empty database). */
 export async function openLocation(location: StoreLocation, opts: OpenLocationOptions = {}): Promise<OpenedStore> {
   if (location.kind === 'postgres') {
-    throw new Error(`${describeLocation(location)}: this vmpilot has no PostgreSQL store yet`);
+    const { openPostgresReplica } = await import('./postgres-replica.js');
+    const replica = await openPostgresReplica(location.url, opts);
+    if (!opts.watchChanges) {
+      // Nothing is announced without watchChanges: an emitter that stays quiet.
+      return { events: new EventEmitter<StoreEvents>(), replica, close: () => replica.close() };
+    }
+    // The store hears other hosts' changes (LISTEN/NOTIFY); its local audio cache goes in a folder of our own.
+    const cacheDir = await mkdtemp(join(tmpdir(), 'vmpilot-replica-'));
+    try {
+      const { openPostgresStore } = await import('../postgres.js');
+      const store = await openPostgresStore(location.url, cacheDir, { logger: opts.logger, watchChanges: true });
+      return {
+        events: store.events,
+        replica,
+        close: async () => {
+          await Promise.allSettled([store.close(), replica.close()]);
+          await rm(cacheDir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      await replica.close();
+      await rm(cacheDir, { recursive: true, force: true });
+      throw err;
+    }
   }
   const { openSqliteStore } = await import('../sqlite.js');
   const store = await openSqliteStore(location.dir, { logger: opts.logger, watchChangesMs: opts.watchChanges ? SQLITE_WATCH_MS : 0 });
