@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLine, runCli, startCli, stopServing, type Serving } from '../helpers/cli-process.js';
 import { postgresPerFile } from '../helpers/postgres.js';
+import { untilIdentical } from '../helpers/replica-wait.js';
 import { recordingIn } from '../helpers/store-fixture.js';
 import { readWavFile } from '../../src/media/wav.js';
 import { compareStores } from '../../src/store/replica/compare.js';
@@ -112,13 +113,7 @@ describe('vmpilot mirror to a PostgreSQL standby', () => {
 
     const standby = await openPostgresReplica(url);
     try {
-      const end = Date.now() + 20_000;
-      for (;;) {
-        const { differences } = await compareStores(primary.replica(), standby);
-        if (differences.length === 0) break;
-        if (Date.now() > end) throw new Error(`the standby did not catch up: ${JSON.stringify(differences.slice(0, 5))}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      await untilIdentical(primary.replica(), standby, 20_000);
     } finally {
       await standby.close();
     }

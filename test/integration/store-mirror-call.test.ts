@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLine, logRecords, startCli, stopServing, type Serving } from '../helpers/cli-process.js';
+import { untilIdentical } from '../helpers/replica-wait.js';
 import { runSipp } from '../helpers/sipp.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { compareStores } from '../../src/store/replica/compare.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vmpilot-mirror-call-'));
@@ -52,13 +52,7 @@ describe('vmpilot mirror beside a running server', () => {
     try {
       const deposited = await primary.listMessages('27000');
       expect(deposited).toHaveLength(2);
-      const end = Date.now() + 15_000;
-      for (;;) {
-        const { differences } = await compareStores(primary.replica(), standby.replica());
-        if (differences.length === 0) break;
-        if (Date.now() > end) throw new Error(`the standby did not follow: ${JSON.stringify(differences)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await untilIdentical(primary.replica(), standby.replica(), 15_000);
       // Copied because the change feed said so, not by a later sweep (60 s away).
       const copied = logRecords(mirror!).filter((r) => r.msg === 'mirror copied a message').map((r) => r.id);
       expect(copied.sort()).toEqual(deposited.map((m) => m.id).sort());

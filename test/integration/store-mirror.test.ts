@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLine, logRecords, runCli, startCli, stopServing, type Serving } from '../helpers/cli-process.js';
+import { untilIdentical } from '../helpers/replica-wait.js';
 import { recordingIn } from '../helpers/store-fixture.js';
 import { readWavFile } from '../../src/media/wav.js';
 import { compareStores } from '../../src/store/replica/compare.js';
@@ -121,13 +122,7 @@ async function workload(share: number): Promise<void> {
 async function caughtUp(timeoutMs: number): Promise<void> {
   const standby = await openSqliteStore(standbyDir);
   try {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const { differences } = await compareStores(primary.replica(), standby.replica());
-      if (differences.length === 0) return;
-      if (Date.now() > end) throw new Error(`the standby did not catch up: ${JSON.stringify(differences.slice(0, 5))}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await untilIdentical(primary.replica(), standby.replica(), timeoutMs);
   } finally {
     await standby.close();
   }
