@@ -92,7 +92,10 @@ describe('Kamailio dispatcher in front of two vmpilot hosts', () => {
     expect(received(b)).toBe(2);
     // Each host had its ACK (the app starts only on the ACK: "log-in call") and then the caller's BYE.
     for (const host of [a, b]) {
-      await host.waitForLog((r) => r.msg === 'call ended' && r.reason === 'remote-bye', 'a call ended by the BYE', 5000);
+      // Its two calls' ends (SIPp has its 200s; the host may log the second end a moment later).
+      await host.waitForLog((r) => r.msg === 'call ended', 'a call end', 5000);
+      const first = host.records().findIndex((r) => r.msg === 'call ended');
+      await host.waitForLog((r) => r.msg === 'call ended', 'a second call end', 5000, first + 1);
       const ended = host.records().filter((r) => r.msg === 'call ended');
       expect(ended.map((r) => r.reason)).toEqual(['remote-bye', 'remote-bye']);
       expect(host.records().filter((r) => r.msg === 'log-in call')).toHaveLength(2);
