@@ -20,7 +20,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ import pino from 'pino';
 import { buildWavHeader } from '../src/media/wav.js';
 import { hashPin } from '../src/store/pin.js';
 import { readAudio } from '../src/store/pg/audio.js';
+import { clientConfig } from '../src/store/pg/connection.js';
 import { openPostgresStore } from '../src/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server.js';
 
@@ -66,7 +67,8 @@ function percentile(sorted: readonly number[], p: number): number {
 let server: PostgresServer | undefined;
 let url = args.url;
 if (url === undefined) {
-  server = await startPostgres();
+  // Settings for a store that takes ~65 MB/s of audio: WAL buffered in 64 MB (not 4), checkpoints spread out.
+  server = await startPostgres({ settings: { shared_buffers: '512MB', wal_buffers: '64MB', checkpoint_timeout: '15min', max_wal_size: '8GB' } });
   url = await server.createDatabase('deposits');
 }
 const dir = mkdtempSync(join(tmpdir(), 'vmpilot-pg-bench-'));
@@ -74,7 +76,8 @@ const logger = pino({ level: 'warn' });
 const store = await openPostgresStore(url, dir, { logger, poolSize: Number(args.pool) });
 
 // Mailboxes straight into the table: one scrypt hash for all (provisioning 1,000 would hash 1,000 times).
-const admin = new pg.Client({ connectionString: url });
+// The store's own client settings (its number parsing), for the set-up and the check.
+const admin = new pg.Client(clientConfig(url));
 await admin.connect();
 const pinHash = await hashPin('2580');
 await admin.query(
@@ -124,10 +127,14 @@ async function depositOne(n: number): Promise<void> {
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
+const cpuBefore = process.cpuUsage();
 const started = Date.now();
 const intervalMs = 60_000 / RATE_PER_MIN;
 const running = new Set<Promise<void>>();
-process.stdout.write(`pg-deposits: ${RATE_PER_MIN}/min for ${SECONDS} s, 30 s messages (${base.length} bytes), up to ${CONCURRENCY} at once, ${MAILBOXES} mailboxes\n`);
+process.stdout.write(
+  `pg-deposits: ${RATE_PER_MIN}/min for ${SECONDS} s, 30 s messages (${base.length} bytes), up to ${CONCURRENCY} at once, ${MAILBOXES} mailboxes; ` +
+    `${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}\n`,
+);
 
 // Arrivals on a 5 ms tick: every deposit due by now starts, unless CONCURRENCY are in flight (then it waits: backlog).
 await new Promise<void>((resolve) => {
@@ -155,6 +162,7 @@ await new Promise<void>((resolve) => {
 });
 await Promise.all(running);
 const elapsedMs = Date.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 loop.disable();
 
 // Nothing lost: every resolved deposit is a row with its audio; nothing kept waiting; a sample reads back.
@@ -176,6 +184,8 @@ print(`attempted ${attempted}, committed ${committed}, failed ${failed}, kept fo
 print(`rate ${((committed * 60_000) / elapsedMs).toFixed(0)}/min over ${(elapsedMs / 1000).toFixed(1)} s; per minute: ${perMinute.map((n) => n ?? 0).join(', ')}`);
 print(`deposit commit ms: p50 ${percentile(sorted, 50).toFixed(1)}, p90 ${percentile(sorted, 90).toFixed(1)}, p99 ${percentile(sorted, 99).toFixed(1)}, max ${(sorted.at(-1) ?? NaN).toFixed(1)}`);
 print(`most in flight ${mostInFlight} (cap ${CONCURRENCY}); largest backlog of arrivals ${backlog}; main loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
+print(`this process's CPU: ${((cpu.user + cpu.system) / 1000 / Math.max(1, committed)).toFixed(2)} ms per deposit (user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s; the writing of each recording included)`);
+print(`load average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine slows every figure above)`);
 print(`check: ${lost === 0 && store.keptDeposits === 0 && sampleOk === sampleIds.length ? 'nothing lost' : 'LOST OR DAMAGED'} (rows - committed = ${Number(rows) - committed}; sample ${sampleOk}/${sampleIds.length} byte-identical)`);
 if (firstErrors.length > 0) print(`first errors: ${firstErrors.join(' | ')}`);
 
