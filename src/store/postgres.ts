@@ -30,30 +30,29 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import type { ChangeKind } from './change-feed.js';
 import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './errors.js';
-import { messageAudioPath, messageSidecarPath, storeLayout, type StoreLayout } from './layout.js';
+import { messageAudioPath, storeLayout, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import { moveMailboxFolders } from './mailbox-renumber.js';
-import { depositMeta, forgetRecording, placeMessage } from './message-files.js';
 import { newMessageId } from './message-id.js';
-import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { ownTag } from './owner.js';
 import { hashPin } from './pin.js';
 import { mailboxBackoffKey } from './pin-backoff.js';
 import { checkPinWith } from './pin-check.js';
-import { quarantine, recoverRecordings, type RepairResult } from './repair.js';
-import { MAILBOX_PATCH_COLUMNS, sidecarRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
+import { recoverRecordings, type RepairResult } from './repair.js';
+import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { emitSafely } from './safe-emit.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
-import { cacheFile, insertAudio, materialise, readRecording, sha256Hex } from './pg/audio.js';
+import { insertAudio, materialise, readRecording } from './pg/audio.js';
 import { ChangeListener } from './pg/change-listener.js';
+import { PgDeposits } from './pg/deposits.js';
 import { clientConfig, createPool, inTransaction, isConnectionError, redactUrl, type PgConnectOptions, type Queryable } from './pg/connection.js';
 import { PgPinFailures } from './pg/pin-failures.js';
 import { repairPgStore, type PgRepairHost } from './pg/repair.js';
@@ -150,15 +149,13 @@ export class PostgresStore implements MessageStore {
   private readonly listener: ChangeListener | undefined;
   private readonly pinFailures: PgPinFailures;
   private dummyHash: Promise<string> | undefined;
-  /** Deposits placed but not committed because the database was unreachable: "<folder>/<id>". */
-  private readonly kept = new Set<string>();
-  private keptTimer: NodeJS.Timeout | undefined;
+  private readonly deposits: PgDeposits;
 
   /** Use openPostgresStore. */
   constructor(
     private readonly pool: pg.Pool,
     /** Settings for dedicated connections (the change listener). */
-    private readonly client: pg.ClientConfig,
+    client: pg.ClientConfig,
     readonly layout: StoreLayout,
     tmpDir: string,
     private readonly opts: PostgresStoreOptions,
@@ -166,6 +163,16 @@ export class PostgresStore implements MessageStore {
     this.tmpDir = tmpDir;
     this.logger = opts.logger;
     this.pinFailures = new PgPinFailures(pool);
+    this.deposits = new PgDeposits({
+      pool,
+      layout,
+      logger: opts.logger,
+      origin: this.origin,
+      queue: this.depositQueue,
+      retryKeptMs: opts.retryKeptMs,
+      mailboxNumber: (n) => this.mailboxNumber(n),
+      announce: (m) => this.announce(m),
+    });
     if (opts.watchChanges) {
       this.listener = new ChangeListener({
         client,
@@ -193,7 +200,7 @@ export class PostgresStore implements MessageStore {
 
   /** Deposits kept on this host's disk, waiting for the database. */
   get keptDeposits(): number {
-    return this.kept.size;
+    return this.deposits.keptCount;
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -473,13 +480,13 @@ export class PostgresStore implements MessageStore {
       if (!isConnectionError(err)) throw err;
       // The number cannot be checked now: kept under the number dialled, resolved when committed.
       checkNumber(message.mailbox, 'mailbox number');
-      return this.depositQueue.run(message.mailbox, () => this.store(message.mailbox, message, { kept: err as Error }));
+      return this.depositQueue.run(message.mailbox, () => this.deposits.store(message.mailbox, message, { kept: err as Error }));
     }
     if (!row) throw new NoSuchMailboxError(message.mailbox);
     const mailbox = row;
     return this.depositQueue.run(mailbox.number, async () => {
       if (!(await this.hasRoomFor(mailbox))) throw new MailboxFullError(mailbox.number);
-      return this.store(mailbox.number, message);
+      return this.deposits.store(mailbox.number, message);
     });
   }
 
@@ -556,139 +563,10 @@ export class PostgresStore implements MessageStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keptTimer);
+    this.deposits.stop();
     await this.listener?.stop();
     await this.depositQueue.settled();
     await this.pool.end();
-  }
-
-  // ---- deposits --------------------------------------------------------------------------------------------
-
-  /**
-   * The deposit: the recording's audio and row committed in one transaction, then the recording becomes this
-   * host's cached copy (no local fsync: the database holds the message). When the database cannot be reached,
-   * the message is placed durably with its sidecar (message-files.ts) and kept for later. `opts.kept`: do not
-   * try the database now (it was just found unreachable). `opts.dedupe` (repair): a recording already stored (a
-   * crash after the commit, before its sidecar in tmp/ was removed) is not stored twice.
-   */
-  private async store(folder: string, message: NewMessage, opts: { kept?: Error; dedupe?: boolean } = {}): Promise<MessageRecord> {
-    const meta = depositMeta(folder, message);
-    const data = await readRecording(message.audioFile);
-    let unreachable = opts.kept;
-    if (!unreachable) {
-      try {
-        const stored = opts.dedupe ? await this.storedAlready(meta, data) : undefined;
-        if (stored) {
-          if (!message.keepAudioFile) await unlinkIfExists(message.audioFile);
-          await forgetRecording(this.layout, message);
-          return stored;
-        }
-        await this.commit(meta, data);
-      } catch (err) {
-        // Any other error: the recording stays in tmp/ with its sidecar, and repair delivers it at the next start.
-        if (!isConnectionError(err)) throw err;
-        unreachable = err as Error;
-      }
-    }
-    if (unreachable) {
-      await placeMessage(this.layout, folder, message, meta.id);
-      await forgetRecording(this.layout, message);
-      this.keep(folder, meta.id, unreachable);
-      return toMessage(sidecarRow(meta), this.layout);
-    }
-    await cacheFile(message.audioFile, messageAudioPath(this.layout, folder, meta.id), message.keepAudioFile === true).catch((err: unknown) =>
-      // Stored all the same; the cache is fetched again when needed (and repair removes a loose recording).
-      this.logger?.warn({ err, id: meta.id }, 'recording not kept as the cached copy'),
-    );
-    await forgetRecording(this.layout, message);
-    await this.announce(folder);
-    return toMessage(sidecarRow(meta), this.layout);
-  }
-
-  /** The message a recording was already stored as: same mailbox, same start, same audio (its SHA-256). */
-  private async storedAlready(meta: MessageSidecar, data: Buffer): Promise<MessageRecord | undefined> {
-    const row = (
-      await this.pool.query<MessageRow>(
-        'SELECT m.* FROM messages m JOIN audio a ON a.id = m.audio_id WHERE m.mailbox = $1 AND m.received_at = $2 AND a.sha256 = $3 LIMIT 1',
-        [meta.mailbox, meta.receivedAt, sha256Hex(data)],
-      )
-    ).rows[0];
-    return row && toMessage(row, this.layout);
-  }
-
-  /**
-   * Stores a message's audio and row with its change row, in one transaction; does nothing when the message is
-   * already stored (a retried commit). The metadata's mailbox must be a mailbox number.
-   */
-  private async commit(meta: MessageSidecar, data: Buffer): Promise<void> {
-    await this.write(async (db) => {
-      if (!(await insertAudio(db, meta.id, data))) return;
-      const r = sidecarRow(meta);
-      await db.query(
-        `WITH m AS (
-           INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from, audio_id)
-           VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, 0, $8, $9, $1) RETURNING mailbox)
-         INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT mailbox, 'counts', $10 FROM m`,
-        [r.id, r.mailbox, r.caller, r.caller_name, r.received_at, r.duration_ms, r.urgent, r.reason, r.forwarded_from, this.origin],
-      );
-    });
-  }
-
-  /** A deposit placed but not committed (the database unreachable): tried again every retryKeptMs. */
-  private keep(folder: string, id: string, err: Error): void {
-    this.logger?.warn({ err: err.message, id, mailbox: folder }, 'store unreachable; message kept on this host until it is back');
-    this.kept.add(`${folder}/${id}`);
-    if (this.keptTimer) return;
-    this.keptTimer = setInterval(() => void this.commitKept(), this.opts.retryKeptMs ?? 2000);
-    this.keptTimer.unref();
-  }
-
-  private async commitKept(): Promise<void> {
-    for (const key of [...this.kept]) {
-      if (this.closed) return;
-      const [folder, id] = key.split('/') as [string, string];
-      try {
-        await this.depositQueue.run(folder, () => this.commitPlaced(folder, id, undefined));
-        this.kept.delete(key);
-        this.logger?.info({ id, mailbox: folder }, 'kept message committed');
-      } catch (err) {
-        if (isConnectionError(err)) return; // still down: the next tick tries again
-        this.kept.delete(key);
-        this.logger?.error({ err, id, mailbox: folder }, 'kept message not committed; left for repair at the next start');
-      }
-    }
-    if (this.kept.size === 0) {
-      clearInterval(this.keptTimer);
-      this.keptTimer = undefined;
-    }
-  }
-
-  /**
-   * Commits a message placed under messages/<folder>/ with its sidecar (a kept deposit, or one a crash
-   * interrupted): the sidecar's number is resolved (it may be an alias), the cached audio moved under the
-   * mailbox's number, the sidecar removed. A message for no mailbox is quarantined. Returns the mailbox.
-   */
-  private async commitPlaced(folder: string, id: string, result: RepairResult | undefined): Promise<string | undefined> {
-    const wav = messageAudioPath(this.layout, folder, id);
-    const sidecar = messageSidecarPath(this.layout, folder, id);
-    const meta = await readMessageSidecar(sidecar);
-    const mailbox = meta && meta.id === id ? await this.mailboxNumber(meta.mailbox) : undefined;
-    if (!meta || mailbox === undefined) {
-      const moved = await quarantine(this.repairHost(), folder, wav, `${id}.wav`);
-      await quarantine(this.repairHost(), folder, sidecar, `${id}.json`).catch(() => undefined);
-      result?.quarantined.push(moved);
-      this.logger?.error({ file: wav, mailbox: meta?.mailbox ?? folder }, 'message for no mailbox quarantined');
-      return undefined;
-    }
-    await this.commit({ ...meta, mailbox }, await readRecording(wav));
-    if (mailbox !== folder) {
-      const dest = messageAudioPath(this.layout, mailbox, id);
-      await mkdir(dirname(dest), { recursive: true });
-      await rename(wav, dest);
-    }
-    await unlinkIfExists(sidecar);
-    await this.announce(mailbox);
-    return mailbox;
   }
 
   // ---- repair ----------------------------------------------------------------------------------------------
@@ -702,8 +580,8 @@ export class PostgresStore implements MessageStore {
       existingMessages: async (ids) =>
         new Set((await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1)', [ids])).rows.map((r) => r.id)),
       // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
-      deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.store(mailbox, message, { dedupe: true })),
-      commitPlaced: (folder, id, result) => this.commitPlaced(folder, id, result),
+      deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.deposits.store(mailbox, message, { dedupe: true })),
+      commitPlaced: (folder, id, result) => this.deposits.commitPlaced(folder, id, result),
       // repair.ts's file-store passes (b) and (c) are not run for PostgreSQL (pg/repair.ts replaces them).
       attach: () => Promise.reject(new Error('not used by the PostgreSQL store')),
       liveMessages: () => [],

@@ -79,7 +79,7 @@ export async function entries(dir: string): Promise<{ name: string; file: boolea
 }
 
 /** Moves a file into orphans/<group>/ under a name not yet taken there; returns the new path. */
-export async function quarantine(host: RepairHost, group: string, path: string, name: string): Promise<string> {
+export async function quarantine(host: Pick<RepairHost, 'layout'>, group: string, path: string, name: string): Promise<string> {
   const dir = join(host.layout.orphansDir, group);
   await mkdir(dir, { recursive: true });
   const taken = new Set((await entries(dir)).map((e) => e.name));
