@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import { DirectoryError } from '../directory/ldap-source.js';
 import { reportLines } from '../directory/report-text.js';
 import { syncDirectory } from '../directory/sync.js';
+import { SyncBusyError } from '../directory/sync-lock.js';
 import type { MessageStore } from '../store/types.js';
 import { out, UserError, withStore, type ConfigLoader } from './with-store.js';
 
@@ -19,7 +20,7 @@ async function syncCommand(store: MessageStore, config: Config, opts: { dryRun?:
     const report = await syncDirectory(store, config, { dryRun: opts.dryRun });
     out(opts.json ? JSON.stringify(report, null, 2) : reportLines(report).join('\n'));
   } catch (err) {
-    if (err instanceof DirectoryError) throw new UserError(err.message);
+    if (err instanceof DirectoryError || err instanceof SyncBusyError) throw new UserError(err.message);
     throw new UserError(`directory sync failed, nothing applied: ${(err as Error).message}`);
   }
 }

@@ -17,6 +17,7 @@ import { readDirectory } from './ldap-source.js';
 import { mailPins, newPins } from './new-pins.js';
 import { loadOwnership, saveOwnership } from './ownership.js';
 import { planSync, type SyncPlan } from './sync-plan.js';
+import { withSyncLock } from './sync-lock.js';
 
 export interface SyncReport {
   dryRun: boolean;
@@ -69,11 +70,17 @@ async function renumber(store: SyncStore, plan: SyncPlan, report: SyncReport): P
   }
 }
 
+/** A sync (a dry run: the plan only). Rejects with DirectoryError, SyncBusyError, or the store's error (nothing applied). */
 export async function syncDirectory(store: SyncStore, config: Config, opts: { dryRun?: boolean } = {}): Promise<SyncReport> {
+  // A dry run writes nothing: it needs no lock.
+  if (opts.dryRun === true) return syncLocked(store, config, true);
+  return withSyncLock(config.storage.dir, () => syncLocked(store, config, false));
+}
+
+async function syncLocked(store: SyncStore, config: Config, dryRun: boolean): Promise<SyncReport> {
   const ldap = config.directory?.ldap;
   if (!ldap) throw new TypeError('the config has no directory.ldap section');
   const started = performance.now();
-  const dryRun = opts.dryRun === true;
   const read = await readDirectory(ldap);
   const owned = await loadOwnership(config.storage.dir);
   const plan = planSync(read.users, read.problems, owned, await store.listMailboxes(), pilotsOf(config));

@@ -11,6 +11,7 @@
  * Also: random PINs mailed (a real SMTP sink) or listed for the administrator.
  * Not covered: ldaps:// and StartTLS (no TLS in the throwaway slapd).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +214,17 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('one sync at a time: refused while a live process holds the lock, a dead one\'s lock taken over', async () => {
+    const lock = join(config.storage.dir, 'directory-ldap.lock');
+    const parent = process.ppid;
+    writeFileSync(lock, String(parent));
+    await expect(syncDirectory(store, config)).rejects.toThrow(`another directory sync is running (pid ${parent}`);
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    writeFileSync(lock, String(gone));
+    expect((await syncDirectory(store, config)).created).toHaveLength(0);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('vmpilot directory sync --dry-run --json prints the report and exits 0', async () => {
