@@ -44,6 +44,8 @@ export async function startMwiWhileLeader(opts: LeaderMwiOptions): Promise<Leade
   // Every start and stop runs after the previous one ended.
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
+  /** Why the last start failed (a leader from the start fails the host's start with it, as before). */
+  let startError: unknown;
   const onChange = (leader: boolean): void => {
     if (!leader) {
       // Stop sending now: MwiService.stop() stops the notifier before its first await. A start still in
@@ -59,7 +61,9 @@ export async function startMwiWhileLeader(opts: LeaderMwiOptions): Promise<Leade
       if (stopped || !leadership.leader) return;
       try {
         service = await startMwiService({ ...opts, resendNow: opts.refreshOnLead || opts.resendNow });
+        startError = undefined;
       } catch (err) {
+        startError = err;
         logger.error({ err }, 'MWI service failed to start on taking leadership');
       }
       // Leadership lost while starting: the change handler above ran before `service` was set.
@@ -73,8 +77,13 @@ export async function startMwiWhileLeader(opts: LeaderMwiOptions): Promise<Leade
   follow();
   const leadership = opts.leadership({ onChange });
   leadership.start();
-  // A leader from the start (SoleLeadership) has its service running before the host takes calls, as before.
+  // A leader from the start (SoleLeadership) has its service running before the host takes calls, as before,
+  // and a service that cannot start (its store unreadable) fails the host's start.
   await chain;
+  if (startError !== undefined) {
+    await leadership.stop();
+    throw startError;
+  }
   return {
     get leader() {
       return leadership.leader;
