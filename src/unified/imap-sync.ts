@@ -5,8 +5,10 @@
  * sets \Seen or \Deleted in IMAP. The mechanics are seed 000's (Message Mirror): IMAP IDLE for events, a
  * periodic sweep for what events miss, a full compare after a lost connection.
  *
- * - Appends never delay a call: onDeposit() only queues. The queue is worked one append at a time; a failure
- *   (server down, login refused) retries after a back-off that doubles up to maxRetryMs. Before appending, the
+ * - Appends never delay a call: onDeposit() only queues. The queue is worked one append at a time, the first
+ *   job that is due; a failure (server down, login refused) makes that job due again after a back-off that
+ *   doubles up to maxRetryMs (the others go on: one mailbox's bad login holds up no other), and after
+ *   maxAttempts it is dropped (logged; a comparison queues it again if it is recent). Before appending, the
  *   folder is searched for the message's header, so a retry after an APPEND whose answer was lost does not
  *   make a duplicate. The queue is in memory, like email.ts's: a restart forgets it, but the comparison
  *   below appends a message received since the start that IMAP does not have.
@@ -38,10 +40,15 @@ export interface UnifiedImapOptions extends ImapPoolOptions {
   logins: ReadonlyMap<string, ImapLogin>;
   /** The emails' time zone (voicemail.timeZone). */
   timeZone: string;
-  /** First retry delay of an append or a comparison, ms; doubles per failure. Default 1000. */
+  /** First retry delay of an append or a comparison, ms; doubles per failure. Default 500. */
   retryBaseMs?: number;
-  /** Longest retry delay, ms. Default 60 000. */
+  /**
+   * Longest retry delay, ms. Default 5000: the catch-up after an outage starts within 5 s of the server's
+   * return, at the price of one login per 5 s per failing job or connection while it is away.
+   */
   maxRetryMs?: number;
+  /** Tries of one append before it is dropped. Default 30 (over two minutes at the default delays). */
+  maxAttempts?: number;
   /** Appends queued at most; beyond, the oldest is dropped (the sweep appends it later if it is recent). Default 10 000. */
   maxQueue?: number;
   /** Wait after a trigger before comparing, ms, so that a burst of events makes one comparison. Default 20. */
@@ -64,6 +71,8 @@ interface AppendJob {
   id: string;
   mailbox: string;
   attempts: number;
+  /** performance.now() from which it may be tried. */
+  dueAt: number;
 }
 
 const headerValue = (headers: Buffer | undefined): string | undefined => {
@@ -74,8 +83,9 @@ const headerValue = (headers: Buffer | undefined): string | undefined => {
 export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   const { config, store, timeZone } = opts;
   const log = opts.logger.child({ component: 'unified-imap' });
-  const retryBaseMs = opts.retryBaseMs ?? 1000;
-  const maxRetryMs = opts.maxRetryMs ?? 60_000;
+  const retryBaseMs = opts.retryBaseMs ?? 500;
+  const maxRetryMs = opts.maxRetryMs ?? 5000;
+  const maxAttempts = opts.maxAttempts ?? 30;
   const maxQueue = opts.maxQueue ?? 10_000;
   const debounceMs = opts.debounceMs ?? 20;
   const startedAt = Date.now();
@@ -94,6 +104,7 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   let closed = false;
   let appendTimer: NodeJS.Timeout | undefined;
   let appending: Promise<void> | undefined;
+  let current: AppendJob | undefined;
   let sweeping = false;
 
   const pool = new ImapPool(config, log, (user, lost) => {
@@ -222,12 +233,14 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   function enqueue(id: string, mailbox: string): void {
     if (closed || pending.has(id)) return;
     if (queue.length >= maxQueue) {
-      const dropped = queue.splice(appending ? 1 : 0, 1)[0];
+      // The oldest not being appended right now.
+      const at = queue.findIndex((j) => j !== current);
+      const dropped = queue.splice(at, 1)[0];
       if (dropped) pending.delete(dropped.id);
       log.error({ messageId: dropped?.id }, 'IMAP append queue full; oldest append dropped');
     }
     pending.add(id);
-    queue.push({ id, mailbox, attempts: 0 });
+    queue.push({ id, mailbox, attempts: 0, dueAt: 0 });
     kick(0);
   }
 
@@ -251,19 +264,28 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     });
   }
 
-  /** Works the head of the queue; resolves with the delay before the next step. Never rejects. */
+  /** Works the first due job; resolves with the delay before the next step. Never rejects. */
   async function step(): Promise<number> {
-    const job = queue[0];
-    if (!job) return 0;
+    const now = performance.now();
+    const job = queue.find((j) => j.dueAt <= now);
+    if (!job) return queue.length > 0 ? Math.max(0, Math.min(...queue.map((j) => j.dueAt)) - now) : 0;
     job.attempts++;
+    current = job;
     try {
       await append(job);
     } catch (err) {
-      const delay = backoff(job.attempts);
-      log.warn({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, retryInMs: delay, err: (err as Error).message }, 'IMAP append failed; will retry');
-      return delay;
+      const error = (err as Error).message;
+      if (job.attempts < maxAttempts) {
+        job.dueAt = performance.now() + backoff(job.attempts);
+        log.warn({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, retryInMs: backoff(job.attempts), err: error }, 'IMAP append failed; will retry');
+        return 0;
+      }
+      log.error({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, err: error }, 'IMAP append dropped');
+    } finally {
+      current = undefined;
     }
-    if (queue[0] === job) queue.shift();
+    const at = queue.indexOf(job);
+    if (at >= 0) queue.splice(at, 1);
     pending.delete(job.id);
     // The comparison sets flags changed while the append waited (listened to by phone meanwhile).
     schedule(job.mailbox, debounceMs);

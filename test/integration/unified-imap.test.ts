@@ -10,9 +10,12 @@
  * IMAP; a mailbox with its own login (mailboxes[].imap); Dovecot stopped with a deposit and a listen made
  * meanwhile, then started → the email arrives once, \Seen follows, no duplicates.
  *
+ * A real call (SIPp, uac-vm-deposit.xml) leaves a message while Dovecot is stopped: the caller hears "message
+ * sent" and goodbye and gets the BYE as usual (the append is queued, never awaited by the call), and the
+ * email arrives once Dovecot is back.
+ *
  * Does not cover: implicit TLS/STARTTLS (Dovecot runs in cleartext here), the sweep's timing (the sweep is
- * 60 s by default; here the lost-connection retry does the catch-up), a real call's deposit (the append runs
- * off the call path by construction: onDeposit only queues).
+ * 60 s by default; here the lost-connection retry does the catch-up).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
@@ -20,6 +23,7 @@ import { parseWav } from '../../src/media/wav.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { MASTER_PASSWORD, MASTER_USER, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
+import { runSipp } from '../helpers/sipp.js';
 import { newMessage, recordingIn } from '../helpers/store-fixture.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/test-server.js';
 
@@ -85,6 +89,8 @@ beforeAll(async () => {
       'pbx:',
       `  - { name: raw, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }`,
       'mwi: { resendOnStart: false }',
+      // The caller's '#' sends the message at once (uac-vm-deposit.xml has no review-menu keys).
+      'voicemail: { reviewMenu: false }',
       'mailboxes:',
       `  - { number: "27000", pin: "1234", name: "Alice Example", email: ${ALICE} }`,
       `  - { number: "27001", pin: "1234", name: "Bob Example", email: ${BOB}, imap: { user: ${BOB}, password: ${dovecot.password} } }`,
@@ -149,6 +155,26 @@ describe('unified messaging over IMAP (Dovecot)', () => {
     await store.markHeard(msg.id);
     await until('\\Seen', emailOf(BOB, msg.id, (e) => e.seen));
   });
+
+  it('a caller leaves a message while IMAP is down: the call ends as usual, the email follows once it is back', async () => {
+    await dovecot.stop();
+    try {
+      const call = await runSipp({
+        scenario: 'uac-vm-deposit.xml',
+        transport: 'udp',
+        port: server.port('udp'),
+        service: '8000',
+        timeoutS: 30,
+        extra: ['-key', 'vm_from', '"Carol" <sip:27005@127.0.0.1>', '-key', 'vm_header', 'Diversion: <sip:27000@127.0.0.1;user=phone>;reason=no-answer'],
+      });
+      expect(call.code, call.stdout).toBe(0);
+    } finally {
+      await dovecot.start();
+    }
+    const msg = (await store.listMessages('27000', 'new')).find((m) => m.from === '27005');
+    expect(msg).toBeDefined();
+    await until('the email of the call', emailOf(ALICE, msg!.id), 25_000);
+  }, 60_000);
 
   it('converges after Dovecot stops and starts: a deposit and a listen made meanwhile, one email each', async () => {
     const heard = await store.deposit(newMessage(store.tmpDir));
