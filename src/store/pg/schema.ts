@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import { SchemaTooNewError } from '../schema.sql.js';
-import type { Queryable } from './connection.js';
+import { inTransaction, type Queryable } from './connection.js';
 
 /** The NOTIFY channel a change row is announced on (trigger below; change-listener.ts listens). */
 export const CHANGE_CHANNEL = 'vmpilot_changes';
@@ -184,28 +184,18 @@ export async function migratePg(pool: pg.Pool): Promise<{ from: number; to: numb
   const from = await pgSchemaVersion(pool);
   if (from > PG_SCHEMA_VERSION) throw new SchemaTooNewError(from);
   for (;;) {
-    const client = await pool.connect();
-    let applied = false;
-    try {
-      await client.query('BEGIN');
+    const applied = await inTransaction(pool, async (client): Promise<boolean> => {
       // Hosts starting together wait here; each migration is applied by whoever comes first.
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS vmpilot_schema (version integer NOT NULL)');
       const v = await pgSchemaVersion(client);
       if (v > PG_SCHEMA_VERSION) throw new SchemaTooNewError(v);
-      if (v < PG_SCHEMA_VERSION) {
-        await client.query(PG_MIGRATIONS[v]!);
-        await client.query('DELETE FROM vmpilot_schema');
-        await client.query('INSERT INTO vmpilot_schema (version) VALUES ($1)', [v + 1]);
-        applied = true;
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (v === PG_SCHEMA_VERSION) return false;
+      await client.query(PG_MIGRATIONS[v]!);
+      await client.query('DELETE FROM vmpilot_schema');
+      await client.query('INSERT INTO vmpilot_schema (version) VALUES ($1)', [v + 1]);
+      return true;
+    });
     if (!applied) return { from, to: await pgSchemaVersion(pool) };
   }
 }
