@@ -86,7 +86,11 @@ async function main(): Promise<void> {
 
     const main = depositCalls(cluster, calls, rate, talkMs, 36000);
     for (const end = Date.now() + 60_000 + (calls / rate) * 1000; cluster.records().filter((r) => r.msg === 'call for a mailbox').length < calls; await sleep(250)) {
-      if (Date.now() > end) throw new Error(`fewer than ${calls} calls reached the mailbox in time; the last log lines:\n${cluster.serving.stdout().slice(-3000)}`);
+      if (Date.now() > end) {
+        const seen = new Map<string, number>();
+        for (const r of cluster.records()) seen.set(r.msg, (seen.get(r.msg) ?? 0) + 1);
+        throw new Error(`fewer than ${calls} calls reached the mailbox in time; log lines so far: ${JSON.stringify(Object.fromEntries(seen))}`);
+      }
     }
     await sleep(killAtS * 1000);
 
