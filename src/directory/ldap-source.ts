@@ -32,6 +32,14 @@ async function bindPassword(config: LdapDirectoryConfig): Promise<string | undef
   }
 }
 
+async function readCa(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new DirectoryError(`cannot read directory.ldap.caFile ${file}: ${(err as Error).message}`);
+  }
+}
+
 function why(err: unknown): string {
   const e = err as Error & { code?: unknown };
   return e.message?.trim() ? e.message.trim() : `${e.name ?? 'error'}${e.code !== undefined ? ` (code ${String(e.code)})` : ''}`;
@@ -40,14 +48,17 @@ function why(err: unknown): string {
 export async function readDirectory(config: LdapDirectoryConfig): Promise<DirectoryRead> {
   const map = attributeMap(config);
   const timeout = config.timeoutS * 1000;
-  const tlsOptions = config.caFile !== undefined ? { ca: await readFile(config.caFile) } : undefined;
-  const client = new Client({ url: config.url, timeout, connectTimeout: timeout, ...(tlsOptions ? { tlsOptions } : {}) });
+  const ca = config.caFile !== undefined ? await readCa(config.caFile) : undefined;
+  // ldaps:// takes the CA at connect, ldap:// at StartTLS; each its own object: ldapts adds the socket to the
+  // StartTLS options, and the same object given to both made the upgrade fail ("socket disconnected").
+  const ldaps = /^ldaps:/i.test(config.url);
+  const client = new Client({ url: config.url, timeout, connectTimeout: timeout, ...(ldaps && ca ? { tlsOptions: { ca } } : {}) });
   const password = await bindPassword(config);
   const read: DirectoryRead = { users: [], problems: [], entries: 0, pages: 0 };
   try {
     if (config.startTls) {
       try {
-        await client.startTLS(tlsOptions ?? {});
+        await client.startTLS(ca ? { ca } : {});
       } catch (err) {
         throw new DirectoryError(`StartTLS with ${config.url} failed: ${why(err)}`);
       }

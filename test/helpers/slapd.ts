@@ -5,7 +5,8 @@
  *
  * Two identities: the rootdn (cn=admin: tests modify entries with it; slapd applies no size limit to it) and
  * an ordinary entry, cn=sync, that vmpilot binds as, so the server's `sizelimit` applies to its searches: with
- * a limit below the number of users, only a paged search (RFC 2696) can read them all.
+ * a limit below the number of users, only a paged search (RFC 2696) can read them all. With `tls` (the
+ * tls-fixture.ts certificate, valid for 127.0.0.1), ldap:// offers StartTLS and ldaps:// listens on a second port.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from './stunnel.js';
+import type { TlsFiles } from './tls-fixture.js';
 
 export const LDAP_SUFFIX = 'dc=example,dc=com';
 export const LDAP_PEOPLE = `ou=people,${LDAP_SUFFIX}`;
@@ -24,6 +26,8 @@ const SCHEMAS = ['core', 'cosine', 'inetorgperson'];
 
 export interface Slapd {
   url: string;
+  /** With opts.tls: ldaps:// on a second port (ldap:// offers StartTLS then too). */
+  ldapsUrl?: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -59,7 +63,7 @@ async function listening(port: number): Promise<boolean> {
 }
 
 /** Starts slapd with `people` (personLdif() text) loaded; `sizeLimit` caps what one unpaged search returns. */
-export async function startSlapd(people: string, opts: { sizeLimit?: number } = {}): Promise<Slapd> {
+export async function startSlapd(people: string, opts: { sizeLimit?: number; tls?: TlsFiles } = {}): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-slapd-'));
   mkdirSync(join(dir, 'db'));
   const conf = join(dir, 'slapd.conf');
@@ -72,6 +76,7 @@ export async function startSlapd(people: string, opts: { sizeLimit?: number } = 
       `pidfile ${join(dir, 'slapd.pid')}`,
       // As Active Directory's MaxPageSize: one search returns at most this many, a paged one any number in pages.
       `sizelimit size.soft=${opts.sizeLimit ?? 500} size.hard=${opts.sizeLimit ?? 500} size.prtotal=unlimited`,
+      ...(opts.tls ? [`TLSCACertificateFile ${opts.tls.caFile}`, `TLSCertificateFile ${opts.tls.certFile}`, `TLSCertificateKeyFile ${opts.tls.keyFile}`] : []),
       'database mdb',
       'maxsize 1073741824',
       `suffix "${LDAP_SUFFIX}"`,
@@ -89,8 +94,10 @@ export async function startSlapd(people: string, opts: { sizeLimit?: number } = 
   if (added.status !== 0) throw new Error(`slapadd failed (${added.status}): ${added.stderr}`);
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = opts.tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+  const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ');
   // -d: stay in the foreground (a child we can stop); level 0 logs nothing but fatal errors.
-  const child: ChildProcess = spawn(join(SBIN, 'slapd'), ['-d', '0', '-f', conf, '-h', `${url}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(join(SBIN, 'slapd'), ['-d', '0', '-f', conf, '-h', listen], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 10_000;
@@ -103,6 +110,7 @@ export async function startSlapd(people: string, opts: { sizeLimit?: number } = 
   }
   return {
     url,
+    ...(ldapsUrl ? { ldapsUrl } : {}),
     dir,
     async stop() {
       if (child.exitCode === null) {

@@ -9,7 +9,7 @@
  * rename, a number change (the same mailbox: messages follow), a removal (disabled, messages kept, out of the
  * attendant's dial-by-name directory), the scheduled sync of the serving process, a bad bind password through the CLI (exit 1, a clear message).
  * Also: random PINs mailed (a real SMTP sink) or listed for the administrator.
- * Not covered: ldaps:// and StartTLS (no TLS in the throwaway slapd).
+ * And TLS: StartTLS and ldaps:// with the site's CA file, and a clear error for an untrusted certificate.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specsFromConfig } from '../../src/admin/config-mailboxes.js';
 import { MailboxDirectory } from '../../src/apps/attendant/directory.js';
 import { examineConfigFile } from '../../src/config/load.js';
+import type { LdapDirectoryConfig } from '../../src/config/directory-schema.js';
 import type { Config } from '../../src/config/schema.js';
 import { ownershipFile } from '../../src/directory/ownership.js';
 import { startDirectorySchedule } from '../../src/directory/schedule.js';
@@ -31,6 +32,7 @@ import { runCli } from '../helpers/cli-process.js';
 import { LDAP_ADMIN, LDAP_PEOPLE, LDAP_SYNC, personLdif, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { tlsFixture } from '../helpers/tls-fixture.js';
 
 const GOOD = 997;
 const number = (i: number): string => String(30000 + i);
@@ -81,7 +83,7 @@ function writeConfig(password: string): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-directory-'));
-  slapd = await startSlapd(people(), { sizeLimit: 500 });
+  slapd = await startSlapd(people(), { sizeLimit: 500, tls: tlsFixture() });
   configFile = writeConfig(LDAP_SYNC.password);
   const report = await examineConfigFile(configFile);
   if (!report.config) throw new Error(JSON.stringify(report.errors));
@@ -225,6 +227,24 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
     writeFileSync(lock, String(gone));
     expect((await syncDirectory(store, config)).created).toHaveLength(0);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  describe('TLS', () => {
+    const over = (ldap: Partial<LdapDirectoryConfig>): Config => ({ ...config, directory: { ldap: { ...config.directory!.ldap, ...ldap } } });
+
+    it('StartTLS on ldap:// with the site CA reads the directory', async () => {
+      const report = await syncDirectory(store, over({ startTls: true, caFile: tlsFixture().caFile }), { dryRun: true });
+      expect(report.entries).toBeGreaterThan(GOOD);
+    });
+
+    it('ldaps:// with the site CA reads the directory', async () => {
+      const report = await syncDirectory(store, over({ url: slapd.ldapsUrl!, caFile: tlsFixture().caFile }), { dryRun: true });
+      expect(report.entries).toBeGreaterThan(GOOD);
+    });
+
+    it('ldaps:// with a certificate Node does not trust: a clear error', async () => {
+      await expect(syncDirectory(store, over({ url: slapd.ldapsUrl! }), { dryRun: true })).rejects.toThrow(/self-signed certificate|unable to (get|verify)/);
+    });
   });
 
   it('vmpilot directory sync --dry-run --json prints the report and exits 0', async () => {
