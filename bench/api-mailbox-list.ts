@@ -12,28 +12,10 @@ import pino from 'pino';
 import { parseConfig } from '../src/config/load.js';
 import { hashToken, newToken } from '../src/http/tokens.js';
 import { startServer } from '../src/server.js';
-import { hashPin } from '../src/store/pin.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { fillMailboxes } from './api-load.js';
 
 const MAILBOXES = Number(process.env.MAILBOXES ?? 10_000);
 const REQUESTS = Number(process.env.REQUESTS ?? 200);
-
-async function fill(dir: string): Promise<void> {
-  // One PIN hash for all (hashing 10,000 PINs would dominate the set-up); one alias per mailbox.
-  const setup = await openSqliteStore(dir);
-  const pinHash = await hashPin('2580');
-  const db = (setup as unknown as { db: import('better-sqlite3').Database }).db;
-  const mailbox = db.prepare('INSERT INTO mailboxes (number, name, email, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)');
-  const alias = db.prepare('INSERT INTO aliases (alias, mailbox) VALUES (?, ?)');
-  db.transaction(() => {
-    for (let i = 0; i < MAILBOXES; i++) {
-      const number = String(100000 + i);
-      mailbox.run(number, `Person ${i} Example`, `person${i}@example.com`, pinHash, Date.now());
-      alias.run(`+46870${number}`, number);
-    }
-  })();
-  await setup.close();
-}
 
 function percentiles(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
@@ -44,7 +26,7 @@ function percentiles(ms: number[]): string {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-bench-api-'));
   try {
-    await fill(dir);
+    await fillMailboxes(dir, MAILBOXES);
     const token = newToken();
     const config = parseConfig(
       `sip: { listen: ["udp:127.0.0.1:0"] }\nstorage: { dir: ${JSON.stringify(dir)} }\nhttp: { listen: "127.0.0.1:0", tokens: [{ name: bench, hash: "${hashToken(token)}" }] }\n`,

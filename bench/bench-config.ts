@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Writes `<dir>/bench.yaml` (storage in `<dir>/data`) and returns its path. */
-export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string }): string {
+/** `http`: the config's http section (YAML flow), e.g. bench/api-load.ts prepareApiLoad's; default off. */
+export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string }): string {
   const config = join(dir, 'bench.yaml');
   writeFileSync(
     config,
@@ -16,7 +17,7 @@ export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts
       '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
       `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
       `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
-      'http: false',
+      `http: ${opts.http ?? 'false'}`,
       'log: { level: warn }',
       '',
     ].join('\n'),

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
  *                                   [--cpu-prof DIR] [--probe-from S] [--timeline FILE]
- *                                   [--media-port 6000]
+ *                                   [--media-port 6000] [--api-load RPS]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
  * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
@@ -17,6 +17,9 @@
  * first wave's hang-ups and the second wave's set-ups, from ~30.6 s) with e.g. --probe-from 28.
  * --check 0 leaves the recordings unread (no completeness figures). --timeline FILE writes the server's per-second figures (calls, CPU, event-loop delay p99/max) as JSON lines,
  * to see when in the run the loop stalled. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
+ * --api-load RPS: each N is run twice, both with 10,000 mailboxes and the HTTP API on (in the front door with
+ * --workers): once quiet, once with bench/api-load.ts driving the API at RPS during the probe window; prints
+ * the API's latency and errors and the pacing of both runs side by side (issue 11's "busy API" proof).
  *
  * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
  * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
@@ -44,6 +47,7 @@ import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analys
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
 import { writeFollowingRedirect } from './redirected-scenario.js';
 import { writeBenchConfig, type CapacitySample } from './bench-config.js';
+import { formatApiLoad, formatComparison, prepareApiLoad, startApiLoad, type PacingFigures } from './api-load.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let raised = false;
@@ -68,6 +72,8 @@ const timelineFile = args.get('timeline');
 const checkFiles = args.get('check') !== '0';
 /** SIPp's first RTP port for the recorded calls; the probe calls' SIPp uses this + 1000 (-mp). */
 const sippMediaPort = Number(args.get('media-port') ?? '6000');
+/** Admin API requests per second during the probe window (api-load.ts); undefined: no API at all. */
+const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefined;
 const SIP_PORT = 15070;
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
@@ -84,8 +90,8 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function startServer(dir: string): { child: ChildProcess; samples: Sample[] } {
-  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999' });
+function startServer(dir: string, http?: string): { child: ChildProcess; samples: Sample[] } {
+  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http });
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
@@ -239,9 +245,11 @@ async function checkRecordings(dir: string): Promise<{ total: number; complete: 
   return { total: lines.length, complete, problems, lengthErrors: lengthErrors.sort((a, b) => a - b) };
 }
 
-async function runSize(n: number): Promise<boolean> {
+/** One run at N; `apiRps` > 0 loads the API during the probe window (the API is on whenever --api-load is given). */
+async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const dir = mkdtempSync(join(tmpdir(), `capacity-${n}-`));
-  const { child, samples } = startServer(dir);
+  const api = apiLoadRps === undefined ? undefined : await prepareApiLoad(join(dir, 'data'));
+  const { child, samples } = startServer(dir, api?.httpYaml);
   // Idle figures once the server (every worker of a cluster) reports: a few seconds, more for workers.
   for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
@@ -252,7 +260,10 @@ async function runSize(n: number): Promise<boolean> {
   const startedAt = Date.now();
   await new Promise((r) => setTimeout(r, (probeFromS ?? rampS + 3) * 1000));
   const steadyFrom = Date.now();
+  // The load generator shares core 1 with SIPp (the server alone has core 0), like any other client.
+  const load = api && apiRps > 0 ? startApiLoad(api.target(apiRps), workers === undefined ? ['taskset', '-c', '1'] : []) : undefined;
   const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], stops: [], packets: 0 };
+  const apiResult = await load?.stop();
   const steadyTo = Date.now();
   const sipp = await main;
   child.kill('SIGTERM');
@@ -278,15 +289,22 @@ async function runSize(n: number): Promise<boolean> {
       `    digit sent -> first packet that is no longer prompt p50 ${percentile(probes.stops, 50).toFixed(1)} ms, p99 ${percentile(probes.stops, 99).toFixed(1)} ms, max ${Math.max(...probes.stops).toFixed(1)} ms`,
       `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop delay p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms max ${Math.max(...steady.map((s) => s.loopMaxMs)).toFixed(1)} ms, GC pause max ${Math.max(...steady.map((s) => s.gcMaxMs ?? 0)).toFixed(1)} ms (${steady.reduce((a, s) => a + (s.gcMajor ?? 0), 0)} major), latest clock tick ${steady.at(-1)?.clockMaxLatenessMs.toFixed(1) ?? '?'} ms late, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
       `  per call: CPU ${(((cpu - idleCpu) / n) * 100).toFixed(3)}% of a core, RSS ${(((rss - idleRss) * 1024) / n).toFixed(0)} KB`,
+      ...(apiResult ? [formatApiLoad(apiResult)] : []),
       `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,
     ].join('\n'),
   );
   if (sipp.failed > 0 || sipp.ok !== total) console.log(sipp.out.split('\n').slice(-30).join('\n'));
-  return pass;
+  return { pass, p50: percentile(probes.intervals, 50), p99, max, loopP99: mean((s) => s.loopP99Ms, steady) };
 }
 
 let best = 0;
 for (const n of sizes) {
-  if (await runSize(n)) best = n;
+  const run = await runSize(n);
+  if (apiLoadRps !== undefined) {
+    const loaded = await runSize(n, apiLoadRps);
+    console.log(formatComparison(n, apiLoadRps, run, loaded));
+    if (!loaded.pass) continue;
+  }
+  if (run.pass) best = n;
 }
 console.log(`largest N passing: ${best}`);
