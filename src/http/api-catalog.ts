@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../config/defaults.js';
+import type { PrincipalKind } from './tokens.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -32,8 +33,18 @@ export interface Operation {
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): unknown => z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
 
+/** The document's security scheme for each kind of caller (auth.ts). */
+const SCHEMES: Record<PrincipalKind, string> = { token: 'token', owner: 'ownerSession', 'media-link': 'mediaLink' };
+
 export class ApiCatalog {
   private readonly operations: Operation[] = [];
+  /** What the server enforces per "METHOD path" (server.ts records every route's config as it is added). */
+  private readonly access = new Map<string, readonly PrincipalKind[] | 'public'>();
+
+  /** Records who may call a route, as auth.ts will enforce it: each operation's security comes from here. */
+  enforced(method: string, path: string, access: readonly PrincipalKind[] | 'public'): void {
+    this.access.set(`${method} ${path}`, access);
+  }
 
   describe(op: Operation): void {
     this.operations.push(op);
@@ -52,11 +63,14 @@ export class ApiCatalog {
         : op.rawResponse
           ? { [op.rawResponse]: { schema: { type: 'string', format: 'binary' } } }
           : undefined;
+      const access = this.access.get(`${op.method} ${op.path}`) ?? (op.public ? 'public' : ['token']);
+      // Absent: the document's default (a token); [] for anyone; else each accepted kind's scheme.
+      const security = access === 'public' ? [] : access.length === 1 && access[0] === 'token' ? undefined : access.map((k) => ({ [SCHEMES[k]]: [] }));
       paths[path] ??= {};
       paths[path][op.method.toLowerCase()] = {
         summary: op.summary,
         tags: [op.tag],
-        ...(op.public && { security: [] }),
+        ...(security && { security }),
         ...(params.length + query.length > 0 && { parameters: [...params, ...query] }),
         ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }),
         ...(op.rawBody && {
@@ -71,7 +85,13 @@ export class ApiCatalog {
     return {
       openapi: '3.1.0',
       info: { title: 'vmpilot admin API', version: VERSION },
-      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'an http.tokens token (vmpilot http token NAME)' } } },
+      components: {
+        securitySchemes: {
+          token: { type: 'http', scheme: 'bearer', description: 'an http.tokens token (vmpilot http token NAME)' },
+          ownerSession: { type: 'apiKey', in: 'cookie', name: 'vmpilot-owner', description: "a mailbox owner's web voicemail session (POST /api/me/session; __Host-vmpilot-owner over TLS)" },
+          mediaLink: { type: 'apiKey', in: 'query', name: 'sig', description: 'a link signed for this very path (POST /api/web/media-links), with its by and exp parameters' },
+        },
+      },
       security: [{ token: [] }],
       paths,
     };

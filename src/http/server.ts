@@ -6,14 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fastify, type FastifyError, type FastifyServerOptions } from 'fastify';
+import { fastify, type FastifyContextConfig, type FastifyError, type FastifyServerOptions } from 'fastify';
 import { NoSuchMailboxError } from '../store/types.js';
 import { ApiCatalog } from './api-catalog.js';
-import { authHook } from './auth.js';
+import { ADMIN_ONLY, authHook } from './auth.js';
 import type { HttpContext, HttpDeps } from './context.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { ROUTES } from './routes/index.js';
 import { TokenTable } from './tokens.js';
+import { redactSignature } from './web/media-links.js';
 
 export interface RunningHttp {
   /** Where it listens (the port resolved when http.listen asked for port 0). */
@@ -54,6 +55,11 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
   const ctx: HttpContext = { ...deps, api: new ApiCatalog(), authenticators: [] };
   const log = ctx.logger.child({ component: 'http' });
 
+  // Who may call each route, as the OpenAPI document will say (auth.ts enforces the same config).
+  app.addHook('onRoute', (route) => {
+    const config = route.config as FastifyContextConfig | undefined;
+    for (const method of [route.method].flat()) ctx.api.enforced(method, route.url, config?.public ? 'public' : (config?.access ?? ADMIN_ONLY));
+  });
   app.addHook('onRequest', authHook(new TokenTable(settings.tokens), ctx.authenticators));
   app.addHook('onResponse', async (request, reply) => {
     const quiet = request.routeOptions.config.quietLog === true && reply.statusCode < 400;
@@ -62,7 +68,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
       {
         reqId: request.id,
         method: request.method,
-        url: request.url,
+        url: redactSignature(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         remote: request.ip,
@@ -74,7 +80,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const problem = err instanceof HttpProblem ? err : err instanceof NoSuchMailboxError ? new HttpProblem(404, err.message) : clientProblem(err);
     if (problem) return sendProblem(reply, problem.body());
-    log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'http handler failed');
+    log.error({ err, reqId: request.id, method: request.method, url: redactSignature(request.url) }, 'http handler failed');
     return sendProblem(reply, problemBody(500, 'internal error (the server log has the details)'));
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problemBody(404, `no such resource: ${request.method} ${request.url.split('?')[0]}`)));

@@ -19,10 +19,16 @@ export function hashToken(token: string): string {
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
 }
 
-/** Who a request is made by (request.principal). Webadmin's owner sign-in adds its own kind. */
+/**
+ * The kinds of caller a route may accept (auth.ts): an API token, a mailbox owner's web session, a signed
+ * media link (made for a token's holder, opening one audio path).
+ */
+export type PrincipalKind = 'token' | 'owner' | 'media-link';
+
+/** Who a request is made by (request.principal). */
 export interface Principal {
-  kind: 'token' | 'owner';
-  /** The token's name (http.tokens[].name), or the mailbox number of a signed-in owner. */
+  kind: PrincipalKind;
+  /** The token's name (http.tokens[].name; for a media link, the token that asked for it), or the mailbox number of a signed-in owner. */
   name: string;
 }
 

@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { z } from 'zod';
 import type { GreetingKind } from '../../store/types.js';
 import { convertToTelephoneWav, NotAudioError } from '../audio-convert.js';
+import { TOKEN_OR_MEDIA_LINK } from '../auth.js';
 import type { RoutePlugin } from '../context.js';
 import { HttpProblem, notFound } from '../problem.js';
 import { sendFileWithRanges } from '../range.js';
@@ -37,7 +38,8 @@ export const greetingRoutes: RoutePlugin = async (app, { ctx }) => {
   };
 
   api.describe({ method: 'GET', path, tag, summary: 'a greeting or the recorded name (WAV, 8 kHz mono 16-bit; range requests)', rawResponse: 'audio/wav' });
-  app.get<KindParams>(path, async (request, reply) => {
+  // Played by the web admin's <audio> element, which fetches with a signed link (web/media-links.ts).
+  app.get<KindParams>(path, { config: { access: TOKEN_OR_MEDIA_LINK } }, async (request, reply) => {
     const t = await target(request.params);
     if (t.file === undefined) throw notFound(`${t.kind} greeting of mailbox ${t.number}`);
     return sendFileWithRanges(request, reply, t.file, 'audio/wav');

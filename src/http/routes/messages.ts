@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { MessageRecord, MessageStore } from '../../store/types.js';
 import type { RoutePlugin } from '../context.js';
+import { TOKEN_OR_MEDIA_LINK } from '../auth.js';
 import { notFound } from '../problem.js';
 import { sendFileWithRanges } from '../range.js';
 import { parseInput } from '../validate.js';
@@ -46,7 +47,8 @@ export const messageRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get<MessageParams>(one, async (request) => toMessageView(await requireMessage(store, request.params.number, request.params.id)));
 
   api.describe({ method: 'GET', path: `${one}/audio`, tag, summary: 'the audio (WAV, 8 kHz mono 16-bit); Range requests answered with 206', rawResponse: 'audio/wav' });
-  app.get<MessageParams>(`${one}/audio`, async (request, reply) => {
+  // Played by the web admin's <audio> element, which fetches with a signed link (web/media-links.ts).
+  app.get<MessageParams>(`${one}/audio`, { config: { access: TOKEN_OR_MEDIA_LINK } }, async (request, reply) => {
     const message = await requireMessage(store, request.params.number, request.params.id);
     return sendFileWithRanges(request, reply, message.audioPath, 'audio/wav');
   });

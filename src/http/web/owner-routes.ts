@@ -16,7 +16,8 @@
  *
  * Scope: the session names one mailbox, and every message route checks that the message is in it; another
  * mailbox's message id is answered 404, as an id that does not exist (its existence is not revealed).
- * The session authenticates only /api/me routes: an owner's cookie opens no administrator route.
+ * The session authenticates only the routes here that declare access: OWNER_ONLY (auth.ts): an owner's cookie
+ * opens no administrator route, and an administrator's token none of these (403).
  *
  * Cross-site request forgery: the cookie is SameSite=Strict, and every state-changing request must carry a
  * JSON body or an X-Requested-With header, which a cross-site form cannot send (a script on another site
@@ -26,6 +27,7 @@ import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../context.js';
 import { HttpProblem, notFound } from '../problem.js';
+import { OWNER_ONLY } from '../auth.js';
 import { parseInput } from '../validate.js';
 import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import { logPinAlerts } from '../../apps/pin-entry.js';
@@ -58,12 +60,15 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   const policy = pinBackoffPolicy(ctx.config.voicemail);
   const log = ctx.logger.child({ component: 'web-voicemail' });
 
-  // The owner's principal, for /api/me routes only (auth.ts runs this for requests without a valid token).
-  ctx.authenticators.push((request) => {
-    if (!isOwnerPath(request.url)) return undefined;
-    const session = sessions.use(sessionIdFrom(request.headers.cookie, secure));
-    return session && { kind: 'owner', name: session.mailbox };
+  // The owner's principal: auth.ts consults it only on the routes below that declare access: OWNER_ONLY.
+  ctx.authenticators.push({
+    kind: 'owner',
+    authenticate: (request) => {
+      const session = sessions.use(sessionIdFrom(request.headers.cookie, secure));
+      return session && { kind: 'owner', name: session.mailbox };
+    },
   });
+  const owner = { config: { access: OWNER_ONLY } };
 
   /**
    * The session of a request auth.ts let through as an owner, with its mailbox as it is now; 401 otherwise (an
@@ -128,26 +133,26 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   });
 
   ctx.api.describe({ method: 'GET', path: '/api/me', tag: 'web voicemail', summary: "the signed-in owner's mailbox", response: meSchema });
-  app.get('/api/me', async (request) => {
+  app.get('/api/me', owner, async (request) => {
     const { mailbox } = await sessionOf(request);
     return meJson(mailbox.number, mailbox.name, await ctx.store.counts(mailbox.number));
   });
 
   ctx.api.describe({ method: 'GET', path: '/api/me/messages', tag: 'web voicemail', summary: "the owner's messages, in play order" });
-  app.get('/api/me/messages', async (request) => {
+  app.get('/api/me/messages', owner, async (request) => {
     const { mailbox } = await sessionOf(request);
     const list = await ctx.store.listMessages(mailbox.number);
     return list.filter((m) => m.folder !== 'deleted').map(messageJson);
   });
 
   ctx.api.describe({ method: 'GET', path: '/api/me/messages/:id/audio', tag: 'web voicemail', summary: "a message's audio (range requests)", rawResponse: 'audio/wav' });
-  app.get('/api/me/messages/:id/audio', async (request, reply) => {
+  app.get('/api/me/messages/:id/audio', owner, async (request, reply) => {
     const message = await ownMessage(request);
     return sendFileWithRanges(request, reply, message.audioPath, 'audio/wav');
   });
 
   ctx.api.describe({ method: 'PATCH', path: '/api/me/messages/:id', tag: 'web voicemail', summary: 'marks a message read or unread', body: patchSchema });
-  app.patch('/api/me/messages/:id', async (request) => {
+  app.patch('/api/me/messages/:id', owner, async (request) => {
     const message = await ownMessage(request);
     const { heard } = parseInput(patchSchema, request.body, 'body');
     // Heard moves a new message to saved; unheard moves it back to new (store/sqlite.ts): the lamp follows.
@@ -157,7 +162,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   });
 
   ctx.api.describe({ method: 'DELETE', path: '/api/me/messages/:id', tag: 'web voicemail', summary: 'moves a message to the deleted folder', status: 204 });
-  app.delete('/api/me/messages/:id', async (request, reply) => {
+  app.delete('/api/me/messages/:id', owner, async (request, reply) => {
     const message = await ownMessage(request);
     await ctx.store.setFolder(message.id, 'deleted');
     return reply.code(204).send();

@@ -37,13 +37,14 @@ export const webRoutes: RoutePlugin = async (app, { ctx }) => {
   const files = await loadStaticFiles(WEB_ROOT);
   const links = new MediaLinks();
 
-  // A GET of a linkable path with a valid signature is made by the token holder who asked for the link.
-  ctx.authenticators.push((request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-    const path = request.url.split('?')[0]!;
-    if (!LINKABLE.some((re) => re.test(path))) return undefined;
-    const by = links.verify(path, request.query as Record<string, unknown>);
-    return by === undefined ? undefined : { kind: 'token', name: by };
+  // A request whose query is a valid, unexpired signature of its own path is made by the token holder who
+  // asked for the link: auth.ts consults this only on routes that declare access: TOKEN_OR_MEDIA_LINK.
+  ctx.authenticators.push({
+    kind: 'media-link',
+    authenticate: (request) => {
+      const by = links.verify(request.url.split('?')[0]!, request.query as Record<string, unknown>);
+      return by === undefined ? undefined : { kind: 'media-link', name: by };
+    },
   });
 
   app.get('/', { config: { public: true } }, async (_request, reply) => reply.redirect('/web/', 302));
