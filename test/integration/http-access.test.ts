@@ -145,3 +145,14 @@ describe('the request log', () => {
     expect(JSON.stringify(api.logs())).not.toContain(sig);
   });
 });
+
+describe('a Prometheus scrape', () => {
+  it('is logged at debug, not info (one every 15 s would fill the log)', async () => {
+    const res = await api.call('/metrics?scrape-probe=1');
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    await expect.poll(() => api.logs().some((l) => l.msg === 'http request' && String(l.url).includes('scrape-probe'))).toBe(true);
+    const line = api.logs().find((l) => l.msg === 'http request' && String(l.url).includes('scrape-probe'))!;
+    expect(line.level).toBe('debug');
+  });
+});
