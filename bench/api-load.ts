@@ -14,13 +14,13 @@
  * an API token in the config's http section (the `vmpilot http token` format: the config keeps the hash).
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { hashToken, newToken } from '../src/http/tokens.js';
 import { hashPin } from '../src/store/pin.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { recordingIn } from '../test/helpers/store-fixture.js';
+import { freeTcpPort } from '../test/helpers/cli-process.js';
 
 export const API_LOAD_MAILBOXES = 10_000;
 /** More requests than this waiting for answers: the next ones are counted as skipped, not queued forever. */
@@ -72,15 +72,6 @@ export async function fillMailboxes(storageDir: string, count: number): Promise<
   }
 }
 
-/** A loopback port free right now (the server binds it a moment later; nothing else on the bench races for it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /**
  * Prepares a benchmarked server for the load: its store filled (fillMailboxes), a token, a port. `httpYaml` is
  * the config's http section (bench-config.ts writeBenchConfig's `http`); `target(rps)` what startApiLoad takes.
@@ -88,7 +79,8 @@ async function freePort(): Promise<number> {
 export async function prepareApiLoad(storageDir: string): Promise<{ httpYaml: string; target: (rps: number) => ApiLoadTarget }> {
   const ids = await fillMailboxes(storageDir, API_LOAD_MAILBOXES);
   const token = newToken();
-  const port = await freePort();
+  // Free now; the server binds it a moment later (nothing else on the bench races for it).
+  const port = await freeTcpPort();
   return {
     httpYaml: `{ listen: "127.0.0.1:${port}", tokens: [{ name: bench, hash: "${hashToken(token)}" }] }`,
     target: (rps) => ({ url: `http://127.0.0.1:${port}`, token, rps, ...ids }),
