@@ -26,7 +26,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeUdpPort, runCli } from '../helpers/cli-process.js';
+import { freeUdpPort } from '../helpers/cli-process.js';
+import { openConfigStore } from '../helpers/config-store.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
 import type { PostgresServer } from '../helpers/postgres.js';
@@ -65,11 +66,14 @@ async function deposit(host: SiteHost, timeoutS = 30): Promise<SippResult> {
   });
 }
 
-/** 27000's messages as `vmpilot messages --json` lists them (through host B's config). */
+/** 27000's messages, read from the site's store as host B's config opens it (in this process). */
 async function messages(): Promise<{ folder: string; heard: boolean; durationMs: number }[]> {
-  const run = await runCli('messages', '27000', '--json', '--config', b.configFile);
-  expect(run.code, run.stderr).toBe(0);
-  return JSON.parse(run.stdout) as { folder: string; heard: boolean; durationMs: number }[];
+  const store = await openConfigStore(b.configFile);
+  try {
+    return await store.listMessages('27000');
+  } finally {
+    await store.close();
+  }
 }
 
 beforeAll(async () => {
