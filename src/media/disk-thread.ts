@@ -59,19 +59,32 @@ export class DiskThread extends EventEmitter<{ warning: [string] }> implements R
   private readonly pending = new Map<number, Done>();
   private nextId = 1;
   private online = false;
+  /**
+   * Descriptors the running thread opened and has not closed. A thread that dies closes its own, and their
+   * numbers may then be reused by anything in the process: writes and closes for them are refused here, never
+   * sent to the next thread.
+   */
+  private readonly fds = new Set<number>();
 
   open(path: string, cb: (err: Error | null, fd: number) => void): void {
-    this.queue({ id: this.nextId++, kind: 'open', path }, (err, fd) => cb(err, fd ?? -1));
+    this.queue({ id: this.nextId++, kind: 'open', path }, (err, fd) => {
+      if (!err && fd !== undefined) this.fds.add(fd);
+      cb(err, fd ?? -1);
+    });
   }
 
   write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null) => void): void {
+    if (!this.fds.has(fd)) return queueMicrotask(() => cb(closedError(fd)));
     // The batch's postMessage copies each view's whole ArrayBuffer (in this turn, before cb): a view of part
     // of a larger buffer (a pooled Buffer) is copied out first so that only what is written crosses.
-    const data = offset === 0 && length === buffer.byteLength && buffer.byteOffset === 0 && buffer.buffer.byteLength === length ? buffer : buffer.slice(offset, offset + length);
+    const whole = offset === 0 && length === buffer.byteLength && buffer.byteOffset === 0 && buffer.buffer.byteLength === length;
+    const data = whole ? buffer : Uint8Array.prototype.slice.call(buffer, offset, offset + length);
     this.queue({ id: this.nextId++, kind: 'write', fd, data, length, position }, (err) => cb(err));
   }
 
   close(fd: number, cb: (err: Error | null) => void): void {
+    // Not open here: closed by the thread that died with it.
+    if (!this.fds.delete(fd)) return queueMicrotask(() => cb(null));
     this.queue({ id: this.nextId++, kind: 'close', fd }, (err) => cb(err));
   }
 
@@ -136,6 +149,8 @@ export class DiskThread extends EventEmitter<{ warning: [string] }> implements R
     const failed = (err: Error): void => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.fds.clear();
+      this.batch = []; // their callbacks get the error below
       const waiting = [...this.pending.values()];
       this.pending.clear();
       for (const done of waiting) done(err);
@@ -152,4 +167,8 @@ let shared: DiskThread | undefined;
 /** The process's disk thread (started at its first operation). */
 export function recordingDisk(): DiskThread {
   return (shared ??= new DiskThread());
+}
+
+function closedError(fd: number): Error {
+  return Object.assign(new Error(`EBADF: descriptor ${fd} is not open in the recording disk thread`), { code: 'EBADF', syscall: 'write' });
 }

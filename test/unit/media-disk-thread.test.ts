@@ -6,7 +6,8 @@
  * Covers: a Recorder's recording reaches the disk whole and correct while node's fs.open/fs.write are never
  * called on the main thread, and its file is closed by the thread that opened it (the end's truncate, header
  * and fsync still use fs, once per call); writes asked
- * for in one turn of the loop land in order at their positions; an open that fails reaches the caller as the fs error (code, syscall).
+ * for in one turn of the loop land in order at their positions; a descriptor it did not open is refused (a
+ * thread that dies closes its own, and their numbers may be reused); an open that fails reaches the caller as the fs error (code, syscall).
  * Does not cover: the thread dying (every pending operation then fails; not reachable from outside without
  * killing the process), timing under load (bench/media-capacity.ts).
  */
@@ -96,6 +97,18 @@ describe('DiskThread', () => {
     const bytes = await readFile(join(dir, 'ordered.bin'));
     expect([...bytes]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 9, 9]);
     expect(recordingDisk().inFlight).toBe(0);
+  });
+
+  it('MUST refuse to write to a descriptor it did not open (one its dead thread closed may be anyone\'s now)', async () => {
+    const path = join(dir, 'not-ours.bin');
+    const fd = fs.openSync(path, 'w');
+    try {
+      const err = await written(fd, new Uint8Array([1, 2, 3]), 0).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'EBADF' });
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect((await readFile(path)).length).toBe(0);
   });
 
   it('MUST report a failed open with the fs error', async () => {
