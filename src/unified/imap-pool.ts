@@ -9,6 +9,10 @@
  * Commands on one connection run one at a time (use() chains them), so a caller never interleaves its
  * SEARCH/FETCH/STORE with another's.
  *
+ * once() is for the sweep: it uses the user's held connection if there is one, else a connection of its own
+ * that is logged out afterwards and never enters the pool, so sweeping 10,000 mailboxes does not push the
+ * recently active ones out of IDLE. The sweep bounds how many once() run at a time.
+ *
  * Not here: what the commands mean (imap-sync.ts), logins (which user, which password: imap-sync.ts).
  */
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
@@ -94,7 +98,22 @@ export class ImapPool {
     }
   }
 
-  private open(login: ImapLogin): Entry {
+  /** Runs fn on the user's held connection if any, else on a one-off connection (not held, not IDLEing). */
+  async once<T>(login: ImapLogin, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('IMAP pool closed');
+    if (this.entries.has(login.user)) return this.use(login, fn);
+    const client = this.client(login);
+    client.on('error', (err: Error) => this.logger.warn({ user: login.user, err: err.message }, 'IMAP connection error'));
+    try {
+      await client.connect();
+      await client.mailboxOpen(this.config.folder);
+      return await fn(client);
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  }
+
+  private client(login: ImapLogin): ImapFlow {
     const c = this.config;
     const options: ImapFlowOptions & { doSTARTTLS?: boolean } = {
       host: c.host,
@@ -109,7 +128,12 @@ export class ImapPool {
       connectionTimeout: this.opts.timeoutMs ?? 30_000,
       greetingTimeout: this.opts.timeoutMs ?? 30_000,
     };
-    const client = new ImapFlow(options);
+    return new ImapFlow(options);
+  }
+
+  private open(login: ImapLogin): Entry {
+    const c = this.config;
+    const client = this.client(login);
     const entry: Entry = { user: login.user, client, ready: Promise.resolve(), tail: Promise.resolve(), busy: 0, lastUsed: Date.now() };
     const changed = (): void => this.onActivity(login.user, false);
     client.on('flags', changed);

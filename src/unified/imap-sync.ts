@@ -178,14 +178,17 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     }
   }
 
-  /** One whole comparison of a mailbox with its folder (serialised per mailbox). */
-  function compare(number: string): Promise<void> {
+  /**
+   * One whole comparison of a mailbox with its folder (serialised per mailbox). `sweep`: on a one-off
+   * connection unless the mailbox holds one (pool.once), so that the sweep leaves the IDLE connections alone.
+   */
+  function compare(number: string, sweep = false): Promise<void> {
     return serial(number, async () => {
       const target = await open(number);
       if (!target) return;
       const messages = await store.listMessages(target.mailbox.number);
       const base = agreed.get(target.mailbox.number) ?? new Map<string, AgreedState>();
-      const plan = await pool.use(target.login, async (client) => {
+      const plan = await (sweep ? pool.once.bind(pool) : pool.use.bind(pool))(target.login, async (client: ImapFlow) => {
         const copies = await copiesIn(client);
         // listMessages leaves out the 'deleted' folder: a copy not among them is looked up by id. It is this
         // mailbox's deleted message, or purged (the email goes too), or another mailbox's sharing the IMAP
@@ -207,6 +210,7 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
       agreed.set(target.mailbox.number, plan.agreed);
       for (const id of plan.append) enqueue(id, target.mailbox.number);
       stats.comparisons++;
+      log.debug({ mailbox: number, sweep, store: plan.store.length, imap: plan.imap.length, append: plan.append.length }, 'IMAP comparison');
     });
   }
 
@@ -313,9 +317,11 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     sweeping = true;
     try {
       const mailboxes = (await store.listMailboxes()).filter((m) => loginFor(m) !== undefined);
-      // As many comparisons at once as the pool holds connections: each needs its own login.
-      for (let i = 0; i < mailboxes.length && !closed; i += config.maxConnections) {
-        await Promise.all(mailboxes.slice(i, i + config.maxConnections).map((m) => compare(m.number).catch((err: unknown) => {
+      log.debug({ mailboxes: mailboxes.length }, 'IMAP sweep');
+      // A quarter of maxConnections at once (one-off connections, besides the held ones): each needs its own login.
+      const parallel = Math.max(1, Math.ceil(config.maxConnections / 4));
+      for (let i = 0; i < mailboxes.length && !closed; i += parallel) {
+        await Promise.all(mailboxes.slice(i, i + parallel).map((m) => compare(m.number, true).catch((err: unknown) => {
           log.warn({ mailbox: m.number, err: (err as Error).message }, 'IMAP sweep: comparison failed');
         })));
       }
@@ -335,7 +341,7 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     onDeposit(message) {
       enqueue(message.id, message.mailbox);
     },
-    syncMailbox: compare,
+    syncMailbox: (number) => compare(number),
     get pendingAppends() {
       return queue.length;
     },

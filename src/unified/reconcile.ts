@@ -56,7 +56,7 @@ export interface ReconcileInput {
   copies: readonly ImapCopy[];
   /** The agreed states from the previous comparison (by message id). */
   base: ReadonlyMap<string, AgreedState>;
-  /** Ids of copies whose message is no longer in the store at all (purged). */
+  /** Ids of copies whose message is not in the store at all (purged, or never this store's). */
   gone: ReadonlySet<string>;
   /** Ids whose append is queued: neither appended again nor taken as expunged. */
   pending: ReadonlySet<string>;
@@ -122,10 +122,12 @@ export function reconcile(input: ReconcileInput): SyncPlan {
     if (flags) plan.imap.push(flags);
     plan.agreed.set(m.id, target);
   }
-  // Purged from the store: the email goes too.
+  // Purged from the store: the email goes too, but only one this process agreed on. An email whose id this
+  // store never had may belong to another vmpilot sharing the IMAP account (a test or standby installation,
+  // a store restored from an older backup): it is left alone.
   for (const id of input.gone) {
     const copy = copyOf.get(id);
-    if (copy && !copy.deleted) plan.imap.push({ uid: copy.uid, add: ['\\Deleted'], remove: [] });
+    if (copy && !copy.deleted && input.base.has(id)) plan.imap.push({ uid: copy.uid, add: ['\\Deleted'], remove: [] });
   }
   return plan;
 }

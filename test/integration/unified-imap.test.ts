@@ -14,13 +14,21 @@
  * sent" and goodbye and gets the BYE as usual (the append is queued, never awaited by the call), and the
  * email arrives once Dovecot is back.
  *
+ * The sync on its own (startUnifiedImap over a store of this process) with one held connection and a 1 s
+ * sweep: a \Seen on a mailbox whose connection was given to another is picked up by the sweep.
+ *
  * Does not cover: implicit TLS/STARTTLS (Dovecot runs in cleartext here), the sweep's timing (the sweep is
  * 60 s by default; here the lost-connection retry does the catch-up).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { parseWav } from '../../src/media/wav.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { startUnifiedImap } from '../../src/unified/imap-sync.js';
 import { MASTER_PASSWORD, MASTER_USER, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { runSipp } from '../helpers/sipp.js';
@@ -191,4 +199,38 @@ describe('unified messaging over IMAP (Dovecot)', () => {
     expect(ids.filter((id) => id === heard.id)).toHaveLength(1);
     expect(new Set(ids).size).toBe(ids.length);
   }, 40_000);
+});
+
+describe('the sweep (one held connection)', () => {
+  it('a \\Seen on a mailbox without a held connection reaches the store through the sweep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmpilot-imap-sweep-'));
+    const own = await openSqliteStore(dir);
+    const sync = startUnifiedImap({
+      config: {
+        host: '127.0.0.1', port: dovecot.port, tls: 'none', rejectUnauthorized: true, master: { user: MASTER_USER, password: MASTER_PASSWORD },
+        masterSeparator: '*', userFrom: 'email', folder: 'INBOX', sweepSeconds: 1, maxConnections: 1,
+      },
+      store: own,
+      logger: pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' }),
+      logins: new Map(),
+      timeZone: 'UTC',
+    });
+    try {
+      await own.createMailbox({ number: '27000', name: 'Alice', pin: '2580', email: ALICE });
+      await own.createMailbox({ number: '27001', name: 'Bob', pin: '2580', email: BOB });
+      const a = await own.deposit(newMessage(own.tmpDir, { mailbox: '27000' }));
+      sync.onDeposit(a);
+      const email = await until('Alice\'s email', emailOf(ALICE, a.id));
+      // Bob's deposit takes the only held connection: Alice's IDLE ends.
+      const b = await own.deposit(newMessage(own.tmpDir, { mailbox: '27001' }));
+      sync.onDeposit(b);
+      await until('Bob\'s email', emailOf(BOB, b.id));
+      await withClient(ALICE, (c) => c.messageFlagsAdd(String(email.uid), ['\\Seen'], { uid: true }));
+      await until('Alice\'s message heard (by the sweep)', async () => ((await own.getMessage(a.id))?.heard ? true : undefined), 8000);
+    } finally {
+      await sync.close();
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -52,13 +52,20 @@ describe('reconcile', () => {
   it('appends what IMAP never had (received since appendSince, not queued), and deletes purged and duplicate emails', () => {
     const p = plan({
       messages: [msg('old', { receivedAt: 10 }), msg('new1', { receivedAt: 100 }), msg('queued', { receivedAt: 100 })],
-      copies: [copy('x', 5), copy('d', 6), copy('d', 7)],
-      gone: new Set(['x']),
+      copies: [copy('x', 5), copy('d', 6), copy('d', 7), copy('stranger', 8)],
+      gone: new Set(['x', 'stranger']),
+      base: base('x', { read: false, deleted: false }),
       pending: new Set(['queued']),
       appendSince: 50,
     });
     expect(p.append).toEqual(['new1']);
     expect(p.imap).toEqual(expect.arrayContaining([{ uid: 7, add: ['\\Deleted'], remove: [] }, { uid: 5, add: ['\\Deleted'], remove: [] }]));
+  });
+
+  it('leaves alone an email whose id this store never had (another installation sharing the account)', () => {
+    const p = plan({ copies: [copy('stranger', 9)], gone: new Set(['stranger']) });
+    expect(p.imap).toEqual([]);
+    expect(p.store).toEqual([]);
   });
 
   it('applying a plan leaves nothing to do: a change coming back does not bounce', () => {
