@@ -8,9 +8,11 @@
  * after the rows are committed, ms resolution) minus the moment deposit() resolved here. Prints p50/p90/p99/max,
  * the rate achieved, and how many messages did not reach the standby within the wait.
  *
- * Run: npx tsx bench/mirror-lag.ts [--rate 100] [--seconds 20] [--audio-ms 5000] [--mailboxes 200] [--standby URL]
+ * Run: npx tsx bench/mirror-lag.ts [--rate 100] [--seconds 20] [--audio-ms 5000] [--mailboxes 200]
+ *        [--standby URL | --standby-postgres]
  * The primary is a fresh SQLite store in a temporary folder; the standby too unless --standby names one
- * (postgres://... for a PostgreSQL standby).
+ * (postgres://... for a PostgreSQL standby) or --standby-postgres asks for a throwaway PostgreSQL server
+ * (test/helpers/postgres-server.ts: Debian's binaries, a temporary cluster, removed at the end).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeLocation, parseStoreLocation, type StoreLocation } from '../src/store/replica/location.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { startPostgres } from '../test/helpers/postgres-server.js';
 import { recordingIn } from '../test/helpers/store-fixture.js';
 
 const { values: args } = parseArgs({
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     'audio-ms': { type: 'string', default: '5000' },
     mailboxes: { type: 'string', default: '200' },
     standby: { type: 'string' },
+    'standby-postgres': { type: 'boolean', default: false },
   },
 });
 const RATE = Number(args.rate);
@@ -44,11 +48,12 @@ const location = (text: string | undefined, fallback: string): StoreLocation => 
   return parsed;
 };
 const primaryDir = join(root, 'primary');
-const standbyAt = location(args.standby, join(root, 'standby'));
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function main(): Promise<void> {
+  const pgServer = args['standby-postgres'] ? await startPostgres() : undefined;
+  const standbyAt = location(pgServer ? await pgServer.createDatabase() : args.standby, join(root, 'standby'));
   const primary = await openSqliteStore(primaryDir);
   const replica = primary.replica();
   const config = join(root, 'primary.yaml');
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
 
   // The mirror, as an operator starts it.
   const copiedAt = new Map<string, number>();
-  const mirror = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../src/admin/cli.ts'), 'mirror', '--to', describeLocation(standbyAt), '--config', config], {
+  const mirror = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../src/admin/cli.ts'), 'mirror', '--to', standbyAt.kind === 'sqlite' ? standbyAt.dir : standbyAt.url, '--config', config], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let pending = '';
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
   mirror.kill('SIGTERM');
   await new Promise((r) => mirror.once('close', r));
   await primary.close();
+  await pgServer?.destroy();
   rmSync(root, { recursive: true, force: true });
 }
 

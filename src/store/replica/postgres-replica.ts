@@ -27,7 +27,8 @@ const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => 
 
 /** Opens a replica on the PostgreSQL database at `url`, migrating its schema (an empty database becomes a store). */
 export async function openPostgresReplica(url: string, opts: { logger?: Logger } = {}): Promise<PostgresReplica> {
-  const pool = createPool(url, { poolSize: 4 });
+  // As many connections as the mirror updates mailboxes at once (mirror.ts MAILBOXES_AT_ONCE).
+  const pool = createPool(url, { poolSize: 8 });
   // An idle client's connection failing is an event; unheard, it would end the process.
   pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL connection lost (idle)'));
   try {
@@ -58,13 +59,14 @@ export class PostgresReplica implements StoreReplica {
   }
 
   async mailbox(number: string): Promise<MailboxContent | undefined> {
-    const row = (await this.pool.query<MailboxRow>('SELECT * FROM mailboxes WHERE number = $1', [number])).rows[0];
-    if (!row) return undefined;
-    const aliases = (await this.pool.query<{ alias: string }>('SELECT alias FROM aliases WHERE mailbox = $1 ORDER BY alias', [number])).rows;
-    return mailboxContent(
-      row,
-      aliases.map((a) => a.alias),
-    );
+    // One round trip: the mirror asks this for every mailbox it updates.
+    const row = (
+      await this.pool.query<MailboxRow & { aliases: string[] }>(
+        'SELECT m.*, ARRAY(SELECT alias FROM aliases a WHERE a.mailbox = m.number ORDER BY alias) AS aliases FROM mailboxes m WHERE number = $1',
+        [number],
+      )
+    ).rows[0];
+    return row && mailboxContent(row, row.aliases);
   }
 
   async messages(mailbox?: string): Promise<MessageContent[]> {
@@ -131,18 +133,18 @@ export class PostgresReplica implements StoreReplica {
 
   async putMessages(items: readonly { message: MessageContent; audio: Buffer }[]): Promise<void> {
     if (items.length === 0) return;
+    const ids = items.map(({ message }) => message.id);
     await inTransaction(this.pool, async (db) => {
-      const touched = new Set<string>();
+      // Replaced whole: the old rows' trigger drops their audio (same ids); audio left without a row goes too.
+      const old = await db.query<{ mailbox: string }>('DELETE FROM messages WHERE id = ANY($1) RETURNING mailbox', [ids]);
+      await db.query('DELETE FROM audio WHERE id = ANY($1)', [ids]);
+      const touched = new Set(old.rows.map((r) => r.mailbox));
       for (const { message, audio } of items) {
-        // Replaced whole: the old row's trigger drops its audio (same id) before the new audio goes in.
-        const old = await db.query<{ mailbox: string }>('DELETE FROM messages WHERE id = $1 RETURNING mailbox', [message.id]);
-        for (const r of old.rows) touched.add(r.mailbox);
-        await db.query('DELETE FROM audio WHERE id = $1', [message.id]);
         await insertAudio(db, message.id, audio);
-        await db.query(
-          `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}, audio_id) VALUES (${placeholders(MESSAGE_COLUMNS.length + 1)})`,
-          [...messageValues(message), message.id],
-        );
+        await db.query(`INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}, audio_id) VALUES (${placeholders(MESSAGE_COLUMNS.length + 1)})`, [
+          ...messageValues(message),
+          message.id,
+        ]);
         touched.add(message.mailbox);
       }
       for (const mailbox of touched) await this.logChange(db, mailbox, 'counts');
