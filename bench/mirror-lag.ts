@@ -9,13 +9,13 @@
  * the rate achieved, and how many messages did not reach the standby within the wait.
  *
  * Run: npx tsx bench/mirror-lag.ts [--rate 100] [--seconds 20] [--audio-ms 5000] [--mailboxes 200]
- *        [--standby URL | --standby-postgres]
+ *        [--standby URL | --standby-postgres] [--mirror-log FILE]   (the mirror's JSON log lines, to look into)
  * The primary is a fresh SQLite store in a temporary folder; the standby too unless --standby names one
  * (postgres://... for a PostgreSQL standby) or --standby-postgres asks for a throwaway PostgreSQL server
  * (test/helpers/postgres-server.ts: Debian's binaries, a temporary cluster, removed at the end).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     mailboxes: { type: 'string', default: '200' },
     standby: { type: 'string' },
     'standby-postgres': { type: 'boolean', default: false },
+    'mirror-log': { type: 'string' },
   },
 });
 const RATE = Number(args.rate);
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   });
   let pending = '';
   let swept = false;
+  const mirrorLog = args['mirror-log'] === undefined ? undefined : createWriteStream(args['mirror-log']);
   mirror.stdout.on('data', (chunk: Buffer) => {
+    mirrorLog?.write(chunk);
     const lines = (pending + chunk.toString()).split('\n');
     pending = lines.pop()!;
     for (const line of lines) {

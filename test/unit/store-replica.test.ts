@@ -129,7 +129,7 @@ describe('after changes on the source', () => {
     await reconcile(source.replica(), target.replica());
     await deposit('27000');
     await deposit('27001');
-    const result = await reconcile(source.replica(), target.replica(), { mailbox: '27001', mailboxFields: false });
+    const result = await reconcile(source.replica(), target.replica(), { mailboxes: ['27001'], mailboxFields: false });
     expect(result.messagesCopied).toBe(1);
     const left = (await compareStores(source.replica(), target.replica())).differences;
     expect(left).toHaveLength(1);
@@ -145,8 +145,8 @@ describe('a renumbered mailbox', () => {
       await source.renumberMailbox(from, to);
       if (perMailbox) {
         // The mirror's order of events is either; the new number first is the harder one.
-        await reconcile(source.replica(), target.replica(), { mailbox: to });
-        await reconcile(source.replica(), target.replica(), { mailbox: from });
+        await reconcile(source.replica(), target.replica(), { mailboxes: [to] });
+        await reconcile(source.replica(), target.replica(), { mailboxes: [from] });
       } else {
         await reconcile(source.replica(), target.replica());
       }

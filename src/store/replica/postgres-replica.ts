@@ -14,21 +14,58 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { newMessageId } from '../message-id.js';
-import { insertAudio, readAudio } from '../pg/audio.js';
+import { insertAudio, readAudio, sha256Hex } from '../pg/audio.js';
 import { createPool, inTransaction, redactUrl, type Queryable } from '../pg/connection.js';
-import { migratePg } from '../pg/schema.js';
+import { AUDIO_CHUNK_BYTES, DB_NOW_MS, migratePg } from '../pg/schema.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
 import type { ChangeKind } from '../change-feed.js';
 import type { GreetingKind, StoredSubscription } from '../types.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
 import type { GreetingContent, MailboxContent, MessageContent, MessageState, StoreReplica } from './types.js';
 
+/** PostgreSQL types of the messages columns (schema.ts), for unnest() of one array per column. */
+const MESSAGE_COLUMN_TYPES: Record<string, string> = {
+  id: 'text',
+  mailbox: 'text',
+  folder: 'text',
+  caller: 'text',
+  caller_name: 'text',
+  received_at: 'bigint',
+  duration_ms: 'bigint',
+  urgent: 'integer',
+  heard: 'integer',
+  reason: 'text',
+  forwarded_from: 'text',
+  audio_id: 'text',
+};
+
+/** Audio rows and their chunks (pg/audio.ts's format: AUDIO_CHUNK_BYTES each, sha256 of the whole) in two statements. */
+async function insertAudioBatch(db: Queryable, items: readonly { id: string; audio: Buffer }[]): Promise<void> {
+  const chunks = items.map(({ audio }) => Math.ceil(audio.length / AUDIO_CHUNK_BYTES));
+  await db.query(
+    `INSERT INTO audio (id, bytes, chunks, sha256, created_at) SELECT id, bytes, chunks, sha256, ${DB_NOW_MS}
+     FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[]) AS t(id, bytes, chunks, sha256)`,
+    [items.map((i) => i.id), items.map((i) => i.audio.length), chunks, items.map((i) => sha256Hex(i.audio))],
+  );
+  const ids: string[] = [];
+  const seqs: number[] = [];
+  const pieces: Buffer[] = [];
+  items.forEach(({ id, audio }, n) => {
+    for (let seq = 0; seq < chunks[n]!; seq++) {
+      ids.push(id);
+      seqs.push(seq);
+      pieces.push(audio.subarray(seq * AUDIO_CHUNK_BYTES, (seq + 1) * AUDIO_CHUNK_BYTES));
+    }
+  });
+  if (pieces.length > 0) await db.query('INSERT INTO audio_chunks (audio_id, seq, bytes) SELECT * FROM unnest($1::text[], $2::integer[], $3::bytea[])', [ids, seqs, pieces]);
+}
+
 const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
 
 /** Opens a replica on the PostgreSQL database at `url`, migrating its schema (an empty database becomes a store). */
 export async function openPostgresReplica(url: string, opts: { logger?: Logger } = {}): Promise<PostgresReplica> {
-  // As many connections as the mirror updates mailboxes at once (mirror.ts MAILBOXES_AT_ONCE).
-  const pool = createPool(url, { poolSize: 8 });
+  // A few: reconcile reads both sides at once; the mirror writes one batch at a time.
+  const pool = createPool(url, { poolSize: 4 });
   // An idle client's connection failing is an event; unheard, it would end the process.
   pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL connection lost (idle)'));
   try {
@@ -49,32 +86,25 @@ export class PostgresReplica implements StoreReplica {
     readonly description: string,
   ) {}
 
-  async mailboxes(): Promise<MailboxContent[]> {
-    const rows = (await this.pool.query<MailboxRow>('SELECT * FROM mailboxes ORDER BY number')).rows;
-    const aliases = new Map<string, string[]>();
-    for (const { alias, mailbox } of (await this.pool.query<{ alias: string; mailbox: string }>('SELECT alias, mailbox FROM aliases ORDER BY alias')).rows) {
-      aliases.set(mailbox, [...(aliases.get(mailbox) ?? []), alias]);
-    }
-    return rows.map((r) => mailboxContent(r, aliases.get(r.number) ?? []));
+  async mailboxes(numbers?: readonly string[]): Promise<MailboxContent[]> {
+    const select = 'SELECT m.*, ARRAY(SELECT alias FROM aliases a WHERE a.mailbox = m.number ORDER BY alias) AS aliases FROM mailboxes m';
+    const rows =
+      numbers === undefined
+        ? await this.pool.query<MailboxRow & { aliases: string[] }>(`${select} ORDER BY number`)
+        : await this.pool.query<MailboxRow & { aliases: string[] }>(`${select} WHERE number = ANY($1) ORDER BY number`, [numbers]);
+    return rows.rows.map((r) => mailboxContent(r, r.aliases));
   }
 
   async mailbox(number: string): Promise<MailboxContent | undefined> {
-    // One round trip: the mirror asks this for every mailbox it updates.
-    const row = (
-      await this.pool.query<MailboxRow & { aliases: string[] }>(
-        'SELECT m.*, ARRAY(SELECT alias FROM aliases a WHERE a.mailbox = m.number ORDER BY alias) AS aliases FROM mailboxes m WHERE number = $1',
-        [number],
-      )
-    ).rows[0];
-    return row && mailboxContent(row, row.aliases);
+    return (await this.mailboxes([number]))[0];
   }
 
-  async messages(mailbox?: string): Promise<MessageContent[]> {
+  async messages(mailboxes?: readonly string[]): Promise<MessageContent[]> {
     const columns = MESSAGE_COLUMNS.join(', ');
     const rows =
-      mailbox === undefined
+      mailboxes === undefined
         ? await this.pool.query<MessageRow>(`SELECT ${columns} FROM messages ORDER BY id`)
-        : await this.pool.query<MessageRow>(`SELECT ${columns} FROM messages WHERE mailbox = $1 ORDER BY id`, [mailbox]);
+        : await this.pool.query<MessageRow>(`SELECT ${columns} FROM messages WHERE mailbox = ANY($1) ORDER BY id`, [mailboxes]);
     return rows.rows.map(messageContent);
   }
 
@@ -83,12 +113,12 @@ export class PostgresReplica implements StoreReplica {
     return row && readAudio(this.pool, row.audio_id);
   }
 
-  async greetings(mailbox?: string): Promise<GreetingContent[]> {
+  async greetings(mailboxes?: readonly string[]): Promise<GreetingContent[]> {
     const select = 'SELECT g.mailbox, g.kind, a.sha256, a.bytes FROM greetings g JOIN audio a ON a.id = g.audio_id';
     const rows =
-      mailbox === undefined
+      mailboxes === undefined
         ? await this.pool.query<GreetingContent>(`${select} ORDER BY g.mailbox, g.kind`)
-        : await this.pool.query<GreetingContent>(`${select} WHERE g.mailbox = $1 ORDER BY g.kind`, [mailbox]);
+        : await this.pool.query<GreetingContent>(`${select} WHERE g.mailbox = ANY($1) ORDER BY g.mailbox, g.kind`, [mailboxes]);
     return rows.rows.map((r) => ({ mailbox: r.mailbox, kind: r.kind, sha256: r.sha256, bytes: Number(r.bytes) }));
   }
 
@@ -117,7 +147,7 @@ export class PostgresReplica implements StoreReplica {
         await db.query('DELETE FROM aliases WHERE alias = $1', [alias]);
         await db.query('INSERT INTO aliases (alias, mailbox) VALUES ($1, $2)', [alias, m.number]);
       }
-      await this.logChange(db, m.number, 'mailbox');
+      await this.logChanges(db, [m.number], 'mailbox');
     });
   }
 
@@ -126,8 +156,8 @@ export class PostgresReplica implements StoreReplica {
       // Messages first (no cascade from mailboxes); the triggers drop their audio, and the greetings' with them.
       await db.query('DELETE FROM messages WHERE mailbox = $1', [number]);
       await db.query('DELETE FROM mailboxes WHERE number = $1', [number]);
-      await this.logChange(db, number, 'counts');
-      await this.logChange(db, number, 'mailbox');
+      await this.logChanges(db, [number], 'counts');
+      await this.logChanges(db, [number], 'mailbox');
     });
   }
 
@@ -138,16 +168,17 @@ export class PostgresReplica implements StoreReplica {
       // Replaced whole: the old rows' trigger drops their audio (same ids); audio left without a row goes too.
       const old = await db.query<{ mailbox: string }>('DELETE FROM messages WHERE id = ANY($1) RETURNING mailbox', [ids]);
       await db.query('DELETE FROM audio WHERE id = ANY($1)', [ids]);
-      const touched = new Set(old.rows.map((r) => r.mailbox));
-      for (const { message, audio } of items) {
-        await insertAudio(db, message.id, audio);
-        await db.query(`INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}, audio_id) VALUES (${placeholders(MESSAGE_COLUMNS.length + 1)})`, [
-          ...messageValues(message),
-          message.id,
-        ]);
-        touched.add(message.mailbox);
-      }
-      for (const mailbox of touched) await this.logChange(db, mailbox, 'counts');
+      const touched = new Set([...old.rows.map((r) => r.mailbox), ...items.map(({ message }) => message.mailbox)]);
+      // Three statements for the whole batch (audio rows, their chunks, the messages), not three per message: on
+      // a busy database host the round trips, not the bytes, held the mirror back.
+      await insertAudioBatch(db, items.map(({ message, audio }) => ({ id: message.id, audio })));
+      const columns = [...MESSAGE_COLUMNS, 'audio_id'];
+      const values = items.map(({ message }) => [...messageValues(message), message.id]);
+      await db.query(
+        `INSERT INTO messages (${columns.join(', ')}) SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${MESSAGE_COLUMN_TYPES[c]}[]`).join(', ')})`,
+        columns.map((_, i) => values.map((row) => row[i])),
+      );
+      await this.logChanges(db, touched, 'counts');
     });
   }
 
@@ -164,7 +195,7 @@ export class PostgresReplica implements StoreReplica {
         ]);
         for (const row of r.rows) touched.add(row.mailbox);
       }
-      for (const mailbox of touched) await this.logChange(db, mailbox, 'counts');
+      await this.logChanges(db, touched, 'counts');
     });
   }
 
@@ -172,7 +203,7 @@ export class PostgresReplica implements StoreReplica {
     if (messages.length === 0) return;
     await inTransaction(this.pool, async (db) => {
       const gone = await db.query<{ mailbox: string }>('DELETE FROM messages WHERE id = ANY($1) RETURNING mailbox', [messages.map((m) => m.id)]);
-      for (const mailbox of new Set(gone.rows.map((r) => r.mailbox))) await this.logChange(db, mailbox, 'counts');
+      await this.logChanges(db, new Set(gone.rows.map((r) => r.mailbox)), 'counts');
     });
   }
 
@@ -189,7 +220,7 @@ export class PostgresReplica implements StoreReplica {
           [mailbox, kind, audioId],
         );
       }
-      await this.logChange(db, mailbox, 'mailbox');
+      await this.logChanges(db, [mailbox], 'mailbox');
     });
   }
 
@@ -206,7 +237,9 @@ export class PostgresReplica implements StoreReplica {
     await this.pool.end();
   }
 
-  private async logChange(db: Queryable, mailbox: string, kind: ChangeKind): Promise<void> {
-    await db.query('INSERT INTO mailbox_changes (mailbox, kind, origin) VALUES ($1, $2, $3)', [mailbox, kind, this.origin]);
+  /** Appends change rows (one statement for any number of mailboxes); their trigger NOTIFYs every host. */
+  private async logChanges(db: Queryable, mailboxes: Iterable<string>, kind: ChangeKind): Promise<void> {
+    const list = [...mailboxes];
+    if (list.length > 0) await db.query('INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT unnest($1::text[]), $2, $3', [list, kind, this.origin]);
   }
 }

@@ -33,8 +33,8 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileOptions {
-  /** Only this mailbox (number); default: the whole store. */
-  mailbox?: string;
+  /** Only these mailboxes (numbers); default: the whole store. */
+  mailboxes?: readonly string[];
   /** Compare mailbox fields and greetings (default true); false: only the messages (a counts change). */
   mailboxFields?: boolean;
   /** Also make the MWI subscriptions identical (whole-store passes only). Default true. */
@@ -97,17 +97,12 @@ const subscriptionsFingerprint = (list: readonly StoredSubscription[]): string =
 const byKey = <T>(list: readonly T[], key: (t: T) => string): Map<string, T> => new Map(list.map((t) => [key(t), t]));
 const greetingKey = (g: GreetingContent): string => `${g.mailbox}/${g.kind}`;
 
-async function listMailboxes(store: StoreReplica, only: string | undefined): Promise<MailboxContent[]> {
-  if (only === undefined) return store.mailboxes();
-  const m = await store.mailbox(only);
-  return m ? [m] : [];
-}
 
 /** One pass: after it the target holds what the source held when each part was read. */
 export async function reconcile(source: StoreReplica, target: StoreReplica, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const result = emptyResult();
   const fields = opts.mailboxFields ?? true;
-  const [srcBoxes, dstBoxes] = await Promise.all([listMailboxes(source, opts.mailbox), listMailboxes(target, opts.mailbox)]);
+  const [srcBoxes, dstBoxes] = await Promise.all([source.mailboxes(opts.mailboxes), target.mailboxes(opts.mailboxes)]);
   const dstByNumber = byKey(dstBoxes, (m) => m.number);
   const srcNumbers = new Set(srcBoxes.map((m) => m.number));
 
@@ -122,7 +117,7 @@ export async function reconcile(source: StoreReplica, target: StoreReplica, opts
 
   await copyMessages(source, target, opts, srcNumbers, result);
 
-  if (fields) await copyGreetings(source, target, opts.mailbox, srcNumbers, result);
+  if (fields) await copyGreetings(source, target, opts.mailboxes, srcNumbers, result);
 
   for (const m of dstBoxes) {
     if (srcNumbers.has(m.number)) continue;
@@ -130,7 +125,7 @@ export async function reconcile(source: StoreReplica, target: StoreReplica, opts
     result.mailboxesRemoved++;
   }
 
-  if ((opts.subscriptions ?? true) && opts.mailbox === undefined) {
+  if ((opts.subscriptions ?? true) && opts.mailboxes === undefined) {
     const [src, dst] = await Promise.all([source.subscriptions(), target.subscriptions()]);
     if (subscriptionsFingerprint(src) !== subscriptionsFingerprint(dst)) {
       await target.replaceSubscriptions(src);
@@ -147,7 +142,7 @@ async function copyMessages(
   srcNumbers: ReadonlySet<string>,
   result: ReconcileResult,
 ): Promise<void> {
-  const [src, dst] = await Promise.all([source.messages(opts.mailbox), target.messages(opts.mailbox)]);
+  const [src, dst] = await Promise.all([source.messages(opts.mailboxes), target.messages(opts.mailboxes)]);
   const dstById = byKey(dst, (m) => m.id);
   const srcIds = new Set(src.map((m) => m.id));
 
@@ -196,11 +191,11 @@ async function copyMessages(
 async function copyGreetings(
   source: StoreReplica,
   target: StoreReplica,
-  mailbox: string | undefined,
+  mailboxes: readonly string[] | undefined,
   srcNumbers: ReadonlySet<string>,
   result: ReconcileResult,
 ): Promise<void> {
-  const [src, dst] = await Promise.all([source.greetings(mailbox), target.greetings(mailbox)]);
+  const [src, dst] = await Promise.all([source.greetings(mailboxes), target.greetings(mailboxes)]);
   const dstByKey = byKey(dst, greetingKey);
   const srcKeys = new Set(src.map(greetingKey));
   for (const g of src) {

@@ -42,6 +42,9 @@ interface CachedDigest {
   sha256: string;
 }
 
+/** `IN` a list given as one JSON array parameter (any length, one prepared statement). */
+const IN_LIST = '(SELECT value FROM json_each(?))';
+
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** The file's bytes; undefined when it does not exist. */
@@ -62,26 +65,30 @@ export class SqliteReplica implements StoreReplica {
     this.description = `sqlite:${host.layout.dir}`;
   }
 
-  async mailboxes(): Promise<MailboxContent[]> {
-    const rows = this.host.sql('SELECT * FROM mailboxes ORDER BY number').all() as MailboxRow[];
+  async mailboxes(numbers?: readonly string[]): Promise<MailboxContent[]> {
+    const { sql } = this.host;
+    const rows = (
+      numbers === undefined ? sql('SELECT * FROM mailboxes ORDER BY number').all() : sql(`SELECT * FROM mailboxes WHERE number IN ${IN_LIST} ORDER BY number`).all(JSON.stringify(numbers))
+    ) as MailboxRow[];
+    const aliasRows = (
+      numbers === undefined
+        ? sql('SELECT alias, mailbox FROM aliases ORDER BY alias').all()
+        : sql(`SELECT alias, mailbox FROM aliases WHERE mailbox IN ${IN_LIST} ORDER BY alias`).all(JSON.stringify(numbers))
+    ) as { alias: string; mailbox: string }[];
     const aliases = new Map<string, string[]>();
-    for (const { alias, mailbox } of this.host.sql('SELECT alias, mailbox FROM aliases ORDER BY alias').all() as { alias: string; mailbox: string }[]) {
-      aliases.set(mailbox, [...(aliases.get(mailbox) ?? []), alias]);
-    }
+    for (const { alias, mailbox } of aliasRows) aliases.set(mailbox, [...(aliases.get(mailbox) ?? []), alias]);
     return rows.map((r) => mailboxContent(r, aliases.get(r.number) ?? []));
   }
 
   async mailbox(number: string): Promise<MailboxContent | undefined> {
-    const row = this.host.sql('SELECT * FROM mailboxes WHERE number = ?').get(number) as MailboxRow | undefined;
-    if (!row) return undefined;
-    return mailboxContent(row, this.host.sql('SELECT alias FROM aliases WHERE mailbox = ? ORDER BY alias').pluck().all(number) as string[]);
+    return (await this.mailboxes([number]))[0];
   }
 
-  async messages(mailbox?: string): Promise<MessageContent[]> {
+  async messages(mailboxes?: readonly string[]): Promise<MessageContent[]> {
     const rows = (
-      mailbox === undefined
+      mailboxes === undefined
         ? this.host.sql('SELECT * FROM messages ORDER BY id').all()
-        : this.host.sql('SELECT * FROM messages WHERE mailbox = ? ORDER BY id').all(mailbox)
+        : this.host.sql(`SELECT * FROM messages WHERE mailbox IN ${IN_LIST} ORDER BY id`).all(JSON.stringify(mailboxes))
     ) as MessageRow[];
     return rows.map(messageContent);
   }
@@ -90,11 +97,11 @@ export class SqliteReplica implements StoreReplica {
     return readIfExists(messageAudioPath(this.host.layout, message.mailbox, message.id));
   }
 
-  async greetings(mailbox?: string): Promise<GreetingContent[]> {
+  async greetings(mailboxes?: readonly string[]): Promise<GreetingContent[]> {
     const rows = (
-      mailbox === undefined
+      mailboxes === undefined
         ? this.host.sql('SELECT mailbox, kind FROM greetings ORDER BY mailbox, kind').all()
-        : this.host.sql('SELECT mailbox, kind FROM greetings WHERE mailbox = ? ORDER BY kind').all(mailbox)
+        : this.host.sql(`SELECT mailbox, kind FROM greetings WHERE mailbox IN ${IN_LIST} ORDER BY mailbox, kind`).all(JSON.stringify(mailboxes))
     ) as { mailbox: string; kind: GreetingKind }[];
     const out: GreetingContent[] = [];
     for (const r of rows) {

@@ -42,14 +42,16 @@ export interface StoreReplica {
   /** A name for logs and reports: "sqlite:/var/lib/vmpilot", "postgres://host/db" (no password). */
   readonly description: string;
 
-  mailboxes(): Promise<MailboxContent[]>;
+  /** Every mailbox, or those of these numbers. */
+  mailboxes(numbers?: readonly string[]): Promise<MailboxContent[]>;
   /** One mailbox by its number (not an alias). */
   mailbox(number: string): Promise<MailboxContent | undefined>;
-  /** Messages in every folder ('deleted' included), of one mailbox or of all, ordered by id. */
-  messages(mailbox?: string): Promise<MessageContent[]>;
+  /** Messages in every folder ('deleted' included), of these mailboxes or of all, ordered by id. */
+  messages(mailboxes?: readonly string[]): Promise<MessageContent[]>;
   /** The audio of a message (a whole WAV); undefined when the message or its audio is missing. */
   messageAudio(message: Pick<MessageContent, 'id' | 'mailbox'>): Promise<Buffer | undefined>;
-  greetings(mailbox?: string): Promise<GreetingContent[]>;
+  /** Greetings and recorded names, of these mailboxes or of all. */
+  greetings(mailboxes?: readonly string[]): Promise<GreetingContent[]>;
   greetingAudio(mailbox: string, kind: GreetingKind): Promise<Buffer | undefined>;
   subscriptions(): Promise<StoredSubscription[]>;
 
