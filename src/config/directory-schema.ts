@@ -25,7 +25,7 @@ import { PIN_FORMAT } from '../store/pin.js';
 export interface DirectoryAttributeMap {
   /** A value that never changes for the entry (entryUUID, objectGUID): renames and renumbers follow it. */
   id: string;
-  /** The mailbox number (spaces, dashes, dots and parentheses are removed: "+46 8-123 45 67" → "+468123 4567"). */
+  /** The mailbox number (spaces, dashes, dots and parentheses are removed: "+46 8-123 45 67" → "+4681234567"). */
   number: string;
   /** Attributes whose values become the mailbox's aliases (DIDs, other numbers). */
   aliases: string[];
@@ -56,6 +56,11 @@ export interface LdapDirectoryConfig {
   scope: 'sub' | 'one';
   /** Entries per page of the paged search (RFC 2696); at most the server's own page limit (AD: 1000). */
   pageSize: number;
+  /**
+   * 0 (default): the number attribute is the mailbox number. N: the mailbox number is its last N digits (the
+   * extension: "+46 8 123 45 67" → 34567 with 5), and the whole number becomes an alias (the DID).
+   */
+  extensionDigits: number;
   preset: 'activeDirectory' | 'openldap';
   /** Overrides of the preset's attribute map. */
   attributes: Partial<DirectoryAttributeMap>;
@@ -105,6 +110,7 @@ const ldapSchema = section({
   filter: z.string().regex(/^\(.*\)$/s, 'must be an LDAP filter in parentheses (RFC 4515)').optional(),
   scope: z.enum(['sub', 'one'], { error: 'must be sub or one' }).default('sub'),
   pageSize: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(500),
+  extensionDigits: z.number().int().min(0, 'must be 0 (the whole number) or more').max(15, 'must be at most 15').default(0),
   preset: z.enum(['activeDirectory', 'openldap'], { error: 'must be activeDirectory or openldap' }).default('openldap'),
   attributes: attributesSchema,
   schedule: z.number().min(0, 'must be 0 (only by command) or more minutes').max(10_080, 'must be at most 10080 (a week)').default(0),

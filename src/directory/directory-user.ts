@@ -51,7 +51,12 @@ export function dialledNumber(value: string): string {
   return value.replace(/[\s\-.()/]/g, '');
 }
 
-export function readEntry(entry: LdapEntry, map: DirectoryAttributeMap): DirectoryUser | EntryProblem {
+/** How a number attribute becomes the mailbox number: whole, or its last `extensionDigits` digits. */
+export interface NumberRule {
+  extensionDigits: number;
+}
+
+export function readEntry(entry: LdapEntry, map: DirectoryAttributeMap, rule: NumberRule = { extensionDigits: 0 }): DirectoryUser | EntryProblem {
   const lowerKeys = new Map(Object.keys(entry).map((k) => [k.toLowerCase(), k]));
   const first = (name: string | undefined): string | undefined => text(valuesOf(entry, lowerKeys, name)[0]);
   const dn = entry.dn;
@@ -59,9 +64,13 @@ export function readEntry(entry: LdapEntry, map: DirectoryAttributeMap): Directo
   if (id === undefined) return { dn, reason: `no ${map.id} (the entry's stable id)` };
   const raw = first(map.number);
   if (raw === undefined) return { dn, id, reason: `no ${map.number} (the mailbox number)` };
-  const number = dialledNumber(raw);
-  if (!DIAL_STRING.test(number)) return { dn, id, reason: `${map.number} "${raw}" is not a number (digits, * and #, optionally after +)` };
-  const aliases: string[] = [];
+  const full = dialledNumber(raw);
+  if (!DIAL_STRING.test(full)) return { dn, id, reason: `${map.number} "${raw}" is not a number (digits, * and #, optionally after +)` };
+  const digits = full.replace(/^\+/, '');
+  if (rule.extensionDigits > 0 && digits.length < rule.extensionDigits) return { dn, id, reason: `${map.number} "${raw}" has fewer than ${rule.extensionDigits} digits (extensionDigits)` };
+  const number = rule.extensionDigits > 0 ? digits.slice(-rule.extensionDigits) : full;
+  // With extensionDigits, the whole number (the DID) reaches the mailbox too.
+  const aliases: string[] = number !== full ? [full] : [];
   for (const attr of map.aliases) {
     for (const v of valuesOf(entry, lowerKeys, attr)) {
       const t = text(v);

@@ -83,7 +83,7 @@ export async function readDirectory(config: LdapDirectoryConfig): Promise<Direct
         read.pages++;
         for (const entry of page.searchEntries) {
           read.entries++;
-          const user = readEntry(entry as LdapEntry, map);
+          const user = readEntry(entry as LdapEntry, map, config);
           if (isProblem(user)) read.problems.push(user);
           else read.users.push(user);
         }

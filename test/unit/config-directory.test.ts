@@ -13,7 +13,7 @@ describe('directory.ldap', () => {
   it('is absent by default; given, it takes the defaults (openldap, pages of 500, by command only, random PINs mailed)', () => {
     expect(parseConfig('', '/tmp').directory).toBeUndefined();
     const ldap = parseConfig('directory: { ldap: { url: "ldap://dir.example.com", base: "dc=example,dc=com" } }', '/tmp').directory!.ldap;
-    expect(ldap).toMatchObject({ startTls: false, scope: 'sub', pageSize: 500, preset: 'openldap', schedule: 0, pinPolicy: 'random-emailed', timeoutS: 30 });
+    expect(ldap).toMatchObject({ startTls: false, scope: 'sub', pageSize: 500, preset: 'openldap', schedule: 0, pinPolicy: 'random-emailed', timeoutS: 30, extensionDigits: 0 });
   });
 
   it('resolves bindPasswordFile and caFile against the config file\'s folder', () => {

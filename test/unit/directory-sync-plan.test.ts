@@ -21,7 +21,12 @@ function adEntry(over: Record<string, string | string[] | Buffer> = {}): LdapEnt
 
 describe('readEntry: a directory entry as a mailbox owner', () => {
   it('reads an Active Directory user: objectGUID as hex, the number without spaces and dashes, ipPhone as an alias', () => {
-    expect(readEntry(adEntry(), AD)).toEqual({ id: guid.toString('hex'), dn: adEntry().dn, number: '+468123 4567'.replace(' ', ''), name: 'Alice Example', email: 'alice@example.com', aliases: ['4567'] });
+    expect(readEntry(adEntry(), AD)).toEqual({ id: guid.toString('hex'), dn: adEntry().dn, number: '+4681234567', name: 'Alice Example', email: 'alice@example.com', aliases: ['4567'] });
+  });
+
+  it('extensionDigits: the last N digits are the mailbox number, the whole number an alias', () => {
+    expect(readEntry(adEntry({ ipPhone: [] as unknown as string }), AD, { extensionDigits: 5 })).toMatchObject({ number: '34567', aliases: ['+4681234567'] });
+    expect(readEntry(adEntry({ telephoneNumber: '+46 12' }), AD, { extensionDigits: 5 })).toMatchObject({ reason: 'telephoneNumber "+46 12" has fewer than 5 digits (extensionDigits)' });
   });
 
   it('takes displayName before "first last", and compares attribute names case-insensitively', () => {
