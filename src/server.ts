@@ -339,7 +339,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     clock.close();
     retention?.stop();
     recordRetention?.stop();
-    directorySync?.stop();
+    await directorySync?.stop();
     await email?.close();
     await imap?.close();
     mailboxNumbers.close();

@@ -89,7 +89,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
       remote.stop();
       retention.stop();
       recordRetention.stop();
-      directorySync?.stop();
+      await directorySync?.stop();
       own.close();
       await mwi.stop();
       stack.close();

@@ -24,14 +24,13 @@ async function writePins(dir: string, report: SyncReport): Promise<string> {
   return file;
 }
 
-export function startDirectorySchedule(store: SyncStore, config: Config, logger: Logger): { stop(): void } | undefined {
+/** stop() resolves once a sync in progress has finished (the caller closes the store next). */
+export function startDirectorySchedule(store: SyncStore, config: Config, logger: Logger): { stop(): Promise<void> } | undefined {
   const minutes = config.directory?.ldap.schedule ?? 0;
   if (minutes <= 0) return undefined;
   const log = logger.child({ component: 'directory' });
-  let running = false;
+  let running: Promise<void> | undefined;
   const run = async (): Promise<void> => {
-    if (running) return;
-    running = true;
     try {
       const report = await syncDirectory(store, config);
       for (const s of report.skipped) log.warn({ dn: s.dn, reason: s.reason }, 'directory entry skipped');
@@ -40,11 +39,16 @@ export function startDirectorySchedule(store: SyncStore, config: Config, logger:
       log.info({ ...summary(report), ...(pinsFile ? { pinsFile } : {}) }, 'directory sync done');
     } catch (err) {
       log.error({ err }, 'directory sync failed; nothing applied');
-    } finally {
-      running = false;
     }
   };
-  const timer = setInterval(() => void run(), minutes * 60_000);
+  const timer = setInterval(() => {
+    running ??= run().finally(() => (running = undefined));
+  }, minutes * 60_000);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

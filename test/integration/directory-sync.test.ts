@@ -188,8 +188,10 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
       const deadline = Date.now() + 10_000;
       while (!lines.some((l) => l.msg === 'directory sync done') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     } finally {
-      schedule.stop();
+      await schedule.stop();
     }
+    // stop() waited for a sync in progress: the next test's sync does not find the lock held.
+    expect(existsSync(join(config.storage.dir, 'directory-ldap.lock'))).toBe(false);
     expect(lines.find((l) => l.msg === 'directory sync done')).toMatchObject({ component: 'directory', created: 1, skipped: 3, pinsToHandOut: 0 });
     expect(await store.findMailbox('39999')).toMatchObject({ name: 'New Comer' });
   });
