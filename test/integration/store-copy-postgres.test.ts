@@ -3,7 +3,8 @@
  * and the real `vmpilot` commands.
  *
  * Covers: `vmpilot store copy` SQLite -> PostgreSQL and back PostgreSQL -> SQLite keeps every row and audio byte
- * (the round trip compares identical to the original; a copied message's WAV plays); a copy into a database
+ * (the round trip compares identical to the original, a message longer than one audio chunk included; a
+ * copied message's WAV plays); a copy into a database
  * that is not empty is refused; `vmpilot mirror --to postgres://...` follows a SQLite primary through deposits,
  * reads, deletions and mailbox changes while the PostgreSQL standby is killed (SIGKILL) and started again:
  * the mirror logs the failure, backs off, catches up, and `mirror verify` reports no difference.
@@ -59,6 +60,8 @@ beforeAll(async () => {
   for (let i = 1; i < 5; i++) await primary.replica().putMailbox({ ...fields, number: String(27000 + i), name: `Owner ${i}`, aliases: [] });
   await primary.setGreeting('27003', 'unavailable', recordingIn(primary.tmpDir, 400));
   await primary.saveSubscriptions([{ id: 'sub-1', mailbox: '27000', source: '127.0.0.1', expiresAt: Date.now() + 60_000, data: '{}' }], []);
+  // 20 s of audio: 320 KB, more than one 256 KiB chunk in PostgreSQL.
+  await primary.deposit({ mailbox: '27004', from: '4455', fromName: 'Long', durationMs: 20_000, urgent: false, reason: 'busy', audioFile: recordingIn(primary.tmpDir, 20_000) });
   await deposits(40, 'a');
   await changes(1);
 });
@@ -85,8 +88,9 @@ describe('vmpilot store copy between SQLite and PostgreSQL', () => {
       const { differences, counts } = await compareStores(primary.replica(), copy.replica());
       expect(differences).toEqual([]);
       expect(counts.b).toMatchObject({ mailboxes: 5, greetings: 1, subscriptions: 1 });
-      const message = (await copy.listMessages('27004'))[0]!;
-      expect((await readWavFile(message.audioPath)).samples.length).toBe(960);
+      const lengths = await Promise.all((await copy.listMessages('27004')).map(async (m) => (await readWavFile(m.audioPath)).samples.length));
+      expect(lengths).toContain(160_000);
+      expect(lengths).toContain(960);
     } finally {
       await copy.close();
     }

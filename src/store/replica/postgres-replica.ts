@@ -57,7 +57,11 @@ async function insertAudioBatch(db: Queryable, items: readonly { id: string; aud
       pieces.push(audio.subarray(seq * AUDIO_CHUNK_BYTES, (seq + 1) * AUDIO_CHUNK_BYTES));
     }
   });
-  if (pieces.length > 0) await db.query('INSERT INTO audio_chunks (audio_id, seq, bytes) SELECT * FROM unnest($1::text[], $2::integer[], $3::bytea[])', [ids, seqs, pieces]);
+  // One VALUES row per chunk with the bytes as their own parameters: pg sends a Buffer parameter as binary, where
+  // a bytea[] array would travel as hex text (twice the bytes, parsed by the server).
+  if (pieces.length === 0) return;
+  const rows = pieces.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}::integer, $${3 * i + 3}::bytea)`);
+  await db.query(`INSERT INTO audio_chunks (audio_id, seq, bytes) VALUES ${rows.join(', ')}`, pieces.flatMap((piece, i) => [ids[i], seqs[i], piece]));
 }
 
 const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
