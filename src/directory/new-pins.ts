@@ -30,7 +30,8 @@ export function randomPin(number: string): string {
   }
 }
 
-export async function newPins(users: readonly DirectoryUser[], policy: Pick<LdapDirectoryConfig, 'pinPolicy' | 'defaultPin'>): Promise<NewPins> {
+/** `inFlight`: hashes at once (the serving process takes 1, leaving libuv's pool to the logins of calls). */
+export async function newPins(users: readonly DirectoryUser[], policy: Pick<LdapDirectoryConfig, 'pinPolicy' | 'defaultPin'>, inFlight?: number): Promise<NewPins> {
   const clear = new Map<string, string>();
   const pinOf = new Map<string, string>();
   for (const u of users) {
@@ -38,7 +39,7 @@ export async function newPins(users: readonly DirectoryUser[], policy: Pick<Ldap
     pinOf.set(u.number, pin);
     if (policy.pinPolicy === 'random-emailed') clear.set(u.number, pin);
   }
-  const byPin = await hashPins(pinOf.values());
+  const byPin = await hashPins(pinOf.values(), undefined, inFlight);
   return { hashes: new Map([...pinOf].map(([n, pin]) => [n, byPin.get(pin)!])), clear };
 }
 

@@ -32,7 +32,8 @@ export function startDirectorySchedule(store: SyncStore, config: Config, logger:
   let running: Promise<void> | undefined;
   const run = async (): Promise<void> => {
     try {
-      const report = await syncDirectory(store, config);
+      // One PIN hash at a time: this process's calls check PINs on the same libuv pool.
+      const report = await syncDirectory(store, config, { hashesInFlight: 1 });
       for (const s of report.skipped) log.warn({ dn: s.dn, reason: s.reason }, 'directory entry skipped');
       log.debug({ created: report.created, updated: report.updated, renumbered: report.renumbered, disabled: report.disabled }, 'directory sync changes');
       const pinsFile = report.pinsToHandOut.length > 0 ? await writePins(config.storage.dir, report) : undefined;

@@ -71,13 +71,19 @@ async function renumber(store: SyncStore, plan: SyncPlan, report: SyncReport): P
 }
 
 /** A sync (a dry run: the plan only). Rejects with DirectoryError, SyncBusyError, or the store's error (nothing applied). */
-export async function syncDirectory(store: SyncStore, config: Config, opts: { dryRun?: boolean } = {}): Promise<SyncReport> {
-  // A dry run writes nothing: it needs no lock.
-  if (opts.dryRun === true) return syncLocked(store, config, true);
-  return withSyncLock(config.storage.dir, () => syncLocked(store, config, false));
+export interface SyncOptions {
+  dryRun?: boolean;
+  /** PIN hashes at once (new-pins.ts); default 4. */
+  hashesInFlight?: number;
 }
 
-async function syncLocked(store: SyncStore, config: Config, dryRun: boolean): Promise<SyncReport> {
+export async function syncDirectory(store: SyncStore, config: Config, opts: SyncOptions = {}): Promise<SyncReport> {
+  // A dry run writes nothing: it needs no lock.
+  if (opts.dryRun === true) return syncLocked(store, config, true, opts);
+  return withSyncLock(config.storage.dir, () => syncLocked(store, config, false, opts));
+}
+
+async function syncLocked(store: SyncStore, config: Config, dryRun: boolean, opts: SyncOptions): Promise<SyncReport> {
   const ldap = config.directory?.ldap;
   if (!ldap) throw new TypeError('the config has no directory.ldap section');
   const started = performance.now();
@@ -87,7 +93,7 @@ async function syncLocked(store: SyncStore, config: Config, dryRun: boolean): Pr
   const report = reportOf(plan, read, dryRun);
   if (!dryRun) {
     await renumber(store, plan, report);
-    const pins = await newPins(plan.create, ldap);
+    const pins = await newPins(plan.create, ldap, opts.hashesInFlight);
     const rows: MailboxImport[] = [
       ...plan.create.map((u) => ({ number: u.number, pinHash: pins.hashes.get(u.number)!, fields: { name: u.name, email: u.email, aliases: u.aliases } })),
       ...plan.update.map((p) => ({ number: p.user.number, fields: p.fields })),
