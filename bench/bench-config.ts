@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 /** Writes `<dir>/bench.yaml` (storage in `<dir>/data`) and returns its path. */
 /** `http`: the config's http section (YAML flow), e.g. bench/api-load.ts prepareApiLoad's; default off. */
-export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string }): string {
+/** `storageUrl`: storage.url (PostgreSQL, bench-store.ts); default the embedded SQLite under `<dir>/data`. */
+export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string; storageUrl?: string }): string {
   const config = join(dir, 'bench.yaml');
   writeFileSync(
     config,
@@ -16,7 +17,7 @@ export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts
       `  listen: ${JSON.stringify(opts.listen)}`,
       '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
       `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
-      `storage: { dir: ${JSON.stringify(join(dir, 'data'))} }`,
+      `storage: { dir: ${JSON.stringify(join(dir, 'data'))}${opts.storageUrl ? `, url: ${JSON.stringify(opts.storageUrl)}` : ''} }`,
       `http: ${opts.http ?? 'false'}`,
       'log: { level: warn }',
       '',

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
  *                                   [--cpu-prof DIR] [--probe-from S] [--timeline FILE]
- *                                   [--media-port 6000] [--api-load RPS]
+ *                                   [--media-port 6000] [--api-load RPS] [--postgres 1]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
  * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
@@ -20,6 +20,8 @@
  * --api-load RPS: each N is run twice, both with 10,000 mailboxes and the HTTP API on (in the front door with
  * --workers): once quiet, once with bench/api-load.ts driving the API at RPS during the probe window; prints
  * the API's latency and errors and the pacing of both runs side by side (issue 11's "busy API" proof).
+ * --postgres 1: the server's store is a throwaway PostgreSQL (bench-store.ts), a fresh database per N, instead
+ * of SQLite; every figures line names its store, and the call records found in PostgreSQL are counted.
  *
  * vmpilot runs pinned to core 0 (bench/capacity-server.ts), SIPp and this script on core 1. Alongside the
  * SIPp calls, `--probes` calls put this script's own RTP probes in the SDP: they measure the packets vmpilot
@@ -47,6 +49,7 @@ import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analys
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
 import { writeFollowingRedirect } from './redirected-scenario.js';
 import { writeBenchConfig, type CapacitySample } from './bench-config.js';
+import { openBenchStore, storeLabel } from './bench-store.js';
 import { formatApiLoad, formatComparison, prepareApiLoad, startApiLoad, type PacingFigures } from './api-load.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -74,6 +77,8 @@ const checkFiles = args.get('check') !== '0';
 const sippMediaPort = Number(args.get('media-port') ?? '6000');
 /** Admin API requests per second during the probe window (api-load.ts); undefined: no API at all. */
 const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefined;
+/** SQLite (default) or, with --postgres 1, a throwaway PostgreSQL: a fresh database per N. */
+const benchStore = await openBenchStore(args.has('postgres') && args.get('postgres') !== '0');
 const SIP_PORT = 15070;
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
@@ -90,8 +95,8 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function startServer(dir: string, http?: string): { child: ChildProcess; samples: Sample[] } {
-  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http });
+function startServer(dir: string, http?: string, storageUrl?: string): { child: ChildProcess; samples: Sample[] } {
+  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http, storageUrl });
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
@@ -249,7 +254,8 @@ async function checkRecordings(dir: string): Promise<{ total: number; complete: 
 async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const dir = mkdtempSync(join(tmpdir(), `capacity-${n}-`));
   const api = apiLoadRps === undefined ? undefined : await prepareApiLoad(join(dir, 'data'));
-  const { child, samples } = startServer(dir, api?.httpYaml);
+  const storageUrl = await benchStore.database();
+  const { child, samples } = startServer(dir, api?.httpYaml, storageUrl);
   // Idle figures once the server (every worker of a cluster) reports: a few seconds, more for workers.
   for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
@@ -269,6 +275,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (timelineFile) writeFileSync(timelineFile, samples.map((s) => JSON.stringify({ ...s, t: (s.t - startedAt) / 1000 })).join('\n') + '\n');
+  const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}`;
   const recordings = checkFiles ? await checkRecordings(dir) : { total: 0, complete: NaN, problems: ['recordings not checked (--check 0)'], lengthErrors: [] };
 
   const steady = samples.filter((s) => s.t >= steadyFrom && s.t <= steadyTo && s.calls >= n);
@@ -282,7 +289,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const pass = sipp.failed === 0 && sipp.ok === total && recordings.complete === total && p99 <= 25 && max <= 40;
   console.log(
     [
-      `N=${n} (${total} calls): SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
+      `N=${n} (${total} calls, ${store}): SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
       `  recording length from the first tone to the end, minus the 25 s streamed: min ${recordings.lengthErrors[0]?.toFixed(1)} ms, p50 ${percentile(recordings.lengthErrors, 50).toFixed(1)} ms, max ${recordings.lengthErrors.at(-1)?.toFixed(1)} ms`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
@@ -307,4 +314,5 @@ for (const n of sizes) {
   }
   if (run.pass) best = n;
 }
-console.log(`largest N passing: ${best}`);
+console.log(`largest N passing: ${best} (${benchStore.engine})`);
+await benchStore.stop();

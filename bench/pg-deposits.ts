@@ -32,6 +32,7 @@ import { readAudio } from '../src/store/pg/audio.js';
 import { clientConfig } from '../src/store/pg/connection.js';
 import { openPostgresStore } from '../src/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server.js';
+import { storeLabel } from './bench-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -132,7 +133,7 @@ const started = Date.now();
 const intervalMs = 60_000 / RATE_PER_MIN;
 const running = new Set<Promise<void>>();
 process.stdout.write(
-  `pg-deposits: ${RATE_PER_MIN}/min for ${SECONDS} s, 30 s messages (${base.length} bytes), up to ${CONCURRENCY} at once, ${MAILBOXES} mailboxes; ` +
+  `pg-deposits (${await storeLabel('postgresql', url)}): ${RATE_PER_MIN}/min for ${SECONDS} s, 30 s messages (${base.length} bytes), up to ${CONCURRENCY} at once, ${MAILBOXES} mailboxes; ` +
     `${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}\n`,
 );
 
