@@ -21,6 +21,8 @@
  * resolves (the message is safe on this host's disk). The commit is idempotent (the message id is the audio
  * id): a commit retried after a lost connection stores one message. Other errors reject and leave the
  * recording for repair. hasRoom() answers true when the database cannot be reached (take the message).
+ * With watchChanges, findMailbox() and deposit() then use the mailboxes as last read (pg/mailbox-cache.ts, only
+ * when the database cannot be reached), so that a call that begins during an outage leaves its message too.
  *
  * Events: this instance's own changes are announced when made; with watchChanges, other processes' and
  * hosts' changes are heard through LISTEN/NOTIFY (pg/change-listener.ts).
@@ -52,6 +54,7 @@ import { emitSafely } from './safe-emit.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
 import { insertAudio, materialise, readRecording } from './pg/audio.js';
 import { ChangeListener } from './pg/change-listener.js';
+import { MailboxCache } from './pg/mailbox-cache.js';
 import { PgDeposits } from './pg/deposits.js';
 import { clientConfig, createPool, inTransaction, isConnectionError, redactUrl, type PgConnectOptions, type Queryable } from './pg/connection.js';
 import { PgPinFailures } from './pg/pin-failures.js';
@@ -150,6 +153,9 @@ export class PostgresStore implements MessageStore {
   private readonly pinFailures: PgPinFailures;
   private dummyHash: Promise<string> | undefined;
   private readonly deposits: PgDeposits;
+  /** The mailboxes as last read, for when the database cannot be reached (only with watchChanges: kept current). */
+  private readonly mailboxCache: MailboxCache<FullMailboxRow> | undefined;
+  private cacheReload: Promise<void> = Promise.resolve();
 
   /** Use openPostgresStore. */
   constructor(
@@ -174,10 +180,12 @@ export class PostgresStore implements MessageStore {
       announce: (m) => this.announce(m),
     });
     if (opts.watchChanges) {
+      this.mailboxCache = new MailboxCache();
       this.listener = new ChangeListener({
         client,
         origin: this.origin,
         logger: opts.logger,
+        onConnected: () => this.reloadMailboxCache(),
         onChanges: (changes) => {
           for (const c of changes) {
             if (c.kind === 'counts') void this.announce(c.mailbox);
@@ -191,6 +199,24 @@ export class PostgresStore implements MessageStore {
   /** openPostgresStore's: the change listener's first connection. */
   async startListening(): Promise<void> {
     await this.listener?.start();
+    // Read once before the server takes calls: an outage right after the start finds the mailboxes too.
+    await this.cacheReload;
+  }
+
+  /** Reads every mailbox into the cache (at each listener connection); a failure is logged, the next one retries. */
+  private reloadMailboxCache(): void {
+    const cache = this.mailboxCache;
+    if (!cache) return;
+    this.cacheReload = cache
+      .reload(async () => (await this.pool.query<FullMailboxRow>(MAILBOX_SELECT)).rows)
+      .catch((err: unknown) => this.logger?.warn({ err: (err as Error).message }, 'mailbox cache not read; kept as it was'));
+  }
+
+  /** Reads one mailbox into the cache again (a 'mailbox' change, here or on another host). */
+  private refreshCachedMailbox(number: string): void {
+    void this.mailboxCache
+      ?.refresh(number, async () => (await this.pool.query<FullMailboxRow>(`${MAILBOX_SELECT} WHERE m.number = $1`, [number])).rows[0])
+      .catch((err: unknown) => this.logger?.debug({ err: (err as Error).message, mailbox: number }, 'cached mailbox not read again'));
   }
 
   /** How often the change listener re-connected (a restarted PostgreSQL, a network cut). */
@@ -206,7 +232,17 @@ export class PostgresStore implements MessageStore {
   // ---- mailboxes -------------------------------------------------------------------------------------------
 
   async findMailbox(numberOrAlias: string): Promise<Mailbox | undefined> {
-    const row = await this.mailboxRow(numberOrAlias);
+    let row: FullMailboxRow | undefined;
+    try {
+      row = await this.mailboxRow(numberOrAlias);
+    } catch (err) {
+      const cache = this.mailboxCache;
+      if (!isConnectionError(err) || !cache?.loaded) throw err;
+      // Unreachable: the mailbox as last read (a number missing from a loaded cache is no mailbox).
+      const cached = cache.find(numberOrAlias);
+      this.logger?.warn({ err: (err as Error).message, mailbox: numberOrAlias, found: cached !== undefined }, 'store unreachable; mailbox as last read');
+      return cached && this.withCachedGreetings(cached);
+    }
     return row && this.withGreetings(row);
   }
 
@@ -383,6 +419,7 @@ export class PostgresStore implements MessageStore {
       await db.query('UPDATE mailboxes SET pin_hash = $1, must_change_pin = 0 WHERE number = $2', [pinHash, row.number]);
       await this.logChange(db, row.number, 'mailbox');
     });
+    this.refreshCachedMailbox(row.number);
   }
 
   /** The PIN back-off (pin-backoff.ts) around one scrypt check; each step one transaction (pg/pin-failures.ts). */
@@ -478,9 +515,11 @@ export class PostgresStore implements MessageStore {
       row = await this.mailboxRow(message.mailbox);
     } catch (err) {
       if (!isConnectionError(err)) throw err;
-      // The number cannot be checked now: kept under the number dialled, resolved when committed.
+      // The number cannot be checked now: kept under its number as last read, else under the number dialled,
+      // resolved when committed.
       checkNumber(message.mailbox, 'mailbox number');
-      return this.depositQueue.run(message.mailbox, () => this.deposits.store(message.mailbox, message, { kept: err as Error }));
+      const folder = this.mailboxCache?.find(message.mailbox)?.number ?? message.mailbox;
+      return this.depositQueue.run(folder, () => this.deposits.store(folder, message, { kept: err as Error }));
     }
     if (!row) throw new NoSuchMailboxError(message.mailbox);
     const mailbox = row;
@@ -647,6 +686,13 @@ export class PostgresStore implements MessageStore {
     return mailbox;
   }
 
+  /** A cached record with the greetings this host has cached (the player falls back when a file is missing). */
+  private withCachedGreetings(row: FullMailboxRow): Mailbox {
+    const mailbox = toMailbox(row, row.aliases, [], this.layout);
+    for (const { kind, audio } of row.greetings) mailbox.greetings[kind] = this.greetingFile(row.number, kind, audio);
+    return mailbox;
+  }
+
   /** Removes cached copies of a greeting other than `keep` (re-recorded or deleted, here or on another host). */
   private async dropStaleGreetings(mailbox: string, kind: GreetingKind, keep: string | undefined): Promise<void> {
     const dir = join(this.layout.greetingsDir, mailbox);
@@ -805,7 +851,9 @@ export class PostgresStore implements MessageStore {
     await db.query('INSERT INTO mailbox_changes (mailbox, kind, origin) VALUES ($1, $2, $3)', [mailbox, kind, this.origin]);
   }
 
+  /** A mailbox created, changed or removed, here or on another host: announced, and read again into the cache. */
   private announceMailbox(number: string): void {
+    this.refreshCachedMailbox(number);
     this.emitSafely('mailbox', [number]);
   }
 

@@ -113,6 +113,29 @@ describe('a database that goes away', () => {
     expect(existsSync(messageSidecarPath(a.layout, '27000', m.id))).toBe(false);
     expect((await b.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
   });
+
+  it('a host that hears changes finds a mailbox as last read while PostgreSQL is down, and keeps a new deposit under its number', async () => {
+    // Changed on the other host after b opened: b's copy follows through LISTEN/NOTIFY, not its open-time read.
+    await a.updateMailbox('27000', { name: 'Alice Renamed', aliases: ['+4687270001'] });
+    await a.createMailbox({ number: '27002', name: 'Carol', pin: '2580' });
+    await waitFor(() => mailboxesOnB.includes('27002'), 'the changes heard on b', 3000);
+    // The re-read that follows each event is one query: let it land.
+    await new Promise((r) => setTimeout(r, 500));
+    const server = await pgServer.server();
+    await server.stop();
+    expect(await b.findMailbox('+4687270001')).toMatchObject({ number: '27000', name: 'Alice Renamed' });
+    expect(await b.findMailbox('27002')).toMatchObject({ number: '27002', name: 'Carol' });
+    expect(await b.findMailbox('+4687270000')).toBeUndefined(); // the alias it lost
+    // a hears no changes: no copy, the look-up fails as before.
+    await expect(a.findMailbox('27000')).rejects.toThrow();
+    // A new call dialling the alias: kept under the mailbox's number, committed when PostgreSQL is back.
+    const m = await b.deposit(newMessage(b.tmpDir, { mailbox: '+4687270001' }));
+    expect(m.mailbox).toBe('27000');
+    expect(existsSync(messageSidecarPath(b.layout, '27000', m.id))).toBe(true);
+    await server.start();
+    await waitFor(() => b.keptDeposits === 0, 'the kept deposit to be committed', 10_000);
+    expect((await a.listMessages('27000')).map((x) => x.id)).toEqual([m.id]);
+  });
 });
 
 describe('repair at start-up', () => {

@@ -28,6 +28,11 @@ export interface ChangeListenerOptions {
   origin: string;
   /** Other instances' changes, deduplicated per batch. */
   onChanges(changes: readonly Change[]): void;
+  /**
+   * Each time the connection is (re-)opened and listening: what the process keeps from the database may have
+   * missed changes older than the catch-up reaches (postgres.ts reads its mailbox cache again).
+   */
+  onConnected?(): void;
   logger?: Logger;
   /** Heartbeat query interval, ms. Default 5000. */
   heartbeatMs?: number;
@@ -107,6 +112,7 @@ export class ChangeListener {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => void this.beat(client), this.opts.heartbeatMs ?? 5000);
     this.heartbeat.unref();
+    this.opts.onConnected?.();
   }
 
   private async dbNow(client: pg.Client): Promise<number> {
