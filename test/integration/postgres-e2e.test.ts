@@ -11,7 +11,9 @@
  * 3. PostgreSQL stops while a caller is recording: the deposit is kept on the server's disk (logged), the
  *    message is in the database once PostgreSQL is back, and a call after that deposits as usual (the pool
  *    re-connected);
- * 4. a server whose storage.url reaches no database exits 1 at start, once, saying which database (without
+ * 4. a call that BEGINS while PostgreSQL is down: its mailbox is found as last read, its message kept on the
+ *    server's disk and committed (playable, listed) once PostgreSQL is back;
+ * 5. a server whose storage.url reaches no database exits 1 at start, once, saying which database (without
  *    its password) could not be reached.
  * Does not cover: the store's behaviour in depth (test/unit/store.test.ts on both engines), the change feed
  * across hosts (store-postgres.test.ts), MWI.
@@ -49,6 +51,8 @@ let serverConfig: string;
 let otherHostConfig: string;
 let sipPort: number;
 let server: Serving;
+/** The messages listed before the outage test (its message is the one not among them). */
+const seenIds = new Set<string>();
 
 function writeConfig(file: string, storageDir: string, storageUrl: string, rtpMin: number): void {
   writeFileSync(
@@ -149,6 +153,23 @@ describe('vmpilot serve on PostgreSQL (storage.url)', () => {
     const listed = await listMessages();
     expect(listed).toHaveLength(3);
     for (const m of listed) expect((await readFile(m.audioPath)).length).toBeGreaterThan(44);
+    for (const m of listed) seenIds.add(m.id);
+  }, 120_000);
+
+  it('a call that begins while PostgreSQL is down leaves its message, stored when PostgreSQL is back', async () => {
+    const from = server.stdout().split('\n').length;
+    await pg.stop();
+    // The mailbox is found as last read (the store's mailbox cache): greeting, beep, recording, kept deposit.
+    await leaveMessage();
+    await waitForRecord(server, (r) => r.msg.startsWith('store unreachable; message kept'), 'the kept deposit', 20_000, from - 1);
+    await pg.start();
+    await waitForRecord(server, (r) => r.msg === 'kept message committed', 'the kept message committed', 20_000, from - 1);
+    const listed = await listMessages();
+    expect(listed).toHaveLength(4);
+    const newest = listed.find((m) => !seenIds.has(m.id))!;
+    expect(newest).toMatchObject({ folder: 'new', from: '27001' });
+    const { samples } = await readRecording(newest.audioPath);
+    expect(compareTones(findTones(samples), TONES_3S, { ms: 20 }).problems).toEqual([]);
   }, 120_000);
 
   it('a server whose storage.url reaches no database exits 1 at start, naming it without its password', async () => {
