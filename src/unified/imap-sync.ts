@@ -75,6 +75,9 @@ interface AppendJob {
   dueAt: number;
 }
 
+/** Retries of a comparison triggered by an event before it is left to the sweep (about 40 s at the default delays). */
+const MAX_COMPARE_RETRIES = 10;
+
 const headerValue = (headers: Buffer | undefined): string | undefined => {
   const m = /^x-vmpilot-message-id:\s*(\S+)/im.exec(headers?.toString('utf8') ?? '');
   return m?.[1];
@@ -222,6 +225,13 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
         () => failures.delete(number),
         (err: unknown) => {
           const n = (failures.get(number) ?? 0) + 1;
+          if (n >= MAX_COMPARE_RETRIES) {
+            // A login refused for good, or a long outage: the sweep tries again; retrying every few seconds
+            // for each mailbox that had an event would only hammer the server.
+            failures.delete(number);
+            log.error({ mailbox: number, attempts: n, err: (err as Error).message }, 'IMAP comparison failed; left to the sweep');
+            return;
+          }
           failures.set(number, n);
           log.warn({ mailbox: number, attempts: n, err: (err as Error).message }, 'IMAP comparison failed; will retry');
           schedule(number, backoff(n));

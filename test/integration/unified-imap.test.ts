@@ -201,23 +201,34 @@ describe('unified messaging over IMAP (Dovecot)', () => {
   }, 40_000);
 });
 
-describe('the sweep (one held connection)', () => {
+/** The sync alone over a fresh store of this process: `maxConnections` held connections, a 1 s sweep. */
+async function withOwnSync(maxConnections: number, logins: Map<string, { user: string; password: string }>, fn: (own: SqliteStore, sync: ReturnType<typeof startUnifiedImap>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmpilot-imap-sweep-'));
+  const own = await openSqliteStore(dir);
+  const sync = startUnifiedImap({
+    config: {
+      host: '127.0.0.1', port: dovecot.port, tls: 'none', rejectUnauthorized: true, master: { user: MASTER_USER, password: MASTER_PASSWORD },
+      masterSeparator: '*', userFrom: 'email', folder: 'INBOX', sweepSeconds: 1, maxConnections,
+    },
+    store: own,
+    logger: pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' }),
+    logins,
+    timeZone: 'UTC',
+  });
+  try {
+    await own.createMailbox({ number: '27000', name: 'Alice', pin: '2580', email: ALICE });
+    await own.createMailbox({ number: '27001', name: 'Bob', pin: '2580', email: BOB });
+    await fn(own, sync);
+  } finally {
+    await sync.close();
+    await own.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the sync alone (1 s sweep)', () => {
   it('a \\Seen on a mailbox without a held connection reaches the store through the sweep', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vmpilot-imap-sweep-'));
-    const own = await openSqliteStore(dir);
-    const sync = startUnifiedImap({
-      config: {
-        host: '127.0.0.1', port: dovecot.port, tls: 'none', rejectUnauthorized: true, master: { user: MASTER_USER, password: MASTER_PASSWORD },
-        masterSeparator: '*', userFrom: 'email', folder: 'INBOX', sweepSeconds: 1, maxConnections: 1,
-      },
-      store: own,
-      logger: pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' }),
-      logins: new Map(),
-      timeZone: 'UTC',
-    });
-    try {
-      await own.createMailbox({ number: '27000', name: 'Alice', pin: '2580', email: ALICE });
-      await own.createMailbox({ number: '27001', name: 'Bob', pin: '2580', email: BOB });
+    await withOwnSync(1, new Map(), async (own, sync) => {
       const a = await own.deposit(newMessage(own.tmpDir, { mailbox: '27000' }));
       sync.onDeposit(a);
       const email = await until('Alice\'s email', emailOf(ALICE, a.id));
@@ -227,10 +238,6 @@ describe('the sweep (one held connection)', () => {
       await until('Bob\'s email', emailOf(BOB, b.id));
       await withClient(ALICE, (c) => c.messageFlagsAdd(String(email.uid), ['\\Seen'], { uid: true }));
       await until('Alice\'s message heard (by the sweep)', async () => ((await own.getMessage(a.id))?.heard ? true : undefined), 8000);
-    } finally {
-      await sync.close();
-      await own.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
