@@ -275,7 +275,11 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     }
   };
 
-  const email = config.smtp ? createEmailNotifier(config.smtp, logger, { timeZone: config.voicemail.timeZone }) : undefined;
+  // Every process queues new-message mail in the store; the one that maintains it sends (cluster workers do not).
+  const smtp = config.smtp;
+  const email = smtp
+    ? createEmailNotifier(smtp, store, logger, { timeZone: config.voicemail.timeZone, send: maintainStore, maxAttempts: smtp.maxAttempts, retryBaseMs: smtp.retryBaseMs, maxRetryDelayMs: smtp.maxRetryDelayMs })
+    : undefined;
   const mailDeposit = email && emailOnDeposit(store, email, logger);
   // Voicemail in the owner's IMAP mailbox (issue 12): in the process that maintains the store (not in cluster
   // workers: their deposits reach it through the store's change feed).

@@ -173,6 +173,12 @@ export interface SmtpConfig {
   secure: boolean;
   from: string;
   auth?: { user: string; pass: string };
+  /** Attempts per mail before it is given up (logged). Default 8. */
+  maxAttempts?: number;
+  /** First retry delay after a temporary failure, ms; doubles after each failure. Default 30 000. */
+  retryBaseMs?: number;
+  /** Longest retry delay, ms. Default 900 000 (15 min). */
+  maxRetryDelayMs?: number;
 }
 
 export interface Config {
@@ -667,6 +673,9 @@ const smtpSchema = section({
   secure: z.boolean().default(false),
   from: z.email('is not an email address'),
   auth: section({ user: nonEmpty, pass: nonEmpty }).optional(),
+  maxAttempts: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(8),
+  retryBaseMs: z.number().int().min(10, 'must be at least 10').max(3_600_000, 'must be at most 3600000 (an hour)').default(30_000),
+  maxRetryDelayMs: z.number().int().min(10, 'must be at least 10').max(86_400_000, 'must be at most 86400000 (a day)').default(900_000),
 }).optional();
 
 const logSchema = section({

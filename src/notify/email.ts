@@ -2,20 +2,29 @@
  * Email notification of new messages (issue 4): one mail per deposit to the mailbox's address, through the
  * configured SMTP server (nodemailer), with the audio attached when the mailbox asks for it.
  *
- * A failing SMTP server delays mail, never the call: notify() only queues (in memory) and returns. One mail is
- * sent at a time, in deposit order. A temporary failure (a 4xx reply, a refused or dropped connection, a
- * timeout) retries the mail at the head of the queue after a backoff that doubles from retryBaseMs up to
- * maxRetryDelayMs; a permanent one (a 5xx reply, e.g. an unknown recipient) or the last attempt drops that
- * mail with an error log so that it does not hold up the others.
+ * A failing SMTP server delays mail, never the call: notify() renders the mail and queues it in the message store
+ * (one small write, off the media thread: the SQLite store runs in its own thread) and returns. The queue is
+ * durable (issue 10): a mail queued when the process stops is sent after the restart, and a mail queued by a
+ * cluster worker or another host is sent by whichever sender claims it (store.claimMail: a lease, so one sender
+ * per mail).
  *
- * Not durable: mails still queued when the process stops are lost (logged at close()). The message itself is
- * safe in the store; only its notification is.
+ * Only the process that maintains the store sends (`send`: the single server or the front door; cluster workers
+ * only queue). Its sender claims the oldest due mail, sends it, and goes on while mail is due; it looks again
+ * every pollMs and at once after its own process queued one. A temporary failure (a 4xx reply, a refused or
+ * dropped connection, a timeout) puts the mail back with a retry time after a backoff that doubles from
+ * retryBaseMs up to maxRetryDelayMs; other due mail goes out meanwhile. A permanent failure (a 5xx reply, e.g. an
+ * unknown recipient) or the last attempt deletes the mail from the queue with an error log (the message itself is
+ * safe in the store; only its notification is given up; the log line is the administrator's record).
+ *
+ * At least once, not exactly once, when a sender dies mid-send: its lease runs out and the mail is sent again.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { SmtpConfig } from '../config/schema.js';
-import type { Mailbox, MessageRecord } from '../store/types.js';
+import type { MailJob, Mailbox, MessageRecord, MessageStore } from '../store/types.js';
 import { emailContent } from './email-content.js';
 import { opsCounters } from '../metrics/ops-counters.js';
 
@@ -32,21 +41,31 @@ export interface EmailNotifierOptions {
   maxQueue?: number;
   /** Connection, greeting and socket timeouts, ms. Default 30 000. */
   timeoutMs?: number;
+  /** Send from this process (it maintains the store); false: only queue (a cluster worker). Default true. */
+  send?: boolean;
+  /** How often the sender looks for mail queued elsewhere or due for a retry, ms. Default 1000. */
+  pollMs?: number;
 }
+
+/** What the notifier needs of the store: the queue, and a message's audio when the queued path is gone. */
+export type MailQueueStore = Pick<MessageStore, 'enqueueMail' | 'claimMail' | 'finishMail' | 'retryMail' | 'getMessage'>;
 
 export interface EmailNotifier {
   /** Queues the notification of a stored message; returns at once. Mailboxes without an address are skipped. */
   notify(mailbox: Mailbox, message: MessageRecord): void;
-  /** Mails queued or being sent. */
-  readonly pending: number;
-  /** Stops retrying, waits for a send in progress, closes the transport. Mails still queued are dropped (logged). */
+  /** Stops sending, waits for queue writes and a send in progress, closes the transport. Queued mail stays queued. */
   close(): Promise<void>;
 }
 
-interface Job {
-  mailbox: Mailbox;
-  message: MessageRecord;
-  attempts: number;
+/** A queued mail's payload (the store keeps it as JSON): the mail as rendered at the deposit. */
+interface MailPayload {
+  to: string;
+  subject: string;
+  text: string;
+  urgent: boolean;
+  /** The WAV to attach, as the depositing process saw it; absent: no attachment. */
+  audioPath?: string;
+  attachmentName: string;
 }
 
 /** SMTP reply class 5 (RFC 5321 §4.2.1: "Permanent Negative Completion reply"): retrying will not help. */
@@ -55,7 +74,7 @@ function permanent(err: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
-export function createEmailNotifier(smtp: SmtpConfig, logger: Logger, opts: EmailNotifierOptions = {}): EmailNotifier {
+export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, logger: Logger, opts: EmailNotifierOptions = {}): EmailNotifier {
   const log = logger.child({ component: 'email' });
   const timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const maxAttempts = opts.maxAttempts ?? 8;
@@ -63,104 +82,147 @@ export function createEmailNotifier(smtp: SmtpConfig, logger: Logger, opts: Emai
   const maxRetryDelayMs = opts.maxRetryDelayMs ?? 900_000;
   const maxQueue = opts.maxQueue ?? 1000;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    auth: smtp.auth ? { user: smtp.auth.user, pass: smtp.auth.pass } : undefined,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const pollMs = opts.pollMs ?? 1000;
+  // Longer than a send can take (connection, greeting and socket timeouts each bound one wait), so a live
+  // sender's lease never runs out under it; a dead sender's mail waits this long before another takes it.
+  const leaseMs = Math.max(60_000, 6 * timeoutMs);
+  const claimant = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const transport =
+    opts.send === false
+      ? undefined
+      : nodemailer.createTransport({
+          host: smtp.host,
+          port: smtp.port,
+          secure: smtp.secure,
+          auth: smtp.auth ? { user: smtp.auth.user, pass: smtp.auth.pass } : undefined,
+          connectionTimeout: timeoutMs,
+          greetingTimeout: timeoutMs,
+          socketTimeout: timeoutMs,
+        });
 
-  const queue: Job[] = [];
-  let sending: Promise<void> | undefined;
+  const writes = new Set<Promise<void>>();
+  let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let again = false;
   let closed = false;
 
-  async function send(job: Job): Promise<void> {
-    const { mailbox, message } = job;
-    const content = emailContent(mailbox, message, timeZone);
-    let attachments: { filename: string; content: Buffer; contentType: string }[] = [];
-    if (content.attachAudio) {
-      try {
-        attachments = [{ filename: content.attachmentName, content: await readFile(message.audioPath), contentType: 'audio/wav' }];
-      } catch (err) {
-        // Deleted and purged before the mail went out: the mail still tells the owner a message came.
-        log.warn({ messageId: message.id, err: (err as Error).message }, 'message audio unreadable; mailing without it');
-      }
+  /** The WAV: at the depositing process's path, else where the store has it now (PostgreSQL: this host's cache). */
+  async function audioOf(job: MailJob, path: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(path);
+    } catch {
+      const now = await store.getMessage(job.messageId).catch(() => undefined);
+      if (now) return readFile(now.audioPath).catch(() => undefined);
+      return undefined;
     }
-    await transport.sendMail({
-      from: smtp.from,
-      to: mailbox.email,
-      subject: content.subject,
-      text: content.text,
-      priority: content.urgent ? 'high' : 'normal',
-      attachments,
+  }
+
+  async function send(job: MailJob, mail: MailPayload): Promise<void> {
+    const attachments: { filename: string; content: Buffer; contentType: string }[] = [];
+    if (mail.audioPath !== undefined) {
+      const audio = await audioOf(job, mail.audioPath);
+      // Deleted and purged before the mail went out: the mail still tells the owner a message came.
+      if (audio) attachments.push({ filename: mail.attachmentName, content: audio, contentType: 'audio/wav' });
+      else log.warn({ messageId: job.messageId }, 'message audio unreadable; mailing without it');
+    }
+    await transport!.sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text, priority: mail.urgent ? 'high' : 'normal', attachments });
+  }
+
+  /** Claims and handles one due mail; false when none was due. Store errors reject (the loop logs them). */
+  async function step(): Promise<boolean> {
+    const job = await store.claimMail(claimant, Date.now(), leaseMs);
+    if (!job) return false;
+    const fields = { mailbox: job.mailbox, messageId: job.messageId, attempts: job.attempts };
+    let failure: unknown;
+    try {
+      await send(job, JSON.parse(job.payload) as MailPayload);
+    } catch (err) {
+      failure = err ?? new Error('send failed');
+    }
+    if (failure === undefined) {
+      await store.finishMail(job.id);
+      opsCounters.emails.sent++;
+      log.info(fields, 'notification mailed');
+    } else if (!permanent(failure) && job.attempts < maxAttempts) {
+      const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (job.attempts - 1));
+      await store.retryMail(job.id, Date.now() + delay, (failure as Error).message ?? String(failure));
+      opsCounters.emails.retried++;
+      log.warn({ ...fields, retryInMs: delay, err: (failure as Error).message }, 'notification mail failed; will retry');
+    } else {
+      await store.finishMail(job.id);
+      opsCounters.emails.dropped++;
+      log.error({ ...fields, err: failure }, 'notification mail dropped');
+    }
+    return true;
+  }
+
+  /** Sends while mail is due, then looks again after pollMs (at once if wake() came meanwhile). */
+  function run(): void {
+    timer = undefined;
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          while (!closed && (await step()));
+        } catch (err) {
+          // The store is restarting or unreachable: the mail stays queued (a lease left behind runs out).
+          log.warn({ err }, 'email queue unavailable; will look again');
+        }
+      } while (again && !closed);
+    })();
+    void running.then(() => {
+      running = undefined;
+      if (!closed) timer = setTimeout(run, pollMs);
     });
   }
 
-  /** Sends the head of the queue. Resolves with the delay before the next step; never rejects. */
-  async function step(): Promise<number> {
-    const job = queue[0];
-    if (!job) return 0;
-    job.attempts++;
-    try {
-      await send(job);
-      opsCounters.emails.sent++;
-      log.info({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts }, 'notification mailed');
-    } catch (err) {
-      if (!permanent(err) && job.attempts < maxAttempts) {
-        const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (job.attempts - 1));
-        opsCounters.emails.retried++;
-        log.warn({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts, retryInMs: delay, err: (err as Error).message }, 'notification mail failed; will retry');
-        return delay;
-      }
-      opsCounters.emails.dropped++;
-      log.error({ mailbox: job.mailbox.number, messageId: job.message.id, attempts: job.attempts, err }, 'notification mail dropped');
+  /** A mail was queued here: look now rather than at the next poll. */
+  function wake(): void {
+    if (closed || transport === undefined) return;
+    if (running) {
+      again = true;
+      return;
     }
-    // Sent or given up: off the queue (close() may have emptied it meanwhile).
-    if (queue[0] === job) queue.shift();
-    return 0;
+    clearTimeout(timer);
+    run();
   }
 
-  /** Runs step() after `delayMs` unless a step is already due or running. */
-  function schedule(delayMs: number): void {
-    if (closed || timer !== undefined || sending !== undefined || queue.length === 0) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      sending = step().then((next) => {
-        sending = undefined;
-        schedule(next);
-      });
-    }, delayMs);
-  }
+  if (transport) timer = setTimeout(run, 0);
 
   return {
     notify(mailbox, message) {
-      if (closed) return;
-      if (!mailbox.email) return;
-      if (queue.length >= maxQueue) {
-        // Never the job being sent (index 0 while sending): the next oldest.
-        const dropped = queue.splice(sending ? 1 : 0, 1)[0];
-        opsCounters.emails.dropped++;
-        log.error({ mailbox: dropped?.mailbox.number, messageId: dropped?.message.id }, 'notification queue full; oldest mail dropped');
-      }
-      queue.push({ mailbox, message, attempts: 0 });
-      schedule(0);
-    },
-    get pending() {
-      return queue.length;
+      if (closed || !mailbox.email) return;
+      const content = emailContent(mailbox, message, timeZone);
+      const payload: MailPayload = {
+        to: mailbox.email,
+        subject: content.subject,
+        text: content.text,
+        urgent: content.urgent,
+        audioPath: content.attachAudio ? message.audioPath : undefined,
+        attachmentName: content.attachmentName,
+      };
+      const write = store.enqueueMail({ mailbox: mailbox.number, messageId: message.id, payload: JSON.stringify(payload) }, maxQueue).then(
+        (dropped) => {
+          if (dropped > 0) {
+            opsCounters.emails.dropped += dropped;
+            log.error({ dropped }, 'notification queue full; oldest mail dropped');
+          }
+          wake();
+        },
+        (err: unknown) => log.error({ err, mailbox: mailbox.number, messageId: message.id }, 'notification mail not queued: the store write failed'),
+      );
+      writes.add(write);
+      void write.then(() => writes.delete(write));
     },
     async close() {
       if (closed) return;
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       timer = undefined;
-      await sending;
-      if (queue.length > 0) log.warn({ mails: queue.length }, 'email notifier closed with mails unsent');
-      queue.length = 0;
-      transport.close();
+      await Promise.all(writes);
+      await running;
+      clearTimeout(timer);
+      transport?.close();
     },
   };
 }

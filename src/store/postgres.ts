@@ -62,11 +62,14 @@ import { repairPgStore, type PgRepairHost } from './pg/repair.js';
 import { migratePg } from './pg/schema.js';
 import { numbered } from './pg/sql.js';
 import { addCallRecords, listCallRecords, purgeCallRecords } from './pg/call-records.js';
+import { claimMail, enqueueMail, finishMail, retryMail } from './pg/mail-queue.js';
 import {
   MailboxFullError,
   NoSuchMailboxError,
   type CallRecord,
   type CallRecordQuery,
+  type MailJob,
+  type NewMailJob,
   type DeletedMailbox,
   type Folder,
   type GreetingKind,
@@ -589,6 +592,24 @@ export class PostgresStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return purgeCallRecords(this.pool, before);
+  }
+
+  // ---- email queue (pg/mail-queue.ts) -------------------------------------------------------------------------
+
+  async enqueueMail(job: NewMailJob, maxQueued: number): Promise<number> {
+    return enqueueMail(this.pool, job, maxQueued);
+  }
+
+  async claimMail(claimant: string, now: number, leaseMs: number): Promise<MailJob | undefined> {
+    return claimMail(this.pool, claimant, now, leaseMs);
+  }
+
+  async finishMail(id: number): Promise<void> {
+    await finishMail(this.pool, id);
+  }
+
+  async retryMail(id: number, notBefore: number, error: string): Promise<void> {
+    await retryMail(this.pool, id, notBefore, error);
   }
 
   async repair(): Promise<RepairReport> {

@@ -125,6 +125,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX call_records_by_callee ON call_records(callee, offered_at);
   CREATE INDEX call_records_by_pilot ON call_records(pilot, offered_at);
   `,
+  // 6: the new-message email queue (issue 10; mail-queue-table.ts): durable across restarts, claimed under a
+  // lease by one sender at a time. claimed_until 0: not leased.
+  `
+  CREATE TABLE mail_queue (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    mailbox       TEXT NOT NULL,
+    message_id    TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    not_before    INTEGER NOT NULL,
+    claimed_by    TEXT,
+    claimed_until INTEGER NOT NULL,
+    queued_at     INTEGER NOT NULL,
+    last_error    TEXT
+  ) STRICT;
+  CREATE INDEX mail_queue_due ON mail_queue(not_before, id);
+  `,
 ];
 
 /** The schema version this program writes. */

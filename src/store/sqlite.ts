@@ -49,6 +49,7 @@ import { checkPinWith } from './pin-check.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft } from './store-rules.js';
 import { PinFailureTable } from './pin-failure-table.js';
 import { CallRecordTable } from './call-record-table.js';
+import { MailQueueTable } from './mail-queue-table.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
@@ -60,6 +61,8 @@ import {
   type DeletedMailbox,
   type CallRecord,
   type CallRecordQuery,
+  type MailJob,
+  type NewMailJob,
   type Folder,
   type GreetingKind,
   type Mailbox,
@@ -145,6 +148,7 @@ export class SqliteStore implements MessageStore {
   private readonly watcher: ChangeWatcher | undefined;
   private readonly pinFailures: PinFailureTable;
   private readonly callRecords: CallRecordTable;
+  private readonly mailQueue: MailQueueTable;
   /** checkPin's stand-in for an absent mailbox's hash: same parameters, so the same cost. Made on first use. */
   private dummyHash: Promise<string> | undefined;
 
@@ -175,6 +179,7 @@ export class SqliteStore implements MessageStore {
     }
     this.pinFailures = new PinFailureTable(db, (text) => this.sql(text));
     this.callRecords = new CallRecordTable((text) => this.sql(text), (fn) => this.write(fn));
+    this.mailQueue = new MailQueueTable((text) => this.sql(text), (fn) => this.write(fn));
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -507,6 +512,24 @@ export class SqliteStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return this.callRecords.purge(before);
+  }
+
+  // ---- email queue (mail-queue-table.ts) ----------------------------------------------------------------------
+
+  async enqueueMail(job: NewMailJob, maxQueued: number): Promise<number> {
+    return this.mailQueue.enqueue(job, maxQueued);
+  }
+
+  async claimMail(claimant: string, now: number, leaseMs: number): Promise<MailJob | undefined> {
+    return this.mailQueue.claim(claimant, now, leaseMs);
+  }
+
+  async finishMail(id: number): Promise<void> {
+    this.mailQueue.finish(id);
+  }
+
+  async retryMail(id: number, notBefore: number, error: string): Promise<void> {
+    this.mailQueue.retry(id, notBefore, error);
   }
 
   async recoverRecordings(): Promise<RepairReport> {

@@ -263,6 +263,26 @@ export interface CallRecordQuery {
   limit?: number;
 }
 
+/**
+ * A new-message email waiting to be sent (issue 10: the email queue lives in the store, so a mail queued when the
+ * process stops is sent after the restart, by whichever host claims it first). The payload is the notifier's
+ * (notify/email.ts: the rendered mail); the store only keeps it.
+ */
+export interface NewMailJob {
+  /** The mailbox the message is in (for logs). */
+  mailbox: string;
+  messageId: string;
+  /** The notifier's rendered mail (JSON); opaque to the store. */
+  payload: string;
+}
+
+/** A queued mail as claimMail hands it out. */
+export interface MailJob extends NewMailJob {
+  id: number;
+  /** Attempts so far, this one included (claimMail counts it, so a sender that dies mid-send used one). */
+  attempts: number;
+}
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -370,6 +390,22 @@ export interface MessageStore {
   listCallRecords(query: CallRecordQuery): Promise<CallRecord[]>;
   /** Deletes call records offered before `before` (ms since epoch). Returns how many. */
   purgeCallRecords(before: number): Promise<number>;
+
+  /**
+   * Queues a mail. Beyond `maxQueued` mails the oldest unclaimed ones are deleted to make room; returns how many
+   * (the caller logs them).
+   */
+  enqueueMail(job: NewMailJob, maxQueued: number): Promise<number>;
+  /**
+   * Leases the oldest mail due at `now` (not before its retry time, not leased by anyone until after `now`) to
+   * `claimant` for `leaseMs`, counting an attempt. Exclusive across processes and hosts: a mail is handed to one
+   * claimant at a time; only a lease that ran out (its sender died) lets another have it.
+   */
+  claimMail(claimant: string, now: number, leaseMs: number): Promise<MailJob | undefined>;
+  /** Deletes a mail: sent, or given up (the caller logs why). */
+  finishMail(id: number): Promise<void>;
+  /** Releases a claimed mail to be tried again at `notBefore` (ms since epoch), noting the error. */
+  retryMail(id: number, notBefore: number, error: string): Promise<void>;
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;

@@ -36,7 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-attach-'));
   store = await openSqliteStore(dir);
   sink = await startSmtpSink();
-  notifier = createEmailNotifier({ host: '127.0.0.1', port: sink.port, secure: false, from: 'voicemail@example.com' }, logger, { timeZone: 'UTC', timeoutMs: 5000 });
+  notifier = createEmailNotifier({ host: '127.0.0.1', port: sink.port, secure: false, from: 'voicemail@example.com' }, store, logger, { timeZone: 'UTC', timeoutMs: 5000 });
   onDeposit = emailOnDeposit(store, notifier, logger);
 });
 

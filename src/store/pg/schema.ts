@@ -163,6 +163,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX call_records_by_callee ON call_records(callee, offered_at);
   CREATE INDEX call_records_by_pilot ON call_records(pilot, offered_at);
   `,
+  // 2: the new-message email queue (SQLite's version 6; pg/mail-queue.ts).
+  `
+  CREATE TABLE mail_queue (
+    id            bigserial PRIMARY KEY,
+    mailbox       text NOT NULL,
+    message_id    text NOT NULL,
+    payload       text NOT NULL,
+    attempts      integer NOT NULL,
+    not_before    bigint NOT NULL,
+    claimed_by    text,
+    claimed_until bigint NOT NULL,
+    queued_at     bigint NOT NULL,
+    last_error    text
+  );
+  CREATE INDEX mail_queue_due ON mail_queue(not_before, id);
+  `,
 ];
 
 /** The schema version this program writes. */
