@@ -27,6 +27,8 @@ export interface SmtpSinkOptions {
   rejectRecipient?: string;
   /** Advertise AUTH PLAIN and require it before MAIL, accepting this user and password. */
   auth?: { user: string; pass: string };
+  /** Listen on this port (an SMTP server coming back where it was down). Default: any free port. */
+  port?: number;
 }
 
 export interface SmtpSink {
@@ -128,7 +130,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   sink.port = (server.address() as { port: number }).port;
   sink.close = async () => {
     for (const s of sockets) s.destroy();
