@@ -266,8 +266,10 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const startedAt = Date.now();
   await new Promise((r) => setTimeout(r, (probeFromS ?? rampS + 3) * 1000));
   const steadyFrom = Date.now();
-  // The load generator shares core 1 with SIPp (the server alone has core 0), like any other client.
-  const load = api && apiRps > 0 ? startApiLoad(api.target(apiRps), workers === undefined ? ['taskset', '-c', '1'] : []) : undefined;
+  // The load generator is a client like SIPp: on core 1 (the server alone has core 0) and at SIPp's priority,
+  // below the probes', so that what the probes measure is the server's pacing, not their own share of core 1.
+  const apiClient = [...(workers === undefined ? ['taskset', '-c', '1'] : []), ...(raised ? ['nice', '-n', '10'] : [])];
+  const load = api && apiRps > 0 ? startApiLoad(api.target(apiRps), apiClient) : undefined;
   const probes = probeCount > 0 ? await runProbes(probeCount) : { intervals: [], latencies: [], stops: [], packets: 0 };
   const apiResult = await load?.stop();
   const steadyTo = Date.now();
