@@ -10,7 +10,8 @@
  *   greetings/<mailbox>/<kind>-<audio id>.wav   cached greetings (the audio id changes when one is re-recorded,
  *                                 so a host never plays another host's outdated copy)
  * audioPath and greeting paths are these files; they are fetched from the database when missing
- * (listMessages, getMessage and every Mailbox returned).
+ * (listMessages, getMessage and every Mailbox returned); with watchChanges, cached copies of
+ * messages another host removed go when its change is heard (pg/cache-trim.ts), else at the next repair.
  *
  * A deposit: one transaction stores the recording's audio, the row and a change row (whose trigger NOTIFYs
  * every host); then the recording becomes the cached copy and its sidecar in tmp/ goes. Until then the
@@ -53,6 +54,7 @@ import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type Mess
 import { emitSafely } from './safe-emit.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
 import { insertAudio, materialise, readRecording } from './pg/audio.js';
+import { trimCachedCopies } from './pg/cache-trim.js';
 import { ChangeListener } from './pg/change-listener.js';
 import { MailboxCache } from './pg/mailbox-cache.js';
 import { PgDeposits } from './pg/deposits.js';
@@ -191,8 +193,10 @@ export class PostgresStore implements MessageStore {
         onConnected: () => this.reloadMailboxCache(),
         onChanges: (changes) => {
           for (const c of changes) {
-            if (c.kind === 'counts') void this.announce(c.mailbox);
-            else this.announceMailbox(c.mailbox);
+            if (c.kind === 'counts') {
+              void this.announce(c.mailbox);
+              this.trimCache(c.mailbox);
+            } else this.announceMailbox(c.mailbox);
           }
         },
       });
@@ -213,6 +217,25 @@ export class PostgresStore implements MessageStore {
     this.cacheReload = cache
       .reload(async () => (await this.pool.query<FullMailboxRow>(MAILBOX_SELECT)).rows)
       .catch((err: unknown) => this.logger?.warn({ err: (err as Error).message }, 'mailbox cache not read; kept as it was'));
+  }
+
+  /**
+   * Another host changed a mailbox's messages (it may have removed some): this host's cached copies of removed
+   * ones go (pg/cache-trim.ts). In the mailbox's deposit queue: never beside a deposit of this host placing its
+   * files. A failure is logged; the next change or the next start's repair trims again.
+   */
+  private trimCache(mailbox: string): void {
+    if (this.closed) return;
+    void this.depositQueue
+      .run(mailbox, () => trimCachedCopies(join(this.layout.messagesDir, mailbox), (ids) => this.existingMessages(ids)))
+      .then(
+        (removed) => removed > 0 && this.logger?.debug({ mailbox, removed }, 'cached copies of removed messages deleted'),
+        (err: unknown) => this.logger?.debug({ err: (err as Error).message, mailbox }, 'cached copies not trimmed'),
+      );
+  }
+
+  private async existingMessages(ids: string[]): Promise<Set<string>> {
+    return new Set((await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1)', [ids])).rows.map((r) => r.id));
   }
 
   /** Reads one mailbox into the cache again (a 'mailbox' change, here or on another host). */
@@ -637,8 +660,7 @@ export class PostgresStore implements MessageStore {
       logger: this.logger,
       mailboxOf: (numberOrAlias) => this.mailboxNumber(numberOrAlias),
       hasMessage: async (id) => (await this.messageRow(id)) !== undefined,
-      existingMessages: async (ids) =>
-        new Set((await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1)', [ids])).rows.map((r) => r.id)),
+      existingMessages: (ids) => this.existingMessages(ids),
       // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
       deposit: (mailbox, message) => this.depositQueue.run(mailbox, () => this.deposits.store(mailbox, message, { dedupe: true })),
       commitPlaced: (folder, id, result) => this.deposits.commitPlaced(folder, id, result),

@@ -8,7 +8,9 @@
  * after a change; the listener's connection killed while the other host deposits: the change still arrives
  * (catch-up read after re-connecting); PostgreSQL restarted: the listener re-connects and hears the next
  * change; a deposit while PostgreSQL is down resolves, is kept on disk with its sidecar, and is committed when
- * PostgreSQL is back (the other host then lists it); repair at start-up commits a placed deposit (a crash before
+ * PostgreSQL is back (the other host then lists it); a host that hears changes finds a mailbox (by a changed
+ * alias, a mailbox created elsewhere) as last read while PostgreSQL is down and keeps a new deposit under its
+ * number; a host's cached copy of a message another host purged goes when it hears the change; repair at start-up commits a placed deposit (a crash before
  * its commit), under the mailbox's number when its sidecar names an alias, and drops cached audio whose message
  * was removed by another host; a URL that reaches no server is refused with the URL (password hidden) in the
  * message; migrations from empty, applied once when two hosts start together, and a newer schema refused.
@@ -97,6 +99,22 @@ describe('changes across hosts (LISTEN/NOTIFY)', () => {
     await waitFor(() => b.listenerReconnects >= 1, 'the listener to re-connect', 10_000);
     await a.deposit(newMessage(a.tmpDir));
     await waitFor(() => heardOnB.some(([, c]) => c.new === 1), 'the deposit heard after the restart', 5000);
+  });
+});
+
+describe("this host's audio cache", () => {
+  it('drops the cached copy of a message another host removed, when it hears of the change', async () => {
+    const kept = await a.deposit(newMessage(a.tmpDir));
+    const purged = await a.deposit(newMessage(a.tmpDir));
+    // b lists them: both fetched into b's cache.
+    const onB = await b.listMessages('27000');
+    expect(onB.map((m) => m.id).sort()).toEqual([kept.id, purged.id].sort());
+    for (const m of onB) expect(existsSync(m.audioPath)).toBe(true);
+    const purgedOnB = onB.find((m) => m.id === purged.id)!.audioPath;
+    await a.setFolder(purged.id, 'deleted');
+    await a.purgeDeleted('27000');
+    await waitFor(() => !existsSync(purgedOnB), "the purged message's cached copy to go from b", 5000);
+    expect(existsSync(onB.find((m) => m.id === kept.id)!.audioPath)).toBe(true);
   });
 });
 

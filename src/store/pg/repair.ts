@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import { fsyncDir, unlinkIfExists } from '../audio-files.js';
 import { isMessageId } from '../message-id.js';
+import { trimCachedCopies } from './cache-trim.js';
 import { entries, repairTmp, type RepairHost, type RepairResult } from '../repair.js';
 
 export interface PgRepairHost extends RepairHost {
@@ -29,15 +30,11 @@ export async function repairPgStore(host: PgRepairHost): Promise<RepairResult> {
     const dir = join(host.layout.messagesDir, folder.name);
     const files = (await entries(dir)).filter((e) => e.file);
     const names = new Set(files.map((e) => e.name));
-    const cached: string[] = [];
     let changed = false;
     for (const { name } of files) {
       const stem = name.replace(/\.(wav|json)$/, '');
       if (name.endsWith('.wav') && isMessageId(stem)) {
-        if (!names.has(`${stem}.json`)) {
-          cached.push(stem);
-          continue;
-        }
+        if (!names.has(`${stem}.json`)) continue; // a cached copy: trimmed below
         const mailbox = await host.commitPlaced(folder.name, stem, result);
         if (mailbox !== undefined) {
           result.reattached.push(stem);
@@ -50,12 +47,7 @@ export async function repairPgStore(host: PgRepairHost): Promise<RepairResult> {
         changed = true;
       }
     }
-    const existing = cached.length > 0 ? await host.existingMessages(cached) : new Set<string>();
-    for (const id of cached) {
-      if (existing.has(id)) continue;
-      await unlinkIfExists(join(dir, `${id}.wav`));
-      changed = true;
-    }
+    if ((await trimCachedCopies(dir, (ids) => host.existingMessages(ids))) > 0) changed = true;
     if (changed) await fsyncDir(dir);
   }
   return result;
