@@ -132,7 +132,7 @@ export function formatComparison(n: number, rps: number, quiet: PacingFigures, l
   // "No worse": the loaded run's p99 within 2 ms and its max within 10 ms of the quiet run's (a 20 ms
   // packet time: less than a tenth of one is noise between two runs of the same load).
   const worse = loaded.p99 > quiet.p99 + 2 || loaded.max > quiet.max + 10;
-  const verdict = `${worse ? 'WORSE with the API load' : 'no worse with the API load'} (p99 within 2 ms, max within 10 ms?); pass criteria: without ${quiet.pass ? 'PASS' : 'FAIL'}, with ${loaded.pass ? 'PASS' : 'FAIL'}`;
+  const verdict = `${worse ? 'WORSE with the API load' : 'no worse with the API load'} (criterion: p99 within 2 ms and max within 10 ms of the quiet run); pass criteria: without ${quiet.pass ? 'PASS' : 'FAIL'}, with ${loaded.pass ? 'PASS' : 'FAIL'}`;
   return [
     `N=${n}: outbound pacing without / with the API at ${rps} requests/s`,
     `    ${''.padEnd(26)} ${'without'.padStart(11)} ${'with'.padStart(11)}`,
