@@ -27,7 +27,7 @@ import { openConfiguredStore } from './store/open.js';
 import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
-import { createEmailNotifier } from './notify/email.js';
+import { configuredEmail } from './notify/email.js';
 import { emailOnDeposit } from './notify/deposit-email.js';
 import { startConfiguredImap } from './unified/configured.js';
 import { runAttendant } from './apps/attendant/index.js';
@@ -275,11 +275,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     }
   };
 
-  // Every process queues new-message mail in the store; the one that maintains it sends (cluster workers do not).
-  const smtp = config.smtp;
-  const email = smtp
-    ? createEmailNotifier(smtp, store, logger, { timeZone: config.voicemail.timeZone, send: maintainStore, maxAttempts: smtp.maxAttempts, retryBaseMs: smtp.retryBaseMs, maxRetryDelayMs: smtp.maxRetryDelayMs })
-    : undefined;
+  // Every process queues new-message mail in the store; the one that maintains it sends (cluster workers do not:
+  // their front door does).
+  const email = configuredEmail(config, store, logger, maintainStore);
   const mailDeposit = email && emailOnDeposit(store, email, logger);
   // Voicemail in the owner's IMAP mailbox (issue 12): in the process that maintains the store (not in cluster
   // workers: their deposits reach it through the store's change feed).

@@ -12,6 +12,7 @@ import { openStore, startSiteMwi } from '../server.js';
 import { openSipEndpoint } from '../sip-endpoint.js';
 import { localContact } from '../sip/local-contact.js';
 import { startRetention } from '../store/retention.js';
+import { configuredEmail } from '../notify/email.js';
 import { WorkerTable } from './health.js';
 import { LocalWorkers } from './local-workers.js';
 import { RemoteWorkers } from './remote-workers.js';
@@ -72,6 +73,8 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
   const retention = startRetention(store, config, logger);
   const recordRetention = startCallRecordRetention(store, config, logger);
   const directorySync = startDirectorySchedule(store, config, logger);
+  // The workers queue new-message mail in the store; the front door, which maintains the store, sends it.
+  const email = configuredEmail(config, store, logger, true);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
   own.watchSip(stack.traffic);
   own.watchSiteCounters(store);
@@ -90,6 +93,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
       retention.stop();
       recordRetention.stop();
       await directorySync?.stop();
+      await email?.close();
       own.close();
       await mwi.stop();
       stack.close();

@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import type { SmtpConfig } from '../config/schema.js';
+import type { Config, SmtpConfig } from '../config/schema.js';
 import type { MailJob, Mailbox, MessageRecord, MessageStore } from '../store/types.js';
 import { emailContent } from './email-content.js';
 import { opsCounters } from '../metrics/ops-counters.js';
@@ -225,4 +225,15 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
       transport?.close();
     },
   };
+}
+
+/**
+ * The config's notifier (absent without `smtp`). `send`: this process maintains the store (the single server or
+ * the front door) and sends; a cluster worker only queues.
+ */
+export function configuredEmail(config: Pick<Config, 'smtp' | 'voicemail'>, store: MailQueueStore, logger: Logger, send: boolean): EmailNotifier | undefined {
+  const smtp = config.smtp;
+  if (!smtp) return undefined;
+  const { maxAttempts, retryBaseMs, maxRetryDelayMs } = smtp;
+  return createEmailNotifier(smtp, store, logger, { timeZone: config.voicemail.timeZone, send, maxAttempts, retryBaseMs, maxRetryDelayMs });
 }
