@@ -6,6 +6,9 @@
  *
  * The engine is named in every figures line, so two runs' figures are never compared without it.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { clientConfig } from '../src/store/pg/connection.js';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server.js';
@@ -22,11 +25,17 @@ export interface BenchStore {
   stop(): Promise<void>;
 }
 
-export async function openBenchStore(postgres: boolean): Promise<BenchStore> {
+/**
+ * `cpus` (taskset's list, e.g. "1"): PostgreSQL's processes are kept off the server's core, as SIPp is (a site
+ * runs its database on other machines; sharing vmpilot's pinned core would charge the database's work to the
+ * media pacing). Backends forked later inherit the postmaster's affinity.
+ */
+export async function openBenchStore(postgres: boolean, opts: { cpus?: string } = {}): Promise<BenchStore> {
   if (!postgres) {
     return { engine: 'sqlite', database: async () => undefined, callRecords: async () => NaN, stop: async () => undefined };
   }
   const server: PostgresServer = await startPostgres();
+  if (opts.cpus !== undefined) pinPostgres(server, opts.cpus);
   let runs = 0;
   return {
     engine: 'postgresql',
@@ -54,4 +63,11 @@ export async function storeLabel(engine: StoreEngine, url?: string): Promise<str
   } finally {
     await client.end();
   }
+}
+
+/** Moves the postmaster and its processes onto `cpus` (postmaster.pid's first line is the postmaster). */
+function pinPostgres(server: PostgresServer, cpus: string): void {
+  const postmaster = readFileSync(join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+  const children = execFileSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const pid of [postmaster, ...children]) execFileSync('taskset', ['-a', '-p', '-c', cpus, pid], { stdio: 'ignore' });
 }

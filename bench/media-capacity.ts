@@ -78,7 +78,7 @@ const sippMediaPort = Number(args.get('media-port') ?? '6000');
 /** Admin API requests per second during the probe window (api-load.ts); undefined: no API at all. */
 const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefined;
 /** SQLite (default) or, with --postgres 1, a throwaway PostgreSQL: a fresh database per N. */
-const benchStore = await openBenchStore(args.has('postgres') && args.get('postgres') !== '0');
+const benchStore = await openBenchStore(args.has('postgres') && args.get('postgres') !== '0', { cpus: args.has('workers') ? undefined : '1' });
 const SIP_PORT = 15070;
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
