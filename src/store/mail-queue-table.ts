@@ -54,6 +54,9 @@ export class MailQueueTable {
   }
 
   claim(claimant: string, now: number, leaseMs: number): MailJob | undefined {
+    // The sender asks every second: while nothing is due, a plain read answers it without taking the write lock
+    // that deposits from other processes need. What is due is read again under the lock.
+    if (!this.sql(DUE_MAIL_SQL).get(now, now)) return undefined;
     return this.write(() => {
       const due = this.sql(DUE_MAIL_SQL).get(now, now) as { id: number } | undefined;
       if (!due) return undefined;

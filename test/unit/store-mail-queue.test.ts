@@ -44,8 +44,9 @@ describe.each(storeEngines())('the $name store\'s email queue', (engine) => {
   });
 
   it('hands a queued mail out once, with its fields and the attempt counted', async () => {
-    const now = Date.now();
     expect(await store.enqueueMail(job(1), 1000)).toBe(0);
+    // After the enqueue: a mail is due from the moment it was queued (its not_before), not a millisecond earlier.
+    const now = Date.now();
     const claimed = await store.claimMail('a', now, LEASE);
     expect(claimed).toMatchObject({ mailbox: '27000', messageId: 'm1', payload: '{"n":1}', attempts: 1 });
     expect(await store.claimMail('b', now, LEASE), 'leased to a').toBeUndefined();
