@@ -8,13 +8,14 @@
 #   chromium           a headless browser for the web admin's test
 #   slapd, slapadd     a throwaway OpenLDAP directory (slapd; under /usr/sbin) for the directory sync's test
 #   dovecot            a throwaway IMAP server (dovecot-imapd) for unified messaging's test
+#   ip                 network namespaces standing in for several hosts (iproute2; test/helpers/netns.ts)
 # Runs before every `npm test` (the "pretest" script); when everything is there it prints one line and exits.
 set -euo pipefail
 
 declare -A package_of=([sipp]=sip-tester [stunnel]=stunnel4 [openssl]=openssl [sox]=sox [baresip]=baresip-core
-  [initdb]=postgresql [kamailio]=kamailio [chromium]=chromium [slapd]=slapd [dovecot]=dovecot-imapd)
+  [initdb]=postgresql [kamailio]=kamailio [chromium]=chromium [slapd]=slapd [dovecot]=dovecot-imapd [ip]=iproute2)
 missing=()
-for cmd in sipp stunnel openssl sox baresip kamailio chromium; do
+for cmd in sipp stunnel openssl sox baresip kamailio chromium ip; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
 done
 # Debian keeps the PostgreSQL server programs out of PATH, one folder per major version.
@@ -25,7 +26,7 @@ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || missing+=("${packa
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || missing+=("${package_of[dovecot]}")
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "ensure-test-deps: sipp, stunnel, openssl, sox, baresip, postgresql, kamailio, chromium, slapd and dovecot are installed"
+  echo "ensure-test-deps: sipp, stunnel, openssl, sox, baresip, postgresql, kamailio, chromium, slapd, dovecot and iproute2 are installed"
   exit 0
 fi
 
