@@ -105,6 +105,8 @@ type FullMailboxRow = MailboxRow & { aliases: string[]; greetings: { kind: Greet
 
 /** Greetings and messages fetched from the database at once, at most. */
 const FETCH_CONCURRENCY = 8;
+/** The advisory lock (single bigint key; pg/schema.ts's migration lock is the one before it) that serialises provision() across hosts. */
+const PROVISION_LOCK = 0x766d70696c6f75;
 
 const MAILBOX_SELECT = `
   SELECT m.*, COALESCE(p.failures, 0) AS failed_logins,
@@ -351,6 +353,10 @@ export class PostgresStore implements MessageStore {
     const hashes = new Map<string, string>();
     for (const spec of specs) if (!existing.has(spec.number)) hashes.set(spec.number, await hashPin(spec.pin));
     const report = await this.write(async (db): Promise<ProvisionReport> => {
+      // Hosts of one site start together and provision the same config: without this lock both see a mailbox
+      // missing (the other's insert is not committed yet) and the second insert fails the host's start. Under the
+      // lock the second host's SELECT ... FOR UPDATE (READ COMMITTED) sees the first host's committed rows.
+      await db.query('SELECT pg_advisory_xact_lock($1)', [PROVISION_LOCK]);
       const done: ProvisionReport = { created: [], updated: [] };
       for (const spec of specs) {
         const row = (await db.query<FullMailboxRow>(`${MAILBOX_SELECT} WHERE m.number = $1 FOR UPDATE OF m`, [spec.number])).rows[0];

@@ -213,6 +213,25 @@ describe('opening', () => {
     await expect(opened).rejects.not.toThrow('s3cret');
   });
 
+  it('provisions one config on two hosts starting together: each mailbox created once, neither start fails', async () => {
+    // Both see the mailboxes missing before either commits; the second insert failed with "already exists"
+    // (kamailio-dispatcher.test.ts's two hosts, now and then) until provision() took its advisory lock.
+    const fresh = await pgServer.createDatabase();
+    const hosts = [await openPostgresStore(fresh, folder()), await openPostgresStore(fresh, folder())];
+    try {
+      const specs = Array.from({ length: 20 }, (_, i) => ({ number: String(28000 + i), name: `User ${i}`, pin: '2580' }));
+      for (let round = 0; round < 3; round++) {
+        const reports = await Promise.all(hosts.map((h) => h.provision(specs)));
+        const created = reports.flatMap((r) => r.created).sort();
+        expect(created).toEqual(round === 0 ? specs.map((s) => s.number) : []);
+        for (const r of reports) expect(r.updated).toEqual([]);
+      }
+      expect((await hosts[1]!.listMailboxes()).map((m) => m.number).sort()).toEqual(specs.map((s) => s.number));
+    } finally {
+      await Promise.all(hosts.map((h) => h.close()));
+    }
+  });
+
   it('migrates an empty database once when two hosts start together, and refuses a newer schema', async () => {
     const fresh = await pgServer.createDatabase();
     const pools = [createPool(fresh), createPool(fresh)];
