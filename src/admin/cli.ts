@@ -150,26 +150,17 @@ async function serve(opts: ServeOptions): Promise<void> {
     logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
     for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
   }
-  let server: Served;
-  try {
-    server = await startServeRole(config, logger, opts);
-  } catch (err) {
-    logger.fatal({ err }, 'could not start');
-    printErr(`vmpilot: cannot start: ${startFailure(err)}`);
-    process.exit(EXIT_FAILED);
-  }
-
+  // Signals are caught before starting: the SIP port accepts connections before the rest of the server
+  // (store thread, MWI, HTTP) is up, and a SIGTERM in that window (systemd stopping a unit that is still
+  // starting) must still drain and exit 0, not kill the process mid-start.
+  let server: Served | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second signal: the operator does not want to wait for calls to finish.
-      logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(128 + osConstants.signals[signal]);
-    }
+  const drainAndExit = (signal: NodeJS.Signals, running: Served): void => {
     stopping = true;
     const deadlineMs = config.shutdown.drainSeconds * 1000;
     logger.info({ signal, deadlineMs }, 'shutting down: draining calls');
-    server.drain(deadlineMs).then(
+    running.drain(deadlineMs).then(
       () => process.exit(EXIT_OK),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -177,8 +168,29 @@ async function serve(opts: ServeOptions): Promise<void> {
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping || stopRequested !== undefined) {
+      // A second signal: the operator does not want to wait for calls to finish.
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(128 + osConstants.signals[signal]);
+    }
+    if (server === undefined) {
+      logger.info({ signal }, 'signal while starting: shutting down once started');
+      stopRequested = signal;
+      return;
+    }
+    drainAndExit(signal, server);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  try {
+    server = await startServeRole(config, logger, opts);
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    printErr(`vmpilot: cannot start: ${startFailure(err)}`);
+    process.exit(EXIT_FAILED);
+  }
+  if (stopRequested !== undefined) drainAndExit(stopRequested, server);
 }
 
 function program(): Command {

@@ -211,6 +211,26 @@ describe('vmpilot serve', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.every((l) => l.service === 'vmpilot' && typeof l.level === 'string')).toBe(true);
   });
+
+  it('a SIGTERM while it is still starting drains once started and exits 0 (systemd stopping a starting unit)', async () => {
+    const port = await freePort();
+    const file = configFile(
+      'serve-early-term.yaml',
+      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41200-41299" }\nstorage: { dir: ${join(dir, 'early')} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
+    );
+    const { child, done } = start(['serve', '--config', file]);
+    // "vmpilot starting" is logged before the store is opened and the SIP port bound: the signal lands mid-start.
+    await new Promise<void>((res) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('vmpilot starting')) res();
+      });
+    });
+    child.kill('SIGTERM');
+    const r = await done;
+    expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(r.stdout).toContain('shutting down once started');
+    expect(r.stdout).toContain('shutting down: draining calls');
+  });
 });
 
 describe('bad command lines', () => {
