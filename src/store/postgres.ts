@@ -65,12 +65,15 @@ import { migratePg } from './pg/schema.js';
 import { numbered } from './pg/sql.js';
 import { addCallRecords, listCallRecords, purgeCallRecords } from './pg/call-records.js';
 import { claimMail, enqueueMail, finishMail, retryMail } from './pg/mail-queue.js';
+import * as leaderTables from './pg/leader-tables.js';
 import {
   MailboxFullError,
   NoSuchMailboxError,
   type CallRecord,
   type CallRecordQuery,
   type MailJob,
+  type DirectoryOwned,
+  type ImapAppendJob,
   type NewMailJob,
   type DeletedMailbox,
   type Folder,
@@ -639,6 +642,36 @@ export class PostgresStore implements MessageStore {
 
   async retryMail(id: number, notBefore: number, error: string): Promise<void> {
     await retryMail(this.pool, id, notBefore, error);
+  }
+
+  // ---- the leader's jobs: directory ownership, IMAP appends (pg/leader-tables.ts) -----------------------------
+
+  async listDirectoryOwned(): Promise<DirectoryOwned[]> {
+    return leaderTables.listOwned(this.pool);
+  }
+
+  async saveDirectoryOwned(put: readonly DirectoryOwned[], remove: readonly string[]): Promise<void> {
+    await leaderTables.saveOwned(this.pool, put, remove);
+  }
+
+  async enqueueImapAppend(messageId: string, mailbox: string): Promise<void> {
+    await leaderTables.enqueueAppend(this.pool, messageId, mailbox);
+  }
+
+  async claimImapAppend(claimant: string, now: number, leaseMs: number): Promise<ImapAppendJob | undefined> {
+    return leaderTables.claimAppend(this.pool, claimant, now, leaseMs);
+  }
+
+  async finishImapAppend(messageId: string): Promise<void> {
+    await leaderTables.finishAppend(this.pool, messageId);
+  }
+
+  async retryImapAppend(messageId: string, notBefore: number, error: string): Promise<void> {
+    await leaderTables.retryAppend(this.pool, messageId, notBefore, error);
+  }
+
+  async countImapAppends(): Promise<number> {
+    return leaderTables.countAppends(this.pool);
   }
 
   async repair(): Promise<RepairReport> {

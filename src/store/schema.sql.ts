@@ -142,6 +142,30 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX mail_queue_due ON mail_queue(not_before, id);
   `,
+  // 7: the jobs only a site's leader runs keep their state here, so that it survives a restart and every host
+  // of a site sees it. directory_owned: which mailboxes the directory sync owns (directory/ownership.ts; it was a
+  // file per host). imap_appends: voicemail waiting to be appended to its owner's IMAP folder
+  // (imap-append-table.ts), claimed under a lease like mail_queue. No foreign keys: an owned entry is written
+  // before its mailbox is created, and an append whose message is gone is simply finished.
+  `
+  CREATE TABLE directory_owned (
+    entry_id TEXT PRIMARY KEY,
+    number   TEXT NOT NULL,
+    dn       TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE TABLE imap_appends (
+    message_id    TEXT PRIMARY KEY,
+    mailbox       TEXT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    not_before    INTEGER NOT NULL,
+    claimed_by    TEXT,
+    claimed_until INTEGER NOT NULL,
+    queued_at     INTEGER NOT NULL,
+    last_error    TEXT
+  ) STRICT;
+  CREATE INDEX imap_appends_due ON imap_appends(not_before, queued_at);
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -50,6 +50,7 @@ import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaO
 import { PinFailureTable } from './pin-failure-table.js';
 import { CallRecordTable } from './call-record-table.js';
 import { MailQueueTable } from './mail-queue-table.js';
+import { LeaderTables } from './leader-tables.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
@@ -62,6 +63,8 @@ import {
   type CallRecord,
   type CallRecordQuery,
   type MailJob,
+  type DirectoryOwned,
+  type ImapAppendJob,
   type NewMailJob,
   type Folder,
   type GreetingKind,
@@ -149,6 +152,7 @@ export class SqliteStore implements MessageStore {
   private readonly pinFailures: PinFailureTable;
   private readonly callRecords: CallRecordTable;
   private readonly mailQueue: MailQueueTable;
+  private readonly leaderTables: LeaderTables;
   /** checkPin's stand-in for an absent mailbox's hash: same parameters, so the same cost. Made on first use. */
   private dummyHash: Promise<string> | undefined;
 
@@ -180,6 +184,7 @@ export class SqliteStore implements MessageStore {
     this.pinFailures = new PinFailureTable(db, (text) => this.sql(text));
     this.callRecords = new CallRecordTable((text) => this.sql(text), (fn) => this.write(fn));
     this.mailQueue = new MailQueueTable((text) => this.sql(text), (fn) => this.write(fn));
+    this.leaderTables = new LeaderTables((text) => this.sql(text), (fn) => this.write(fn));
   }
 
   // ---- mailboxes -------------------------------------------------------------------------------------------
@@ -530,6 +535,36 @@ export class SqliteStore implements MessageStore {
 
   async retryMail(id: number, notBefore: number, error: string): Promise<void> {
     this.mailQueue.retry(id, notBefore, error);
+  }
+
+  // ---- the leader's jobs: directory ownership, IMAP appends (leader-tables.ts) --------------------------------
+
+  async listDirectoryOwned(): Promise<DirectoryOwned[]> {
+    return this.leaderTables.listOwned();
+  }
+
+  async saveDirectoryOwned(put: readonly DirectoryOwned[], remove: readonly string[]): Promise<void> {
+    this.leaderTables.saveOwned(put, remove);
+  }
+
+  async enqueueImapAppend(messageId: string, mailbox: string): Promise<void> {
+    this.leaderTables.enqueueAppend(messageId, mailbox);
+  }
+
+  async claimImapAppend(claimant: string, now: number, leaseMs: number): Promise<ImapAppendJob | undefined> {
+    return this.leaderTables.claimAppend(claimant, now, leaseMs);
+  }
+
+  async finishImapAppend(messageId: string): Promise<void> {
+    this.leaderTables.finishAppend(messageId);
+  }
+
+  async retryImapAppend(messageId: string, notBefore: number, error: string): Promise<void> {
+    this.leaderTables.retryAppend(messageId, notBefore, error);
+  }
+
+  async countImapAppends(): Promise<number> {
+    return this.leaderTables.countAppends();
   }
 
   async recoverRecordings(): Promise<RepairReport> {

@@ -283,6 +283,26 @@ export interface MailJob extends NewMailJob {
   attempts: number;
 }
 
+/**
+ * One directory entry's mailbox (directory/ownership.ts): the entry's id (entryUUID, objectGUID), the mailbox
+ * number, the entry's DN, and whether the sync disabled it. Kept in the store so that every host of a site sees
+ * one ownership and it survives a restart.
+ */
+export interface DirectoryOwned {
+  entryId: string;
+  number: string;
+  dn: string;
+  disabled: boolean;
+}
+
+/** A stored message waiting to be appended to its owner's IMAP folder (unified/imap-sync.ts), as claimed. */
+export interface ImapAppendJob {
+  messageId: string;
+  mailbox: string;
+  /** Attempts so far, this one included (the claim counts it). */
+  attempts: number;
+}
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -406,6 +426,28 @@ export interface MessageStore {
   finishMail(id: number): Promise<void>;
   /** Releases a claimed mail to be tried again at `notBefore` (ms since epoch), noting the error. */
   retryMail(id: number, notBefore: number, error: string): Promise<void>;
+
+  /** Every entry the directory sync owns (directory/ownership.ts). */
+  listDirectoryOwned(): Promise<DirectoryOwned[]>;
+  /** Writes these owned entries (insert or replace, by entryId) and deletes these entry ids, in one transaction. */
+  saveDirectoryOwned(put: readonly DirectoryOwned[], remove: readonly string[]): Promise<void>;
+
+  /**
+   * Queues the IMAP append of a stored message (unified/imap-sync.ts), due at once; a message already queued is
+   * left as it is. Any process may queue; the site's leader claims.
+   */
+  enqueueImapAppend(messageId: string, mailbox: string): Promise<void>;
+  /**
+   * Leases the oldest append due at `now` to `claimant` for `leaseMs`, counting an attempt; exclusive across
+   * processes and hosts, as claimMail.
+   */
+  claimImapAppend(claimant: string, now: number, leaseMs: number): Promise<ImapAppendJob | undefined>;
+  /** Deletes an append: done, or given up (the caller logs why). */
+  finishImapAppend(messageId: string): Promise<void>;
+  /** Releases a claimed append to be tried again at `notBefore` (ms since epoch), noting the error. */
+  retryImapAppend(messageId: string, notBefore: number, error: string): Promise<void>;
+  /** Appends queued (leased or not). */
+  countImapAppends(): Promise<number>;
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg/schema.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openThreadedStore } from '../../src/store/thread/threaded-store.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { postgresPerFile, type PostgresPerFile } from './postgres.js';
 
@@ -90,4 +91,12 @@ export function postgresEngine(server: PostgresPerFile): StoreEngine {
 /** Both engines; PostgreSQL's server is this file's (started when a test first needs it). */
 export function storeEngines(): StoreEngine[] {
   return [sqliteEngine, postgresEngine(postgresPerFile())];
+}
+
+/**
+ * Another instance of the same store, as another process or host opens it, running beside the first: two SQLite
+ * stores in one thread would take turns (better-sqlite3 is synchronous), so SQLite's is in a thread of its own.
+ */
+export function otherStoreInstance(engine: StoreEngine, place: StorePlace, logger: Logger): Promise<MessageStore> {
+  return engine.name === 'sqlite' ? openThreadedStore(place.dir, { logger, busyTimeoutMs: 5000 }) : engine.open(engine.onOtherHost(place));
 }

@@ -11,8 +11,7 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeEngines, type StoreEngine, type StorePlace } from '../helpers/store-engines.js';
-import { openThreadedStore } from '../../src/store/thread/threaded-store.js';
+import { otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
 import type { MessageStore, NewMailJob } from '../../src/store/types.js';
 
 const logger = pino({ level: 'silent' });
@@ -22,11 +21,6 @@ function job(n: number): NewMailJob {
   return { mailbox: '27000', messageId: `m${n}`, payload: JSON.stringify({ n }) };
 }
 
-/** Another instance of the same store, as another process or host would open it (running beside the others). */
-function otherInstance(engine: StoreEngine, place: StorePlace): Promise<MessageStore> {
-  // Two SQLite stores in one thread would take turns (better-sqlite3 is synchronous): each in a thread of its own.
-  return engine.name === 'sqlite' ? openThreadedStore(place.dir, { logger, busyTimeoutMs: 5000 }) : engine.open(engine.onOtherHost(place));
-}
 
 describe.each(storeEngines())('the $name store\'s email queue', (engine) => {
   let place: StorePlace;
@@ -96,8 +90,8 @@ describe.each(storeEngines())('the $name store\'s email queue', (engine) => {
   it('two store instances claiming at once: every mail goes to exactly one claim', async () => {
     const MAILS = 40;
     for (let n = 0; n < MAILS; n++) await store.enqueueMail(job(n), 1000);
-    const a = await otherInstance(engine, place);
-    const b = await otherInstance(engine, place);
+    const a = await otherStoreInstance(engine, place, logger);
+    const b = await otherStoreInstance(engine, place, logger);
     others.push(a, b);
     const now = Date.now();
     async function drain(s: MessageStore, name: string): Promise<string[]> {

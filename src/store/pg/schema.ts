@@ -179,6 +179,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX mail_queue_due ON mail_queue(not_before, id);
   `,
+  // 3: directory ownership and the IMAP append queue (SQLite's version 7; pg/leader-tables.ts).
+  `
+  CREATE TABLE directory_owned (
+    entry_id text PRIMARY KEY,
+    number   text NOT NULL,
+    dn       text NOT NULL,
+    disabled integer NOT NULL DEFAULT 0
+  );
+  CREATE TABLE imap_appends (
+    message_id    text PRIMARY KEY,
+    mailbox       text NOT NULL,
+    attempts      integer NOT NULL,
+    not_before    bigint NOT NULL,
+    claimed_by    text,
+    claimed_until bigint NOT NULL,
+    queued_at     bigint NOT NULL,
+    last_error    text
+  );
+  CREATE INDEX imap_appends_due ON imap_appends(not_before, queued_at);
+  `,
 ];
 
 /** The schema version this program writes. */
