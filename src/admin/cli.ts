@@ -9,6 +9,7 @@
  *   vmpilot store migrate           schema versions (store-migrate-command.ts)
  *   vmpilot http token NAME         a new admin API token and its config line (http-commands.ts)
  *   vmpilot calls [--since 1h] …    call records (calls-command.ts)
+ *   vmpilot caller show|erase N     one caller's messages and calls (caller-commands.ts)
  *   vmpilot directory sync          mailboxes from an LDAP directory (directory-command.ts)
  *
  * Exit codes: 0 success (and a clean shutdown after SIGTERM/SIGINT); 1 the server could not start or failed;
@@ -29,6 +30,7 @@ import { registerStoreCommands } from './store-commands.js';
 import { registerStoreMigrateCommand } from './store-migrate-command.js';
 import { registerHttpCommands } from './http-commands.js';
 import { registerCallsCommand } from './calls-command.js';
+import { registerCallerCommands } from './caller-commands.js';
 import { registerDirectoryCommands } from './directory-command.js';
 // serve-role.ts loads the SIP stack only when `serve` runs: `check` and `--help` need none of it.
 import { checkWorkersOption, startServeRole, withWorkersOption, type ServeOptions, type Served } from './serve-role.js';
@@ -226,6 +228,7 @@ function program(): Command {
   registerStoreMigrateCommand(cmd, loadOrReport);
   registerHttpCommands(cmd);
   registerCallsCommand(cmd, loadOrReport);
+  registerCallerCommands(cmd, loadOrReport);
   registerDirectoryCommands(cmd, loadOrReport);
   return cmd;
 }

@@ -77,6 +77,12 @@ export function callRecordValues(r: CallRecord): (string | number | null)[] {
 
 export const CALL_RECORD_COLUMNS = 'call_id, offered_at, answered_at, ended_at, caller, callee, pilot, app, outcome, detail, message_id, worker';
 
+/** A caller's call records (store.eraseCaller), `?` placeholder. */
+export const ERASE_CALLER_RECORDS_SQL = 'DELETE FROM call_records WHERE caller = ?';
+
+/** Every call record of one caller (store.callerData), newest first. */
+export const callerRecordsQuery = (caller: string): CallRecordQuery => ({ from: caller, limit: MAX_CALL_RECORD_LIMIT });
+
 export class CallRecordTable {
   constructor(
     private readonly sql: (text: string) => Database.Statement,
@@ -99,5 +105,9 @@ export class CallRecordTable {
 
   purge(before: number): number {
     return this.write(() => this.sql('DELETE FROM call_records WHERE offered_at < ?').run(before).changes);
+  }
+
+  eraseCaller(caller: string): number {
+    return this.write(() => this.sql(ERASE_CALLER_RECORDS_SQL).run(caller).changes);
   }
 }

@@ -37,6 +37,9 @@ export function enqueueValues(job: NewMailJob, now: number): (string | number)[]
   return [job.mailbox, job.messageId, job.payload, now, now];
 }
 
+/** A message's queued emails (store.eraseCaller), `?` placeholder. */
+export const DROP_MESSAGE_MAIL_SQL = 'DELETE FROM mail_queue WHERE message_id = ?';
+
 export class MailQueueTable {
   constructor(
     private readonly sql: (text: string) => Database.Statement,
@@ -70,5 +73,12 @@ export class MailQueueTable {
 
   retry(id: number, notBefore: number, error: string): void {
     this.write(() => this.sql(RETRY_MAIL_SQL).run(notBefore, error, id));
+  }
+
+  /** Drops the queued emails of these messages (a mail being sent right now still goes). */
+  dropForMessages(messageIds: readonly string[]): number {
+    if (messageIds.length === 0) return 0;
+    const drop = this.sql(DROP_MESSAGE_MAIL_SQL);
+    return this.write(() => messageIds.reduce((n, id) => n + drop.run(id).changes, 0));
   }
 }

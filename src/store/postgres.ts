@@ -63,14 +63,17 @@ import { PgPinFailures } from './pg/pin-failures.js';
 import { repairPgStore, type PgRepairHost } from './pg/repair.js';
 import { migratePg } from './pg/schema.js';
 import { numbered } from './pg/sql.js';
-import { addCallRecords, listCallRecords, purgeCallRecords } from './pg/call-records.js';
-import { claimMail, enqueueMail, finishMail, retryMail } from './pg/mail-queue.js';
+import { callerRecordsQuery } from './call-record-table.js';
+import { addCallRecords, eraseCallerRecords, listCallRecords, purgeCallRecords } from './pg/call-records.js';
+import { claimMail, dropMailForMessages, enqueueMail, finishMail, retryMail } from './pg/mail-queue.js';
 import * as leaderTables from './pg/leader-tables.js';
 import {
   MailboxFullError,
   NoSuchMailboxError,
   type CallRecord,
   type CallRecordQuery,
+  type CallerData,
+  type CallerErasure,
   type MailJob,
   type DirectoryOwned,
   type ImapAppendJob,
@@ -624,6 +627,22 @@ export class PostgresStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return purgeCallRecords(this.pool, before);
+  }
+
+  // ---- one caller's data (access and erasure) ------------------------------------------------------------
+
+  async callerData(caller: string): Promise<CallerData> {
+    const rows = (await this.pool.query<MessageRow & { audio_id: string }>('SELECT * FROM messages WHERE caller = $1 ORDER BY received_at', [caller])).rows;
+    await eachLimited(rows, FETCH_CONCURRENCY, (r) => this.cacheMessage(r));
+    return { messages: rows.map((r) => toMessage(r, this.layout)), callRecords: await listCallRecords(this.pool, callerRecordsQuery(caller)) };
+  }
+
+  async eraseCaller(caller: string): Promise<CallerErasure> {
+    const ids = (await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE caller = $1', [caller])).rows.map((r) => r.id);
+    // Emails first, so that no host's sender claims one whose audio is about to go.
+    const queuedEmails = await dropMailForMessages(this.pool, ids);
+    const messages = await this.removeWhere('caller = $2', [caller]);
+    return { messages, queuedEmails, callRecords: await eraseCallerRecords(this.pool, caller) };
   }
 
   // ---- email queue (pg/mail-queue.ts) -------------------------------------------------------------------------

@@ -48,7 +48,7 @@ import { mailboxBackoffKey } from './pin-backoff.js';
 import { checkPinWith } from './pin-check.js';
 import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft } from './store-rules.js';
 import { PinFailureTable } from './pin-failure-table.js';
-import { CallRecordTable } from './call-record-table.js';
+import { CallRecordTable, callerRecordsQuery } from './call-record-table.js';
 import { MailQueueTable } from './mail-queue-table.js';
 import { LeaderTables } from './leader-tables.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
@@ -62,6 +62,8 @@ import {
   type DeletedMailbox,
   type CallRecord,
   type CallRecordQuery,
+  type CallerData,
+  type CallerErasure,
   type MailJob,
   type DirectoryOwned,
   type ImapAppendJob,
@@ -517,6 +519,27 @@ export class SqliteStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return this.callRecords.purge(before);
+  }
+
+  // ---- one caller's data (access and erasure) ------------------------------------------------------------
+
+  async callerData(caller: string): Promise<CallerData> {
+    return {
+      messages: this.callerMessageRows(caller).map((r) => toMessage(r, this.layout)),
+      callRecords: this.callRecords.list(callerRecordsQuery(caller)),
+    };
+  }
+
+  async eraseCaller(caller: string): Promise<CallerErasure> {
+    const rows = this.callerMessageRows(caller);
+    // Emails first, so that the sender does not claim one whose audio is about to go.
+    const queuedEmails = this.mailQueue.dropForMessages(rows.map((r) => r.id));
+    await this.remove(rows);
+    return { messages: rows.length, queuedEmails, callRecords: this.callRecords.eraseCaller(caller) };
+  }
+
+  private callerMessageRows(caller: string): MessageRow[] {
+    return this.sql('SELECT * FROM messages WHERE caller = ? ORDER BY received_at').all(caller) as MessageRow[];
   }
 
   // ---- email queue (mail-queue-table.ts) ----------------------------------------------------------------------

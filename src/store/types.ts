@@ -249,6 +249,19 @@ export interface CallRecord {
   worker?: number;
 }
 
+/** One caller's data (store.callerData): messages oldest first, call records newest first. */
+export interface CallerData {
+  messages: MessageRecord[];
+  callRecords: CallRecord[];
+}
+
+/** What store.eraseCaller removed. */
+export interface CallerErasure {
+  messages: number;
+  queuedEmails: number;
+  callRecords: number;
+}
+
 /** Which call records to list (store.listCallRecords): newest first. */
 export interface CallRecordQuery {
   /** Offered at or after (ms since epoch). */
@@ -410,6 +423,18 @@ export interface MessageStore {
   listCallRecords(query: CallRecordQuery): Promise<CallRecord[]>;
   /** Deletes call records offered before `before` (ms since epoch). Returns how many. */
   purgeCallRecords(before: number): Promise<number>;
+
+  /**
+   * What the store holds about one caller (a data-subject access request; seed 002's "erase by caller
+   * number"): the messages they left, in every mailbox and folder, and the records of their calls. `caller`
+   * matches exactly as the PBX sent it (the From user part that deposits and call records keep).
+   */
+  callerData(caller: string): Promise<CallerData>;
+  /**
+   * Erases for good what callerData lists: messages (rows and audio; lamps follow), their queued emails,
+   * and the call records. Messages already mailed or copied to an IMAP mailbox are outside the store.
+   */
+  eraseCaller(caller: string): Promise<CallerErasure>;
 
   /**
    * Queues a mail. Beyond `maxQueued` mails the oldest unclaimed ones are deleted to make room; returns how many

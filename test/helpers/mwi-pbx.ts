@@ -13,6 +13,8 @@ export interface ReceivedNotify {
   mailbox: string;
   /** Messages-Waiting: yes. */
   waiting: boolean;
+  /** The Voice-Message line, e.g. "1/0 (0/0)" ('' when absent). */
+  voiceMessage: string;
 }
 
 export class MwiPbx {
@@ -29,7 +31,7 @@ export class MwiPbx {
       if (this.seen.has(key)) return;
       this.seen.add(key);
       const mailbox = /^NOTIFY sips?:([^@;]+)@/.exec(text)?.[1] ?? '';
-      this.notifies.push({ at: Date.now(), from: rinfo.address, mailbox, waiting: /^Messages-Waiting: *yes/im.test(text) });
+      this.notifies.push({ at: Date.now(), from: rinfo.address, mailbox, waiting: /^Messages-Waiting: *yes/im.test(text), voiceMessage: header('Voice-Message') });
     });
   }
 

@@ -19,6 +19,7 @@ import { attendantRoutes } from '../web/attendant-route.js';
 import { metricsRoutes } from './metrics.js';
 import { callRoutes } from './calls.js';
 import { mailboxImportRoutes } from './mailbox-import.js';
+import { callerRoutes } from './callers.js';
 
 // One per line: engineers add theirs at the end.
 export const ROUTES: RoutePlugin[] = [
@@ -36,4 +37,5 @@ export const ROUTES: RoutePlugin[] = [
   metricsRoutes,
   callRoutes,
   mailboxImportRoutes,
+  callerRoutes,
 ];

@@ -3,7 +3,7 @@
  * statements and row mapping it shares.
  */
 import type pg from 'pg';
-import { CALL_RECORD_COLUMNS, callRecordSelect, callRecordValues, toRecord, type CallRecordRow } from '../call-record-table.js';
+import { CALL_RECORD_COLUMNS, callRecordSelect, ERASE_CALLER_RECORDS_SQL, callRecordValues, toRecord, type CallRecordRow } from '../call-record-table.js';
 import type { CallRecord, CallRecordQuery } from '../types.js';
 import { inTransaction } from './connection.js';
 import { numbered } from './sql.js';
@@ -24,4 +24,8 @@ export async function listCallRecords(pool: pg.Pool, query: CallRecordQuery): Pr
 
 export async function purgeCallRecords(pool: pg.Pool, before: number): Promise<number> {
   return (await pool.query('DELETE FROM call_records WHERE offered_at < $1', [before])).rowCount ?? 0;
+}
+
+export async function eraseCallerRecords(pool: pg.Pool, caller: string): Promise<number> {
+  return (await pool.query(numbered(ERASE_CALLER_RECORDS_SQL), [caller])).rowCount ?? 0;
 }

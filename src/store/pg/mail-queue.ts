@@ -38,3 +38,9 @@ export async function finishMail(pool: pg.Pool, id: number): Promise<void> {
 export async function retryMail(pool: pg.Pool, id: number, notBefore: number, error: string): Promise<void> {
   await pool.query(numbered(RETRY_MAIL_SQL), [notBefore, error, id]);
 }
+
+/** Drops the queued emails of these messages (a mail being sent right now still goes). */
+export async function dropMailForMessages(pool: pg.Pool, messageIds: readonly string[]): Promise<number> {
+  if (messageIds.length === 0) return 0;
+  return (await pool.query('DELETE FROM mail_queue WHERE message_id = ANY($1::text[])', [messageIds])).rowCount ?? 0;
+}
