@@ -49,6 +49,7 @@ import { CallRecordWriter } from './call-records/writer.js';
 import { draftCallRecord } from './call-records/start.js';
 import { startCallRecordRetention } from './call-records/retention.js';
 import { startDirectorySchedule } from './directory/schedule.js';
+import { adoptOwnershipFile } from './directory/ownership.js';
 import type { StoreCallObserver } from './store/thread/threaded-store.js';
 
 export interface RunningServer {
@@ -123,6 +124,8 @@ export async function openStore(
   try {
     if (provision) {
       await provisionFromConfig(store, config, logger);
+      // The directory's ownership moved from a file per host into the store (directory/ownership.ts).
+      await adoptOwnershipFile(store, config.storage.dir, logger);
     }
     // A cluster worker recovers only the recordings of processes that stopped (its predecessor's, killed). The
     // full repair also reads messages/, where other workers deposit and purge meanwhile (a deposit's audio is

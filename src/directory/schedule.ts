@@ -33,7 +33,7 @@ export function startDirectorySchedule(store: SyncStore, config: Config, logger:
   const run = async (): Promise<void> => {
     try {
       // One PIN hash at a time: this process's calls check PINs on the same libuv pool.
-      const report = await syncDirectory(store, config, { hashesInFlight: 1 });
+      const report = await syncDirectory(store, config, { hashesInFlight: 1, logger: log });
       for (const s of report.skipped) log.warn({ dn: s.dn, reason: s.reason }, 'directory entry skipped');
       log.debug({ created: report.created, updated: report.updated, renumbered: report.renumbered, disabled: report.disabled }, 'directory sync changes');
       const pinsFile = report.pinsToHandOut.length > 0 ? await writePins(config.storage.dir, report) : undefined;

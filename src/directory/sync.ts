@@ -3,19 +3,20 @@
  * ownership file (sync-plan.ts), then apply:
  *   1. renumbers, one store call each (renumberMailbox moves messages, greetings and PIN with the number); one
  *      that fails is reported and the rest of that user's changes wait for the next sync;
- *   2. the ownership file, with the mailboxes about to be created (ownership.ts says why first);
+ *   2. the ownership (kept in the store), with the mailboxes about to be created (ownership.ts says why first);
  *   3. creates, updates and disables in ONE store transaction (importMailboxes, shared with `mailbox import`);
- *      should it fail, the ownership file is put back and the sync reports the error;
+ *      should it fail, the ownership is put back and the sync reports the error;
  *   4. random PINs mailed (new-pins.ts).
  * A dry run stops after the plan. Used by `vmpilot directory sync` and the serving process's schedule.
  */
+import pino, { type Logger } from 'pino';
 import { pilotsOf } from '../admin/mailbox-import.js';
 import type { Config } from '../config/schema.js';
 import type { FieldChange, MailboxImport, MessageStore } from '../store/types.js';
 import type { EntryProblem } from './directory-user.js';
 import { readDirectory } from './ldap-source.js';
 import { mailPins, newPins } from './new-pins.js';
-import { loadOwnership, saveOwnership } from './ownership.js';
+import { adoptOwnershipFile, loadOwnership, saveOwnership, type OwnershipStore } from './ownership.js';
 import { planSync, type SyncPlan } from './sync-plan.js';
 import { withSyncLock } from './sync-lock.js';
 
@@ -36,7 +37,7 @@ export interface SyncReport {
   seconds: number;
 }
 
-export type SyncStore = Pick<MessageStore, 'listMailboxes' | 'importMailboxes' | 'renumberMailbox'>;
+export type SyncStore = Pick<MessageStore, 'listMailboxes' | 'importMailboxes' | 'renumberMailbox'> & OwnershipStore;
 
 function reportOf(plan: SyncPlan, read: { entries: number; pages: number }, dryRun: boolean): SyncReport {
   return {
@@ -75,7 +76,11 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** PIN hashes at once (new-pins.ts); default 4. */
   hashesInFlight?: number;
+  /** Where the import of an old ownership file is logged. Default: not logged. */
+  logger?: Logger;
 }
+
+const silent = pino({ level: 'silent' });
 
 export async function syncDirectory(store: SyncStore, config: Config, opts: SyncOptions = {}): Promise<SyncReport> {
   // A dry run writes nothing: it needs no lock.
@@ -88,7 +93,9 @@ async function syncLocked(store: SyncStore, config: Config, dryRun: boolean, opt
   if (!ldap) throw new TypeError('the config has no directory.ldap section');
   const started = performance.now();
   const read = await readDirectory(ldap);
-  const owned = await loadOwnership(config.storage.dir);
+  // A site upgraded from a version that kept the ownership in a file, synced by hand before the server started.
+  if (!dryRun) await adoptOwnershipFile(store, config.storage.dir, opts.logger ?? silent);
+  const owned = await loadOwnership(store);
   const plan = planSync(read.users, read.problems, owned, await store.listMailboxes(), pilotsOf(config));
   const report = reportOf(plan, read, dryRun);
   if (!dryRun) {
@@ -100,16 +107,15 @@ async function syncLocked(store: SyncStore, config: Config, dryRun: boolean, opt
       ...plan.disable.map((d) => ({ number: d.number, fields: { locked: true, hiddenFromDirectory: true } })),
     ];
     const before = plan.renumber.length > 0 ? new Map([...owned, ...[...plan.owned].filter(([id]) => plan.renumber.some((r) => r.user.id === id))]) : owned;
-    if (rows.length > 0 || plan.owned.size !== owned.size || plan.renumber.length > 0) {
-      await saveOwnership(config.storage.dir, plan.owned);
-      if (rows.length > 0) {
-        try {
-          await store.importMailboxes(rows);
-        } catch (err) {
-          // Renumbers are done: the ownership keeps them; the rest is as before.
-          await saveOwnership(config.storage.dir, before);
-          throw err;
-        }
+    // Only what changed is written (nothing, most syncs).
+    await saveOwnership(store, owned, plan.owned);
+    if (rows.length > 0) {
+      try {
+        await store.importMailboxes(rows);
+      } catch (err) {
+        // Renumbers are done: the ownership keeps them; the rest is as before.
+        await saveOwnership(store, plan.owned, before);
+        throw err;
       }
     }
     const undelivered = await mailPins(plan.create, pins.clear, config.smtp);

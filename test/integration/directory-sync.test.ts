@@ -7,7 +7,8 @@
  * Covers, in order on the same store: a dry run (nothing written), the first sync (997 created, 3 skipped
  * with DN and reason, the config's mailbox untouched, paging used), a re-sync without change (no-op), a
  * rename, a number change (the same mailbox: messages follow), a removal (disabled, messages kept, out of the
- * attendant's dial-by-name directory), the scheduled sync of the serving process, a bad bind password through the CLI (exit 1, a clear message).
+ * attendant's dial-by-name directory), an ownership file of an older version imported into the store at start-up,
+ * the scheduled sync of the serving process, a bad bind password through the CLI (exit 1, a clear message).
  * Also: random PINs mailed (a real SMTP sink) or listed for the administrator.
  * And TLS: StartTLS and ldaps:// with the site's CA file, and a clear error for an untrusted certificate.
  */
@@ -24,6 +25,7 @@ import { examineConfigFile } from '../../src/config/load.js';
 import type { LdapDirectoryConfig } from '../../src/config/directory-schema.js';
 import type { Config } from '../../src/config/schema.js';
 import { ownershipFile } from '../../src/directory/ownership.js';
+import { openStore } from '../../src/server.js';
 import { startDirectorySchedule } from '../../src/directory/schedule.js';
 import { syncDirectory } from '../../src/directory/sync.js';
 import { verifyPin } from '../../src/store/pin.js';
@@ -106,7 +108,7 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
     const report = await syncDirectory(store, config, { dryRun: true });
     expect(report.created).toHaveLength(GOOD);
     expect((await store.listMailboxes()).map((m) => m.number)).toEqual(['27000']);
-    expect(existsSync(ownershipFile(config.storage.dir))).toBe(false);
+    expect(await store.listDirectoryOwned()).toEqual([]);
   });
 
   it('an unpaged search as the sync user hits the server size limit (so the sync must page)', async () => {
@@ -176,6 +178,38 @@ describe('vmpilot directory sync against OpenLDAP (1,000 users)', () => {
     expect(listed).not.toContain(number(30));
     directory.close();
     expect((await syncDirectory(store, config)).disabled).toHaveLength(0);
+  });
+
+  it('an ownership file of an older version is imported once at start-up: the mailboxes its sync created stay the directory\'s', async () => {
+    const upgraded: Config = { ...config, storage: { ...config.storage, dir: join(dir, 'upgraded') } };
+    // What the older version left: a mailbox its sync created, and the file that says the directory owns it.
+    const old = await openSqliteStore(upgraded.storage.dir);
+    await old.createMailbox({ number: number(1), name: 'Old Name', pin: '739164' });
+    await old.close();
+    const [entry] = (await admin.search(dnOf('u0001'), { scope: 'base', attributes: ['entryUUID'] })).searchEntries;
+    const uuid = String(entry!.entryUUID);
+    const file = ownershipFile(upgraded.storage.dir);
+    writeFileSync(file, JSON.stringify({ version: 1, entries: { [uuid]: { number: number(1), dn: dnOf('u0001') } } }));
+    const quiet = pino({ level: 'silent' });
+    let started = await openStore(upgraded, quiet);
+    try {
+      expect(await started.store.listDirectoryOwned()).toEqual([{ entryId: uuid, number: number(1), dn: dnOf('u0001'), disabled: false }]);
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(`${file}.imported`)).toBe(true);
+      const report = await syncDirectory(started.store, upgraded, { dryRun: true });
+      // Owned: its name is brought up to date; not skipped as a number some other mailbox holds.
+      expect(report.updated.find((u) => u.number === number(1))?.changes).toContainEqual({ field: 'name', from: 'Old Name', to: 'Given1 Family1' });
+      expect(report.skipped.map((s) => s.dn)).not.toContain(dnOf('u0001'));
+    } finally {
+      await started.store.close();
+    }
+    // A restart: the ownership is the store's now (the renamed file is not read again).
+    started = await openStore(upgraded, quiet);
+    try {
+      expect(await started.store.listDirectoryOwned()).toHaveLength(1);
+    } finally {
+      await started.store.close();
+    }
   });
 
   it('with a schedule, the serving process syncs by itself and logs the report (counts, no PIN)', async () => {
