@@ -28,7 +28,6 @@ import type { MessageStore } from './store/types.js';
 import { runVoicemail, type VoicemailContext } from './apps/voicemail/index.js';
 import { createSay } from './prompts/say.js';
 import { configuredEmail } from './notify/email.js';
-import { emailOnDeposit } from './notify/deposit-email.js';
 import { startConfiguredImap } from './unified/configured.js';
 import { runAttendant } from './apps/attendant/index.js';
 import { createAttendantContext } from './apps/attendant/setup.js';
@@ -278,10 +277,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     }
   };
 
-  // Every process queues new-message mail in the store; the one that maintains it sends (cluster workers do not:
+  // Every process's deposits queue their new-message mail in the store, in the deposit's own commit (the store
+  // opened with smtp: store/deposit-mail.ts); the process that maintains the store sends (cluster workers do not:
   // their front door does).
   const email = configuredEmail(config, store, logger, maintainStore);
-  const mailDeposit = email && emailOnDeposit(store, email, logger);
   // Voicemail in the owner's IMAP mailbox (issue 12): in the process that maintains the store (not in cluster
   // workers: their deposits reach it through the store's change feed).
   const imap = maintainStore ? startConfiguredImap(config, store, logger) : undefined;
@@ -295,7 +294,6 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     voicemailPilots: config.services.voicemail,
     onDeposit: (message) => {
       metrics.deposited(message);
-      mailDeposit?.(message);
       imap?.onDeposit(message);
     },
   };

@@ -2,8 +2,10 @@
  * Email notification of new messages (issue 4): one mail per deposit to the mailbox's address, through the
  * configured SMTP server (nodemailer), with the audio attached when the mailbox asks for it.
  *
- * A failing SMTP server delays mail, never the call: notify() renders the mail and queues it in the message store
- * (one small write, off the media thread: the SQLite store runs in its own thread) and returns. The queue is
+ * A failing SMTP server delays mail, never the call: a deposit queues its mail in the message store in the same
+ * transaction as the message (store/deposit-mail.ts: facts, rendered here when sent, so a deposit committed
+ * late — kept through a PostgreSQL outage, or finished by repair after a crash — is mailed then, once); notify()
+ * renders a mail and queues it (one small write, off the media thread) and returns. The queue is
  * durable (issue 10): a mail queued when the process stops is sent after the restart, and a mail queued by a
  * cluster worker or another host is sent by whichever sender claims it (store.claimMail: a lease, so one sender
  * per mail).
@@ -25,6 +27,7 @@ import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config, SmtpConfig } from '../config/schema.js';
 import type { MailJob, Mailbox, MessageRecord, MessageStore } from '../store/types.js';
+import { depositFacts, DEFAULT_MAIL_QUEUE_MAX } from '../store/deposit-mail.js';
 import { emailContent } from './email-content.js';
 import { opsCounters } from '../metrics/ops-counters.js';
 
@@ -47,8 +50,11 @@ export interface EmailNotifierOptions {
   pollMs?: number;
 }
 
-/** What the notifier needs of the store: the queue, and a message's audio when the queued path is gone. */
-export type MailQueueStore = Pick<MessageStore, 'enqueueMail' | 'claimMail' | 'finishMail' | 'retryMail' | 'getMessage'>;
+/**
+ * What the notifier needs of the store: the queue, a message's audio when the queued path is gone, and the
+ * mailbox a deposit's mail goes to (store/deposit-mail.ts: the deposit queues facts, rendered here).
+ */
+export type MailQueueStore = Pick<MessageStore, 'enqueueMail' | 'claimMail' | 'finishMail' | 'retryMail' | 'getMessage' | 'findMailbox'>;
 
 export interface EmailNotifier {
   /** Queues the notification of a stored message; returns at once. Mailboxes without an address are skipped. */
@@ -80,7 +86,7 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
   const maxAttempts = opts.maxAttempts ?? 8;
   const retryBaseMs = opts.retryBaseMs ?? 30_000;
   const maxRetryDelayMs = opts.maxRetryDelayMs ?? 900_000;
-  const maxQueue = opts.maxQueue ?? 1000;
+  const maxQueue = opts.maxQueue ?? DEFAULT_MAIL_QUEUE_MAX;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const pollMs = opts.pollMs ?? 1000;
   // Longer than a send can take (connection, greeting and socket timeouts each bound one wait), so a live
@@ -106,6 +112,18 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
   let again = false;
   let closed = false;
 
+  function render(mailbox: Mailbox, message: MessageRecord): MailPayload {
+    const content = emailContent(mailbox, message, timeZone);
+    return {
+      to: mailbox.email!,
+      subject: content.subject,
+      text: content.text,
+      urgent: content.urgent,
+      audioPath: content.attachAudio ? message.audioPath : undefined,
+      attachmentName: content.attachmentName,
+    };
+  }
+
   /** The WAV: at the depositing process's path, else where the store has it now (PostgreSQL: this host's cache). */
   async function audioOf(job: MailJob, path: string): Promise<Buffer | undefined> {
     try {
@@ -128,6 +146,18 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
     await transport!.sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text, priority: mail.urgent ? 'high' : 'normal', attachments });
   }
 
+  /** The payload a notify() rendered (as is), or a deposit's facts rendered now; undefined: the mailbox has no address now. */
+  async function mailOf(job: MailJob): Promise<MailPayload | undefined> {
+    const payload = JSON.parse(job.payload) as unknown;
+    const facts = depositFacts(payload);
+    if (!facts) return payload as MailPayload;
+    // The message as stored now (its mailbox may have been renumbered since); deleted and purged: the facts.
+    const stored = await store.getMessage(job.messageId);
+    const mailbox = await store.findMailbox(stored?.mailbox ?? job.mailbox);
+    if (!mailbox?.email) return undefined;
+    return render(mailbox, stored ?? ({ id: job.messageId, mailbox: mailbox.number, audioPath: '', ...facts } as MessageRecord));
+  }
+
   /** Claims and handles one due mail; false when none was due. Store errors reject (the loop logs them). */
   async function step(): Promise<boolean> {
     const job = await store.claimMail(claimant, Date.now(), leaseMs);
@@ -135,7 +165,13 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
     const fields = { mailbox: job.mailbox, messageId: job.messageId, attempts: job.attempts };
     let failure: unknown;
     try {
-      await send(job, JSON.parse(job.payload) as MailPayload);
+      const mail = await mailOf(job);
+      if (!mail) {
+        await store.finishMail(job.id);
+        log.info(fields, 'notification not mailed: the mailbox has no address (or no longer exists)');
+        return true;
+      }
+      await send(job, mail);
     } catch (err) {
       failure = err ?? new Error('send failed');
     }
@@ -192,15 +228,7 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
   return {
     notify(mailbox, message) {
       if (closed || !mailbox.email) return;
-      const content = emailContent(mailbox, message, timeZone);
-      const payload: MailPayload = {
-        to: mailbox.email,
-        subject: content.subject,
-        text: content.text,
-        urgent: content.urgent,
-        audioPath: content.attachAudio ? message.audioPath : undefined,
-        attachmentName: content.attachmentName,
-      };
+      const payload = render(mailbox, message);
       const write = store.enqueueMail({ mailbox: mailbox.number, messageId: message.id, payload: JSON.stringify(payload) }, maxQueue).then(
         (dropped) => {
           if (dropped > 0) {

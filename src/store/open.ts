@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { DEFAULT_MAIL_QUEUE_MAX } from './deposit-mail.js';
 import type { StoreCallObserver } from './thread/threaded-store.js';
 import type { MessageStore } from './types.js';
 
@@ -43,19 +44,22 @@ export interface OpenStoreOptions {
   onCall?: StoreCallObserver;
 }
 
-export async function openConfiguredStore(config: Pick<Config, 'storage' | 'voicemail'>, opts: OpenStoreOptions = {}): Promise<MessageStore> {
-  const quotas = { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes };
+export async function openConfiguredStore(config: Pick<Config, 'storage' | 'voicemail' | 'smtp'>, opts: OpenStoreOptions = {}): Promise<MessageStore> {
+  // With smtp, every process's deposits queue their new-message mail in their own commit (deposit-mail.ts); the
+  // process that maintains the store sends it (notify/email.ts).
+  const depositMail = config.smtp ? { maxQueued: DEFAULT_MAIL_QUEUE_MAX } : undefined;
+  const settings = { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes, depositMail };
   // Loaded on demand: `check` and `--help` need neither pg nor the native SQLite module.
   if (config.storage.url !== undefined) {
     const { openPostgresStore } = await import('./postgres.js');
-    const store = await openPostgresStore(config.storage.url, config.storage.dir, { ...quotas, logger: opts.logger, watchChanges: opts.watchChanges });
+    const store = await openPostgresStore(config.storage.url, config.storage.dir, { ...settings, logger: opts.logger, watchChanges: opts.watchChanges });
     return opts.onCall ? observed(store, opts.onCall) : store;
   }
   const watchChangesMs = opts.watchChanges ? SQLITE_WATCH_MS : 0;
   if (opts.thread && opts.logger) {
     const { openThreadedStore } = await import('./thread/threaded-store.js');
-    return openThreadedStore(config.storage.dir, { ...quotas, watchChangesMs, logger: opts.logger, onCall: opts.onCall });
+    return openThreadedStore(config.storage.dir, { ...settings, watchChangesMs, logger: opts.logger, onCall: opts.onCall });
   }
   const { openSqliteStore } = await import('./sqlite.js');
-  return openSqliteStore(config.storage.dir, { ...quotas, watchChangesMs, logger: opts.logger });
+  return openSqliteStore(config.storage.dir, { ...settings, watchChangesMs, logger: opts.logger });
 }

@@ -46,6 +46,7 @@ import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import { moveMailboxFolders } from './mailbox-renumber.js';
 import { newMessageId } from './message-id.js';
 import { ownTag } from './owner.js';
+import type { DepositMailOptions } from './deposit-mail.js';
 import { hashPin } from './pin.js';
 import { mailboxBackoffKey } from './pin-backoff.js';
 import { checkPinWith } from './pin-check.js';
@@ -104,6 +105,8 @@ export interface PostgresStoreOptions extends QuotaDefaults, PgConnectOptions {
   watchChanges?: boolean;
   /** How often deposits kept while the database was unreachable are tried again, ms. Default 2000. */
   retryKeptMs?: number;
+  /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
+  depositMail?: DepositMailOptions;
 }
 
 /** A mailbox row with its failures (the PIN back-off's count, as failed_logins), aliases and greetings. */
@@ -189,6 +192,7 @@ export class PostgresStore implements MessageStore {
       origin: this.origin,
       queue: this.depositQueue,
       retryKeptMs: opts.retryKeptMs,
+      depositMail: opts.depositMail,
       mailboxNumber: (n) => this.mailboxNumber(n),
       announce: (m) => this.announce(m),
     });

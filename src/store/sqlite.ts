@@ -51,6 +51,7 @@ import { PinFailureTable } from './pin-failure-table.js';
 import { CallRecordTable, callerRecordsQuery } from './call-record-table.js';
 import { MailQueueTable } from './mail-queue-table.js';
 import { LeaderTables } from './leader-tables.js';
+import { depositMailJob, type DepositMailOptions } from './deposit-mail.js';
 import { recoverRecordings, repairStore, type RepairHost, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.sql.js';
@@ -112,6 +113,8 @@ export interface SqliteStoreOptions {
   watchFromSeq?: number;
   /** With watchChangesMs: told the change-feed position read up to, whenever it moves. */
   onFeedPosition?: (seq: number) => void;
+  /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
+  depositMail?: DepositMailOptions;
 }
 
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
@@ -766,15 +769,24 @@ export class SqliteStore implements MessageStore {
     return toMessage(this.requireMessage(meta.id), this.layout);
   }
 
-  /** The row and its change-feed entry, in one transaction. */
+  /** The row, its change-feed entry and its new-message mail (deposit-mail.ts), in one transaction. */
   private insertMessage(meta: MessageSidecar): void {
     const insert = this.sql(
       `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
        VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
     );
-    this.countsChange(false, meta.mailbox, () =>
-      insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null),
-    );
+    this.countsChange(false, meta.mailbox, () => {
+      insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
+      this.queueDepositMail(meta);
+    });
+  }
+
+  /** Inside the deposit's transaction: its mail, when mail is on and the mailbox has an address. */
+  private queueDepositMail(meta: MessageSidecar): void {
+    const mail = this.opts.depositMail;
+    if (!mail || !this.sql("SELECT 1 FROM mailboxes WHERE number = ? AND COALESCE(email, '') <> ''").get(meta.mailbox)) return;
+    const dropped = this.mailQueue.enqueue(depositMailJob(meta), mail.maxQueued);
+    if (dropped > 0) this.logger?.error({ dropped }, 'notification queue full; oldest mail dropped');
   }
 
   /** Removes messages for good: rows and files (message-files.ts says in which order). */

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { DepositMailOptions } from '../../src/store/deposit-mail.js';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg/schema.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -33,6 +34,8 @@ export interface StoreOpenOptions {
   /** Announce other instances' changes (SQLite polls every 20 ms; PostgreSQL listens). */
   watchChanges?: boolean;
   logger?: Logger;
+  /** Queue each deposit's new-message mail in its commit (src/store/deposit-mail.ts). */
+  depositMail?: DepositMailOptions;
 }
 
 export interface StoreEngine {
@@ -52,7 +55,13 @@ export const sqliteEngine: StoreEngine = {
   name: 'sqlite',
   place: async () => ({ dir: folder() }),
   open: (place, opts = {}) =>
-    openSqliteStore(place.dir, { maxMessages: opts.maxMessages, maxMinutes: opts.maxMinutes, watchChangesMs: opts.watchChanges ? 20 : 0, logger: opts.logger }),
+    openSqliteStore(place.dir, {
+      maxMessages: opts.maxMessages,
+      maxMinutes: opts.maxMinutes,
+      watchChangesMs: opts.watchChanges ? 20 : 0,
+      logger: opts.logger,
+      depositMail: opts.depositMail,
+    }),
   onOtherHost: (place) => place,
 };
 

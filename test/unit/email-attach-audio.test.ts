@@ -1,6 +1,6 @@
 /**
  * The per-mailbox email attachment option end to end: set in YAML (mailboxes[].attachAudio), provisioned into
- * a real SQLite store, honoured by the new-message email (notify/deposit-email.ts over a real SMTP
+ * a real SQLite store, honoured by the new-message email (queued by the deposit, store/deposit-mail.ts; sent over a real SMTP
  * conversation with test/helpers/smtp-sink.ts), then switched off in the store (as `vmpilot mailbox set
  * --attach-audio off`, the API's PATCH and a CSV import do) and honoured again.
  *
@@ -15,7 +15,6 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specsFromConfig } from '../../src/admin/config-mailboxes.js';
 import { parseConfig } from '../../src/config/load.js';
-import { emailOnDeposit } from '../../src/notify/deposit-email.js';
 import { createEmailNotifier, type EmailNotifier } from '../../src/notify/email.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -27,17 +26,15 @@ let dir: string;
 let store: SqliteStore;
 let sink: SmtpSink;
 let notifier: EmailNotifier;
-let onDeposit: ReturnType<typeof emailOnDeposit>;
 
 const yaml = (attach: string): string =>
   ['mailboxes:', `  - { number: "27000", pin: "4826", name: "Alice Example", email: alice@example.com${attach} }`].join('\n');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-attach-'));
-  store = await openSqliteStore(dir);
+  store = await openSqliteStore(dir, { depositMail: { maxQueued: 100 } });
   sink = await startSmtpSink();
   notifier = createEmailNotifier({ host: '127.0.0.1', port: sink.port, secure: false, from: 'voicemail@example.com' }, store, logger, { timeZone: 'UTC', timeoutMs: 5000 });
-  onDeposit = emailOnDeposit(store, notifier, logger);
 });
 
 afterAll(async () => {
@@ -52,7 +49,6 @@ async function depositAndMail(): Promise<{ audio?: Buffer; wav: Buffer }> {
   const before = sink.mails.length;
   const message = await store.deposit(newMessage(store.tmpDir));
   const wav = readFileSync(message.audioPath);
-  onDeposit(message);
   await waitFor(() => sink.mails.length === before + 1, 'the new-message mail');
   const { parts } = readMime(sink.mails.at(-1)!.raw);
   return { audio: parts.find((p) => (p.headers.get('content-type') ?? '').startsWith('audio/wav'))?.body, wav };

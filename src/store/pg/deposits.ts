@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { unlinkIfExists } from '../audio-files.js';
+import { depositMailJob, type DepositMailOptions } from '../deposit-mail.js';
 import { messageAudioPath, messageSidecarPath, type StoreLayout } from '../layout.js';
 import { depositMeta, forgetRecording, placeMessage } from '../message-files.js';
 import { readMessageSidecar, type MessageSidecar } from '../message-sidecar.js';
@@ -19,6 +20,7 @@ import type { KeyedQueue } from '../store-rules.js';
 import type { MessageRecord, NewMessage } from '../types.js';
 import { cacheFile, insertAudio, readRecording, sha256Hex } from './audio.js';
 import { inTransaction, isConnectionError } from './connection.js';
+import { enqueueMailIn } from './mail-queue.js';
 
 /** What deposits need from the store. */
 export interface DepositHost {
@@ -31,6 +33,8 @@ export interface DepositHost {
   queue: KeyedQueue;
   /** How often kept deposits are tried again, ms. Default 2000. */
   retryKeptMs?: number;
+  /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
+  depositMail?: DepositMailOptions;
   mailboxNumber(numberOrAlias: string): Promise<string | undefined>;
   /** Emits the mailbox's counts (awaited: listeners have heard when a deposit resolves). */
   announce(mailbox: string): Promise<void>;
@@ -108,12 +112,13 @@ export class PgDeposits {
   }
 
   /**
-   * Stores a message's audio and row with its change row, in one transaction; does nothing when the message is
-   * already stored (a retried commit). The metadata's mailbox must be a mailbox number.
+   * Stores a message's audio and row with its change row and its new-message mail (deposit-mail.ts), in one
+   * transaction; does nothing when the message is already stored (a retried commit: its mail was queued then).
+   * The metadata's mailbox must be a mailbox number.
    */
   private async commit(meta: MessageSidecar, data: Buffer): Promise<void> {
-    await inTransaction(this.host.pool, async (db) => {
-      if (!(await insertAudio(db, meta.id, data))) return;
+    const dropped = await inTransaction(this.host.pool, async (db) => {
+      if (!(await insertAudio(db, meta.id, data))) return 0;
       const r = sidecarRow(meta);
       await db.query(
         `WITH m AS (
@@ -122,7 +127,11 @@ export class PgDeposits {
          INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT mailbox, 'counts', $10 FROM m`,
         [r.id, r.mailbox, r.caller, r.caller_name, r.received_at, r.duration_ms, r.urgent, r.reason, r.forwarded_from, this.host.origin],
       );
+      const mail = this.host.depositMail;
+      if (!mail || (await db.query("SELECT 1 FROM mailboxes WHERE number = $1 AND COALESCE(email, '') <> ''", [meta.mailbox])).rowCount === 0) return 0;
+      return enqueueMailIn(db, depositMailJob(meta), mail.maxQueued);
     });
+    if (dropped) this.host.logger?.error({ dropped }, 'notification queue full; oldest mail dropped');
   }
 
   /** A deposit placed but not committed (the database unreachable): tried again every retryKeptMs. */

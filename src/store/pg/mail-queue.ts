@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { COUNT_MAIL_SQL, enqueueValues, ENQUEUE_MAIL_SQL, FINISH_MAIL_SQL, RETRY_MAIL_SQL, toMailJob, TRIM_MAIL_SQL, type MailJobRow } from '../mail-queue-table.js';
 import type { MailJob, NewMailJob } from '../types.js';
-import { inTransaction } from './connection.js';
+import { inTransaction, type Queryable } from './connection.js';
 import { numbered } from './sql.js';
 
 const CLAIM = `UPDATE mail_queue SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1
@@ -18,12 +18,15 @@ const CLAIM = `UPDATE mail_queue SET claimed_by = $1, claimed_until = $3, attemp
   RETURNING id, mailbox, message_id, payload, attempts`;
 
 export async function enqueueMail(pool: pg.Pool, job: NewMailJob, maxQueued: number): Promise<number> {
+  return inTransaction(pool, (db) => enqueueMailIn(db, job, maxQueued));
+}
+
+/** Inside the caller's transaction (a deposit's commit, deposit-mail.ts): the mail, then the trim; how many were dropped. */
+export async function enqueueMailIn(db: Queryable, job: NewMailJob, maxQueued: number): Promise<number> {
   const now = Date.now();
-  return inTransaction(pool, async (db) => {
-    await db.query(numbered(ENQUEUE_MAIL_SQL), enqueueValues(job, now));
-    const n = Number((await db.query<{ n: string }>(COUNT_MAIL_SQL)).rows[0]!.n);
-    return n > maxQueued ? ((await db.query(numbered(TRIM_MAIL_SQL), [now, n - maxQueued])).rowCount ?? 0) : 0;
-  });
+  await db.query(numbered(ENQUEUE_MAIL_SQL), enqueueValues(job, now));
+  const n = Number((await db.query<{ n: string }>(COUNT_MAIL_SQL)).rows[0]!.n);
+  return n > maxQueued ? ((await db.query(numbered(TRIM_MAIL_SQL), [now, n - maxQueued])).rowCount ?? 0) : 0;
 }
 
 export async function claimMail(pool: pg.Pool, claimant: string, now: number, leaseMs: number): Promise<MailJob | undefined> {

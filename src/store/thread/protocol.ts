@@ -3,6 +3,7 @@
  * (store-thread.ts). Calls are generic, a method name and its arguments, so store methods added later need
  * no change here.
  */
+import type { DepositMailOptions } from '../deposit-mail.js';
 import type { WireError } from './error-wire.js';
 
 /** What the thread is started with (workerData). */
@@ -14,6 +15,8 @@ export interface StoreThreadData {
   watchChangesMs?: number;
   /** Where the previous thread's change watcher had read up to (a restarted thread hears what it missed). */
   watchFromSeq?: number;
+  /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). */
+  depositMail?: DepositMailOptions;
   /** pino level name for the thread's own log lines (forwarded to the main thread's logger). */
   logLevel: string;
 }
