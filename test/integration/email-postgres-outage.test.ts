@@ -13,14 +13,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { postgresPerFile, type PostgresServer } from '../helpers/postgres.js';
 import { runSipp } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { waitFor } from '../helpers/test-server.js';
 
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
@@ -31,16 +30,7 @@ let pg: PostgresServer;
 let dir: string;
 let server: RunningServer | undefined;
 let sink: SmtpSink;
-const logs: { msg?: string }[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as { msg?: string });
-      done();
-    },
-  }),
-);
+const { logger, logs } = capturedLogger();
 const logged = (msg: string): boolean => logs.some((l) => l.msg?.startsWith(msg));
 
 describe('a new-message email for a deposit made while PostgreSQL is down', () => {

@@ -10,14 +10,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { freeTcpPort } from '../helpers/cli-process.js';
 import { runSipp } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { waitFor } from '../helpers/test-server.js';
 
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
@@ -27,16 +26,7 @@ let dir: string;
 let smtpPort: number;
 let server: RunningServer | undefined;
 let sink: SmtpSink | undefined;
-const logs: { msg?: string }[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as { msg?: string });
-      done();
-    },
-  }),
-);
+const { logger, logs } = capturedLogger();
 
 function config(): ReturnType<typeof parseConfig> {
   const rtpMin = 46000 + (process.pid % 200) * 10;
