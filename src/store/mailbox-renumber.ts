@@ -1,21 +1,28 @@
 /**
  * Giving a mailbox a new number (store.renumberMailbox, `vmpilot mailbox set N --number NEW`): its messages,
  * greetings, aliases and PIN back-off follow. Audio paths derive from the number (layout.ts), so the
- * mailbox's two folders are renamed (one rename each on one file system, however many messages), and the
- * database rows are moved in one transaction with the foreign keys checked at its commit.
+ * mailbox's two folders are renamed (one rename each on one file system, however many messages), the database
+ * rows are moved in one transaction, and each message sidecar is rewritten to name the new number (repair reads
+ * sidecars: a message whose sidecar names another mailbox would be quarantined, not re-attached).
  *
- * Order: folders first, then the commit; a failed commit renames them back. FIXME: a crash between the
- * rename and the commit leaves rows naming the old folder and the audio in the new one; repair() then marks
- * those rows deleted and quarantines the audio (their sidecars name the old number): recoverable by hand
- * from orphans/, not automatically. A journal of the rename would close that window.
+ * Order. SQLite (the audio is the message): folders first, then the commit; a failed commit renames them back.
+ * PostgreSQL (the folders are this host's cache, plus deposits kept during an outage): the commit first, then the
+ * folders. Either way the files and the database disagree for a moment, so the renumber is journaled: a file
+ * `renumbering/<old>.json` ({from, to}) is written and fsynced before anything moves and removed once all is done.
+ * A crash in between leaves the journal; start-up repair (finishRenumbers, before its other passes) asks the
+ * database how far it got: `to` is a mailbox → committed, the folders are moved (merged) to `to` and the sidecars
+ * rewritten; otherwise whatever was renamed goes back to `from`. Either way every message ends in the folder its
+ * row names, never in orphans/.
  *
- * Not here: the transaction and events (sqlite.ts).
+ * Not here: the transactions and events (sqlite.ts, postgres.ts).
  */
-import { rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fsyncDir } from './audio-files.js';
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { fsyncDir, readJsonFile, unlinkIfExists, writeFileDurably } from './audio-files.js';
 import { greetingPath, messageAudioPath, messageSidecarPath, type StoreLayout } from './layout.js';
-import { writeMessageSidecar, type MessageSidecar } from './message-sidecar.js';
+import { readMessageSidecar, writeMessageSidecar } from './message-sidecar.js';
+import { testCrashPoint } from './test-crash-point.js';
 
 /**
  * Statements run with (new, old) inside one transaction whose foreign keys are deferred (PRAGMA
@@ -28,10 +35,20 @@ export const RENUMBER_MAILBOX_SQL: readonly string[] = [
   'UPDATE aliases SET mailbox = ? WHERE mailbox = ?',
 ];
 
+interface Journal {
+  from: string;
+  to: string;
+}
+
+const journalDir = (layout: StoreLayout): string => join(layout.dir, 'renumbering');
+
 const folders = (layout: StoreLayout, number: string): string[] => [
   dirname(messageAudioPath(layout, number, 'x')),
   dirname(greetingPath(layout, number, 'name')),
 ];
+
+const folderPairs = (layout: StoreLayout, from: string, to: string): (readonly [string, string])[] =>
+  folders(layout, from).map((f, i) => [f, folders(layout, to)[i]!] as const);
 
 async function renameIfExists(from: string, to: string): Promise<boolean> {
   try {
@@ -44,23 +61,107 @@ async function renameIfExists(from: string, to: string): Promise<boolean> {
   return true;
 }
 
+/** How the store commits a renumber: its transaction, and whether it runs before the folders move (PostgreSQL). */
+export interface RenumberCommit {
+  commit: () => unknown;
+  /** true: commit, then move the folders (a failure to move is logged: they are a cache). false: the reverse. */
+  commitFirst: boolean;
+  logger?: Logger;
+}
+
+/** Renumbers the mailbox's files around `commit`, journaled (see the module comment). */
+export async function renumberFiles(layout: StoreLayout, from: string, to: string, how: RenumberCommit): Promise<void> {
+  const journal = join(journalDir(layout), `${from}.json`);
+  await writeFileDurably(journal, JSON.stringify({ from, to } satisfies Journal));
+  await fsyncDir(journalDir(layout));
+  try {
+    if (how.commitFirst) await how.commit();
+    else await moveFoldersAround(layout, from, to, how.commit);
+  } catch (err) {
+    await unlinkIfExists(journal);
+    throw err;
+  }
+  testCrashPoint('renumber-committed');
+  if (how.commitFirst) {
+    await moveFoldersAround(layout, from, to, () => undefined).catch((err: unknown) =>
+      how.logger?.warn({ err, from, to }, 'cached audio not moved to the new number'),
+    );
+  }
+  await relabelSidecars(layout, from, to);
+  await unlinkIfExists(journal);
+}
+
 /**
  * Moves the mailbox's message and greeting folders from the old number to the new, runs `commit`, and moves
  * them back if it throws. The new number's folders must not exist (a deleted mailbox's are removed with it).
  */
-export async function moveMailboxFolders(layout: StoreLayout, from: string, to: string, commit: () => void): Promise<void> {
-  const pairs = folders(layout, from).map((f, i) => [f, folders(layout, to)[i]!] as const);
+async function moveFoldersAround(layout: StoreLayout, from: string, to: string, commit: () => unknown): Promise<void> {
   const moved: (readonly [string, string])[] = [];
   try {
-    for (const pair of pairs) if (await renameIfExists(pair[0], pair[1])) moved.push(pair);
-    commit();
+    for (const pair of folderPairs(layout, from, to)) if (await renameIfExists(pair[0], pair[1])) moved.push(pair);
+    testCrashPoint('renumber-files-moved');
+    await commit();
   } catch (err) {
     for (const [a, b] of moved.reverse()) await renameIfExists(b, a).catch(() => undefined);
     throw err;
   }
 }
 
-/** After the commit: each message's sidecar names the new number (repair() reads it if a row is ever lost). */
-export async function rewriteSidecars(layout: StoreLayout, messages: readonly MessageSidecar[]): Promise<void> {
-  for (const meta of messages) await writeMessageSidecar(messageSidecarPath(layout, meta.mailbox, meta.id), meta);
+/** Each message sidecar in the new number's folder that names the old number names the new one. */
+async function relabelSidecars(layout: StoreLayout, from: string, to: string): Promise<void> {
+  const dir = dirname(messageSidecarPath(layout, to, 'x'));
+  for (const name of await namesIn(dir)) {
+    if (!name.endsWith('.json')) continue;
+    const meta = await readMessageSidecar(join(dir, name));
+    if (meta?.mailbox === from) await writeMessageSidecar(join(dir, name), { ...meta, mailbox: to });
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Moves folder `a` into `b`: renamed when `b` is absent, else file by file (a file `b` has already stays in `a`). */
+async function mergeFolder(a: string, b: string): Promise<void> {
+  const names = await namesIn(a);
+  if (names.length === 0) {
+    await rmdir(a).catch(() => undefined);
+    return;
+  }
+  await mkdir(b, { recursive: true });
+  const there = new Set(await namesIn(b));
+  for (const name of names) if (!there.has(name)) await rename(join(a, name), join(b, name));
+  await fsyncDir(b);
+  await rmdir(a).catch(() => undefined);
+}
+
+/**
+ * Start-up repair's first step: finishes or rolls back each renumber a crash interrupted (the module comment
+ * says how). `mailboxOf` is the store's: the mailbox number for a number, if it exists.
+ */
+export async function finishRenumbers(host: {
+  layout: StoreLayout;
+  logger: Logger | undefined;
+  mailboxOf(number: string): string | undefined | Promise<string | undefined>;
+}): Promise<void> {
+  const dir = journalDir(host.layout);
+  for (const name of await namesIn(dir)) {
+    const path = join(dir, name);
+    const journal = name.endsWith('.json') ? ((await readJsonFile(path)) as Partial<Journal> | undefined) : undefined;
+    if (typeof journal?.from === 'string' && typeof journal.to === 'string') {
+      const { from, to } = journal;
+      const committed = (await host.mailboxOf(to)) === to;
+      for (const [a, b] of committed ? folderPairs(host.layout, from, to) : folderPairs(host.layout, to, from)) await mergeFolder(a, b);
+      if (committed) await relabelSidecars(host.layout, from, to);
+      host.logger?.warn({ from, to }, committed ? 'renumber interrupted by a crash: finished' : 'renumber interrupted by a crash: rolled back');
+    }
+    // A journal not written whole (.part, unreadable) is from a renumber that had not moved anything yet.
+    await unlinkIfExists(path);
+  }
+  await fsyncDir(dir).catch(() => undefined);
 }

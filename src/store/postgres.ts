@@ -43,7 +43,7 @@ import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './e
 import { messageAudioPath, storeLayout, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
-import { moveMailboxFolders } from './mailbox-renumber.js';
+import { renumberFiles } from './mailbox-renumber.js';
 import { newMessageId } from './message-id.js';
 import { ownTag } from './owner.js';
 import type { DepositMailOptions } from './deposit-mail.js';
@@ -429,22 +429,24 @@ export class PostgresStore implements MessageStore {
     const old = (await this.requireRow(numberOrAlias)).number;
     if (newNumber === old) return this.requireMailbox(old);
     return this.depositQueue.run(old, async () => {
-      await this.write(async (db) => {
-        const owner = await this.ownerOf(db, newNumber);
-        if (owner !== undefined && owner !== old) throw new NumberInUseError(newNumber, owner);
-        await db.query('DELETE FROM aliases WHERE alias = $1', [newNumber]);
-        // Messages, greetings and aliases follow by ON UPDATE CASCADE (schema.ts).
-        await this.uniquely(newNumber, () => db.query('UPDATE mailboxes SET number = $1 WHERE number = $2', [newNumber, old]));
-        await db.query('UPDATE pin_failures SET key = $1 WHERE key = $2', [mailboxBackoffKey(newNumber), mailboxBackoffKey(old)]);
-        for (const number of [old, newNumber]) {
-          await this.logChange(db, number, 'counts');
-          await this.logChange(db, number, 'mailbox');
-        }
+      // The commit, then this host's cached copies and kept deposits follow (journaled: mailbox-renumber.ts).
+      await renumberFiles(this.layout, old, newNumber, {
+        commitFirst: true,
+        logger: this.logger,
+        commit: () =>
+          this.write(async (db) => {
+            const owner = await this.ownerOf(db, newNumber);
+            if (owner !== undefined && owner !== old) throw new NumberInUseError(newNumber, owner);
+            await db.query('DELETE FROM aliases WHERE alias = $1', [newNumber]);
+            // Messages, greetings and aliases follow by ON UPDATE CASCADE (schema.ts).
+            await this.uniquely(newNumber, () => db.query('UPDATE mailboxes SET number = $1 WHERE number = $2', [newNumber, old]));
+            await db.query('UPDATE pin_failures SET key = $1 WHERE key = $2', [mailboxBackoffKey(newNumber), mailboxBackoffKey(old)]);
+            for (const number of [old, newNumber]) {
+              await this.logChange(db, number, 'counts');
+              await this.logChange(db, number, 'mailbox');
+            }
+          }),
       });
-      // This host's cached copies follow (a cache: when the move fails they are fetched again under the new number).
-      await moveMailboxFolders(this.layout, old, newNumber, () => undefined).catch((err: unknown) =>
-        this.logger?.warn({ err, from: old, to: newNumber }, 'cached audio not moved to the new number'),
-      );
       for (const number of [old, newNumber]) {
         await this.announce(number);
         this.announceMailbox(number);

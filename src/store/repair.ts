@@ -13,6 +13,7 @@
  *     Sidecars without audio and `.part` files (interrupted writes) are deleted.
  * (c) rows in 'new' or 'saved' whose audio is missing are moved to 'deleted' (so no one is offered a message
  *     that cannot be played) and reported.
+ * Before them, a mailbox renumber a crash interrupted is finished or rolled back (mailbox-renumber.ts).
  *
  * Recordings in progress belong to the process making them: each records into tmp/pid-<pid>-<start>/
  * (owner.ts). Pass (a) takes the loose files of tmp/ (older versions recorded there), the folders of
@@ -27,6 +28,7 @@ import type { Logger } from 'pino';
 import { crashLossMs } from '../media/wav.js';
 import { fixWavLength, fsyncDir, unlinkIfExists } from './audio-files.js';
 import { messageAudioPath, type StoreLayout } from './layout.js';
+import { finishRenumbers } from './mailbox-renumber.js';
 import { isMessageId } from './message-id.js';
 import { readMessageSidecar, type MessageSidecar } from './message-sidecar.js';
 import { readRecordingSidecar, recordingSidecarPath } from './recording-sidecar.js';
@@ -91,6 +93,8 @@ export async function quarantine(host: Pick<RepairHost, 'layout'>, group: string
 
 export async function repairStore(host: RepairHost): Promise<RepairResult> {
   const result: RepairResult = { reattached: [], quarantined: [], missingAudio: [], tempFilesRemoved: 0, changedMailboxes: new Set() };
+  // First: a renumber a crash interrupted puts its folders where the rows say (else (b) would quarantine them).
+  await finishRenumbers(host);
   await repairTmp(host, result);
   const present = await repairMessages(host, result);
   // (c) rows whose audio is missing.

@@ -40,7 +40,7 @@ import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { ownTag } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
-import { moveMailboxFolders, RENUMBER_MAILBOX_SQL, rewriteSidecars } from './mailbox-renumber.js';
+import { RENUMBER_MAILBOX_SQL, renumberFiles } from './mailbox-renumber.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin } from './pin.js';
@@ -310,24 +310,22 @@ export class SqliteStore implements MessageStore {
     return this.queued(old, async () => {
       const owner = this.ownerOf(newNumber);
       if (owner !== undefined && owner !== old) throw new NumberInUseError(newNumber, owner);
-      const messages = (this.sql('SELECT * FROM messages WHERE mailbox = ?').all(old) as MessageRow[]).map((r) => toMessage(r, this.layout));
-      await moveMailboxFolders(this.layout, old, newNumber, () =>
-        this.write(() => {
-          // Checked at the commit: the mailbox's number and its children's references change together.
-          this.db.pragma('defer_foreign_keys = ON');
-          this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
-          for (const statement of RENUMBER_MAILBOX_SQL) this.sql(statement).run(newNumber, old);
-          this.sql('UPDATE pin_failures SET key = ? WHERE key = ?').run(mailboxBackoffKey(newNumber), mailboxBackoffKey(old));
-          for (const number of [old, newNumber]) {
-            this.logChange(number, 'counts');
-            this.logChange(number, 'mailbox');
-          }
-        }),
-      );
-      await rewriteSidecars(
-        this.layout,
-        messages.map(({ folder: _f, heard: _h, audioPath: _a, ...meta }) => ({ ...meta, mailbox: newNumber })),
-      );
+      await renumberFiles(this.layout, old, newNumber, {
+        commitFirst: false,
+        logger: this.logger,
+        commit: () =>
+          this.write(() => {
+            // Checked at the commit: the mailbox's number and its children's references change together.
+            this.db.pragma('defer_foreign_keys = ON');
+            this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
+            for (const statement of RENUMBER_MAILBOX_SQL) this.sql(statement).run(newNumber, old);
+            this.sql('UPDATE pin_failures SET key = ? WHERE key = ?').run(mailboxBackoffKey(newNumber), mailboxBackoffKey(old));
+            for (const number of [old, newNumber]) {
+              this.logChange(number, 'counts');
+              this.logChange(number, 'mailbox');
+            }
+          }),
+      });
       for (const number of [old, newNumber]) {
         this.announce(number);
         this.announceMailbox(number);

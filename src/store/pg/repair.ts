@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import { fsyncDir, unlinkIfExists } from '../audio-files.js';
 import { isMessageId } from '../message-id.js';
+import { finishRenumbers } from '../mailbox-renumber.js';
 import { trimCachedCopies } from './cache-trim.js';
 import { entries, repairTmp, type RepairHost, type RepairResult } from '../repair.js';
 
@@ -25,6 +26,8 @@ export interface PgRepairHost extends RepairHost {
 
 export async function repairPgStore(host: PgRepairHost): Promise<RepairResult> {
   const result: RepairResult = { reattached: [], quarantined: [], missingAudio: [], tempFilesRemoved: 0, changedMailboxes: new Set() };
+  // First: a renumber a crash interrupted puts this host's folders (kept deposits among them) under its number.
+  await finishRenumbers(host);
   await repairTmp(host, result);
   for (const folder of (await entries(host.layout.messagesDir)).filter((e) => e.dir)) {
     const dir = join(host.layout.messagesDir, folder.name);
