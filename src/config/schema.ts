@@ -66,6 +66,11 @@ export interface SipLimitsConfig {
   maxHeaderBytes: number;
   /** A TLS handshake not done within this time is abandoned and its socket closed. */
   tlsHandshakeTimeoutS: number;
+  /**
+   * IPv6 sources in one network of this prefix length count as one source for every per-source limit
+   * (connections, rate, SUBSCRIBE caps, the PIN back-off): a host given a /64 is one source. Default 64.
+   */
+  ipv6PrefixLength: number;
 }
 
 export interface PbxConfig {
@@ -405,6 +410,7 @@ const limitsSchema = section({
   messageTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.messageTimeoutS),
   maxHeaderBytes: z.number().int().min(1024, 'must be at least 1024').max(65535, 'must be at most 65535').default(DEFAULTS.limits.maxHeaderBytes),
   tlsHandshakeTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.tlsHandshakeTimeoutS),
+  ipv6PrefixLength: z.number().int().min(1, 'must be at least 1').max(128, 'must be at most 128').default(DEFAULTS.limits.ipv6PrefixLength),
 })
   .transform((l, ctx): SipLimitsConfig => {
     const reservedForTrusted = l.reservedForTrusted ?? Math.min(1000, Math.floor(l.maxConnections / 10));
