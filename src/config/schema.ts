@@ -277,6 +277,12 @@ export interface HttpConfig {
   tokens: HttpTokenConfig[];
   /** Largest request body (greeting uploads included), bytes. */
   maxBodyBytes: number;
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host
+   * are believed: the client's address is then the one the nearest trusted proxy reports. false (the default):
+   * the headers are ignored and the client is the socket's peer (anyone could write them otherwise).
+   */
+  trustProxy: false | string[];
 }
 
 /** The 302 front door and its workers (DESIGN.md, "Scaling: the 302 front door"). */
@@ -737,6 +743,8 @@ const httpSectionSchema = section({
     .superRefine(uniqueNames('http.tokens'), { when: (payload) => Array.isArray(payload.value) })
     .default([]),
   maxBodyBytes: z.number().int().min(1024, 'must be at least 1024').max(1024 ** 3, 'must be at most 1 GiB').default(DEFAULTS.httpMaxBodyBytes),
+  // `true` (trust every peer) is refused on purpose: the proxies must be named, or any client could set its own address.
+  trustProxy: z.union([z.literal(false), z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address (or false)')]).default(false),
 });
 
 /** `http: false` switches the listener off (as `enabled: false`); a mapping configures it; absent, the embedded default. */
