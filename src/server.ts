@@ -35,7 +35,7 @@ import { leaveMessageVia } from './apps/attendant/leave-message.js';
 import { supervisedTransfer } from './call/supervised-transfer.js';
 import type { MwiService, MwiServiceOptions } from './mwi/service.js';
 import { startMwiWhileLeader } from './mwi/while-leader.js';
-import { siteLeadership } from './cluster/site-leadership.js';
+import { siteLeadership, type SiteLeadership } from './cluster/site-leadership.js';
 import { pbxLookup } from './config/pbx-lookup.js';
 import { openSipEndpoint } from './sip-endpoint.js';
 import { startRetention } from './store/retention.js';
@@ -281,9 +281,12 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // opened with smtp: store/deposit-mail.ts); the process that maintains the store sends (cluster workers do not:
   // their front door does).
   const email = configuredEmail(config, store, logger, maintainStore);
-  // Voicemail in the owner's IMAP mailbox (issue 12): in the process that maintains the store (not in cluster
-  // workers: their deposits reach it through the store's change feed).
-  const imap = maintainStore ? startConfiguredImap(config, store, logger) : undefined;
+  // This host's one leadership among the hosts sharing its store, for every leader-only job below (MWI, the IMAP
+  // sync, the directory schedule): they move together. A cluster worker takes part in none (its front door does).
+  const leadership = siteLeadership(config.storage.url, logger);
+  // Voicemail in the owner's IMAP mailbox (issue 12): every process queues its deposits' appends in the store;
+  // the sync runs in the process that maintains the store, while its host leads (not in cluster workers).
+  const imap = startConfiguredImap(config, store, logger, maintainStore ? leadership.make : undefined);
   const voicemail: VoicemailContext = {
     store,
     config: config.voicemail,
@@ -319,10 +322,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets, while
   // this host leads the hosts sharing its store (alone on SQLite: always).
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
-  const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired });
+  const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired }, leadership);
   const retention = maintainStore ? startRetention(store, config, logger) : undefined;
   const recordRetention = maintainStore ? startCallRecordRetention(store, config, logger) : undefined;
-  const directorySync = maintainStore ? startDirectorySchedule(store, config, logger) : undefined;
+  const directorySync = maintainStore ? startDirectorySchedule(store, config, logger, leadership.make) : undefined;
   if (maintainStore) metrics.watchSiteCounters(store);
 
   const bound = transport.bound();
@@ -344,7 +347,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     recordRetention?.stop();
     await directorySync?.stop();
     await email?.close();
-    await imap?.close();
+    await imap?.stop();
     mailboxNumbers.close();
     await records.close();
     await store.close();
@@ -379,8 +382,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   };
 }
 
-/** The MWI service that runs while this host leads its site (mwi/while-leader.ts), with the store's leadership. */
-export function startSiteMwi(opts: MwiServiceOptions & { config: Config }): Promise<MwiService> {
-  const leadership = siteLeadership(opts.config.storage.url, opts.logger);
+/** The MWI service that runs while this host leads its site (mwi/while-leader.ts), with the host's leadership. */
+export function startSiteMwi(opts: MwiServiceOptions & { config: Config }, leadership: SiteLeadership): Promise<MwiService> {
   return startMwiWhileLeader({ ...opts, leadership: leadership.make, refreshOnLead: leadership.shared });
 }

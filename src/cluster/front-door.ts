@@ -3,7 +3,8 @@
  * (redirector.ts) sends each new call to a worker; local workers are child processes it supervises
  * (local-workers.ts), remote ones are health-checked by OPTIONS (remote-workers.ts). It also does what
  * exactly one process of a host must do: provisions and repairs the store before any worker starts, runs the
- * MWI service (unsolicited NOTIFYs, SUBSCRIBE dialogs; while this host leads its site) and message expiry.
+ * MWI service (unsolicited NOTIFYs, SUBSCRIBE dialogs), the IMAP sync and the directory schedule (these three
+ * while this host leads its site) and message expiry.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -23,6 +24,8 @@ import { ServerMetrics } from '../metrics/server-metrics.js';
 import { ClusterMetrics, type MetricsEndpoint } from '../metrics/cluster-metrics.js';
 import { startCallRecordRetention } from '../call-records/retention.js';
 import { startDirectorySchedule } from '../directory/schedule.js';
+import { startConfiguredImap } from '../unified/configured.js';
+import { siteLeadership } from './site-leadership.js';
 
 export interface FrontDoorOptions {
   /** Local workers to run (cluster.workers resolved). */
@@ -69,10 +72,14 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
     draining: () => draining,
     retryAfterS: () => (draining ? Math.max(1, config.shutdown.drainSeconds) : BUSY_RETRY_AFTER_S),
   });
-  const mwi = await startSiteMwi({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired });
+  // The host's leader-only jobs follow one leadership (server.ts says why).
+  const leadership = siteLeadership(config.storage.url, logger);
+  const mwi = await startSiteMwi({ stack, core: redirector, store, config, logger, contactFor: (inc) => localContact(stack, inc), resendNow: repaired }, leadership);
   const retention = startRetention(store, config, logger);
   const recordRetention = startCallRecordRetention(store, config, logger);
-  const directorySync = startDirectorySchedule(store, config, logger);
+  const directorySync = startDirectorySchedule(store, config, logger, leadership.make);
+  // The workers queue their deposits' IMAP appends in the store; the front door's sync works them while it leads.
+  const imap = startConfiguredImap(config, store, logger, leadership.make);
   // The workers queue new-message mail in the store; the front door, which maintains the store, sends it.
   const email = configuredEmail(config, store, logger, true);
   const local = new LocalWorkers({ count: opts.workers, table: workers, logger, fork: opts.fork });
@@ -93,6 +100,7 @@ export async function startFrontDoor(config: Config, logger: Logger, opts: Front
       retention.stop();
       recordRetention.stop();
       await directorySync?.stop();
+      await imap?.stop();
       await email?.close();
       own.close();
       await mwi.stop();

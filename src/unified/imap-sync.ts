@@ -5,13 +5,12 @@
  * sets \Seen or \Deleted in IMAP. The mechanics are seed 000's (Message Mirror): IMAP IDLE for events, a
  * periodic sweep for what events miss, a full compare after a lost connection.
  *
- * - Appends never delay a call: onDeposit() only queues. The queue is worked one append at a time, the first
- *   job that is due; a failure (server down, login refused) makes that job due again after a back-off that
- *   doubles up to maxRetryMs (the others go on: one mailbox's bad login holds up no other), and after
- *   maxAttempts it is dropped (logged; a comparison queues it again if it is recent). Before appending, the
- *   folder is searched for the message's header, so a retry after an APPEND whose answer was lost does not
- *   make a duplicate. The queue is in memory, like email.ts's: a restart forgets it, but the comparison
- *   below appends a message received since the start that IMAP does not have.
+ * - Appends never delay a call: a deposit only queues its append, in the store (imap_appends), so that a
+ *   restart or a change of leader loses none; the site's leader works the queue (append-drain.ts: a lease per
+ *   append, back-off on IMAP errors). Before appending, the folder is searched for the message's header, so a
+ *   retry after an APPEND whose answer was lost, or after a restart, does not make a duplicate.
+ * - This runs on ONE host of a site, the leader (unified/configured.ts starts it while the host leads); its
+ *   start is a full compare of every mailbox (the sweep), which is the catch-up after a change of leader.
  * - Every comparison is whole: one mailbox's messages against its folder's emails carrying
  *   X-Vmpilot-Message-Id (reconcile.ts decides; this file gathers and applies). Triggers: a store 'counts'
  *   event (a deposit, listening or deleting by phone, in this process or another), an IDLE event on a held
@@ -27,7 +26,8 @@
 import type { Logger } from 'pino';
 import type { ImapFlow } from 'imapflow';
 import type { ImapLogin, UnifiedImapConfig } from '../config/unified-schema.js';
-import type { Mailbox, MessageRecord, MessageStore } from '../store/types.js';
+import type { ImapAppendJob, Mailbox, MessageRecord, MessageStore } from '../store/types.js';
+import { AppendDrain } from './append-drain.js';
 import { ImapPool, type ImapPoolOptions } from './imap-pool.js';
 import { MESSAGE_ID_HEADER, messageEmail } from './message-email.js';
 import { reconcile, storeRead, type AgreedState, type ImapCopy, type SyncPlan } from './reconcile.js';
@@ -47,32 +47,24 @@ export interface UnifiedImapOptions extends ImapPoolOptions {
    * return, at the price of one login per 5 s per failing job or connection while it is away.
    */
   maxRetryMs?: number;
-  /** Tries of one append before it is dropped. Default 30 (over two minutes at the default delays). */
+  /** Tries of one append before it is dropped. Default 720 (an hour at the longest delay). */
   maxAttempts?: number;
-  /** Appends queued at most; beyond, the oldest is dropped (the sweep appends it later if it is recent). Default 10 000. */
-  maxQueue?: number;
+  /** How often the append queue is asked while nothing is due, ms (append-drain.ts). Default 1000. */
+  appendPollMs?: number;
   /** Wait after a trigger before comparing, ms, so that a burst of events makes one comparison. Default 20. */
   debounceMs?: number;
 }
 
 export interface UnifiedImap {
-  /** Queues the append of a stored message; returns at once. */
+  /** Queues the append of a stored message (in the store) and has it worked soon; returns at once. */
   onDeposit(message: MessageRecord): void;
+  /** An append was queued (by this process): look at the queue now. */
+  appendSoon(): void;
   /** Compares one mailbox now (tests, the CLI); rejects when IMAP cannot be reached. */
   syncMailbox(number: string): Promise<void>;
-  /** Appends queued or in progress. */
-  readonly pendingAppends: number;
   /** Comparisons and appends done, for figures and tests. */
   readonly stats: { appends: number; comparisons: number; storeChanges: number; flagChanges: number };
   close(): Promise<void>;
-}
-
-interface AppendJob {
-  id: string;
-  mailbox: string;
-  attempts: number;
-  /** performance.now() from which it may be tried. */
-  dueAt: number;
 }
 
 /** Retries of a comparison triggered by an event before it is left to the sweep (about 40 s at the default delays). */
@@ -88,8 +80,7 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   const log = opts.logger.child({ component: 'unified-imap' });
   const retryBaseMs = opts.retryBaseMs ?? 500;
   const maxRetryMs = opts.maxRetryMs ?? 5000;
-  const maxAttempts = opts.maxAttempts ?? 30;
-  const maxQueue = opts.maxQueue ?? 10_000;
+  const maxAttempts = opts.maxAttempts ?? 720;
   const debounceMs = opts.debounceMs ?? 20;
   const startedAt = Date.now();
   const stats = { appends: 0, comparisons: 0, storeChanges: 0, flagChanges: 0 };
@@ -100,14 +91,11 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   const numberOfUser = new Map<string, string>();
   /** One mailbox's work (appends and comparisons) in order. */
   const chains = new Map<string, Promise<unknown>>();
-  const queue: AppendJob[] = [];
-  const pending = new Set<string>();
+  /** Nothing is pending from reconcile's point of view: queued appends are in the store, and appended by the drain only. */
+  const pending: ReadonlySet<string> = new Set<string>();
   const scheduled = new Map<string, NodeJS.Timeout>();
   const failures = new Map<string, number>();
   let closed = false;
-  let appendTimer: NodeJS.Timeout | undefined;
-  let appending: Promise<void> | undefined;
-  let current: AppendJob | undefined;
   let sweeping = false;
 
   const pool = new ImapPool(config, log, (user, lost) => {
@@ -118,7 +106,18 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     schedule(number, lost ? retryBaseMs : debounceMs);
   }, opts);
 
-  const backoff = (attempts: number): number => Math.min(maxRetryMs, retryBaseMs * 2 ** Math.max(0, attempts - 1));
+  const drain = new AppendDrain({
+    store,
+    logger: log,
+    append,
+    // The comparison sets flags changed while the append waited (listened to by phone meanwhile).
+    onAppended: (job) => schedule(job.mailbox, debounceMs),
+    retryBaseMs,
+    maxRetryMs,
+    maxAttempts,
+    pollMs: opts.appendPollMs,
+  });
+  const backoff = (attempts: number): number => drain.backoff(attempts);
 
   function loginFor(mailbox: Mailbox): ImapLogin | undefined {
     const own = opts.logins.get(mailbox.number);
@@ -242,25 +241,19 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     scheduled.set(number, timer);
   }
 
-  // ---- appends ------------------------------------------------------------------------------------------------
+  // ---- appends (worked by append-drain.ts) -------------------------------------------------------------------
 
   function enqueue(id: string, mailbox: string): void {
-    if (closed || pending.has(id)) return;
-    if (queue.length >= maxQueue) {
-      // The oldest not being appended right now.
-      const at = queue.findIndex((j) => j !== current);
-      const dropped = queue.splice(at, 1)[0];
-      if (dropped) pending.delete(dropped.id);
-      log.error({ messageId: dropped?.id }, 'IMAP append queue full; oldest append dropped');
-    }
-    pending.add(id);
-    queue.push({ id, mailbox, attempts: 0, dueAt: 0 });
-    kick(0);
+    if (closed) return;
+    store.enqueueImapAppend(id, mailbox).then(
+      () => drain.soon(),
+      (err: unknown) => log.error({ err, messageId: id, mailbox }, 'IMAP append not queued (store error)'),
+    );
   }
 
-  async function append(job: AppendJob): Promise<void> {
+  async function append(job: ImapAppendJob): Promise<void> {
     await serial(job.mailbox, async () => {
-      const message = await store.getMessage(job.id);
+      const message = await store.getMessage(job.messageId);
       const target = message && message.folder !== 'deleted' ? await open(message.mailbox) : undefined;
       if (!message || !target) return;
       const raw = await messageEmail(target.mailbox, message, timeZone);
@@ -276,45 +269,6 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
       states.set(message.id, { read, deleted: false });
       agreed.set(target.mailbox.number, states);
     });
-  }
-
-  /** Works the first due job; resolves with the delay before the next step. Never rejects. */
-  async function step(): Promise<number> {
-    const now = performance.now();
-    const job = queue.find((j) => j.dueAt <= now);
-    if (!job) return queue.length > 0 ? Math.max(0, Math.min(...queue.map((j) => j.dueAt)) - now) : 0;
-    job.attempts++;
-    current = job;
-    try {
-      await append(job);
-    } catch (err) {
-      const error = (err as Error).message;
-      if (job.attempts < maxAttempts) {
-        job.dueAt = performance.now() + backoff(job.attempts);
-        log.warn({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, retryInMs: backoff(job.attempts), err: error }, 'IMAP append failed; will retry');
-        return 0;
-      }
-      log.error({ messageId: job.id, mailbox: job.mailbox, attempts: job.attempts, err: error }, 'IMAP append dropped');
-    } finally {
-      current = undefined;
-    }
-    const at = queue.indexOf(job);
-    if (at >= 0) queue.splice(at, 1);
-    pending.delete(job.id);
-    // The comparison sets flags changed while the append waited (listened to by phone meanwhile).
-    schedule(job.mailbox, debounceMs);
-    return 0;
-  }
-
-  function kick(delayMs: number): void {
-    if (closed || appendTimer !== undefined || appending !== undefined || queue.length === 0) return;
-    appendTimer = setTimeout(() => {
-      appendTimer = undefined;
-      appending = step().then((next) => {
-        appending = undefined;
-        kick(next);
-      });
-    }, delayMs);
   }
 
   // ---- triggers -----------------------------------------------------------------------------------------------
@@ -351,21 +305,18 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
     onDeposit(message) {
       enqueue(message.id, message.mailbox);
     },
+    appendSoon: () => drain.soon(),
     syncMailbox: (number) => compare(number),
-    get pendingAppends() {
-      return queue.length;
-    },
     stats,
     async close() {
       if (closed) return;
       closed = true;
       store.events.off('counts', onCounts);
       clearInterval(sweepTimer);
-      clearTimeout(appendTimer);
       for (const t of scheduled.values()) clearTimeout(t);
       scheduled.clear();
-      await appending;
-      if (queue.length > 0) log.warn({ appends: queue.length }, 'unified messaging closed with appends queued');
+      // The queue is in the store: what is left is worked by the next leader (or this host after a restart).
+      await drain.close();
       await pool.close();
     },
   };

@@ -13,6 +13,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 
 const NOBODY = 65534;
 export const DOVECOT = '/usr/sbin/dovecot';
@@ -152,4 +153,27 @@ export async function startDovecot(users: readonly string[]): Promise<DovecotSer
   };
   await server.start();
   return server;
+}
+
+/** Runs fn as a mail client of `user` (the user's own login), with `folder` open; logs out after. */
+export async function withImapUser<T>(dovecot: DovecotServer, user: string, fn: (c: ImapFlow) => Promise<T>, folder = 'INBOX'): Promise<T> {
+  const c = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: dovecot.password }, logger: false } as ConstructorParameters<typeof ImapFlow>[0]);
+  await c.connect();
+  try {
+    await c.mailboxOpen(folder);
+    return await fn(c);
+  } finally {
+    await c.logout().catch(() => c.close());
+  }
+}
+
+/** Polls an async probe every 100 ms until it gives a value (a failed probe counts as none yet). */
+export async function untilImap<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000, context: () => string = () => ''): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${context()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -25,11 +25,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { parseWav } from '../../src/media/wav.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { startUnifiedImap } from '../../src/unified/imap-sync.js';
-import { MASTER_PASSWORD, MASTER_USER, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { MASTER_PASSWORD, MASTER_USER, startDovecot, untilImap, withImapUser, type DovecotServer } from '../helpers/dovecot.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { runSipp } from '../helpers/sipp.js';
 import { newMessage, recordingIn } from '../helpers/store-fixture.js';
@@ -52,16 +52,7 @@ interface Email {
 }
 
 /** A mail client's view: the emails carrying the header in a user's INBOX. */
-async function withClient<T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const c = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user, pass: dovecot.password }, logger: false } as ConstructorParameters<typeof ImapFlow>[0]);
-  await c.connect();
-  try {
-    await c.mailboxOpen('INBOX');
-    return await fn(c);
-  } finally {
-    await c.logout().catch(() => c.close());
-  }
-}
+const withClient = <T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> => withImapUser(dovecot, user, fn);
 
 async function emails(user: string): Promise<Email[]> {
   return withClient(user, async (c) => {
@@ -75,16 +66,8 @@ async function emails(user: string): Promise<Email[]> {
   });
 }
 
-/** Polls IMAP until `pick` finds what it wants (IMAP reads are async: waitFor's predicate is sync). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dovecot.log().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls IMAP until `probe` finds what it wants (IMAP reads are async: waitFor's predicate is sync). */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> => untilImap(what, probe, timeoutMs, () => dovecot.log().slice(-2000));
 
 const emailOf = (user: string, id: string, ok: (e: Email) => boolean = () => true) => () =>
   emails(user).then((list) => list.find((e) => e.id === id && ok(e)));
