@@ -43,4 +43,8 @@ export interface CapacitySample {
   gcMajor: number;
   clockLate: number;
   clockMaxLatenessMs: number;
+  /** The second's longest main-thread stall (ms) and, within it, its time on a CPU and waiting for one (capacity-server.ts). */
+  stallMs?: number;
+  stallRunMs?: number;
+  stallWaitMs?: number;
 }

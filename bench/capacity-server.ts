@@ -4,7 +4,7 @@
  * then be recorded until hang-up. Calls from the user "probe" instead hear a long prompt over and over with
  * barge-in, for the digit-latency and packet-timing probes.
  *
- *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR [--workers N]
+ *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR [--workers N] [--main-prof DIR]
  *
  * Writes one JSON line per finished recording to RESULTS_DIR/recordings.jsonl and, every second, a JSON line
  * of process figures (CPU, RSS, heap, event-loop delay, calls, clock lateness) to stdout.
@@ -13,9 +13,16 @@
  * and forks itself N times (--worker-index I) as workers, each running the benchmark app. Its per-second
  * line then sums the workers' calls, CPU (in cores: 1.5 = one and a half), RSS and heap, and takes the worst
  * event-loop delay and clock lateness among them (the front door's own CPU is not in it).
+ *
+ * Each line also names the second's longest stall of the main thread (the longest gap between two runs of a
+ * 10 ms timer) and where that time went, from Linux's /proc/<pid>/task/<pid>/schedstat: on a CPU (the loop was
+ * busy: a profile shows with what), runnable but waiting for a CPU (the machine was full: SIPp, the other
+ * worker, threads), or neither (asleep in a blocking call). --main-prof DIR: a V8 CPU profile of the main
+ * thread only (the inspector's, 1 ms sampling), written to DIR when the process exits.
  */
 import { fork } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -38,13 +45,20 @@ const option = (name: string): number | undefined => {
 };
 const workers = option('workers');
 const workerIndex = option('worker-index');
+const mainProfDir = options.includes('--main-prof') ? options[options.indexOf('--main-prof') + 1] : undefined;
+if (mainProfDir && (workers === undefined || workerIndex !== undefined)) profileMainThread(mainProfDir);
 const recordings = join(resultsDir, 'recordings');
 mkdirSync(recordings, { recursive: true });
 /**
- * One line per finished recording, appended without blocking (appendFileSync was a sync open/write/close on
- * the media thread at every hang-up). O_APPEND: every worker appends to the same file, a line per write.
+ * One line per finished recording, kept in memory and appended to RESULTS_DIR/recordings.jsonl when the process
+ * exits: a write per hang-up (appendFileSync was a sync open/write/close on the media thread; a WriteStream is
+ * still a hand-off to libuv's thread pool per line, which the server itself no longer makes for a recording,
+ * see media/disk-thread.ts) would measure the harness. O_APPEND: every worker appends its lines to the same file.
  */
-const results = createWriteStream(join(resultsDir, 'recordings.jsonl'), { flags: 'a' });
+const resultLines: string[] = [];
+process.on('exit', () => {
+  if (resultLines.length > 0) appendFileSync(join(resultsDir, 'recordings.jsonl'), resultLines.join(''));
+});
 
 let seq = 0;
 async function benchApp(call: Call): Promise<void> {
@@ -60,7 +74,7 @@ async function benchApp(call: Call): Promise<void> {
   await call.play(['echo_test_intro'], { bargeIn: false });
   const path = join(recordings, `${workerIndex ?? 0}-${++seq}.wav`);
   const outcome = await call.record({ path, maxMs: 120_000, silenceMs: 0, beep: false, endOnDigits: '', onHangup: 'keep' });
-  results.write(JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
+  resultLines.push(JSON.stringify({ callId: call.callId, ...outcome, media: call.mediaStats() }) + '\n');
 }
 
 const config = await loadConfig(configFile);
@@ -74,7 +88,8 @@ if (workers !== undefined && workerIndex === undefined) {
   const frontDoor = await startFrontDoor({ ...config, cluster: { workers, remote: [] } }, logger, {
     workers,
     fork: (index) => {
-      const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index)], {
+      const profile = mainProfDir ? ['--main-prof', mainProfDir] : [];
+      const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index), ...profile], {
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       });
       createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -105,6 +120,8 @@ if (workers !== undefined && workerIndex === undefined) {
       gcMajor: sum((s) => s.gcMajor),
       clockLate: sum((s) => s.clockLate),
       clockMaxLatenessMs: max((s) => s.clockMaxLatenessMs),
+      // The worst worker's stall, with its own breakdown.
+      ...pickStall(all),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   }, 1000).unref();
@@ -120,7 +137,7 @@ if (workers !== undefined && workerIndex === undefined) {
       : await startServer(config, logger, { apps: { voicemail: benchApp } });
   reportFigures(server);
   const stop = (): void => {
-    void server.close().then(() => results.end(() => process.exit(0)));
+    void server.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -140,6 +157,7 @@ function reportFigures(server: RunningServer): void {
       if (((entry as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcMajor++;
     }
   }).observe({ entryTypes: ['gc'] });
+  const stalls = watchStalls();
   let lastCpu = process.cpuUsage();
   let lastAt = process.hrtime.bigint();
   setInterval(() => {
@@ -164,6 +182,7 @@ function reportFigures(server: RunningServer): void {
         gcMajor,
         clockLate: stats.clock.late,
         clockMaxLatenessMs: stats.clock.maxLatenessMs,
+        ...stalls.take(),
       }) + '\n',
     );
     loop.reset();
@@ -171,4 +190,62 @@ function reportFigures(server: RunningServer): void {
     gcMs = 0;
     gcMajor = 0;
   }, 1000).unref();
+}
+
+type Stall = Pick<Sample, 'stallMs' | 'stallRunMs' | 'stallWaitMs'>;
+
+function pickStall(all: Sample[]): Stall {
+  const worst = all.reduce((a, s) => ((s.stallMs ?? 0) > (a.stallMs ?? 0) ? s : a), all[0]!);
+  return { stallMs: worst.stallMs, stallRunMs: worst.stallRunMs, stallWaitMs: worst.stallWaitMs };
+}
+
+/**
+ * The longest gap between two runs of a 10 ms timer since the last take(), with the main thread's time on a
+ * CPU and waiting for one during it (schedstat: "time on cpu, time waiting on a runqueue, timeslices", ns).
+ * A read of a small /proc file per run: a benchmark's instrument, not the server's.
+ */
+function watchStalls(): { take(): Stall } {
+  const file = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+  const read = (): [number, number] => {
+    try {
+      const [run, wait] = readFileSync(file, 'utf8').split(' ').map(Number);
+      return [run ?? 0, wait ?? 0];
+    } catch {
+      return [0, 0];
+    }
+  };
+  let last = performance.now();
+  let [lastRun, lastWait] = read();
+  let worst: Stall = { stallMs: 0, stallRunMs: 0, stallWaitMs: 0 };
+  setInterval(() => {
+    const now = performance.now();
+    const [run, wait] = read();
+    if (now - last > (worst.stallMs ?? 0)) worst = { stallMs: now - last, stallRunMs: (run - lastRun) / 1e6, stallWaitMs: (wait - lastWait) / 1e6 };
+    last = now;
+    lastRun = run;
+    lastWait = wait;
+  }, 10).unref();
+  return {
+    take: () => {
+      const taken = worst;
+      worst = { stallMs: 0, stallRunMs: 0, stallWaitMs: 0 };
+      return taken;
+    },
+  };
+}
+
+/** A CPU profile of this thread from now until the process exits (the inspector answers synchronously). */
+function profileMainThread(dir: string): void {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  session.post('Profiler.start');
+  process.on('exit', () => {
+    session.post('Profiler.stop', (err, result) => {
+      if (err) return;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `main-${workerIndex ?? 'single'}-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+    });
+  });
 }

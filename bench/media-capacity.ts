@@ -3,7 +3,7 @@
  * 25 s of audio (test/fixtures/audio/long-25s.ulaw) that vmpilot records, SIPp on the same machine.
  *
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
- *                                   [--cpu-prof DIR] [--probe-from S] [--timeline FILE]
+ *                                   [--cpu-prof DIR] [--main-prof DIR] [--probe-from S] [--timeline FILE]
  *                                   [--media-port 6000] [--api-load RPS] [--postgres 1]
  *
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
@@ -12,7 +12,9 @@
  * --waves K: K*N calls with N held at once (SIPp -m K*N -l N); issue 13 asks for 2.
  * --cpu-prof DIR writes the server's V8 CPU profile (node --cpu-prof) into DIR (single process only); open it
  * in Chrome DevTools or read it with bench/profile-summary.ts. Profiling costs CPU itself: compare runs made
- * alike. --probe-from S: the probes start S seconds after the first call (default: the ramp + 3 s); with
+ * alike. --main-prof DIR profiles only the main thread of each server process (workers too; not the front
+ * door, nor the store and disk threads, whose sampling made --cpu-prof's runs overloaded), 1 ms sampling, one
+ * file per process written when it exits. --probe-from S: the probes start S seconds after the first call (default: the ramp + 3 s); with
  * --waves 2 at N below ~1,000 the default window ends before the first hang-up, so put it on the churn (the
  * first wave's hang-ups and the second wave's set-ups, from ~30.6 s) with e.g. --probe-from 28.
  * --check 0 leaves the recordings unread (no completeness figures). --timeline FILE writes the server's per-second figures (calls, CPU, event-loop delay p99/max) as JSON lines,
@@ -30,7 +32,9 @@
  *
  * For each N it prints: SIPp successful/failed calls; recordings that are complete (ended by the hang-up, the
  * 440 Hz on/off pattern all there, and length from the first tone to the end within 1% of 25 s); probe packet
- * timing; barge-in latency; the server's CPU and RSS at full load, and per call (minus the idle figures).
+ * timing; barge-in latency; the server's CPU and RSS at full load, and per call (minus the idle figures); the
+ * window's longest main-thread stall and where its time went: on a CPU (the loop was busy: --main-prof shows
+ * with what), waiting for a CPU (the machine was full), or asleep in a blocking call (capacity-server.ts).
  * Pass: 0 failed, every recording complete, interval p99 <= 25 ms and max <= 40 ms.
  *
  * Priorities: this script (the probes) and the server run at nice -10 when allowed (as a media server is
@@ -69,6 +73,7 @@ const probeCount = Number(args.get('probes') ?? '4');
 const waves = Number(args.get('waves') ?? '1');
 const workers = args.has('workers') ? Number(args.get('workers')) : undefined;
 const cpuProfDir = args.get('cpu-prof');
+const mainProfDir = args.get('main-prof');
 const probeFromS = args.has('probe-from') ? Number(args.get('probe-from')) : undefined;
 const timelineFile = args.get('timeline');
 /** --check 0 skips reading the recordings back (minutes for thousands of files) when only timing is wanted. */
@@ -99,7 +104,7 @@ function startServer(dir: string, http?: string, storageUrl?: string): { child: 
   const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http, storageUrl });
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir];
+  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir, ...(mainProfDir ? ['--main-prof', mainProfDir] : [])];
   const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
@@ -297,6 +302,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
       `    digit sent -> first packet that is no longer prompt p50 ${percentile(probes.stops, 50).toFixed(1)} ms, p99 ${percentile(probes.stops, 99).toFixed(1)} ms, max ${Math.max(...probes.stops).toFixed(1)} ms`,
       `  server at full load (${steady.length} s): CPU ${(cpu * 100).toFixed(0)}% of a core, RSS ${rss.toFixed(0)} MB, event-loop delay p99 ${mean((s) => s.loopP99Ms, steady).toFixed(1)} ms max ${Math.max(...steady.map((s) => s.loopMaxMs)).toFixed(1)} ms, GC pause max ${Math.max(...steady.map((s) => s.gcMaxMs ?? 0)).toFixed(1)} ms (${steady.reduce((a, s) => a + (s.gcMajor ?? 0), 0)} major), latest clock tick ${steady.at(-1)?.clockMaxLatenessMs.toFixed(1) ?? '?'} ms late, clock resyncs ${steady.at(-1)?.clockLate ?? '?'}`,
+      `  ${formatStall(steady)}`,
       `  per call: CPU ${(((cpu - idleCpu) / n) * 100).toFixed(3)}% of a core, RSS ${(((rss - idleRss) * 1024) / n).toFixed(0)} KB`,
       ...(apiResult ? [formatApiLoad(apiResult)] : []),
       `  ${pass ? 'PASS' : 'FAIL'}${recordings.problems.length ? ` — ${recordings.problems.join('; ')}` : ''}`,
@@ -304,6 +310,15 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   );
   if (sipp.failed > 0 || sipp.ok !== total) console.log(sipp.out.split('\n').slice(-30).join('\n'));
   return { pass, p50: percentile(probes.intervals, 50), p99, max, loopP99: mean((s) => s.loopP99Ms, steady) };
+}
+
+/** The longest main-thread stall of the window and where its time went (capacity-server.ts watchStalls). */
+function formatStall(list: Sample[]): string {
+  const worst = list.reduce<Sample | undefined>((a, s) => ((s.stallMs ?? 0) > (a?.stallMs ?? 0) ? s : a), undefined);
+  if (worst?.stallMs === undefined) return 'longest loop stall: not reported';
+  const run = worst.stallRunMs ?? 0;
+  const wait = worst.stallWaitMs ?? 0;
+  return `longest loop stall ${worst.stallMs.toFixed(1)} ms: on a CPU ${run.toFixed(1)} ms, waiting for a CPU ${wait.toFixed(1)} ms, asleep ${Math.max(0, worst.stallMs - run - wait).toFixed(1)} ms`;
 }
 
 let best = 0;

@@ -11,32 +11,35 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
+import { literalLookup } from '../src/media/ports.js';
 
 const PACKETS = Number(process.env.PACKETS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CALLS = Number(process.env.CALLS ?? 300);
 const LENGTH = 172;
 
-async function bound(): Promise<Socket> {
-  const s = createSocket('udp4');
+async function bound(lookup?: typeof literalLookup): Promise<Socket> {
+  const s = createSocket({ type: 'udp4', lookup });
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
   return s;
 }
 
 type Way = (socket: Socket, buf: Buffer, exact: Buffer, port: number) => void;
 
-const WAYS: [string, boolean, Way][] = [
-  ['unconnected, send(buf, 0, length, port, address)', false, (s, buf, _exact, port) => s.send(buf, 0, LENGTH, port, '127.0.0.1')],
-  ['unconnected, exact-length Buffer', false, (s, _buf, exact, port) => s.send(exact, port, '127.0.0.1')],
-  ['connected, exact-length Buffer (rtp-link.ts)', true, (s, _buf, exact) => s.send(exact)],
+/** name, connected, the RTP sockets' own lookup (ports.ts literalLookup) or dns.lookup, the send. */
+const WAYS: [string, boolean, boolean, Way][] = [
+  ['unconnected, send(buf, 0, length, port, address)', false, false, (s, buf, _exact, port) => s.send(buf, 0, LENGTH, port, '127.0.0.1')],
+  ['unconnected, exact-length Buffer', false, false, (s, _buf, exact, port) => s.send(exact, port, '127.0.0.1')],
+  ['unconnected, exact-length Buffer, literalLookup (before latching)', false, true, (s, _buf, exact, port) => s.send(exact, port, '127.0.0.1')],
+  ['connected, exact-length Buffer (rtp-link.ts)', true, true, (s, _buf, exact) => s.send(exact)],
 ];
 
 /** One round of one way: CPU µs per packet. */
-async function run(connect: boolean, way: Way): Promise<number> {
+async function run(connect: boolean, literal: boolean, way: Way): Promise<number> {
   const sink = await bound();
   sink.on('message', () => undefined);
   const port = (sink.address() as AddressInfo).port;
-  const senders = await Promise.all(Array.from({ length: CALLS }, bound));
+  const senders = await Promise.all(Array.from({ length: CALLS }, () => bound(literal ? literalLookup : undefined)));
   if (connect) await Promise.all(senders.map((s) => new Promise<void>((resolve) => s.connect(port, '127.0.0.1', resolve))));
   const ring = senders.map(() => Buffer.alloc(LENGTH + 16, 0x80));
   const exact = ring.map((b) => b.subarray(0, LENGTH));
@@ -55,7 +58,7 @@ async function run(connect: boolean, way: Way): Promise<number> {
 
 const results: number[][] = WAYS.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let w = 0; w < WAYS.length; w++) results[w]!.push(await run(WAYS[w]![1], WAYS[w]![2]));
+  for (let w = 0; w < WAYS.length; w++) results[w]!.push(await run(WAYS[w]![1], WAYS[w]![2], WAYS[w]![3]));
 }
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 WAYS.forEach(([name], w) => {

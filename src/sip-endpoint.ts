@@ -10,6 +10,7 @@ import { TransportLayer } from './sip/transport/transport-layer.js';
 import { SipStack } from './sip/stack.js';
 import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { SourceRateLimiter } from './sip/rate-limit.js';
+import { SourceKeys } from './sip/source-key.js';
 
 /**
  * Where `vmpilot ping` and a container HEALTHCHECK come from. Exactly these, not all of 127.0.0.0/8: the rest of
@@ -39,10 +40,13 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
   const trusted = config.pbx.length > 0 ? new AddressMatcher(config.pbx.flatMap((p) => p.addresses)) : LOOPBACK;
   // Connection limits keep room for the PBX while strangers flood (issue 9 items 2 and 3).
   const limits = config.sip.limits;
+  // Every per-source limit counts an IPv6 network prefix as one source (source-key.ts).
+  const sourceKeys = new SourceKeys(limits.ipv6PrefixLength);
   const transport = new TransportLayer({
     logger,
     tls,
     isTrusted: (address) => trusted.matches(address),
+    sourceKeys,
     maxConnections: limits.maxConnections,
     maxConnectionsPerSource: limits.maxConnectionsPerSource,
     reservedForTrusted: limits.reservedForTrusted,
@@ -60,7 +64,8 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
     timers: config.sip.timers,
     userAgent: config.sip.userAgent,
     isTrusted: (address) => trusted.matches(address),
-    admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(address) ?? true) : limiter.allow(address)),
+    admit: (address, isTrusted) => (isTrusted ? (trustedLimiter?.allow(sourceKeys.keyOf(address)) ?? true) : limiter.allow(sourceKeys.keyOf(address))),
+    sourceKeys,
     strangers: config.sip.strangers,
     // Health checks on this host (vmpilot ping, HEALTHCHECK) keep working once `pbx` stops trusting loopback.
     isHealthProbe: (address) => LOCAL_PROBE.has(address),

@@ -14,14 +14,27 @@ import type { Mailbox, MessageStore, PinAlert } from '../store/types.js';
 export interface PinEntryOptions {
   store: Pick<MessageStore, 'checkPin'>;
   policy: PinBackoffPolicy;
-  /** Who is trying: the caller's number, else the call's source address. */
+  /** Where the try comes from: the call's source address (the PBX), a browser's address (types.ts PinAttempt). */
   source: string;
+  /** The source carries many callers' tries (a PBX): counted per mailbox only. */
+  sharedSource?: boolean;
+  /** The caller's number, when the call has one. */
+  caller?: string;
   log: Logger;
   /**
    * Waits `ms` (silenceOn(call)). Like every call operation it rejects with CallEndedError when the caller
    * hangs up, which ends the entry (call.ts).
    */
   pause(ms: number): Promise<unknown>;
+}
+
+/**
+ * Who a call's PIN entry comes from: its source address, which carries every caller the PBX sends (so counted
+ * per mailbox), and the caller's number when there is one (a From the caller may choose, so never the only key).
+ */
+export function callTrySource(call: Pick<Call, 'sourceAddress' | 'parties'>): Pick<PinEntryOptions, 'source' | 'sharedSource' | 'caller'> {
+  const caller = call.parties.caller.number;
+  return { source: call.sourceAddress, sharedSource: true, ...(caller !== '' && { caller }) };
 }
 
 /** A pause in silence on the call (on the shared media clock; keys pressed meanwhile wait for the next collect). */
@@ -39,7 +52,7 @@ const MAX_WAITS_OF_LONGEST_DELAY = 3;
 export async function enterPin(number: string, pin: string, opts: PinEntryOptions): Promise<Mailbox | undefined> {
   let waited = 0;
   for (;;) {
-    const result = await opts.store.checkPin({ number, pin, source: opts.source, policy: opts.policy });
+    const result = await opts.store.checkPin({ number, pin, source: opts.source, sharedSource: opts.sharedSource, caller: opts.caller, policy: opts.policy });
     if (result.verdict === 'ok') return result.mailbox;
     if (result.verdict === 'wrong') {
       logPinAlerts(opts.log, number, opts.source, result.alerts);

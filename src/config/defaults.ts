@@ -56,6 +56,8 @@ export const DEFAULTS = {
     messageTimeoutS: 10,
     maxHeaderBytes: 16 * 1024,
     tlsHandshakeTimeoutS: 10,
+    /** One IPv6 subscriber's network (RFC 6177): counted as one source by every per-source limit. */
+    ipv6PrefixLength: 64,
   },
   /** TLS: forward-secret AEAD suites only (sip/transport/tls.ts says which and why). */
   tlsCiphers: FORWARD_SECRET_AEAD_CIPHERS,

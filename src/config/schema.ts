@@ -66,6 +66,11 @@ export interface SipLimitsConfig {
   maxHeaderBytes: number;
   /** A TLS handshake not done within this time is abandoned and its socket closed. */
   tlsHandshakeTimeoutS: number;
+  /**
+   * IPv6 sources in one network of this prefix length count as one source for every per-source limit
+   * (connections, rate, SUBSCRIBE caps, the PIN back-off): a host given a /64 is one source. Default 64.
+   */
+  ipv6PrefixLength: number;
 }
 
 export interface PbxConfig {
@@ -272,6 +277,12 @@ export interface HttpConfig {
   tokens: HttpTokenConfig[];
   /** Largest request body (greeting uploads included), bytes. */
   maxBodyBytes: number;
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host
+   * are believed: the client's address is then the one the nearest trusted proxy reports. false (the default):
+   * the headers are ignored and the client is the socket's peer (anyone could write them otherwise).
+   */
+  trustProxy: false | string[];
 }
 
 /** The 302 front door and its workers (DESIGN.md, "Scaling: the 302 front door"). */
@@ -405,6 +416,7 @@ const limitsSchema = section({
   messageTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.messageTimeoutS),
   maxHeaderBytes: z.number().int().min(1024, 'must be at least 1024').max(65535, 'must be at most 65535').default(DEFAULTS.limits.maxHeaderBytes),
   tlsHandshakeTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.tlsHandshakeTimeoutS),
+  ipv6PrefixLength: z.number().int().min(1, 'must be at least 1').max(128, 'must be at most 128').default(DEFAULTS.limits.ipv6PrefixLength),
 })
   .transform((l, ctx): SipLimitsConfig => {
     const reservedForTrusted = l.reservedForTrusted ?? Math.min(1000, Math.floor(l.maxConnections / 10));
@@ -731,6 +743,8 @@ const httpSectionSchema = section({
     .superRefine(uniqueNames('http.tokens'), { when: (payload) => Array.isArray(payload.value) })
     .default([]),
   maxBodyBytes: z.number().int().min(1024, 'must be at least 1024').max(1024 ** 3, 'must be at most 1 GiB').default(DEFAULTS.httpMaxBodyBytes),
+  // `true` (trust every peer) is refused on purpose: the proxies must be named, or any client could set its own address.
+  trustProxy: z.union([z.literal(false), z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address (or false)')]).default(false),
 });
 
 /** `http: false` switches the listener off (as `enabled: false`); a mapping configures it; absent, the embedded default. */

@@ -49,6 +49,9 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
     bodyLimit: JSON_BODY_LIMIT,
     // Keep-alive connections idle at close are cut, busy ones finish their request.
     forceCloseConnections: 'idle',
+    // http.trustProxy: X-Forwarded-For is believed only from these peers (proxy-addr walks the header from the
+    // right while each hop is trusted), so request.ip is the client for the log and the sign-in back-off.
+    trustProxy: settings.trustProxy === false ? false : settings.trustProxy,
     ...(settings.tls && { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } }),
   };
   const app = fastify(options);

@@ -1,27 +1,51 @@
 /**
  * The recording disk thread's body (disk-thread.ts starts it): takes batches of file operations from the main
  * thread, runs them in order with synchronous fs calls (this thread paces nothing, so blocking here is what
- * it is for), and answers each batch with one message. Errors travel as plain data (code, syscall, path).
+ * it is for), and answers each batch with one message. An fsync is the exception: it goes to libuv's thread
+ * pool and is answered by a message of its own when it is done, so that it does not hold up the writes queued
+ * behind it (the caller asks for nothing more on that file until it is answered). Errors travel as plain
+ * data (code, syscall, path).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { DiskOp, DiskResult } from './disk-thread.js';
 
-function run(op: DiskOp): DiskResult {
+function failure(id: number, err: unknown): DiskResult {
+  const e = err as NodeJS.ErrnoException;
+  return { id, error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path } };
+}
+
+/** Runs one operation; undefined for an fsync, which answers by itself later. */
+function run(op: DiskOp): DiskResult | undefined {
   try {
-    if (op.kind === 'open') return { id: op.id, fd: openSync(op.path, 'w') };
-    if (op.kind === 'close') {
-      closeSync(op.fd);
-      return { id: op.id };
+    switch (op.kind) {
+      case 'open':
+        return { id: op.id, fd: openSync(op.path, 'w') };
+      case 'close':
+        closeSync(op.fd);
+        return { id: op.id };
+      case 'truncate':
+        ftruncateSync(op.fd, op.length);
+        return { id: op.id };
+      case 'fsync':
+        fsync(op.fd, (err) => parentPort!.postMessage([err ? failure(op.id, err) : { id: op.id }]));
+        return undefined;
+      case 'write':
+        for (let done = 0; done < op.length; ) done += writeSync(op.fd, op.data, done, op.length - done, op.position + done);
+        return { id: op.id };
     }
-    for (let done = 0; done < op.length; ) done += writeSync(op.fd, op.data, done, op.length - done, op.position + done);
-    return { id: op.id };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { id: op.id, error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path } };
+    return failure(op.id, err);
   }
 }
 
-parentPort!.on('message', (ops: DiskOp[]) => parentPort!.postMessage(ops.map(run)));
+parentPort!.on('message', (ops: DiskOp[]) => {
+  const results: DiskResult[] = [];
+  for (const op of ops) {
+    const result = run(op);
+    if (result !== undefined) results.push(result);
+  }
+  if (results.length > 0) parentPort!.postMessage(results);
+});
 // Node's warnings here (a descriptor tracked twice, ...) are told to the main thread as well as printed.
 process.on('warning', (w) => parentPort!.postMessage({ warning: w.message }));

@@ -9,12 +9,20 @@
  * message every BATCH_MS, which runs them in order with sync calls and answers with one message: two messages
  * per batch however many recordings wrote.
  *
- * Open, write and close come here; a recording's truncate, header update and fsync at its end stay on async
- * fs, once per call (an fsync here would hold up every other recording's writes). File descriptors belong to
- * the process, so the main thread may use one this thread opened; but this thread closes what it opened (a
- * worker thread tracks its descriptors until it closes them, and closes them when it exits). The thread is
- * unref'd while nothing is pending (it never keeps a process alive by itself) and ref'd while something is;
- * if it dies, every pending operation fails with the error and the next one starts a new thread.
+ * A recording's end (truncate, header update, fsync, close) comes here too. It used to stay on async fs, once
+ * per call, and that was enough to stall the loop: handing a request to libuv's thread pool takes the pool's
+ * lock, and while the pool's threads are busy with fsyncs on a loaded machine that hand-off alone measured
+ * up to 22 ms on the main thread, and the capacity bench's CPU profiles showed a worker's main thread inside
+ * fs.fsync for 120 ms in one stretch as calls ended. The main thread now makes no fs request for a
+ * recording at all. The fsync itself is the one operation this thread does not run in line: it goes to the
+ * thread pool from here (its answer comes in a message of its own), so that one recording's fsync never
+ * holds up the other recordings' writes.
+ *
+ * File descriptors belong to the process, so the main thread may use one this thread opened; but this thread
+ * closes what it opened (a worker thread tracks its descriptors until it closes them, and closes them when it
+ * exits). The thread is unref'd while nothing is pending (it never keeps a process alive by itself) and ref'd
+ * while something is; if it dies, every pending operation fails with the error and the next one starts a new
+ * thread.
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
@@ -24,6 +32,8 @@ import { startThreadModule } from '../thread-module.js';
 export type DiskOp =
   | { id: number; kind: 'open'; path: string }
   | { id: number; kind: 'write'; fd: number; data: Uint8Array; length: number; position: number }
+  | { id: number; kind: 'truncate'; fd: number; length: number }
+  | { id: number; kind: 'fsync'; fd: number }
   | { id: number; kind: 'close'; fd: number };
 
 /** Its answer: an fd for an open, an error as plain data. */
@@ -47,6 +57,10 @@ export interface RecordingFileIo {
   open(path: string, cb: (err: Error | null, fd: number) => void): void;
   /** Writes `length` bytes of `buffer` from `offset` at `position`. As with fs.write, the bytes must not change until `cb`. */
   write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null) => void): void;
+  /** Cuts the file to `length` bytes (ftruncate), after the writes asked for before it. */
+  truncate(fd: number, length: number, cb: (err: Error | null) => void): void;
+  /** Flushes what was written before it to stable storage (fsync). */
+  sync(fd: number, cb: (err: Error | null) => void): void;
   /** Closes a descriptor open() gave. */
   close(fd: number, cb: (err: Error | null) => void): void;
 }
@@ -80,6 +94,16 @@ export class DiskThread extends EventEmitter<{ warning: [string] }> implements R
     const whole = offset === 0 && length === buffer.byteLength && buffer.byteOffset === 0 && buffer.buffer.byteLength === length;
     const data = whole ? buffer : Uint8Array.prototype.slice.call(buffer, offset, offset + length);
     this.queue({ id: this.nextId++, kind: 'write', fd, data, length, position }, (err) => cb(err));
+  }
+
+  truncate(fd: number, length: number, cb: (err: Error | null) => void): void {
+    if (!this.fds.has(fd)) return queueMicrotask(() => cb(closedError(fd, 'ftruncate')));
+    this.queue({ id: this.nextId++, kind: 'truncate', fd, length }, (err) => cb(err));
+  }
+
+  sync(fd: number, cb: (err: Error | null) => void): void {
+    if (!this.fds.has(fd)) return queueMicrotask(() => cb(closedError(fd, 'fsync')));
+    this.queue({ id: this.nextId++, kind: 'fsync', fd }, (err) => cb(err));
   }
 
   close(fd: number, cb: (err: Error | null) => void): void {
@@ -169,6 +193,6 @@ export function recordingDisk(): DiskThread {
   return (shared ??= new DiskThread());
 }
 
-function closedError(fd: number): Error {
-  return Object.assign(new Error(`EBADF: descriptor ${fd} is not open in the recording disk thread`), { code: 'EBADF', syscall: 'write' });
+function closedError(fd: number, syscall = 'write'): Error {
+  return Object.assign(new Error(`EBADF: descriptor ${fd} is not open in the recording disk thread`), { code: 'EBADF', syscall });
 }

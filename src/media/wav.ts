@@ -18,7 +18,6 @@
  */
 import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { endianness } from 'node:os';
 import { ALAW_TO_LINEAR, ULAW_TO_LINEAR } from './g711.js';
 import type { RecordingFileIo } from './disk-thread.js';
@@ -214,8 +213,7 @@ export interface WavWriterOptions {
   /** Called once with the first I/O error (opening included), when it happens. */
   onError?: (err: Error) => void;
   /**
-   * Opens the file, does the periodic writes and closes it (the close's truncate, header and fsync stay on
-   * async fs).
+   * Opens the file, does the periodic writes, and at close() the truncate, header update, fsync and close.
    * Default: node's async fs; recordings use the disk thread (disk-thread.ts).
    */
   io?: RecordingFileIo;
@@ -225,6 +223,8 @@ export interface WavWriterOptions {
 const NODE_FS_IO: RecordingFileIo = {
   open: (path, cb) => fs.open(path, 'w', cb),
   write: (fd, buffer, offset, length, position, cb) => fs.write(fd, buffer, offset, length, position, cb),
+  truncate: (fd, length, cb) => fs.ftruncate(fd, length, cb),
+  sync: (fd, cb) => fs.fsync(fd, cb),
   close: (fd, cb) => fs.close(fd, cb),
 };
 
@@ -281,7 +281,7 @@ interface PendingWrite {
  *
  * File operations use a callback API on the raw descriptor (options.io: node's fs, or the recordings' disk
  * thread), one at a time in order (open, then each buffer's data, the header's sizes for flush(), then
- * truncate/header/fsync/close on fs): no promise per write on the media path.
+ * truncate/header/fsync/close): no promise per write on the media path.
  */
 export class WavWriter {
   /** The first I/O error, if any. */
@@ -422,15 +422,15 @@ export class WavWriter {
     try {
       if (!this.error && this.samplesOnDisk !== length) {
         // Written past the cut (or a flush was cut): the file ends at `length`.
-        await ftruncate(fd, PCM_HEADER_LENGTH + length * 2);
+        await this.ask((cb) => this.io.truncate(fd, PCM_HEADER_LENGTH + length * 2, cb));
         this.samplesOnDisk = length;
       }
       if (!this.error && this.headerSamples !== length) {
         this.setHeaderSizes(length * 2);
-        await writeAt(fd, this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET);
+        await this.ask((cb) => this.io.write(fd, this.header, RIFF_SIZE_OFFSET, PCM_HEADER_LENGTH - RIFF_SIZE_OFFSET, RIFF_SIZE_OFFSET, cb));
         this.headerSamples = length;
       }
-      if (!this.error) await fsync(fd);
+      if (!this.error) await this.ask((cb) => this.io.sync(fd, cb));
     } catch (err) {
       this.failed(err as Error);
     }
@@ -438,6 +438,11 @@ export class WavWriter {
     // Closed by whoever opened it: a worker thread tracks the descriptors it opens until it closes them.
     await new Promise<void>((resolve) => this.io.close(fd, () => resolve()));
     if (this.error) throw this.error;
+  }
+
+  /** One of the io's operations as a promise (the end of a recording: a few per call, not per packet). */
+  private ask(op: (cb: (err: Error | null) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) => op((err) => (err ? reject(err) : resolve())));
   }
 
   private idle(): Promise<void> {
@@ -517,11 +522,6 @@ export class WavWriter {
   }
 }
 
-const ftruncate = promisify(fs.ftruncate);
-const fsync = promisify(fs.fsync);
-function writeAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, position, (err) => (err ? reject(err) : resolve())));
-}
 
 function newBuffer(samples: number): Buffer {
   // A dedicated ArrayBuffer keeps the Int16Array view aligned (pooled Buffers may start at odd offsets).

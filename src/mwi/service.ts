@@ -24,7 +24,7 @@ export interface MwiServiceOptions {
   core: Pick<UserAgentCore, 'onSubscribe'>;
   store: MwiStore;
   /** Uses pbx (targets, credentials), mwi (subscribeAuth, resendOnStart, limits) and storage.dir (an old subscriptions file). */
-  config: Pick<Config, 'pbx' | 'mwi' | 'storage'>;
+  config: Pick<Config, 'pbx' | 'mwi' | 'storage'> & { sip: Pick<Config['sip'], 'limits'> };
   logger: Logger;
   /** Our Contact for a dialog a SUBSCRIBE creates (the UA core's own function). */
   contactFor(inc: IncomingRequest): string;
@@ -53,7 +53,7 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
     logger,
     contactFor: opts.contactFor,
     importFile: join(config.storage.dir, 'subscriptions.json'),
-    limits: { maxTotal: config.mwi.maxSubscriptions, maxPerSource: config.mwi.maxSubscriptionsPerSource, maxPerMailbox: config.mwi.maxSubscriptionsPerMailbox },
+    limits: { maxTotal: config.mwi.maxSubscriptions, maxPerSource: config.mwi.maxSubscriptionsPerSource, maxPerMailbox: config.mwi.maxSubscriptionsPerMailbox, ipv6PrefixLength: config.sip.limits.ipv6PrefixLength },
     auth: config.mwi.subscribeAuth,
     credentialsFor: (address) => pbxFor(address)?.auth,
   });

@@ -8,17 +8,21 @@
  * Over the per-mailbox or per-source limit the answer is 403 (a policy: retrying does not help); over the
  * total it is 503 with Retry-After (RFC 3261 §21.5.4: a temporary overload). Both say which limit in the
  * reason phrase. A number without a mailbox counts like one with a mailbox, so that the limit answers say
- * nothing about which numbers exist.
+ * nothing about which numbers exist. IPv6 sources count per network prefix (sip.limits.ipv6PrefixLength,
+ * ../sip/source-key.ts): a host with a /64 is one source, not 2^64.
  */
+import { DEFAULT_IPV6_PREFIX_LENGTH, SourceKeys } from '../sip/source-key.js';
 
 export interface SubscriptionLimitsConfig {
   maxTotal: number;
   maxPerSource: number;
   maxPerMailbox: number;
+  /** IPv6 sources in one network of this prefix length count as one source (sip.limits.ipv6PrefixLength). */
+  ipv6PrefixLength: number;
 }
 
 /** mwi.maxSubscriptions, mwi.maxSubscriptionsPerSource, mwi.maxSubscriptionsPerMailbox defaults (README). */
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimitsConfig = { maxTotal: 10_000, maxPerSource: 1_000, maxPerMailbox: 10 };
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimitsConfig = { maxTotal: 10_000, maxPerSource: 1_000, maxPerMailbox: 10, ipv6PrefixLength: DEFAULT_IPV6_PREFIX_LENGTH };
 
 /** Retry-After of a 503 for a full table, s: subscriptions end as they expire or are ended. */
 const FULL_RETRY_AFTER_S = 300;
@@ -33,26 +37,31 @@ export interface LimitRefusal {
 export class SubscriptionLimits {
   private readonly bySource = new Map<string, number>();
   private total = 0;
+  private readonly keys: SourceKeys;
 
-  constructor(private readonly config: SubscriptionLimitsConfig) {}
+  constructor(private readonly config: SubscriptionLimitsConfig) {
+    this.keys = new SourceKeys(config.ipv6PrefixLength);
+  }
 
   /** Why one more subscription from `source` to a mailbox holding `ofMailbox` must be refused; undefined: it fits. */
   check(source: string, ofMailbox: number): LimitRefusal | undefined {
     if (ofMailbox >= this.config.maxPerMailbox) return { limit: 'mailbox', status: 403, reason: 'Too Many Subscriptions For This Mailbox' };
-    if ((this.bySource.get(source) ?? 0) >= this.config.maxPerSource) return { limit: 'source', status: 403, reason: 'Too Many Subscriptions From This Source' };
+    if ((this.bySource.get(this.keys.keyOf(source)) ?? 0) >= this.config.maxPerSource) return { limit: 'source', status: 403, reason: 'Too Many Subscriptions From This Source' };
     if (this.total >= this.config.maxTotal) return { limit: 'total', status: 503, reason: 'Subscription Table Full', retryAfterS: FULL_RETRY_AFTER_S };
     return undefined;
   }
 
   added(source: string): void {
     this.total++;
-    this.bySource.set(source, (this.bySource.get(source) ?? 0) + 1);
+    const key = this.keys.keyOf(source);
+    this.bySource.set(key, (this.bySource.get(key) ?? 0) + 1);
   }
 
   removed(source: string): void {
     this.total = Math.max(0, this.total - 1);
-    const n = (this.bySource.get(source) ?? 0) - 1;
-    if (n > 0) this.bySource.set(source, n);
-    else this.bySource.delete(source);
+    const key = this.keys.keyOf(source);
+    const n = (this.bySource.get(key) ?? 0) - 1;
+    if (n > 0) this.bySource.set(key, n);
+    else this.bySource.delete(key);
   }
 }

@@ -18,6 +18,7 @@ import { buildResponse, hasTag, tagOf } from './response.js';
 import { newBranch, newTag } from './ids.js';
 import { IncomingRequest } from './incoming-request.js';
 import { StrangerLog } from './stranger-log.js';
+import type { SourceKeys } from './source-key.js';
 import type { Flow, InboundFrame, SendTarget, TransportName } from './transport/types.js';
 import type { TransportLayer } from './transport/transport-layer.js';
 import { timerSet, type TimerBase, type TimerSet } from './transaction/timers.js';
@@ -62,6 +63,8 @@ export interface StackOptions {
    * answered 503 with Retry-After (RFC 3261 §21.5.4) unless it comes from a stranger we ignore.
    */
   admit(address: string, trusted: boolean): boolean;
+  /** What a source is for the strangers' log (IPv6 per network prefix). Default: each address. */
+  sourceKeys?: SourceKeys;
   /** What strangers' requests get. Default 'reject'. */
   strangers?: StrangerPolicy;
   /**
@@ -109,7 +112,8 @@ export class SipStack {
     private readonly opts: StackOptions,
   ) {
     this.log = opts.logger;
-    this.strangerLog = new StrangerLog(opts.logger);
+    const keys = opts.sourceKeys;
+    this.strangerLog = new StrangerLog(opts.logger, keys && { keyOf: (address) => keys.keyOf(address) });
     this.timersUnreliable = timerSet(opts.timers, false);
     this.timersReliable = timerSet(opts.timers, true);
     transport.onFrame = (frame) => this.receive(frame);

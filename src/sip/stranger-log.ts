@@ -20,6 +20,8 @@ export interface StrangerLogOptions {
   maxSources?: number;
   /** Clock in ms. Default Date.now. */
   now?: () => number;
+  /** What a source is (IPv6 per network prefix, source-key.ts). Default: each address. */
+  keyOf?: (address: string) => string;
 }
 
 interface SourceWindow {
@@ -32,6 +34,7 @@ export class StrangerLog {
   private readonly maxLines: number;
   private readonly maxSources: number;
   private readonly now: () => number;
+  private readonly keyOf: (address: string) => string;
   private readonly sources = new Map<string, SourceWindow>();
   private globalOpenedAt = Number.NEGATIVE_INFINITY;
   private linesThisWindow = 0;
@@ -46,23 +49,25 @@ export class StrangerLog {
     this.maxLines = opts.maxLinesPerWindow ?? 20;
     this.maxSources = opts.maxSources ?? 10_000;
     this.now = opts.now ?? Date.now;
+    this.keyOf = opts.keyOf ?? ((address) => address);
   }
 
   /** Counts one request from a stranger; logs it when its source's window opens. `what` goes into the line. */
   note(address: string, answer: string, what: Record<string, unknown>): void {
     const now = this.now();
-    const known = this.sources.get(address);
+    const source = this.keyOf(address);
+    const known = this.sources.get(source);
     if (known && now - known.openedAt < this.windowMs) {
       known.requests++;
       return;
     }
     const previous = known?.requests ?? 0;
-    if (known) this.sources.delete(address); // re-inserted below: Map order is window-opening order
+    if (known) this.sources.delete(source); // re-inserted below: Map order is window-opening order
     else if (this.sources.size >= this.maxSources) {
       const oldest = this.sources.keys().next().value;
       if (oldest !== undefined) this.sources.delete(oldest);
     }
-    this.sources.set(address, { openedAt: now, requests: 1 });
+    this.sources.set(source, { openedAt: now, requests: 1 });
 
     if (now - this.globalOpenedAt >= this.windowMs) {
       this.globalOpenedAt = now;
@@ -78,7 +83,7 @@ export class StrangerLog {
     this.suppressedSources = 0;
     this.suppressedRequests = 0;
     this.log.warn(
-      { source: address, answer, ...what, requestsInPreviousWindow: previous, windowS: this.windowMs / 1000, ...others },
+      { source, ...(source !== address && { address }), answer, ...what, requestsInPreviousWindow: previous, windowS: this.windowMs / 1000, ...others },
       'requests from an untrusted source refused (one line per source per window)',
     );
   }

@@ -118,7 +118,7 @@ function maskWord(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
 
-function isV4Mapped(w: Uint32Array): boolean {
+export function isV4Mapped(w: Uint32Array): boolean {
   return w[0] === 0 && w[1] === 0 && w[2] === 0xffff;
 }
 
@@ -162,7 +162,7 @@ function hexValue(c: number): number {
  * IPv6 text (RFC 4291 §2.2: eight groups of 1-4 hex digits, one "::" for a run of zero groups, an optional
  * dotted-quad as the last 32 bits; a "%zone" suffix is ignored) into four uint32 words. False if malformed.
  */
-function parseV6(s: string, out: Uint32Array): boolean {
+export function parseV6(s: string, out: Uint32Array): boolean {
   let end = s.indexOf('%');
   if (end < 0) end = s.length;
   if (end === 0) return false;

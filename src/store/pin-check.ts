@@ -7,7 +7,7 @@
  * Not here: the policy's arithmetic (pin-backoff.ts), where the counts live (pin-failure-table.ts for SQLite,
  * pg/pin-failures.ts for PostgreSQL: each step is one transaction there, so hosts count together).
  */
-import { mailboxBackoffKey, sourceBackoffKey, type CountedKey, type PinBackoffPolicy } from './pin-backoff.js';
+import { backoffKeys, type CountedKey, type PinBackoffPolicy } from './pin-backoff.js';
 import { verifyPin } from './pin.js';
 import type { Mailbox, PinAlert, PinAttempt, PinCheck } from './types.js';
 
@@ -27,23 +27,21 @@ export interface PinCheckSteps {
   mailbox(number: string): Promise<Mailbox>;
 }
 
-export async function checkPinWith(steps: PinCheckSteps, { number, pin, source, policy }: PinAttempt): Promise<PinCheck> {
+export async function checkPinWith(steps: PinCheckSteps, attempt: PinAttempt): Promise<PinCheck> {
+  const { number, pin, policy } = attempt;
   const dummy = await steps.dummyHash();
   const found = await steps.credentials(number);
-  const keys = { mailbox: mailboxBackoffKey(found?.number ?? number), source: sourceBackoffKey(source) };
-  const counted = [
-    { key: keys.mailbox, threshold: policy.mailboxAfter },
-    { key: keys.source, threshold: policy.sourceAfter },
-  ];
+  const counted = backoffKeys(found?.number ?? number, attempt, policy);
+  const mailboxKey = counted[0]!.key;
   const waitMs = await steps.claim(counted, Date.now(), policy);
   if (waitMs > 0) return { verdict: 'wait', waitMs };
   const matches = await verifyPin(pin, found?.pinHash ?? dummy);
   if (matches && found !== undefined && !found.locked) {
-    await steps.clear(keys.mailbox);
+    await steps.clear(mailboxKey); // and the keys under it: every source's count at this mailbox
     return { verdict: 'ok', mailbox: await steps.mailbox(found.number) };
   }
   // The same writes whether the mailbox exists or not (its failedLogins is the mailbox key's count).
   const raised = await steps.recordFailure(counted, Date.now(), policy);
-  const alerts = raised.map(({ key, failures, delayMs }): PinAlert => ({ kind: key === keys.mailbox ? 'mailbox' : 'source', failures, delayMs }));
+  const alerts = raised.map(({ key, failures, delayMs }): PinAlert => ({ kind: counted.find((c) => c.key === key)?.kind ?? 'source', failures, delayMs }));
   return { verdict: 'wrong', alerts };
 }

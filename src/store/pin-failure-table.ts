@@ -78,9 +78,12 @@ export class PinFailureTable {
     return alerts;
   }
 
-  /** Forgets a key's failures (a right PIN for the mailbox; `vmpilot mailbox unlock`). */
+  /**
+   * Forgets a key's failures (a right PIN for the mailbox; `vmpilot mailbox unlock`), and those of the keys under
+   * it ("mailbox:N|source:S", pin-backoff.ts): unlocking a mailbox lifts every source's back-off on it.
+   */
   clear(key: string): void {
-    this.sql('DELETE FROM pin_failures WHERE key = ?').run(key);
+    this.sql("DELETE FROM pin_failures WHERE key = ? OR substr(key, 1, length(?) + 1) = ? || '|'").run(key, key, key);
   }
 
   /** Failures counted under this key since it was last cleared (forgetting aside). */

@@ -115,6 +115,12 @@ export interface SqliteStoreOptions {
   onFeedPosition?: (seq: number) => void;
   /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
   depositMail?: DepositMailOptions;
+  /**
+   * The name of this instance's rows in the change feed. Default: a new random one. A store thread restarted
+   * after a crash passes its predecessor's, so that the predecessor's changes (already announced in-process, but
+   * perhaps not yet passed by its watcher) are not announced a second time (a duplicate MWI NOTIFY).
+   */
+  origin?: string;
 }
 
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
@@ -152,7 +158,7 @@ export class SqliteStore implements MessageStore {
   private readonly logger: Logger | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   /** Names this instance's rows in the change feed (its own changes are announced when made, not polled). */
-  private readonly origin = randomUUID();
+  private readonly origin: string;
   private readonly watcher: ChangeWatcher | undefined;
   private readonly pinFailures: PinFailureTable;
   private readonly callRecords: CallRecordTable;
@@ -171,6 +177,7 @@ export class SqliteStore implements MessageStore {
   ) {
     this.tmpDir = tmpDir;
     this.logger = opts.logger;
+    this.origin = opts.origin ?? randomUUID();
     if (opts.watchChangesMs) {
       this.watcher = new ChangeWatcher(db, this.origin, {
         intervalMs: opts.watchChangesMs,

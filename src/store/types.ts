@@ -12,7 +12,7 @@
  * store that watches for changes (sqlite.ts watchChangesMs) announces those made by other processes too.
  */
 import type { EventEmitter } from 'node:events';
-import type { PinBackoffPolicy } from './pin-backoff.js';
+import type { BackoffKind, PinBackoffPolicy } from './pin-backoff.js';
 
 export type Folder = 'new' | 'saved' | 'deleted';
 
@@ -179,14 +179,24 @@ export interface PinAttempt {
   /** The mailbox number or alias as the caller entered it (it need not exist). */
   number: string;
   pin: string;
-  /** Who is trying: the caller's number, else the call's source address (pin-backoff.ts). */
+  /**
+   * Where the try comes from, as the one trying cannot change it: the network source (a browser's address; a
+   * call's source address; IPv6 per prefix, sip/source-key.ts). Never a From number (pin-backoff.ts).
+   */
   source: string;
+  /**
+   * The source carries many people's tries (the PBX every call comes through): its failures count per mailbox
+   * only, so that one caller guessing cannot slow everyone behind the same PBX. Default false.
+   */
+  sharedSource?: boolean;
+  /** The caller's number when the call has one (absent: anonymous, or the web): counted across mailboxes too. */
+  caller?: string;
   policy: PinBackoffPolicy;
 }
 
 /** A key that reached its back-off threshold (rate-limited: once per forgetAfterMs per key). */
 export interface PinAlert {
-  kind: 'mailbox' | 'source';
+  kind: BackoffKind;
   failures: number;
   /** The delay now imposed on the next try, ms. */
   delayMs: number;

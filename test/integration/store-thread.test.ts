@@ -177,6 +177,31 @@ describe('a restarted thread', () => {
   });
 });
 
+describe('a thread restarted right after a change', () => {
+  it("does not announce its predecessor's change again (one MWI NOTIFY per change)", async () => {
+    await store.createMailbox({ number: '27001', name: 'Bob Example', pin: '2580' });
+    // The watcher polls every 2 s: the thread dies after its deposit and before its watcher passed that row.
+    const engine = new ThreadedStore({ dir, logLevel: 'info', watchChangesMs: 2000 }, logger);
+    await engine.start();
+    const s = asMessageStore(engine);
+    const seen: string[] = [];
+    s.events.on('counts', (mailbox) => seen.push(mailbox));
+    try {
+      await s.deposit(newMessage(s.tmpDir));
+      await waitFor(() => seen.length > 0, 'the counts event of the deposit', 5000);
+      await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      // Another process's later change to another mailbox: once it is heard, the new thread has polled past both.
+      const other = await openSqliteStore(dir);
+      await other.deposit(newMessage(other.tmpDir, { mailbox: '27001' }));
+      await other.close();
+      await waitFor(() => seen.includes('27001'), "the counts event of the other process's change", 10_000);
+      expect(seen).toEqual(['27000', '27001']);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('close()', () => {
   it('is idempotent, and later calls reject', async () => {
     await store.close();

@@ -15,7 +15,7 @@
  * Does not cover: the first-login tutorial, forward, reply, greetings, rewind and fast-forward offsets
  * (test/unit/vm-retrieval-flow.test.ts drives those through a scripted caller), MWI (the notifier's tests).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -192,6 +192,28 @@ describe('through the server\'s own voicemail wiring (no test hook)', () => {
     await own.stop();
     await ownStore.close();
   });
+
+  it('a caller number with no mailbox is asked a PIN too: the same keys log in from From 27999 as from From 27000', async () => {
+    // Whether the caller's number has a mailbox must not change what is asked (issue 9 leftover: asking the
+    // mailbox number only when it had none told a caller choosing From which numbers have mailboxes). Both
+    // calls: a wrong PIN for the caller's own number, then mailbox 27000 and its PIN, then # to leave.
+    const scenario = join(own.dir, 'uac-vm-login-keys-27999.xml');
+    writeFileSync(scenario, readFileSync(join('sipp-scenarios', 'uac-vm-login-keys.xml'), 'utf8').replaceAll('<sip:27000@', '<sip:27999@'));
+    const loggedIn: string[] = [];
+    for (const file of ['uac-vm-login-keys.xml', scenario]) {
+      const result = await runSipp({ scenario: file, transport: 'udp', port: own.port('udp'), timeoutS: 40, extra: ['-key', 'keys1', '0000#27000#', '-key', 'keys2', '2468##'] });
+      if (result.code !== 0) throw new Error(`SIPp failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
+      await waitFor(() => own.server.stats().calls === 0, 'the call to end');
+      let records = await ownStore.listCallRecords({});
+      for (let i = 0; i < 50 && records.length <= loggedIn.length; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100)); // call records are written in batches
+        records = await ownStore.listCallRecords({});
+      }
+      const [latest] = records;
+      loggedIn.push(`${latest!.from} ${latest!.outcome} ${latest!.detail}`);
+    }
+    expect(loggedIn).toEqual(['27000 login 27000', '27999 login 27000']);
+  }, 40_000);
 
   it('the owner calling the pilot from her own number (From 27000) is asked only her PIN, then saves a message', async () => {
     const m = await ownStore.deposit({ mailbox: '27000', from: '5550101', fromName: '', durationMs: 3000, urgent: false, reason: 'busy', audioFile: TONES, keepAudioFile: true });

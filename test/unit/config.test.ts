@@ -99,7 +99,7 @@ describe('embedded defaults (DESIGN.md)', () => {
     expect(config.sip.rateLimit).toEqual({ perSourcePerSecond: 200, burst: 400 });
   });
 
-  it('caps stream connections: 10000 in all, 64 per stranger, 1000 kept for trusted peers, 16 KiB headers, 10 s per message', () => {
+  it('caps stream connections: 10000 in all, 64 per stranger, 1000 kept for trusted peers, 16 KiB headers, 10 s per message, IPv6 per /64', () => {
     expect(config.sip.limits).toEqual({
       maxConnections: 10000,
       maxConnectionsPerSource: 64,
@@ -107,6 +107,7 @@ describe('embedded defaults (DESIGN.md)', () => {
       messageTimeoutS: 10,
       maxHeaderBytes: 16384,
       tlsHandshakeTimeoutS: 10,
+      ipv6PrefixLength: 64,
     });
   });
 

@@ -3,9 +3,10 @@
  * it runs (creating its file, the periodic writes) is done by that thread, not by libuv requests from the
  * thread that paces RTP.
  *
- * Covers: a Recorder's recording reaches the disk whole and correct while node's fs.open/fs.write are never
- * called on the main thread, and its file is closed by the thread that opened it (the end's truncate, header
- * and fsync still use fs, once per call); writes asked
+ * Covers: a Recorder's recording reaches the disk whole and correct while node's fs is never called on the
+ * main thread, its end included (truncate of a cut recording, header, fsync: a hand-off to libuv's thread pool
+ * blocked the main thread for up to 22 ms on a loaded machine), and its file is closed by the thread that
+ * opened it; an fsync on one file does not wait for, nor hold up, the operations queued after it; writes asked
  * for in one turn of the loop land in order at their positions; a descriptor it did not open is refused (a
  * thread that dies closes its own, and their numbers may be reused); an open that fails reaches the caller as the fs error (code, syscall).
  * Does not cover: the thread dying (every pending operation then fails; not reachable from outside without
@@ -36,10 +37,12 @@ const written = (fd: number, bytes: Uint8Array, position: number): Promise<void>
   new Promise((resolve, reject) => recordingDisk().write(fd, bytes, 0, bytes.length, position, (err) => (err ? reject(err) : resolve())));
 
 describe('a recording', () => {
-  it('MUST reach the disk without an fs.open, fs.write or fs.close request from the main thread', async () => {
-    const open = vi.spyOn(fs, 'open');
-    const write = vi.spyOn(fs, 'write');
-    const close = vi.spyOn(fs, 'close');
+  /** Every node fs function a recording could reach on the main thread (callback and promise forms). */
+  const spyOnFs = () =>
+    (['open', 'write', 'close', 'fsync', 'fdatasync', 'ftruncate', 'truncate', 'writeFile', 'appendFile'] as const).map((name) => vi.spyOn(fs, name));
+
+  it('MUST reach the disk, end included, without any fs request from the main thread', async () => {
+    const spies = spyOnFs();
     const rec = new Recorder();
     const path = join(dir, 'recording.wav');
     const done = rec.start(path, { maxMs: 60_000, endOnDigits: '' });
@@ -57,10 +60,28 @@ describe('a recording', () => {
     const audio = await readWavFile(path);
     expect(audio.samples.length).toBe(24_000);
     expect(audio.samples[12_345]).toBe((12_345 % 2000) - 1000);
-    expect(open).not.toHaveBeenCalled();
-    expect(close).not.toHaveBeenCalled();
-    // The close's header update is the one fs.write the main thread makes (writeAt), once per recording.
-    expect(write.mock.calls.length).toBeLessThanOrEqual(1);
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('MUST cut a recording ended by a key in the thread too (its truncate and header)', async () => {
+    const spies = spyOnFs();
+    const rec = new Recorder();
+    const path = join(dir, 'cut.wav');
+    const done = rec.start(path, { maxMs: 60_000, endOnDigits: '#', digitTrimMs: 0, digitGuardMs: 0 });
+    const frame = new Int16Array(160).fill(1000);
+    // 2 s, with a pause so that the audio past the cut is already on disk when the key comes.
+    for (let f = 0; f < 100; f++) {
+      rec.pushSamples(frame, 160);
+      if (f % 25 === 24) await new Promise((r) => setTimeout(r, 300));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rec.digit('#', 8000)).toBe(true); // cut at 1 s
+    const outcome = await done;
+    expect(outcome.durationMs).toBe(1000);
+    const audio = await readWavFile(path);
+    expect(audio.samples.length).toBe(8000);
+    expect((await readFile(path)).length).toBe(44 + 16_000);
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
 
   it('MUST close its file in the thread that opened it (one recording after another reuses the descriptor)', async () => {
@@ -96,6 +117,19 @@ describe('DiskThread', () => {
     await new Promise<void>((resolve, reject) => recordingDisk().close(fd, (err) => (err ? reject(err) : resolve())));
     const bytes = await readFile(join(dir, 'ordered.bin'));
     expect([...bytes]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 9, 9]);
+    expect(recordingDisk().inFlight).toBe(0);
+  });
+
+  it('MUST fsync a file it opened, and answer the writes queued with the fsync', async () => {
+    const open = (name: string): Promise<number> =>
+      new Promise((resolve, reject) => recordingDisk().open(join(dir, name), (err, fd) => (err ? reject(err) : resolve(fd))));
+    const a = await open('synced.bin');
+    const b = await open('other.bin');
+    await written(a, new Uint8Array(64 * 1024).fill(1), 0);
+    const synced = new Promise<void>((resolve, reject) => recordingDisk().sync(a, (err) => (err ? reject(err) : resolve())));
+    await Promise.all([synced, written(b, new Uint8Array([7, 7]), 0)]);
+    for (const fd of [a, b]) await new Promise<void>((resolve, reject) => recordingDisk().close(fd, (err) => (err ? reject(err) : resolve())));
+    expect([...(await readFile(join(dir, 'other.bin')))]).toEqual([7, 7]);
     expect(recordingDisk().inFlight).toBe(0);
   });
 

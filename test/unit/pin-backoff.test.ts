@@ -7,7 +7,9 @@
  * gets in with the right PIN after an attacker's failures, once the delay is over (store level, and through
  * enterPin which waits it out); the alert (a warn line with mailbox and source, once per key per forget
  * period, counted in the store); `failedLogins: 0` (vmpilot mailbox unlock) lifts the back-off; schema 3
- * lifts the locks of version 1.
+ * lifts the locks of version 1; calls through a PBX (one address for every caller): one anonymous caller does
+ * not slow the others at other mailboxes, a caller cannot escape by changing From, a right PIN or unlock clear
+ * every source's count at the mailbox.
  * Does not cover: absent versus present mailboxes (test/unit/pin-enumeration.test.ts), the config keys
  * (test/unit/config.test.ts).
  * The store's clock is faked (Date only; scrypt and SQLite run for real) where a test needs exact delays.
@@ -19,8 +21,8 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { enterPin } from '../../src/apps/pin-entry.js';
-import { CallEndedError } from '../../src/call/call.js';
+import { callTrySource, enterPin } from '../../src/apps/pin-entry.js';
+import { CallEndedError, type Call } from '../../src/call/call.js';
 import { DEFAULT_PIN_BACKOFF, delayAfter, rememberedFailures, type PinBackoffPolicy } from '../../src/store/pin-backoff.js';
 import { hashPin } from '../../src/store/pin.js';
 import { MIGRATIONS } from '../../src/store/schema.sql.js';
@@ -87,6 +89,38 @@ describe('checkPin under the back-off', () => {
       expect((await attempt('0000', 'attacker')).verdict).toBe('wrong');
     }
     expect(waits).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+
+  describe('calls through a PBX (one source address carries every caller: callTrySource)', () => {
+    const PBX = '192.0.2.10';
+    const viaPbx = (caller: string) => callTrySource({ sourceAddress: PBX, parties: { caller: { number: caller } } as Call['parties'] });
+    const tryAt = (number: string, pin: string, caller: string): Promise<PinCheck> => store.checkPin({ number, pin, ...viaPbx(caller), policy: POLICY });
+
+    it('an anonymous caller guessing at one mailbox does not slow anonymous callers at other mailboxes', async () => {
+      await store.createMailbox({ number: '27001', name: 'Bob Example', pin: '1357' });
+      for (let i = 0; i < 3; i++) expect((await tryAt('27000', '0000', '')).verdict).toBe('wrong');
+      // The attacker is slowed at the mailbox it attacks...
+      expect((await tryAt('27000', '0000', '')).verdict).toBe('wait');
+      // ...and another anonymous caller, behind the same PBX, logs in to their own mailbox at once.
+      expect((await tryAt('27001', '1357', '')).verdict).toBe('ok');
+    });
+
+    it('a caller changing its From number on every try is slowed all the same', async () => {
+      for (let i = 0; i < 3; i++) expect((await tryAt('27000', '0000', `555000${i}`)).verdict).toBe('wrong');
+      const fresh = await tryAt('27000', '0000', '5550009');
+      expect(fresh.verdict).toBe('wait');
+      expect(fresh.verdict === 'wait' && fresh.waitMs).toBe(POLICY.firstDelayMs);
+    });
+
+    it('a right PIN and `mailbox unlock` lift the per-mailbox count of every source', async () => {
+      for (let i = 0; i < 3; i++) await tryAt('27000', '0000', '');
+      expect((await tryAt('27000', '2580', '')).verdict).toBe('wait');
+      await store.updateMailbox('27000', { failedLogins: 0 });
+      expect((await tryAt('27000', '2580', '')).verdict).toBe('ok');
+      for (let i = 0; i < 2; i++) await tryAt('27000', '0000', '');
+      expect((await tryAt('27000', '2580', '')).verdict).toBe('ok');
+      expect((await tryAt('27000', '0000', '')).verdict).toBe('wrong'); // the right PIN cleared the two before
+    });
   });
 
   it('forgets failures over time: after a quiet forget period per failure, no delay', async () => {

@@ -99,7 +99,7 @@ describe('the voicemail log-in from the pilot', () => {
     };
     const login = async (number: string, source: string): Promise<string[]> => {
       const call = new ScriptedCall(`${number}#1111#`.repeat(3));
-      await expect(loginAndServe(call, ctx, { source })).rejects.toBeInstanceOf(CallEndedError);
+      await expect(loginAndServe(call, ctx, { who: { source } })).rejects.toBeInstanceOf(CallEndedError);
       return call.asked;
     };
     const present = await login('27000', '5550001');

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlayItem } from '../../call/call.js';
-import { enterPin, silenceOn } from '../pin-entry.js';
+import { callTrySource, enterPin, silenceOn } from '../pin-entry.js';
 import { saveSlot, slotPath, slotsOf } from './greeting-slots.js';
 import { pressKey, said } from './prompts.js';
 import type { AttendantSession } from './session.js';
@@ -39,12 +39,11 @@ async function logIn(s: AttendantSession): Promise<string | undefined> {
     if (number === '') return undefined;
     const pin = await enter(s, said(voice, 'enterPin'), 16);
     // Every number takes the same PIN check (absent, not an administrator, or one): the time says nothing.
-    const caller = s.call.parties.caller.number;
-    const source = caller !== '' ? caller : s.call.sourceAddress;
-    const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, source, log, pause: silenceOn(s.call) }) : undefined;
+    const who = callTrySource(s.call);
+    const mailbox = pin !== '' ? await enterPin(number, pin, { store: ctx.store, policy: ctx.pinBackoff, ...who, log, pause: silenceOn(s.call) }) : undefined;
     const admin = mailbox !== undefined && s.attendant.admins.includes(mailbox.number);
     if (admin) return mailbox.number;
-    log.info({ mailbox: number, source }, 'greeting administrator log-in refused');
+    log.info({ mailbox: number, source: who.source, caller: who.caller }, 'greeting administrator log-in refused');
     await s.call.play(said(voice, 'loginIncorrect'), { bargeIn: true });
   }
   return undefined;

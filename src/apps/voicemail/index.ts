@@ -9,6 +9,7 @@ import type { VoicemailContext } from './context.js';
 import { runDeposit } from './deposit.js';
 import { runLogin } from './login.js';
 import { goodbye } from '../goodbye.js';
+import { callTrySource } from '../pin-entry.js';
 
 export type { VoicemailContext } from './context.js';
 
@@ -25,9 +26,8 @@ export async function runVoicemail(call: Call, ctx: VoicemailContext): Promise<v
       return runDeposit(call, ctx, { mailbox: address.mailbox, reason: address.reason, caller: address.caller });
     case 'login':
       log.info({ mailbox: address.mailbox?.number, from: address.caller.number }, 'log-in call');
-      // The PIN back-off counts failures per caller: the number when there is one, else where the call came from.
-      const source = address.caller.number !== '' ? address.caller.number : call.sourceAddress;
-      return runLogin(call, ctx, address.mailbox ? { mailbox: address.mailbox, ownerCalling: true, keys: ctx.keys, source } : { keys: ctx.keys, source });
+      // Whether the caller's number is a mailbox is not passed on: the log-in asks its PIN either way (login.ts).
+      return runLogin(call, ctx, { keys: ctx.keys, who: callTrySource(call), ...(address.caller.number !== '' && { callerNumber: address.caller.number }) });
     case 'no-mailbox':
       log.info({ numbers: address.numbers }, 'call for numbers that have no mailbox');
       return goodbye(call, ['mailbox_unknown', 'goodbye']);

@@ -1,8 +1,9 @@
 /**
  * The owner's log-in, then their session (session-menu.ts):
  *
- *   mailbox known (owner calling from their own number, or '*' during their greeting)
- *        ─► "enter your PIN"
+ *   mailbox known ('*' during the owner's greeting) ─► "enter your PIN", every try
+ *   caller has a number (the "voicemail button") ─► "welcome, enter your PIN" for that number, first try only,
+ *        whether or not a mailbox has that number; then as below (# or nothing for the PIN goes there at once)
  *   else ─► "enter your mailbox number" ─► "enter your PIN"
  *   PIN right ─► session;  wrong ─► "that mailbox number or PIN is not correct" ─► again
  *   MAX_TRIES wrong in this call ─► "too many attempts. goodbye" ─► hang up
@@ -10,8 +11,11 @@
  *   out a growing delay in silence (the back-off, store/pin-backoff.ts); nothing locks the owner out.
  *
  * Whether a mailbox exists is not revealed (issue 9 item 4): an unknown number is asked its PIN too, takes
- * the same check (a hash of the same cost) and the same delays, and gets the same "not correct". An empty
- * PIN is not counted as a failed login (store), only as a try of this call.
+ * the same check (a hash of the same cost) and the same delays, and gets the same "not correct". That holds
+ * for the caller's own number as well: a caller who sets From to a number hears "enter your PIN" whether or
+ * not that number has a mailbox (asking a caller from an unknown number for their mailbox number instead told
+ * anyone who can choose their From which numbers have mailboxes). An empty PIN is not counted as a failed
+ * login (store), only as a try of this call.
  *
  * At the end of a session, however it ends (exit, goodbye, hang-up), the messages deleted in it are purged
  * (issue 4: "deleted messages are purged at the end of the call").
@@ -19,7 +23,7 @@
 import type { Call } from '../../call/call.js';
 import { pinBackoffPolicy } from '../../store/pin-backoff.js';
 import type { Mailbox } from '../../store/types.js';
-import { enterPin, silenceOn } from '../pin-entry.js';
+import { enterPin, silenceOn, type PinEntryOptions } from '../pin-entry.js';
 import type { VoicemailContext } from './context.js';
 import { resolveKeyMap, type KeyMap } from './keymap.js';
 import { MAX_TRIES, enterDigits } from './menu.js';
@@ -30,12 +34,17 @@ import { createSession, type VoiceCall } from './session.js';
 export interface LoginOptions {
   /** The mailbox to log in to (only the PIN is asked); absent: the caller enters the number. */
   mailbox?: Mailbox;
-  /** The owner is calling from their own number: welcome them before asking the PIN. */
+  /** With `mailbox`: welcome the caller before asking the PIN. */
   ownerCalling?: boolean;
+  /**
+   * The caller's own number: the first try asks only the PIN, for this number, whether or not it is a mailbox
+   * (the later tries ask the mailbox number too).
+   */
+  callerNumber?: string;
   /** The site's key map (keymap.ts); default issue 4's keys. */
   keys?: KeyMap;
-  /** Who is calling, for the PIN back-off: the caller's number, else the call's source address. */
-  source?: string;
+  /** Who is trying, for the PIN back-off (pin-entry.ts callTrySource); default the source 'unknown'. */
+  who?: Pick<PinEntryOptions, 'source' | 'sharedSource' | 'caller'>;
 }
 
 const DEFAULT_KEYS = resolveKeyMap();
@@ -66,9 +75,13 @@ export async function loginAndServe(call: VoiceCall, ctx: VoicemailContext, opts
 export async function authenticate(call: VoiceCall, ctx: VoicemailContext, opts: LoginOptions): Promise<Mailbox> {
   const log = ctx.logger.child({ callId: call.callId });
   const welcome = opts.ownerCalling === true || opts.mailbox === undefined;
+  const who = opts.who ?? { source: 'unknown' };
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
     const intro = attempt === 0 && welcome ? ['welcome'] : [];
-    let number = opts.mailbox?.number;
+    // The number whose PIN is asked without asking the number: the mailbox given, else on the first try the
+    // caller's own number (a mailbox or not: the caller hears the same either way).
+    let number = opts.mailbox?.number ?? (attempt === 0 ? opts.callerNumber : undefined);
+    const numberGiven = number !== undefined;
     if (number === undefined) {
       number = (await enterDigits(call, [...intro, 'enter_mailbox'])) ?? '';
       if (number === '') {
@@ -76,15 +89,14 @@ export async function authenticate(call: VoiceCall, ctx: VoicemailContext, opts:
         continue;
       }
     }
-    const pin = (await enterDigits(call, opts.mailbox && intro.length > 0 ? [...intro, 'enter_pin'] : ['enter_pin'])) ?? '';
+    const pin = (await enterDigits(call, numberGiven ? [...intro, 'enter_pin'] : ['enter_pin'])) ?? '';
     if (pin === '') {
       await call.play(['no_input'], { bargeIn: true });
       continue;
     }
-    const source = opts.source ?? 'unknown';
-    const mailbox = await enterPin(number, pin, { store: ctx.store, policy: pinBackoffPolicy(ctx.config), source, log, pause: silenceOn(call) });
+    const mailbox = await enterPin(number, pin, { store: ctx.store, policy: pinBackoffPolicy(ctx.config), ...who, log, pause: silenceOn(call) });
     if (mailbox) return mailbox;
-    log.info({ mailbox: number, source, attempt: attempt + 1 }, 'wrong PIN');
+    log.info({ mailbox: number, source: who.source, caller: who.caller, attempt: attempt + 1 }, 'wrong PIN');
     await call.play(['login_incorrect'], { bargeIn: true });
   }
   return goodbye(call, ['too_many_attempts', 'goodbye']);

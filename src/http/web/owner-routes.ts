@@ -36,6 +36,7 @@ import { OwnerSessions, type OwnerSession } from './owner-sessions.js';
 import { clearedCookie, sessionCookie, sessionIdFrom } from './owner-cookie.js';
 import { sendFileWithRanges } from '../range.js';
 import { toMessageView } from '../views.js';
+import { SourceKeys } from '../../sip/source-key.js';
 
 const OWNER_PREFIX = '/api/me';
 
@@ -58,6 +59,9 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   const sessions = new OwnerSessions();
   const secure = ctx.config.http.tls !== undefined;
   const policy = pinBackoffPolicy(ctx.config.voicemail);
+  // The back-off's source is the browser's address (behind a proxy only with http.trustProxy), an IPv6 network
+  // counting once: a host rotating through its /64 is still one source.
+  const sourceKeys = new SourceKeys(ctx.config.sip.limits.ipv6PrefixLength);
   const log = ctx.logger.child({ component: 'web-voicemail' });
 
   // The owner's principal: auth.ts consults it only on the routes below that declare access: OWNER_ONLY.
@@ -104,7 +108,7 @@ export const ownerRoutes: RoutePlugin = async (app, { ctx }) => {
   ctx.api.describe({ method: 'POST', path: '/api/me/session', tag: 'web voicemail', summary: "a mailbox owner's sign-in (number and PIN); sets a session cookie", public: true, body: signInSchema, response: meSchema });
   app.post('/api/me/session', { config: { public: true } }, async (request, reply) => {
     const { mailbox: number, pin } = parseInput(signInSchema, request.body, 'body');
-    const source = request.ip;
+    const source = sourceKeys.keyOf(request.ip);
     const result = await ctx.store.checkPin({ number, pin, source, policy });
     if (result.verdict === 'wait') {
       // RFC 6585 §4: 429 with Retry-After; the phone waits the delay out in silence, a browser is told it.

@@ -19,6 +19,7 @@ import { CountedLog } from './counted-log.js';
 import { connectTcp, createTcpServer, listenStream, StreamConnection, type StreamConnectionEvents, type StreamTransport } from './tcp.js';
 import { connectTls, createTlsServer } from './tls.js';
 import { RouteSource, UdpEndpoint } from './udp.js';
+import { SourceKeys } from '../source-key.js';
 import {
   DEFAULT_LIMITS,
   describeEndpoint,
@@ -43,6 +44,8 @@ export interface TransportLayerOptions extends Partial<TransportLimits> {
    * maxConnectionsPerSource and may use the reservedForTrusted slots. Default: no source is.
    */
   isTrusted?(address: string): boolean;
+  /** What maxConnectionsPerSource counts under (IPv6 per prefix, source-key.ts). Default: a /64. */
+  sourceKeys?: SourceKeys;
 }
 
 export interface TransportStats {
@@ -87,6 +90,7 @@ export class TransportLayer {
   private closing?: Promise<void>;
   private readonly quota: ConnectionQuota;
   private readonly isTrusted: (address: string) => boolean;
+  private readonly sourceKeys: SourceKeys;
   private readonly refusals: CountedLog;
   private readonly overdue: CountedLog;
   private readonly sweeper: NodeJS.Timeout;
@@ -97,6 +101,7 @@ export class TransportLayer {
     const given = Object.fromEntries(Object.entries(opts).filter(([key, value]) => key in DEFAULT_LIMITS && value !== undefined));
     this.limits = { ...DEFAULT_LIMITS, ...given };
     this.isTrusted = opts.isTrusted ?? (() => false);
+    this.sourceKeys = opts.sourceKeys ?? new SourceKeys();
     this.quota = new ConnectionQuota({
       maxConnections: this.limits.maxConnections,
       maxPerSource: this.limits.maxConnectionsPerSource,
@@ -296,22 +301,24 @@ export class TransportLayer {
     }
     const address = plainAddress(socket.remoteAddress ?? '');
     const trusted = this.isTrusted(address);
-    const refused = this.quota.acquire(address, trusted);
+    // A stranger's IPv6 network counts as one source: its /64 holds 2^64 addresses (source-key.ts).
+    const source = this.sourceKeys.keyOf(address);
+    const refused = this.quota.acquire(source, trusted);
     if (refused) {
       this.refusals.note({ transport, peer: `${address}:${socket.remotePort}`, trusted, limit: refused, max: this.limits.maxConnections });
       socket.destroy();
       return false;
     }
-    this.hold(socket, address, trusted);
+    this.hold(socket, source, trusted);
     return true;
   }
 
-  /** Keeps the socket's slot until it closes. `address` undefined: a socket we opened. */
-  private hold(socket: Socket, address: string | undefined, trusted: boolean): void {
+  /** Keeps the socket's slot until it closes. `source` (its key) undefined: a socket we opened. */
+  private hold(socket: Socket, source: string | undefined, trusted: boolean): void {
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
-      this.quota.release(address, trusted);
+      this.quota.release(source, trusted);
     });
   }
 

@@ -60,8 +60,9 @@ export class PgPinFailures {
     return raised;
   }
 
+  /** Forgets a key's failures and those of the keys under it ("mailbox:N|source:S"), as pin-failure-table.ts. */
   async clear(key: string, db: Queryable = this.pool): Promise<void> {
-    await db.query('DELETE FROM pin_failures WHERE key = $1', [key]);
+    await db.query("DELETE FROM pin_failures WHERE key = $1 OR left(key, length($1) + 1) = $1 || '|'", [key]);
   }
 
   async failures(key: string): Promise<number> {

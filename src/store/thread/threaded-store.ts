@@ -12,6 +12,7 @@
  * (the restart fails) makes every later call reject with that error: the process does not exit for it, the
  * operator sees it in the log and the calls that need the store fail one by one.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -75,6 +76,10 @@ export class ThreadedStore {
     private readonly onCall?: StoreCallObserver,
   ) {
     this.log = logger;
+    // One origin for every thread this proxy starts: a thread restarted after a crash must not hear its
+    // predecessor's changes as another process's (they were announced already; announcing them again sent the
+    // PBX a duplicate NOTIFY).
+    this.data.origin ??= randomUUID();
     (this.events as EventEmitter).on('newListener', (event: string | symbol) => {
       if (typeof event !== 'string' || event === 'newListener' || event === 'removeListener' || this.listening.has(event)) return;
       this.listening.add(event);
