@@ -3,6 +3,8 @@
  * in types.ts with the others; they live here because the contract file is not this module's to change.
  */
 
+import { NoSuchMailboxError } from './types.js';
+
 /** Thrown for a message id that does not exist. */
 export class NoSuchMessageError extends Error {
   constructor(readonly id: string) {
@@ -28,5 +30,20 @@ export class StoreUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * A deposit for a mailbox that no longer exists (deleted while the caller was recording): the recording was not
+ * stored as a message but kept for an administrator at `keptAt` (orphans/, mailbox-gone.ts).
+ */
+export class MailboxGoneError extends NoSuchMailboxError {
+  constructor(
+    number: string,
+    readonly keptAt: string,
+  ) {
+    super(number);
+    this.message = `mailbox ${number} no longer exists; the message was kept in ${keptAt}`;
+    this.name = 'MailboxGoneError';
   }
 }

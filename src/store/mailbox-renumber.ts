@@ -35,6 +35,48 @@ export const RENUMBER_MAILBOX_SQL: readonly string[] = [
   'UPDATE aliases SET mailbox = ? WHERE mailbox = ?',
 ];
 
+/**
+ * Inside the renumber's transaction (old, new, now): remembered, so that a deposit for the old number from a call
+ * that began before (or kept through an outage, or recovered by repair) lands in the renumbered mailbox
+ * (followRenumbers). Never trimmed: one short row per renumber.
+ */
+export const RECORD_RENUMBER_SQL =
+  'INSERT INTO renumbered_mailboxes (old, new, at) VALUES (?, ?, ?) ON CONFLICT (old) DO UPDATE SET new = excluded.new, at = excluded.at';
+export const RENUMBERED_TO_SQL = 'SELECT new FROM renumbered_mailboxes WHERE old = ?';
+
+/** Renumbers followed at most (old -> new -> newer ...): a loop in the records ends here. */
+const MAX_RENUMBER_HOPS = 8;
+
+/** What followRenumbers asks the store. */
+export interface RenumberLookup {
+  mailboxNumber(numberOrAlias: string): string | undefined | Promise<string | undefined>;
+  renumberedTo(old: string): string | undefined | Promise<string | undefined>;
+}
+
+/**
+ * For a deposit whose number is no mailbox now (the call began before another process or host renumbered it; in
+ * one process renumbers wait for the mailbox's deposits): the mailbox it went to, logged. Undefined: deleted.
+ */
+export async function renumberedDuringCall(number: string, lookup: RenumberLookup, logger: Logger | undefined): Promise<string | undefined> {
+  const now = await followRenumbers(number, lookup);
+  if (now !== undefined) logger?.warn({ mailbox: number, renumbered: now }, 'mailbox renumbered during the call: message deposited under its new number');
+  return now;
+}
+
+/**
+ * The mailbox number a deposit for `number` goes to: the mailbox (or alias owner) `number` names, else the
+ * mailbox it was renumbered to, following later renumbers. Undefined: no such mailbox (never was, or deleted).
+ */
+export async function followRenumbers(number: string, lookup: RenumberLookup): Promise<string | undefined> {
+  let n: string | undefined = number;
+  for (let hop = 0; n !== undefined && hop <= MAX_RENUMBER_HOPS; hop++) {
+    const mailbox = await lookup.mailboxNumber(n);
+    if (mailbox !== undefined) return mailbox;
+    n = await lookup.renumberedTo(n);
+  }
+  return undefined;
+}
+
 interface Journal {
   from: string;
   to: string;

@@ -43,7 +43,8 @@ import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './e
 import { messageAudioPath, storeLayout, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
-import { renumberFiles } from './mailbox-renumber.js';
+import { followRenumbers, RECORD_RENUMBER_SQL, renumberedDuringCall, RENUMBERED_TO_SQL, renumberFiles, type RenumberLookup } from './mailbox-renumber.js';
+import { keepForGoneMailbox } from './mailbox-gone.js';
 import { newMessageId } from './message-id.js';
 import { ownTag } from './owner.js';
 import type { DepositMailOptions } from './deposit-mail.js';
@@ -193,7 +194,7 @@ export class PostgresStore implements MessageStore {
       queue: this.depositQueue,
       retryKeptMs: opts.retryKeptMs,
       depositMail: opts.depositMail,
-      mailboxNumber: (n) => this.mailboxNumber(n),
+      mailboxNumber: (n) => this.depositMailboxOf(n),
       announce: (m) => this.announce(m),
     });
     if (opts.watchChanges) {
@@ -441,6 +442,7 @@ export class PostgresStore implements MessageStore {
             // Messages, greetings and aliases follow by ON UPDATE CASCADE (schema.ts).
             await this.uniquely(newNumber, () => db.query('UPDATE mailboxes SET number = $1 WHERE number = $2', [newNumber, old]));
             await db.query('UPDATE pin_failures SET key = $1 WHERE key = $2', [mailboxBackoffKey(newNumber), mailboxBackoffKey(old)]);
+            await db.query(numbered(RECORD_RENUMBER_SQL), [old, newNumber, Date.now()]);
             for (const number of [old, newNumber]) {
               await this.logChange(db, number, 'counts');
               await this.logChange(db, number, 'mailbox');
@@ -565,12 +567,40 @@ export class PostgresStore implements MessageStore {
       const folder = this.mailboxCache?.find(message.mailbox)?.number ?? message.mailbox;
       return this.depositQueue.run(folder, () => this.deposits.store(folder, message, { kept: err as Error }));
     }
-    if (!row) throw new NoSuchMailboxError(message.mailbox);
+    row ??= await this.renumberedRow(message.mailbox);
+    if (!row) return keepForGoneMailbox(this.layout, this.logger, message);
     const mailbox = row;
-    return this.depositQueue.run(mailbox.number, async () => {
-      if (!(await this.hasRoomFor(mailbox))) throw new MailboxFullError(mailbox.number);
-      return this.deposits.store(mailbox.number, message);
-    });
+    try {
+      return await this.depositQueue.run(mailbox.number, async () => {
+        if (!(await this.hasRoomFor(mailbox))) throw new MailboxFullError(mailbox.number);
+        return this.deposits.store(mailbox.number, message);
+      });
+    } catch (err) {
+      // A foreign key violation: another host renumbered or deleted the mailbox between the look-up and the
+      // commit (the recording is still in tmp/). Once more, with the mailbox as it is now.
+      if ((err as { code?: string }).code !== '23503' || (await this.mailboxRow(mailbox.number))) throw err;
+      const now = await this.renumberedRow(mailbox.number);
+      if (!now) return keepForGoneMailbox(this.layout, this.logger, message);
+      return this.depositQueue.run(now.number, () => this.deposits.store(now.number, message));
+    }
+  }
+
+  /** A mailbox renumbered since the call began: the new one (mailbox-renumber.ts). */
+  private async renumberedRow(number: string): Promise<MailboxRow | undefined> {
+    const now = await renumberedDuringCall(number, this.renumberLookup(), this.logger);
+    return now === undefined ? undefined : this.mailboxRow(now);
+  }
+
+  /** The mailbox number a deposit for `number` goes to, following renumbers. */
+  private depositMailboxOf(number: string): Promise<string | undefined> {
+    return followRenumbers(number, this.renumberLookup());
+  }
+
+  private renumberLookup(): RenumberLookup {
+    return {
+      mailboxNumber: (n) => this.mailboxNumber(n),
+      renumberedTo: async (n) => (await this.pool.query<{ new: string }>(numbered(RENUMBERED_TO_SQL), [n])).rows[0]?.new,
+    };
   }
 
   async listMessages(number: string, folder?: Folder): Promise<MessageRecord[]> {
@@ -723,6 +753,7 @@ export class PostgresStore implements MessageStore {
       layout: this.layout,
       logger: this.logger,
       mailboxOf: (numberOrAlias) => this.mailboxNumber(numberOrAlias),
+      depositMailboxOf: (number) => this.depositMailboxOf(number),
       hasMessage: async (id) => (await this.messageRow(id)) !== undefined,
       existingMessages: (ids) => this.existingMessages(ids),
       // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.

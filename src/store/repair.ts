@@ -55,6 +55,8 @@ export interface RepairHost {
   logger: Logger | undefined;
   /** The mailbox number for a number or alias, if it exists. */
   mailboxOf(numberOrAlias: string): string | undefined | Promise<string | undefined>;
+  /** The mailbox a recording for this number is delivered to: mailboxOf, else where it was renumbered to. */
+  depositMailboxOf(number: string): Promise<string | undefined>;
   hasMessage(id: string): boolean | Promise<boolean>;
   /** The durable deposit, without the quota check. */
   deposit(mailbox: string, message: NewMessage): Promise<MessageRecord>;
@@ -181,7 +183,7 @@ async function repairRecordings(host: RepairHost, tmp: string, result: RepairRes
       await remove(sidecarName);
       continue;
     }
-    const mailbox = await host.mailboxOf(meta.mailbox);
+    const mailbox = await host.depositMailboxOf(meta.mailbox);
     if (mailbox === undefined) {
       const group = meta.mailbox.replace(/[^0-9*#+]/g, '_');
       result.quarantined.push(await quarantine(host, group, wav, name));

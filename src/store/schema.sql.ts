@@ -166,6 +166,15 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX imap_appends_due ON imap_appends(not_before, queued_at);
   `,
+  // 8: where each renumbered mailbox went (mailbox-renumber.ts), so that a deposit for the old number made by a
+  // call that began before the renumber (or kept through an outage, or found by repair) lands in the mailbox.
+  `
+  CREATE TABLE renumbered_mailboxes (
+    old TEXT PRIMARY KEY,
+    new TEXT NOT NULL,
+    at  INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this program writes. */

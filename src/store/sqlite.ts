@@ -40,7 +40,16 @@ import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
 import { ownTag } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
-import { RENUMBER_MAILBOX_SQL, renumberFiles } from './mailbox-renumber.js';
+import {
+  followRenumbers,
+  RECORD_RENUMBER_SQL,
+  RENUMBER_MAILBOX_SQL,
+  renumberedDuringCall,
+  RENUMBERED_TO_SQL,
+  renumberFiles,
+  type RenumberLookup,
+} from './mailbox-renumber.js';
+import { keepForGoneMailbox } from './mailbox-gone.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin } from './pin.js';
@@ -326,6 +335,7 @@ export class SqliteStore implements MessageStore {
             this.db.pragma('defer_foreign_keys = ON');
             this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
             for (const statement of RENUMBER_MAILBOX_SQL) this.sql(statement).run(newNumber, old);
+            this.sql(RECORD_RENUMBER_SQL).run(old, newNumber, Date.now());
             this.sql('UPDATE pin_failures SET key = ? WHERE key = ?').run(mailboxBackoffKey(newNumber), mailboxBackoffKey(old));
             for (const number of [old, newNumber]) {
               this.logChange(number, 'counts');
@@ -445,7 +455,8 @@ export class SqliteStore implements MessageStore {
   }
 
   async deposit(message: NewMessage): Promise<MessageRecord> {
-    const row = this.requireRow(message.mailbox);
+    const row = await this.depositRow(message.mailbox);
+    if (!row) return keepForGoneMailbox(this.layout, this.logger, message);
     return this.queued(row.number, async () => {
       if (!this.roomFor(row)) throw new MailboxFullError(row.number);
       return this.store(row.number, message);
@@ -634,6 +645,7 @@ export class SqliteStore implements MessageStore {
       layout: this.layout,
       logger: this.logger,
       mailboxOf: (numberOrAlias) => this.mailboxRow(numberOrAlias)?.number,
+      depositMailboxOf: (number) => followRenumbers(number, this.renumberLookup()),
       hasMessage: (id) => this.messageRow(id) !== undefined,
       // A recording cut short by a crash: the caller was let in to record, so the quota is not asked again.
       deposit: (mailbox, message) => this.queued(mailbox, () => this.store(mailbox, message)),
@@ -749,6 +761,21 @@ export class SqliteStore implements MessageStore {
       ms: number;
     };
     return roomLeft(limits, used);
+  }
+
+  /** The mailbox a deposit for `number` goes to (renumbered since the call began: the new one). */
+  private async depositRow(number: string): Promise<MailboxRow | undefined> {
+    const row = this.mailboxRow(number);
+    if (row) return row;
+    const now = await renumberedDuringCall(number, this.renumberLookup(), this.logger);
+    return now === undefined ? undefined : this.mailboxRow(now);
+  }
+
+  private renumberLookup(): RenumberLookup {
+    return {
+      mailboxNumber: (n) => this.mailboxRow(n)?.number,
+      renumberedTo: (n) => this.sql(RENUMBERED_TO_SQL).pluck().get(n) as string | undefined,
+    };
   }
 
   /** Runs deposits for one mailbox one after the other. */

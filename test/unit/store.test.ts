@@ -22,7 +22,7 @@
  * effect is not testable).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -294,10 +294,17 @@ describe.each(storeEngines())('the $name store', (engine) => {
       expect(m.receivedAt).toBe(1_700_000_000_000);
     });
 
-    it('rejects an unknown mailbox and leaves the recording where it was', async () => {
+    it('rejects an unknown mailbox and leaves a file the caller keeps where it was', async () => {
+      const rec = recording(100);
+      await expect(store.deposit(message({ mailbox: '99', audioFile: rec, keepAudioFile: true }))).rejects.toBeInstanceOf(NoSuchMailboxError);
+      expect(existsSync(rec)).toBe(true);
+    });
+
+    it("rejects an unknown mailbox and keeps its own recording in orphans/ (deleted during the call: mailbox-gone.ts)", async () => {
       const rec = recording(100);
       await expect(store.deposit(message({ mailbox: '99', audioFile: rec }))).rejects.toBeInstanceOf(NoSuchMailboxError);
-      expect(existsSync(rec)).toBe(true);
+      expect(existsSync(rec)).toBe(false);
+      expect(readdirSync(join(dir, 'orphans', '99'))).toEqual([basename(rec)]);
     });
 
     it('rejects a recording that does not exist without leaving a sidecar or a row', async () => {

@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import type { Call, CallPlayItem } from '../../call/call.js';
 import { goodbye } from '../goodbye.js';
 import { PlayFileError } from '../../call/play-items.js';
+import { MailboxGoneError } from '../../store/errors.js';
 import { MailboxFullError, type DepositReason, type Mailbox, type MessageRecord } from '../../store/types.js';
 import { recordingSidecarPath, writeRecordingSidecar, type RecordingSidecar } from '../../store/recording-sidecar.js';
 import type { Caller } from './addressing.js';
@@ -254,6 +255,9 @@ async function store(call: Call, ctx: VoicemailContext, take: Take, log: Logger)
       // Another caller filled the last place while this one was talking.
       log.warn({ durationMs: take.durationMs }, 'mailbox filled up during the recording; message discarded');
       await discard(take);
+    } else if (err instanceof MailboxGoneError) {
+      // Deleted while the caller was talking: the store kept the recording in orphans/ (and logged where).
+      log.warn({ keptAt: err.keptAt }, 'mailbox deleted during the recording; message kept for an administrator');
     } else {
       // The recording and its sidecar stay in tmp: repair() deposits them at the next start.
       log.error({ err, wav: take.wav }, 'storing the message failed; left for repair at the next start');

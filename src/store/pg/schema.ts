@@ -199,6 +199,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX imap_appends_due ON imap_appends(not_before, queued_at);
   `,
+  // 4: where each renumbered mailbox went (SQLite's version 8; mailbox-renumber.ts).
+  `
+  CREATE TABLE renumbered_mailboxes (
+    old text PRIMARY KEY,
+    new text NOT NULL,
+    at  bigint NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -5,7 +5,7 @@
  * own fields) and are rebuilt as instances of the same class when the class is one of STORE_ERRORS, as an
  * Error with the same name and fields otherwise.
  */
-import { NoSuchMessageError, NumberInUseError } from '../errors.js';
+import { MailboxGoneError, NoSuchMessageError, NumberInUseError } from '../errors.js';
 import { SchemaTooNewError } from '../schema.sql.js';
 import { MailboxFullError, NoSuchMailboxError } from '../types.js';
 
@@ -29,6 +29,7 @@ const STORE_ERRORS: Record<string, ErrorClass> = {
   MailboxFullError,
   NoSuchMessageError,
   NumberInUseError,
+  MailboxGoneError,
   SchemaTooNewError,
   TypeError,
   RangeError,
