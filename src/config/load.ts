@@ -199,7 +199,8 @@ export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
   if (doc.errors.some((e) => !RECOVERABLE_YAML.has(e.code))) return { errors: yamlIssues, warnings: [] };
   yamlIssues.push(...unanchoredAliases(doc, lines));
   keepWrittenIntegers(doc);
-  const js: unknown = doc.toJS() ?? {};
+  const js = documentValue(doc);
+  if (js instanceof Error) return { errors: [{ path: 'yaml', message: js.message }], warnings: [] };
   const raw = dropNulls(js);
 
   const result = configSchema.safeParse(raw, { error: typeMessage });
@@ -216,6 +217,21 @@ export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
   const mailboxes = resolved?.mailboxes ?? (Array.isArray(top.mailboxes) ? top.mailboxes.map(numberAndPin) : []);
   const warnings = inFileOrder(placed(configWarnings({ mailboxes, attendants: attendants.map((a) => a?.attendant) })));
   return errors.length > 0 ? { errors, warnings } : { config: resolved, errors, warnings };
+}
+
+/**
+ * The document as plain values, or the reason it cannot be one. The yaml library refuses to expand aliases past
+ * a budget (maxAliasCount: nested aliases of aliases, the "billion laughs", would take the process's memory)
+ * and throws: that is the file's error, not ours (before, `vmpilot check` printed a stack trace and POST
+ * /api/config/check answered 500).
+ */
+function documentValue(doc: Document): unknown {
+  try {
+    return doc.toJS() ?? {};
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    return new Error(`its aliases cannot be expanded (${err.message}): write the values out, or nest fewer aliases`);
+  }
 }
 
 /** In the order of the file, so the list reads top to bottom. */

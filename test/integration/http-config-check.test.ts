@@ -1,7 +1,7 @@
 /**
  * POST /api/config/check (src/http/routes/config-check.ts): the errors `vmpilot check` prints for the same
  * file, line for line; warnings, including where the posted mailboxes differ from the running server's store;
- * a YAML syntax error; a body that is not text (415). Nothing posted changes the running server.
+ * a YAML syntax error; an alias bomb (an error, not a 500); a body that is not text (415). Nothing posted changes the running server.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,21 @@ describe('POST /api/config/check', () => {
     const { body } = await check('sip:\n  listen: [udp:0.0.0.0:5060\n');
     expect(body.ok).toBe(false);
     expect(body.errors[0]).toMatchObject({ path: 'yaml', line: expect.any(Number) });
+  });
+
+  it('answers an alias bomb ("billion laughs") as a YAML error, here and in vmpilot check (no 500, no stack trace)', async () => {
+    // Ten levels of ten aliases each: 10^10 values if expanded.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `b${i + 1}: &b${i + 1} [${Array(10).fill(i === 0 ? '*a' : `*b${i}`).join(', ')}]`)].join('\n');
+    const { status, body } = await check(bomb);
+    expect(status).toBe(200);
+    expect(body.ok).toBe(false);
+    expect(body.errors).toEqual([expect.objectContaining({ path: 'yaml', message: expect.stringMatching(/aliases cannot be expanded/) })]);
+    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-bomb-')), 'bomb.yaml');
+    writeFileSync(file, bomb);
+    const cli = await runCli('check', '--config', file);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr + cli.stdout).toMatch(/yaml: its aliases cannot be expanded/);
+    expect(cli.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 
   it('refuses a JSON body with 415', async () => {
