@@ -22,7 +22,7 @@
  * frame by SilenceDetector (energy.ts). No timers: when RTP stops altogether the call keeps the timeline going
  * with ReceiveBuffer.padTo() from its tick, or silence and max never end the recording.
  *
- * pushSamples allocates nothing: samples are copied into WavWriter's buffers (and a 20 ms frame for the
+ * pushSamples allocates nothing: samples are copied into WavWriter's buffers (and, with silenceMs, a 20 ms frame for the
  * silence detector); the file I/O is WavWriter's, done by the recordings' disk thread (disk-thread.ts).
  *
  * Not here: detecting keys (dtmf/), the beep before recording (player), where the recording starts on the
@@ -183,6 +183,13 @@ export class Recorder {
     const room = this.maxSamples - this.samplesIn;
     if (count > room) count = room;
     this.writer!.write(samples, 0, count);
+    if (this.silenceSamples === 0) {
+      // Nothing ends this recording on silence: no 20 ms frames to gather and measure (a copy and an RMS per
+      // packet that nothing would read).
+      this.samplesIn += count;
+      if (this.samplesIn >= this.maxSamples) this.end('max', this.samplesIn);
+      return;
+    }
     const frame = this.frame;
     for (let offset = 0; offset < count; ) {
       let n = FRAME - this.frameFill;

@@ -16,8 +16,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DtmfToneDetector } from '../../src/media/dtmf/goertzel.js';
+import { SilenceDetector } from '../../src/media/energy.js';
 import { LINEAR_TO_ULAW, ULAW_TO_LINEAR } from '../../src/media/g711.js';
 import { Recorder, RecorderState } from '../../src/media/recorder.js';
 import { recordingDisk } from '../../src/media/disk-thread.js';
@@ -178,6 +179,25 @@ describe('Recorder: the silence timeout', () => {
     await opened();
     feed(rec.pushSamples, new Int16Array(8 * 5000));
     expect(await done).toMatchObject({ reason: 'silence', durationMs: 500, tooShort: true });
+  });
+
+  it('with silenceMs 0 (the default) MUST neither end on silence nor measure the audio at all', async () => {
+    const measured = vi.spyOn(SilenceDetector.prototype, 'process');
+    try {
+      const rec = new Recorder();
+      const path = nextPath();
+      const done = rec.start(path, { maxMs: 60_000 });
+      await opened();
+      const audio = concat(speech(500), new Int16Array(8 * 5000));
+      feed(rec.pushSamples, audio);
+      expect(rec.state).toBe(RecorderState.Recording);
+      rec.hangup();
+      expect(await done).toMatchObject({ reason: 'hangup', durationMs: 5500 });
+      expect((await readWavFile(path)).samples).toEqual(audio);
+      expect(measured).not.toHaveBeenCalled();
+    } finally {
+      measured.mockRestore();
+    }
   });
 });
 
