@@ -15,6 +15,11 @@
  *
  * Values are checked with the config's schemas (mailbox-values.ts). Export writes every column but `pin`
  * (empty: hashes are never exported), so importing an export changes nothing.
+ *
+ * A name is free text, and may come from a directory any employee's profile feeds: one starting with = + - @
+ * (or a tab or CR) would run as a formula when the export is opened in a spreadsheet ("CSV injection", OWASP).
+ * The export writes such a name after a "'" (the spreadsheet's own mark for "text, not a formula"), and the import
+ * takes that mark off again, so a round trip keeps the name.
  */
 import { parse } from 'csv-parse/sync';
 import type { Mailbox, MailboxFields } from '../store/types.js';
@@ -89,7 +94,7 @@ export function rowValues(row: CsvRow): { values?: RowValues; problems: string[]
   take('number', checkNumberText(c.number ?? ''), (v) => (number = v));
   let pin: string | undefined;
   if (c.pin !== undefined && c.pin.trim() !== '') take('pin', checkPin(c.pin), (v) => (pin = v));
-  if (c.name !== undefined && c.name.trim() !== '') take('name', checkName(c.name), (v) => (fields.name = v));
+  if (c.name !== undefined && c.name.trim() !== '') take('name', checkName(fromText(c.name)), (v) => (fields.name = v));
   if (c.email !== undefined) {
     if (c.email.trim() === '') fields.email = undefined;
     else take('email', checkEmail(c.email), (v) => (fields.email = v));
@@ -101,6 +106,19 @@ export function rowValues(row: CsvRow): { values?: RowValues; problems: string[]
   if (c.maxMinutes !== undefined) take('maxMinutes', checkQuota(c.maxMinutes.trim() || '0', 'maxMinutes'), (v) => (fields.maxMinutes = v));
   // With problems, the values read are still given (the plan checks what it can of the row) unless the number itself is bad.
   return { values: number === '' ? undefined : { number, ...(pin !== undefined ? { pin } : {}), fields }, problems };
+}
+
+/** Where a spreadsheet starts a formula (OWASP "CSV Injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A free-text value as exported: one a spreadsheet would run as a formula gets a leading "'". */
+function asText(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** asText undone on import. */
+function fromText(value: string): string {
+  return value.startsWith("'") && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value;
 }
 
 /** A cell as CSV writes it (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces. */
@@ -115,7 +133,7 @@ export function mailboxesCsv(mailboxes: readonly Mailbox[]): string {
   for (const m of mailboxes) {
     const values: Record<CsvColumn, string> = {
       number: m.number,
-      name: m.name,
+      name: asText(m.name),
       pin: '',
       email: m.email ?? '',
       aliases: m.aliases.join(';'),

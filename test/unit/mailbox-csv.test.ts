@@ -6,7 +6,8 @@
  * quotes and line breaks (the row's line is where it ends); empty lines skipped; header problems (unknown or
  * repeated column, no number column) reported all at once; a row with the wrong number of cells; an unclosed
  * quote; a row's cells checked (empty cells meaning none/off/0, a PIN and a name only when given); the export
- * read back giving the same values (quoting of names with commas, quotes, edge spaces).
+ * read back giving the same values (quoting of names with commas, quotes, edge spaces); names that would run as
+ * spreadsheet formulas exported as text and read back unchanged.
  * Does not cover: planning against a store (cli-mailbox-import.test.ts).
  */
 import { describe, expect, it } from 'vitest';
@@ -87,5 +88,14 @@ describe('mailboxesCsv', () => {
       { number: '27001', fields: { name: ' Spaced ', email: undefined, aliases: [], emailAttachAudio: false, hiddenFromDirectory: true, maxMessages: 0, maxMinutes: 9 } },
     ]);
     expect(rows.every((r) => r.cells.pin === '')).toBe(true);
+  });
+
+  it("writes a name a spreadsheet would run as a formula as text (a leading '), and reads it back as it was", () => {
+    const names = ["=cmd|' /C calc'!A0", '+1+1', '-2+3', '@SUM(A1)', '\tTab', "O'Brien", "'quoted"];
+    const mailboxes = names.map((name, i) => mailboxFixture({ number: String(27000 + i), name }));
+    const csv = mailboxesCsv(mailboxes);
+    const { rows } = readMailboxCsv(csv);
+    expect(rows.map((r) => r.cells.name)).toEqual(["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTab", "O'Brien", "'quoted"]);
+    expect(rows.map((r) => rowValues(r).values?.fields.name)).toEqual(names);
   });
 });
