@@ -44,11 +44,13 @@ export interface OpenStoreOptions {
   onCall?: StoreCallObserver;
 }
 
-export async function openConfiguredStore(config: Pick<Config, 'storage' | 'voicemail' | 'smtp'>, opts: OpenStoreOptions = {}): Promise<MessageStore> {
+export async function openConfiguredStore(config: Pick<Config, 'storage' | 'voicemail' | 'smtp' | 'unifiedMessaging'>, opts: OpenStoreOptions = {}): Promise<MessageStore> {
   // With smtp, every process's deposits queue their new-message mail in their own commit (deposit-mail.ts); the
   // process that maintains the store sends it (notify/email.ts).
   const depositMail = config.smtp ? { maxQueued: DEFAULT_MAIL_QUEUE_MAX } : undefined;
-  const settings = { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes, depositMail };
+  // With unified messaging, likewise each deposit's IMAP append (the leader's sync works the queue: unified/).
+  const depositImapAppend = config.unifiedMessaging?.imap !== undefined;
+  const settings = { maxMessages: config.voicemail.maxMessages, maxMinutes: config.voicemail.maxMinutes, depositMail, depositImapAppend };
   // Loaded on demand: `check` and `--help` need neither pg nor the native SQLite module.
   if (config.storage.url !== undefined) {
     const { openPostgresStore } = await import('./postgres.js');

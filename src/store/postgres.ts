@@ -108,6 +108,8 @@ export interface PostgresStoreOptions extends QuotaDefaults, PgConnectOptions {
   retryKeptMs?: number;
   /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
   depositMail?: DepositMailOptions;
+  /** Queue each deposit's IMAP append in its commit (unified messaging on: unified/append-drain.ts). Default false. */
+  depositImapAppend?: boolean;
 }
 
 /** A mailbox row with its failures (the PIN back-off's count, as failed_logins), aliases and greetings. */
@@ -194,6 +196,7 @@ export class PostgresStore implements MessageStore {
       queue: this.depositQueue,
       retryKeptMs: opts.retryKeptMs,
       depositMail: opts.depositMail,
+      depositImapAppend: opts.depositImapAppend,
       mailboxNumber: (n) => this.depositMailboxOf(n),
       announce: (m) => this.announce(m),
     });

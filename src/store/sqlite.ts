@@ -124,6 +124,8 @@ export interface SqliteStoreOptions {
   onFeedPosition?: (seq: number) => void;
   /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
   depositMail?: DepositMailOptions;
+  /** Queue each deposit's IMAP append in its commit (unified messaging on: unified/append-drain.ts). Default false. */
+  depositImapAppend?: boolean;
   /**
    * The name of this instance's rows in the change feed. Default: a new random one. A store thread restarted
    * after a crash passes its predecessor's, so that the predecessor's changes (already announced in-process, but
@@ -810,6 +812,8 @@ export class SqliteStore implements MessageStore {
     this.countsChange(false, meta.mailbox, () => {
       insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
       this.queueDepositMail(meta);
+      // Unified messaging: the append is queued exactly when the message is, whichever path commits it.
+      if (this.opts.depositImapAppend) this.leaderTables.enqueueAppend(meta.id, meta.mailbox);
     });
   }
 

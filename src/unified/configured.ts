@@ -1,6 +1,7 @@
 /**
  * The unified messaging a config asks for: none without `unifiedMessaging.imap`, else
- *  - every process that takes deposits queues their appends, in the store (onDeposit);
+ *  - every deposit's append is queued in the store by the deposit's own commit (store/open.ts opens the store
+ *    so when the config has unifiedMessaging.imap), on every host and cluster worker, whichever path commits it;
  *  - the IMAP sync (imap-sync.ts, with the per-mailbox logins of `mailboxes[].imap`) runs only where a
  *    leadership is given, and only while this host leads its site (cluster/leader-job.ts): on several hosts
  *    sharing one PostgreSQL store, exactly one holds IMAP connections, sweeps and drains the append queue. A new
@@ -16,7 +17,7 @@ import type { MessageRecord, MessageStore } from '../store/types.js';
 import { startUnifiedImap, type UnifiedImap } from './imap-sync.js';
 
 export interface ConfiguredImap {
-  /** Queues a deposit's append in the store (and has the sync look at once when it runs here). */
+  /** A deposit was made here: the sync, if it runs here, looks at the queue at once rather than at its next poll. */
   onDeposit(message: MessageRecord): void;
   /** The IMAP sync, while this host leads and runs it. */
   readonly sync: UnifiedImap | undefined;
@@ -43,11 +44,9 @@ export function startConfiguredImap(
       logger,
     });
   return {
-    onDeposit(message) {
-      store.enqueueImapAppend(message.id, message.mailbox).then(
-        () => job?.running?.appendSoon(),
-        (err: unknown) => logger.error({ err, messageId: message.id, mailbox: message.mailbox }, 'IMAP append not queued (store error)'),
-      );
+    onDeposit() {
+      // The deposit's commit queued the append (store/open.ts opens the store so with unified messaging on).
+      job?.running?.appendSoon();
     },
     get sync() {
       return job?.running;

@@ -36,6 +36,8 @@ export interface StoreOpenOptions {
   logger?: Logger;
   /** Queue each deposit's new-message mail in its commit (src/store/deposit-mail.ts). */
   depositMail?: DepositMailOptions;
+  /** Queue each deposit's IMAP append in its commit. */
+  depositImapAppend?: boolean;
 }
 
 export interface StoreEngine {
@@ -61,6 +63,7 @@ export const sqliteEngine: StoreEngine = {
       watchChangesMs: opts.watchChanges ? 20 : 0,
       logger: opts.logger,
       depositMail: opts.depositMail,
+      depositImapAppend: opts.depositImapAppend,
     }),
   onOtherHost: (place) => place,
 };

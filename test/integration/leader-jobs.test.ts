@@ -186,13 +186,9 @@ describe('the leader\'s jobs on two hosts sharing one PostgreSQL store', () => {
     await stopServing(b.serving);
     await b.serving.exited;
     await dovecot.stop();
-    // Deposits whose appends the hosts queued (as their calls do).
+    // Deposits while no host runs: each one's commit queues its append (the store is opened as the hosts open it).
     const waiting = [];
-    for (let i = 0; i < 2; i++) {
-      const m = await store.deposit(newMessage(store.tmpDir));
-      await store.enqueueImapAppend(m.id, m.mailbox);
-      waiting.push(m);
-    }
+    for (let i = 0; i < 2; i++) waiting.push(await store.deposit(newMessage(store.tmpDir)));
     b.serving = serve(b.configFile);
     // b tries them (IMAP down: they stay queued), then stops with them pending.
     await waitForRecord(b.serving, (r) => r.msg === 'IMAP append failed; will retry', 'a failed append on b', 45_000);
@@ -203,7 +199,6 @@ describe('the leader\'s jobs on two hosts sharing one PostgreSQL store', () => {
     const appended = await store.deposit(newMessage(store.tmpDir));
     const mailbox = (await store.findMailbox('27000'))!;
     await withAlice((c) => messageEmail(mailbox, appended, 'UTC').then((raw) => c.append('INBOX', raw)));
-    await store.enqueueImapAppend(appended.id, appended.mailbox);
     expect(await store.countImapAppends()).toBe(3);
 
     b.serving = serve(b.configFile);

@@ -6,13 +6,14 @@
  * Covers: ownership written, changed, removed, kept across a close and reopen and seen from another host;
  * an append queued once however often it is queued, claimed once under a lease, oldest first, a retry waiting
  * for its time, a lease that runs out freeing the job, the queue kept across a reopen, two instances claiming at
- * once taking each append exactly once. Does not cover the sync that uses them (test/integration/leader-jobs*.test.ts,
- * directory-sync.test.ts).
+ * once taking each append exactly once, a deposit queueing its append in its own commit (when opened so).
+ * Does not cover the sync that uses them (test/integration/leader-jobs.test.ts, directory-sync.test.ts).
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
 import type { DirectoryOwned, MessageStore } from '../../src/store/types.js';
+import { newMessage } from '../helpers/store-fixture.js';
 
 const logger = pino({ level: 'silent' });
 const LEASE = 60_000;
@@ -99,6 +100,19 @@ describe.each(storeEngines())('the $name store\'s leader tables', (engine) => {
       await store.close();
       store = await engine.open(place);
       expect(await store.claimImapAppend('a', Date.now(), LEASE)).toMatchObject({ messageId: 'm1', attempts: 1 });
+    });
+
+    it('a store opened with depositImapAppend queues each deposit\'s append in its commit; one opened without, none', async () => {
+      await store.close();
+      store = await engine.open(place, { depositImapAppend: true });
+      await store.createMailbox({ number: '27000', name: 'Alice', pin: '2580' });
+      const m = await store.deposit(newMessage(store.tmpDir));
+      expect(await store.claimImapAppend('a', Date.now(), LEASE)).toEqual({ messageId: m.id, mailbox: '27000', attempts: 1 });
+      await store.finishImapAppend(m.id);
+      await store.close();
+      store = await engine.open(place);
+      await store.deposit(newMessage(store.tmpDir));
+      expect(await store.countImapAppends()).toBe(0);
     });
 
     it('two store instances claiming at once: every append goes to exactly one claim', async () => {

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { unlinkIfExists } from '../audio-files.js';
 import { depositMailJob, type DepositMailOptions } from '../deposit-mail.js';
+import { enqueueAppend } from './leader-tables.js';
 import { messageAudioPath, messageSidecarPath, type StoreLayout } from '../layout.js';
 import { depositMeta, forgetRecording, placeMessage } from '../message-files.js';
 import { readMessageSidecar, type MessageSidecar } from '../message-sidecar.js';
@@ -35,6 +36,8 @@ export interface DepositHost {
   retryKeptMs?: number;
   /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). Default: no mail queued. */
   depositMail?: DepositMailOptions;
+  /** Queue each deposit's IMAP append in its commit (unified messaging on: unified/append-drain.ts). Default false. */
+  depositImapAppend?: boolean;
   mailboxNumber(numberOrAlias: string): Promise<string | undefined>;
   /** Emits the mailbox's counts (awaited: listeners have heard when a deposit resolves). */
   announce(mailbox: string): Promise<void>;
@@ -127,6 +130,8 @@ export class PgDeposits {
          INSERT INTO mailbox_changes (mailbox, kind, origin) SELECT mailbox, 'counts', $10 FROM m`,
         [r.id, r.mailbox, r.caller, r.caller_name, r.received_at, r.duration_ms, r.urgent, r.reason, r.forwarded_from, this.host.origin],
       );
+      // Unified messaging: the append is queued exactly when the message is, whichever path commits it.
+      if (this.host.depositImapAppend) await enqueueAppend(db, meta.id, meta.mailbox);
       const mail = this.host.depositMail;
       if (!mail || (await db.query("SELECT 1 FROM mailboxes WHERE number = $1 AND COALESCE(email, '') <> ''", [meta.mailbox])).rowCount === 0) return 0;
       return enqueueMailIn(db, depositMailJob(meta), mail.maxQueued);

@@ -19,7 +19,7 @@ import {
   type ImapAppendRow,
 } from '../leader-tables.js';
 import type { DirectoryOwned, ImapAppendJob } from '../types.js';
-import { inTransaction } from './connection.js';
+import { inTransaction, type Queryable } from './connection.js';
 import { numbered } from './sql.js';
 
 const CLAIM_APPEND = `UPDATE imap_appends SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1
@@ -39,9 +39,10 @@ export async function saveOwned(pool: pg.Pool, put: readonly DirectoryOwned[], r
   });
 }
 
-export async function enqueueAppend(pool: pg.Pool, messageId: string, mailbox: string): Promise<void> {
+/** On the pool, or inside a transaction (a deposit's commit, pg/deposits.ts). */
+export async function enqueueAppend(db: Queryable, messageId: string, mailbox: string): Promise<void> {
   const now = Date.now();
-  await pool.query(numbered(ENQUEUE_APPEND_SQL), [messageId, mailbox, now, now]);
+  await db.query(numbered(ENQUEUE_APPEND_SQL), [messageId, mailbox, now, now]);
 }
 
 export async function claimAppend(pool: pg.Pool, claimant: string, now: number, leaseMs: number): Promise<ImapAppendJob | undefined> {

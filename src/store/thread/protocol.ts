@@ -17,6 +17,8 @@ export interface StoreThreadData {
   watchFromSeq?: number;
   /** Queue each deposit's new-message mail in its commit (deposit-mail.ts). */
   depositMail?: DepositMailOptions;
+  /** Queue each deposit's IMAP append in its commit (sqlite.ts). */
+  depositImapAppend?: boolean;
   /** The change-feed origin of every thread of one proxy (sqlite.ts `origin`): a restarted thread's rows are its own. */
   origin?: string;
   /** pino level name for the thread's own log lines (forwarded to the main thread's logger). */
