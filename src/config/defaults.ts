@@ -90,6 +90,12 @@ export const DEFAULTS = {
   httpListen: '127.0.0.1:8080',
   /** Request bodies (greeting uploads are the big ones): 10 minutes of 16-bit 16 kHz stereo WAV is ~38 MB. */
   httpMaxBodyBytes: 50 * 1024 * 1024,
+  /** Admin HTTP sockets: a site's administrators and owners' browsers, far below what would crowd out the calls. */
+  httpMaxConnections: 2000,
+  /** An office behind one NAT address: a few browsers of 6 sockets each, with room. */
+  httpMaxConnectionsPerSource: 256,
+  /** Node's default is 60 s: a silent client held its socket that long. */
+  httpHeadersTimeoutS: 10,
   /** cluster.basePort when absent: the first sip.listen port + 5 (5060 → workers from 5065). */
   clusterPortOffset: 5,
 } as const;

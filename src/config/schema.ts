@@ -283,6 +283,11 @@ export interface HttpConfig {
    * the headers are ignored and the client is the socket's peer (anyone could write them otherwise).
    */
   trustProxy: false | string[];
+  /** Sockets at most, in all and from one source (connection-limits.ts); a tenth of the total is kept for local probes and proxies. */
+  maxConnections: number;
+  maxConnectionsPerSource: number;
+  /** A request's header section must arrive within this time (slow or silent clients are closed). */
+  headersTimeoutS: number;
 }
 
 /** The 302 front door and its workers (DESIGN.md, "Scaling: the 302 front door"). */
@@ -745,6 +750,9 @@ const httpSectionSchema = section({
   maxBodyBytes: z.number().int().min(1024, 'must be at least 1024').max(1024 ** 3, 'must be at most 1 GiB').default(DEFAULTS.httpMaxBodyBytes),
   // `true` (trust every peer) is refused on purpose: the proxies must be named, or any client could set its own address.
   trustProxy: z.union([z.literal(false), z.array(checkedString(checkAddressOrCidr)).min(1, 'needs at least one address (or false)')]).default(false),
+  maxConnections: z.number().int().min(10, 'must be at least 10').default(DEFAULTS.httpMaxConnections),
+  maxConnectionsPerSource: z.number().int().min(1, 'must be at least 1').default(DEFAULTS.httpMaxConnectionsPerSource),
+  headersTimeoutS: z.number().positive('must be above 0').max(300, 'must be at most 300').default(DEFAULTS.httpHeadersTimeoutS),
 });
 
 /** `http: false` switches the listener off (as `enabled: false`); a mapping configures it; absent, the embedded default. */

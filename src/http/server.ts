@@ -14,6 +14,7 @@ import type { HttpContext, HttpDeps } from './context.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { ROUTES } from './routes/index.js';
 import { TokenTable } from './tokens.js';
+import { limitConnections } from './connection-limits.js';
 import { redactSignature } from './web/media-links.js';
 
 export interface RunningHttp {
@@ -55,6 +56,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
     ...(settings.tls && { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } }),
   };
   const app = fastify(options);
+  limitConnections(app.server, { ...settings, ipv6PrefixLength: deps.config.sip.limits.ipv6PrefixLength }, deps.logger.child({ component: 'http' }));
   const ctx: HttpContext = { ...deps, api: new ApiCatalog(), authenticators: [] };
   const log = ctx.logger.child({ component: 'http' });
 
