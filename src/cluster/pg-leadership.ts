@@ -25,7 +25,7 @@ import type { Leadership, LeadershipOptions } from './leadership.js';
 
 /**
  * The advisory lock's two keys (pg_try_advisory_lock(int4, int4)): a namespace for vmpilot's locks ("vmpi" in
- * ASCII) and the lock of the MWI sender. Another application's int8 locks do not collide with two-key ones.
+ * ASCII) and the lock of the MWI sender (2 is the directory sync's: directory/sync-lock.ts). Another application's int8 locks do not collide with two-key ones.
  */
 export const LOCK_NAMESPACE = 0x766d7069;
 export const MWI_SENDER_LOCK = 1;

@@ -85,7 +85,7 @@ const silent = pino({ level: 'silent' });
 export async function syncDirectory(store: SyncStore, config: Config, opts: SyncOptions = {}): Promise<SyncReport> {
   // A dry run writes nothing: it needs no lock.
   if (opts.dryRun === true) return syncLocked(store, config, true, opts);
-  return withSyncLock(config.storage.dir, () => syncLocked(store, config, false, opts));
+  return withSyncLock(config.storage, () => syncLocked(store, config, false, opts));
 }
 
 async function syncLocked(store: SyncStore, config: Config, dryRun: boolean, opts: SyncOptions): Promise<SyncReport> {

@@ -13,6 +13,8 @@
  *    the mail client during the gap reaches nobody; once the lock is free the other host leads, its sync's
  *    full compare at start marks the message heard and the PBX gets "Messages-Waiting: no" within 5 s, and it
  *    takes over the directory schedule;
+ *  - one directory sync at a time on the site: a sync by hand is refused while another holds the site's lock
+ *    (a PostgreSQL advisory lock), and gets past it once it is free;
  *  - appends queued while IMAP is down and the only host stopped are delivered after its restart, each exactly
  *    once, including one whose APPEND had been made before the stop but not taken off the queue.
  * Not covered: the tables themselves on both engines (test/unit/store-leader-tables.test.ts), the sync's
@@ -26,6 +28,10 @@ import type { ImapFlow } from 'imapflow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_NAMESPACE, MWI_SENDER_LOCK } from '../../src/cluster/pg-leadership.js';
+import { loadConfig } from '../../src/config/load.js';
+import { DirectoryError } from '../../src/directory/ldap-source.js';
+import { syncDirectory } from '../../src/directory/sync.js';
+import { DIRECTORY_SYNC_LOCK, SyncBusyError } from '../../src/directory/sync-lock.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { messageEmail } from '../../src/unified/message-email.js';
 import { freeTcpPort, freeUdpPort, logRecords, serve, stopServing, waitForRecord, type LogRecord, type Serving } from '../helpers/cli-process.js';
@@ -179,6 +185,28 @@ describe('the leader\'s jobs on two hosts sharing one PostgreSQL store', () => {
       await gap.end();
     }
   }, 40_000);
+
+  it('one directory sync at a time on the site: one by hand is refused while another host\'s holds the lock', async () => {
+    const config = await loadConfig(hosts[0]!.configFile);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, DIRECTORY_SYNC_LOCK]);
+      await expect(syncDirectory(store, config)).rejects.toThrow('another directory sync is running on a host of this site');
+      await holder.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, DIRECTORY_SYNC_LOCK]);
+    } finally {
+      await holder.end();
+    }
+    // Free: the sync gets past the lock and fails reading the directory (nothing listens there). The leader's own
+    // scheduled sync may hold the lock for a moment: a few tries.
+    let outcome: unknown;
+    for (let i = 0; i < 20; i++) {
+      outcome = await syncDirectory(store, config).catch((err: unknown) => err);
+      if (!(outcome instanceof SyncBusyError)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(outcome).toBeInstanceOf(DirectoryError);
+  });
 
   it('appends queued while IMAP is down are delivered after a restart, each exactly once', async () => {
     const b = hosts[1]!;
