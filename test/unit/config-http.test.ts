@@ -10,8 +10,17 @@ const HASH = `sha256:${'ab'.repeat(32)}`;
 const errorsOf = (yaml: string): string[] => examineConfig(yaml, '/etc/vmpilot').errors.map((e) => `${e.path}: ${e.message}`);
 
 describe('http', () => {
-  it('defaults to 127.0.0.1:8080, on, no tokens, no TLS', () => {
-    expect(parseConfig('', '/tmp').http).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 8080 }, tokens: [], maxBodyBytes: 50 * 1024 * 1024 });
+  it('defaults to 127.0.0.1:8080, on, no tokens, no TLS, no trusted proxy, connection limits', () => {
+    expect(parseConfig('', '/tmp').http).toEqual({
+      enabled: true,
+      listen: { host: '127.0.0.1', port: 8080 },
+      tokens: [],
+      maxBodyBytes: 50 * 1024 * 1024,
+      trustProxy: false,
+      maxConnections: 2000,
+      maxConnectionsPerSource: 256,
+      headersTimeoutS: 10,
+    });
   });
 
   it('http: false and enabled: false switch it off', () => {
@@ -40,7 +49,7 @@ describe('http', () => {
       'http.tokens[1].name: "ops" is already the name of http.tokens[0]',
       expect.stringMatching(/^http\.tokens\[1\]\.hash: must be "sha256:" and 64 hex digits/),
       'http.tokens[2].name: must be 1 to 64 letters, digits or _ . @ -',
-      'http.colour: unknown key (allowed here: enabled, listen, tls, tokens, maxBodyBytes)',
+      'http.colour: unknown key (allowed here: enabled, listen, tls, tokens, maxBodyBytes, trustProxy, maxConnections, maxConnectionsPerSource, headersTimeoutS)',
     ]);
     expect(errorsOf('http: true')).toEqual(['http: expected a mapping, got boolean true']);
     expect(errorsOf('http: { listen: "[::1]" }')).toEqual([expect.stringMatching(/^http\.listen: expected address:port/)]);
