@@ -8,13 +8,17 @@
  *
  * Covers: maxConnectionsPerSource holds for two addresses of one /64 together (the third connection, from the
  * second address, is closed at once) while another /64 is served; with ipv6PrefixLength 128 each address has
- * its own share again.
+ * its own share again; the strangers' request rate limit (sip.rateLimit, through openSipEndpoint as a server
+ * wires it) holds for the /64 together over UDP, while another /64 gets its own allowance.
  * Does not cover: the keying itself (test/unit/source-key.test.ts), IPv4 (stream-limits.test.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { openSipEndpoint } from '../../src/sip-endpoint.js';
 import { SourceKeys } from '../../src/sip/source-key.js';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import { createNetnsLab, netnsAvailable, type NetnsLab } from '../helpers/netns.js';
@@ -105,6 +109,61 @@ describe('maxConnectionsPerSource over IPv6', () => {
       expect(transport.stats().untrustedSources).toBe(2);
     } finally {
       for (const s of sockets) s.destroy();
+      await transport.close();
+    }
+  });
+});
+
+/** Sends `count` OPTIONS from `from` to [LISTENER]:port over UDP; resolves with the answers heard within 500 ms. */
+function options(port: number, from: string, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp6');
+    const heard: string[] = [];
+    socket.on('message', (m) => heard.push(m.toString().split('\r\n')[0]!));
+    socket.once('error', reject);
+    socket.bind(0, from, () => {
+      for (let i = 0; i < count; i++) {
+        const id = `${process.pid}-${from}-${i}`;
+        const text = [
+          `OPTIONS sip:8000@[${LISTENER}] SIP/2.0`,
+          `Via: SIP/2.0/UDP [${from}]:${socket.address().port};branch=z9hG4bK-${id.replace(/[^0-9a-z-]/gi, '')}`,
+          `From: <sip:probe@[${from}]>;tag=${i}`,
+          `To: <sip:8000@[${LISTENER}]>`,
+          `Call-ID: ${id}`,
+          'CSeq: 1 OPTIONS',
+          'Max-Forwards: 70',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        socket.send(text, port, LISTENER);
+      }
+      setTimeout(() => {
+        socket.close();
+        resolve(heard);
+      }, 500);
+    });
+  });
+}
+
+describe('sip.rateLimit over IPv6', () => {
+  it("counts a /64's addresses against one allowance; another /64 has its own", async () => {
+    // Strangers (no PBX listed covers these addresses): each request gets 403 while its source has tokens.
+    const config = parseConfig(
+      `sip: { listen: ["udp:[${LISTENER}]:0"], rateLimit: { perSourcePerSecond: 0.01, burst: 3 } }\npbx: [{ name: pbx, addresses: ["127.0.0.1"] }]\nstorage: { dir: /tmp }`,
+      '/tmp',
+    );
+    const { transport, stack } = await openSipEndpoint(config, pino({ level: 'silent' }));
+    try {
+      const port = transport.bound()[0]!.port;
+      const first = await options(port, ONE_64[0]!, 2);
+      const second = await options(port, ONE_64[1]!, 2);
+      const elsewhere = await options(port, OTHER_64, 2);
+      expect(first).toEqual(['SIP/2.0 403 Forbidden', 'SIP/2.0 403 Forbidden']);
+      expect(second).toEqual(['SIP/2.0 403 Forbidden']); // the /64's third token; its fourth request is dropped
+      expect(elsewhere).toEqual(['SIP/2.0 403 Forbidden', 'SIP/2.0 403 Forbidden']);
+    } finally {
+      stack.close();
       await transport.close();
     }
   });
