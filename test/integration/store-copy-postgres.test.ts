@@ -60,6 +60,7 @@ beforeAll(async () => {
   for (let i = 1; i < 5; i++) await primary.replica().putMailbox({ ...fields, number: String(27000 + i), name: `Owner ${i}`, aliases: [] });
   await primary.setGreeting('27003', 'unavailable', recordingIn(primary.tmpDir, 400));
   await primary.saveSubscriptions([{ id: 'sub-1', mailbox: '27000', source: '127.0.0.1', expiresAt: Date.now() + 60_000, data: '{}' }], []);
+  await primary.saveDirectoryOwned([{ entryId: 'uuid-1', number: '27001', dn: 'uid=u1,dc=example,dc=com', disabled: true }], []);
   // 20 s of audio: 320 KB, more than one 256 KiB chunk in PostgreSQL.
   await primary.deposit({ mailbox: '27004', from: '4455', fromName: 'Long', durationMs: 20_000, urgent: false, reason: 'busy', audioFile: recordingIn(primary.tmpDir, 20_000) });
   await deposits(40, 'a');
@@ -88,6 +89,8 @@ describe('vmpilot store copy between SQLite and PostgreSQL', () => {
       const { differences, counts } = await compareStores(primary.replica(), copy.replica());
       expect(differences).toEqual([]);
       expect(counts.b).toMatchObject({ mailboxes: 5, greetings: 1, subscriptions: 1 });
+      // Through PostgreSQL and back: the directory keeps its mailboxes (compare above checks the rows too).
+      expect(await copy.listDirectoryOwned()).toEqual([{ entryId: 'uuid-1', number: '27001', dn: 'uid=u1,dc=example,dc=com', disabled: true }]);
       const lengths = await Promise.all((await copy.listMessages('27004')).map(async (m) => (await readWavFile(m.audioPath)).samples.length));
       expect(lengths).toContain(160_000);
       expect(lengths).toContain(960);

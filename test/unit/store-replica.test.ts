@@ -3,7 +3,8 @@
  * stores in temporary folders.
  *
  * Covers: a copy into an empty store keeps every field (ids, times, folders, flags, PIN hash, aliases,
- * quotas, greetings and recorded names with their audio bytes, MWI subscriptions) and compares identical;
+ * quotas, greetings and recorded names with their audio bytes, MWI subscriptions, the directory's ownership) and
+ * compares identical; a change of ownership is listed by compare and settled;
  * after changes on the source (deposits, reads, folder moves, purges, a mailbox changed, its PIN, an alias moved
  * to another mailbox, a greeting replaced and one removed, a mailbox removed) compare lists each difference
  * and one pass settles them all; a pass limited to one mailbox touches only it; compare catches audio damaged on
@@ -46,6 +47,7 @@ beforeEach(async () => {
   await source.setGreeting('27000', 'name', recordingIn(source.tmpDir, 300));
   await source.setGreeting('27000', 'temporary', recordingIn(source.tmpDir, 400), Date.now() + 3_600_000);
   await source.saveSubscriptions([{ id: 'call-1;tag', mailbox: '27000', source: '127.0.0.1', expiresAt: Date.now() + 60_000, data: '{"x":1}' }], []);
+  await source.saveDirectoryOwned([{ entryId: 'uuid-bob', number: '27001', dn: 'uid=bob,dc=example,dc=com', disabled: false }], []);
   for (let i = 0; i < 6; i++) await deposit(i % 2 ? '27000' : '27001', 100 + i * 20, i === 3);
 });
 
@@ -56,11 +58,19 @@ afterEach(async () => {
 });
 
 describe('a copy into an empty store', () => {
+  it('a change of the directory\'s ownership is listed by compare and settled by one pass', async () => {
+    await reconcile(source.replica(), target.replica());
+    await source.saveDirectoryOwned([{ entryId: 'uuid-bob', number: '27001', dn: 'uid=bob,dc=example,dc=com', disabled: true }], []);
+    expect((await compareStores(source.replica(), target.replica())).differences).toEqual([{ what: 'directory ownership', key: 'uuid-bob', detail: 'disabled: true / false' }]);
+    expect(await reconcile(source.replica(), target.replica())).toMatchObject({ ownershipReplaced: true });
+    expect((await compareStores(source.replica(), target.replica())).differences).toEqual([]);
+  });
+
   it('keeps every field and every audio byte, and compares identical', async () => {
     const first = (await source.listMessages('27000'))[0]!;
     await source.markHeard(first.id);
     const result = await reconcile(source.replica(), target.replica(), { subscriptions: true });
-    expect(result).toMatchObject({ mailboxesPut: 2, messagesCopied: 6, greetingsPut: 2, subscriptionsReplaced: true });
+    expect(result).toMatchObject({ mailboxesPut: 2, messagesCopied: 6, greetingsPut: 2, subscriptionsReplaced: true, ownershipReplaced: true });
 
     expect(await target.listMailboxes()).toEqual(
       (await source.listMailboxes()).map((m) => ({
@@ -74,6 +84,8 @@ describe('a copy into an empty store', () => {
     // The copy is a working store: the PIN's hash came along.
     expect((await target.findMailbox('5550000'))?.number).toBe('27000');
     expect(await target.listSubscriptions()).toEqual(await source.listSubscriptions());
+    // The directory's ownership came along: a site moved to another store keeps its directory's mailboxes.
+    expect(await target.listDirectoryOwned()).toEqual(await source.listDirectoryOwned());
 
     const comparison = await compareStores(source.replica(), target.replica());
     expect(comparison.differences).toEqual([]);

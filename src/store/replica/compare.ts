@@ -11,8 +11,8 @@ import { mailboxFingerprint, messageFingerprint } from './reconcile.js';
 import type { MessageContent, StoreReplica } from './types.js';
 
 export interface Difference {
-  what: 'mailbox' | 'message' | 'greeting' | 'subscription';
-  /** Mailbox number, message id, "mailbox/kind" or subscription id. */
+  what: 'mailbox' | 'message' | 'greeting' | 'subscription' | 'directory ownership';
+  /** Mailbox number, message id, "mailbox/kind", subscription id or directory entry id. */
   key: string;
   /** What differs, in words ("only on the primary", "audio differs", "folder: new / saved"). */
   detail: string;
@@ -113,6 +113,9 @@ export async function compareStores(a: StoreReplica, b: StoreReplica, opts: Comp
     subsB = sb.length;
     diffMaps(new Map(sa.map((s) => [s.id, s])), new Map(sb.map((s) => [s.id, s])), (s) => JSON.stringify([s.mailbox, s.source, s.expiresAt, s.data]), add('subscription'), names);
   }
+
+  const [oa, ob] = await Promise.all([a.directoryOwned(), b.directoryOwned()]);
+  diffMaps(new Map(oa.map((o) => [o.entryId, o])), new Map(ob.map((o) => [o.entryId, o])), (o) => JSON.stringify([o.number, o.dn, o.disabled]), add('directory ownership'), names);
 
   const count = (boxes: unknown[], msgs: unknown[], greets: unknown[], subs: number, bytes: number): StoreCounts => ({
     mailboxes: boxes.length,

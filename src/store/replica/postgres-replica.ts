@@ -19,7 +19,10 @@ import { createPool, inTransaction, redactUrl, type Queryable } from '../pg/conn
 import { AUDIO_CHUNK_BYTES, DB_NOW_MS, migratePg } from '../pg/schema.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
 import type { ChangeKind } from '../change-feed.js';
-import type { GreetingKind, StoredSubscription } from '../types.js';
+import type { DirectoryOwned, GreetingKind, StoredSubscription } from '../types.js';
+import { ownedValues, PUT_OWNED_SQL } from '../leader-tables.js';
+import { listOwned } from '../pg/leader-tables.js';
+import { numbered } from '../pg/sql.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
 import type { GreetingContent, MailboxContent, MessageContent, MessageState, StoreReplica } from './types.js';
 
@@ -138,6 +141,10 @@ export class PostgresReplica implements StoreReplica {
     return rows.rows.map((r) => ({ id: r.id, mailbox: r.mailbox, source: r.source, expiresAt: Number(r.expires_at), data: r.data }));
   }
 
+  async directoryOwned(): Promise<DirectoryOwned[]> {
+    return listOwned(this.pool);
+  }
+
   async putMailbox(m: MailboxContent): Promise<void> {
     await inTransaction(this.pool, async (db) => {
       await db.query(
@@ -234,6 +241,13 @@ export class PostgresReplica implements StoreReplica {
       for (const s of subscriptions) {
         await db.query('INSERT INTO mwi_subscriptions (id, mailbox, source, expires_at, data) VALUES ($1, $2, $3, $4, $5)', [s.id, s.mailbox, s.source, s.expiresAt, s.data]);
       }
+    });
+  }
+
+  async replaceDirectoryOwned(owned: readonly DirectoryOwned[]): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      await db.query('DELETE FROM directory_owned');
+      for (const o of owned) await db.query(numbered(PUT_OWNED_SQL), ownedValues(o));
     });
   }
 

@@ -15,7 +15,7 @@
  * The source may be changing meanwhile (a live primary): a message purged between the listing and the read
  * of its audio is skipped, and the next pass settles it.
  */
-import type { StoredSubscription } from '../types.js';
+import type { DirectoryOwned, StoredSubscription } from '../types.js';
 import { MUTABLE_MESSAGE_FIELDS, type GreetingContent, type MailboxContent, type MessageContent, type StoreReplica } from './types.js';
 
 /** What one pass changed on the target. */
@@ -28,6 +28,8 @@ export interface ReconcileResult {
   greetingsPut: number;
   greetingsRemoved: number;
   subscriptionsReplaced: boolean;
+  /** The directory's ownership made the source's (whole-store passes). */
+  ownershipReplaced: boolean;
   /** Audio bytes copied (messages and greetings). */
   bytes: number;
 }
@@ -58,13 +60,15 @@ export const emptyResult = (): ReconcileResult => ({
   greetingsPut: 0,
   greetingsRemoved: 0,
   subscriptionsReplaced: false,
+  ownershipReplaced: false,
   bytes: 0,
 });
 
 /** Whether a pass changed anything. */
 export const changedAnything = (r: ReconcileResult): boolean =>
   r.mailboxesPut + r.mailboxesRemoved + r.messagesCopied + r.messagesUpdated + r.messagesRemoved + r.greetingsPut + r.greetingsRemoved > 0 ||
-  r.subscriptionsReplaced;
+  r.subscriptionsReplaced ||
+  r.ownershipReplaced;
 
 /** A mailbox's fields in a fixed order, aliases sorted: equal content gives equal text. */
 export function mailboxFingerprint(m: MailboxContent): string {
@@ -93,6 +97,9 @@ export function messageFingerprint(m: MessageContent): string {
 
 const subscriptionsFingerprint = (list: readonly StoredSubscription[]): string =>
   JSON.stringify([...list].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => [s.id, s.mailbox, s.source, s.expiresAt, s.data]));
+
+const ownershipFingerprint = (list: readonly DirectoryOwned[]): string =>
+  JSON.stringify([...list].sort((a, b) => (a.entryId < b.entryId ? -1 : 1)).map((o) => [o.entryId, o.number, o.dn, o.disabled]));
 
 const byKey = <T>(list: readonly T[], key: (t: T) => string): Map<string, T> => new Map(list.map((t) => [key(t), t]));
 const greetingKey = (g: GreetingContent): string => `${g.mailbox}/${g.kind}`;
@@ -130,6 +137,13 @@ export async function reconcile(source: StoreReplica, target: StoreReplica, opts
     if (subscriptionsFingerprint(src) !== subscriptionsFingerprint(dst)) {
       await target.replaceSubscriptions(src);
       result.subscriptionsReplaced = true;
+    }
+  }
+  if (opts.mailboxes === undefined) {
+    const [src, dst] = await Promise.all([source.directoryOwned(), target.directoryOwned()]);
+    if (ownershipFingerprint(src) !== ownershipFingerprint(dst)) {
+      await target.replaceDirectoryOwned(src);
+      result.ownershipReplaced = true;
     }
   }
   return result;

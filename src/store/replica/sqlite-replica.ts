@@ -19,7 +19,8 @@ import { greetingPath, messageAudioPath, messageSidecarPath, type StoreLayout } 
 import { removeMessages } from '../message-files.js';
 import { writeMessageSidecar } from '../message-sidecar.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
-import type { GreetingKind, StoredSubscription } from '../types.js';
+import type { DirectoryOwned, GreetingKind, StoredSubscription } from '../types.js';
+import { LIST_OWNED_SQL, ownedValues, PUT_OWNED_SQL, toOwned, type DirectoryOwnedRow } from '../leader-tables.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
 import type { GreetingContent, MailboxContent, MessageContent, MessageState, StoreReplica } from './types.js';
 
@@ -128,6 +129,10 @@ export class SqliteReplica implements StoreReplica {
     return rows.map((r) => ({ id: r.id, mailbox: r.mailbox, source: r.source, expiresAt: r.expires_at, data: r.data }));
   }
 
+  async directoryOwned(): Promise<DirectoryOwned[]> {
+    return (this.host.sql(LIST_OWNED_SQL).all() as DirectoryOwnedRow[]).map(toOwned);
+  }
+
   async putMailbox(m: MailboxContent): Promise<void> {
     const { sql } = this.host;
     this.host.write(() => {
@@ -233,6 +238,14 @@ export class SqliteReplica implements StoreReplica {
       sql('DELETE FROM mwi_subscriptions').run();
       const insert = sql('INSERT INTO mwi_subscriptions (id, mailbox, source, expires_at, data) VALUES (?, ?, ?, ?, ?)');
       for (const s of subscriptions) insert.run(s.id, s.mailbox, s.source, s.expiresAt, s.data);
+    });
+  }
+
+  async replaceDirectoryOwned(owned: readonly DirectoryOwned[]): Promise<void> {
+    const { sql } = this.host;
+    this.host.write(() => {
+      sql('DELETE FROM directory_owned').run();
+      for (const o of owned) sql(PUT_OWNED_SQL).run(...ownedValues(o));
     });
   }
 

@@ -10,11 +10,12 @@
  * and is announced on the store's change feed, so a server running on that store hears of it.
  *
  * Not kept: PIN back-off state and counters (they describe attacks on this store, not its content); the email
- * queue; recordings in progress.
+ * queue and the IMAP append queue; recordings in progress. Kept besides mailboxes and messages: MWI
+ * subscriptions and the directory's ownership (a site moved to another store keeps its directory's mailboxes).
  *
  * Not here: what to copy and in which order (reconcile.ts), comparing two stores (compare.ts).
  */
-import type { GreetingKind, Mailbox, MessageRecord, StoredSubscription } from '../types.js';
+import type { DirectoryOwned, GreetingKind, Mailbox, MessageRecord, StoredSubscription } from '../types.js';
 
 /** A mailbox's every field as stored (not its greetings' audio, nor the PIN back-off's failure count). */
 export type MailboxContent = Omit<Mailbox, 'greetings' | 'failedLogins'> & {
@@ -54,6 +55,8 @@ export interface StoreReplica {
   greetings(mailboxes?: readonly string[]): Promise<GreetingContent[]>;
   greetingAudio(mailbox: string, kind: GreetingKind): Promise<Buffer | undefined>;
   subscriptions(): Promise<StoredSubscription[]>;
+  /** Which mailboxes the directory sync owns (directory/ownership.ts), by entry id. */
+  directoryOwned(): Promise<DirectoryOwned[]>;
 
   /** Creates or replaces a mailbox with these fields and aliases (an alias held by another mailbox moves). */
   putMailbox(mailbox: MailboxContent): Promise<void>;
@@ -72,6 +75,8 @@ export interface StoreReplica {
   putGreeting(mailbox: string, kind: GreetingKind, audio: Buffer | undefined): Promise<void>;
   /** Makes the stored MWI subscriptions exactly these. */
   replaceSubscriptions(subscriptions: readonly StoredSubscription[]): Promise<void>;
+  /** Makes the directory's ownership exactly this (a site moved to another store keeps its directory's mailboxes). */
+  replaceDirectoryOwned(owned: readonly DirectoryOwned[]): Promise<void>;
 
   close(): Promise<void>;
 }
