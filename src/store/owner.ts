@@ -7,7 +7,9 @@
  *
  * Without /proc (not Linux) the start time is 0 and only the pid is checked.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { storeLayout, type StoreLayout } from './layout.js';
 
 const TAG = /^pid-(\d+)-(\d+)$/;
 
@@ -71,4 +73,15 @@ export async function ownerRuns(tag: string): Promise<boolean> {
   const ticks = Number(m[2]);
   if (ticks === 0) return true;
   return (await tagOf(pid)) === tag;
+}
+
+/**
+ * Both engines' first step when opening a store: the local folders under storage.dir (layout.ts) created, and
+ * this process's own folder for recordings in progress, tmp/<own tag>/ (repair in another process leaves it alone).
+ */
+export async function prepareLocalFolders(dir: string): Promise<{ layout: StoreLayout; tmpDir: string }> {
+  const layout = storeLayout(resolve(dir));
+  const tmpDir = join(layout.tmpDir, await ownTag());
+  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, tmpDir]) await mkdir(d, { recursive: true });
+  return { layout, tmpDir };
 }

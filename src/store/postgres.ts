@@ -33,20 +33,20 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import type { ChangeKind } from './change-feed.js';
 import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './errors.js';
-import { messageAudioPath, storeLayout, type StoreLayout } from './layout.js';
+import { messageAudioPath, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import { followRenumbers, RECORD_RENUMBER_SQL, renumberedDuringCall, RENUMBERED_TO_SQL, renumberFiles, type RenumberLookup } from './mailbox-renumber.js';
 import { keepForGoneMailbox } from './mailbox-gone.js';
 import { newMessageId } from './message-id.js';
-import { ownTag } from './owner.js';
+import { prepareLocalFolders } from './owner.js';
 import type { DepositMailOptions } from './deposit-mail.js';
 import { hashPin } from './pin.js';
 import { mailboxBackoffKey } from './pin-backoff.js';
@@ -128,9 +128,7 @@ const MAILBOX_SELECT = `
 
 /** Opens the store at `url` (migrating its schema), with local files under `dir`. */
 export async function openPostgresStore(url: string, dir: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const layout = storeLayout(resolve(dir));
-  const tmpDir = join(layout.tmpDir, await ownTag());
-  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, tmpDir]) await mkdir(d, { recursive: true });
+  const { layout, tmpDir } = await prepareLocalFolders(dir);
   const pool = createPool(url, opts);
   // An idle client's connection failing is an event; unheard, it would end the process.
   pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL connection lost (idle)'));

@@ -211,15 +211,36 @@ async function repairRecordings(host: RepairHost, tmp: string, result: RepairRes
   await fsyncDir(tmp);
 }
 
+/** One folder of messages/ as forEachMessageFolder hands it over. */
+export interface MessageFolder {
+  /** The folder's name: a mailbox number. */
+  name: string;
+  /** Its path. */
+  dir: string;
+  /** Its files' names, sorted. */
+  files: string[];
+  /** The same, for look-ups (is there a sidecar beside this audio?). */
+  names: ReadonlySet<string>;
+}
+
+/**
+ * Walks messages/<mailbox>/ for repair (both engines' pass (b)): `visit` gets each folder with its files and
+ * says whether it changed the folder, which is then fsynced (a rename or unlink is durable with its folder).
+ */
+export async function forEachMessageFolder(layout: StoreLayout, visit: (folder: MessageFolder) => Promise<boolean>): Promise<void> {
+  for (const folder of (await entries(layout.messagesDir)).filter((e) => e.dir)) {
+    const dir = join(layout.messagesDir, folder.name);
+    const files = (await entries(dir)).filter((e) => e.file).map((e) => e.name);
+    if (await visit({ name: folder.name, dir, files, names: new Set(files) })) await fsyncDir(dir);
+  }
+}
+
 /** (b) files under messages/; returns "<mailbox>/<id>" of every message audio file present. */
 async function repairMessages(host: RepairHost, result: RepairResult): Promise<Set<string>> {
   const present = new Set<string>();
-  for (const folder of (await entries(host.layout.messagesDir)).filter((e) => e.dir)) {
-    const dir = join(host.layout.messagesDir, folder.name);
-    const files = (await entries(dir)).filter((e) => e.file);
-    const names = new Set(files.map((e) => e.name));
+  await forEachMessageFolder(host.layout, async ({ name: mailbox, dir, files, names }) => {
     let changed = false;
-    for (const { name } of files) {
+    for (const name of files) {
       const path = join(dir, name);
       if (name.endsWith('.part')) {
         await unlinkIfExists(path);
@@ -237,25 +258,25 @@ async function repairMessages(host: RepairHost, result: RepairResult): Promise<S
       }
       if (!name.endsWith('.wav')) continue;
       if (isMessageId(stem) && (await host.hasMessage(stem))) {
-        present.add(`${folder.name}/${stem}`);
+        present.add(`${mailbox}/${stem}`);
         continue;
       }
       const sidecarPath = join(dir, `${stem}.json`);
       const meta = names.has(`${stem}.json`) ? await readMessageSidecar(sidecarPath) : undefined;
-      if (meta && meta.id === stem && meta.mailbox === folder.name && (await host.mailboxOf(folder.name)) === folder.name) {
+      if (meta && meta.id === stem && meta.mailbox === mailbox && (await host.mailboxOf(mailbox)) === mailbox) {
         await host.attach(meta);
-        present.add(`${folder.name}/${stem}`);
+        present.add(`${mailbox}/${stem}`);
         result.reattached.push(stem);
-        result.changedMailboxes.add(folder.name);
-        host.logger?.warn({ id: stem, mailbox: folder.name }, 'message audio without a row re-attached from its sidecar');
+        result.changedMailboxes.add(mailbox);
+        host.logger?.warn({ id: stem, mailbox: mailbox }, 'message audio without a row re-attached from its sidecar');
         continue;
       }
-      result.quarantined.push(await quarantine(host, folder.name, path, name));
-      if (names.has(`${stem}.json`)) await quarantine(host, folder.name, sidecarPath, `${stem}.json`);
+      result.quarantined.push(await quarantine(host, mailbox, path, name));
+      if (names.has(`${stem}.json`)) await quarantine(host, mailbox, sidecarPath, `${stem}.json`);
       changed = true;
-      host.logger?.error({ file: path, mailbox: folder.name }, 'message audio without a row or usable metadata quarantined');
+      host.logger?.error({ file: path, mailbox: mailbox }, 'message audio without a row or usable metadata quarantined');
     }
-    if (changed) await fsyncDir(dir);
-  }
+    return changed;
+  });
   return present;
 }

@@ -27,8 +27,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
@@ -36,8 +35,8 @@ import { ChangeWatcher, RECORD_CHANGE_SQL, type ChangeKind } from './change-feed
 import { emitSafely } from './safe-emit.js';
 import { writeTransaction } from './write-transaction.js';
 import { NoSuchMessageError, NumberInUseError } from './errors.js';
-import { greetingPath, storeLayout, type StoreLayout } from './layout.js';
-import { ownTag } from './owner.js';
+import { greetingPath, type StoreLayout } from './layout.js';
+import { prepareLocalFolders } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import {
@@ -136,10 +135,7 @@ export interface SqliteStoreOptions {
 
 /** Opens (creating if needed) the store under `dir`, migrating the database to this version's schema. */
 export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
-  const layout = storeLayout(resolve(dir));
-  // This process's own folder for recordings in progress: repair in another process leaves it alone (owner.ts).
-  const tmpDir = join(layout.tmpDir, await ownTag());
-  for (const d of [layout.dir, layout.messagesDir, layout.greetingsDir, tmpDir]) await mkdir(d, { recursive: true });
+  const { layout, tmpDir } = await prepareLocalFolders(dir);
   const db = new Database(layout.dbFile, { timeout: opts.busyTimeoutMs ?? 5000 });
   try {
     db.pragma('journal_mode = WAL');

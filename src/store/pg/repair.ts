@@ -11,11 +11,11 @@
  *     fetched when needed.
  */
 import { join } from 'node:path';
-import { fsyncDir, unlinkIfExists } from '../audio-files.js';
+import { unlinkIfExists } from '../audio-files.js';
 import { isMessageId } from '../message-id.js';
 import { finishRenumbers } from '../mailbox-renumber.js';
 import { trimCachedCopies } from './cache-trim.js';
-import { entries, repairTmp, type RepairHost, type RepairResult } from '../repair.js';
+import { forEachMessageFolder, repairTmp, type RepairHost, type RepairResult } from '../repair.js';
 
 export interface PgRepairHost extends RepairHost {
   /** The ids among these that have a message row. */
@@ -29,16 +29,13 @@ export async function repairPgStore(host: PgRepairHost): Promise<RepairResult> {
   // First: a renumber a crash interrupted puts this host's folders (kept deposits among them) under its number.
   await finishRenumbers(host);
   await repairTmp(host, result);
-  for (const folder of (await entries(host.layout.messagesDir)).filter((e) => e.dir)) {
-    const dir = join(host.layout.messagesDir, folder.name);
-    const files = (await entries(dir)).filter((e) => e.file);
-    const names = new Set(files.map((e) => e.name));
+  await forEachMessageFolder(host.layout, async ({ name: folder, dir, files, names }) => {
     let changed = false;
-    for (const { name } of files) {
+    for (const name of files) {
       const stem = name.replace(/\.(wav|json)$/, '');
       if (name.endsWith('.wav') && isMessageId(stem)) {
         if (!names.has(`${stem}.json`)) continue; // a cached copy: trimmed below
-        const mailbox = await host.commitPlaced(folder.name, stem, result);
+        const mailbox = await host.commitPlaced(folder, stem, result);
         if (mailbox !== undefined) {
           result.reattached.push(stem);
           result.changedMailboxes.add(mailbox);
@@ -51,7 +48,7 @@ export async function repairPgStore(host: PgRepairHost): Promise<RepairResult> {
       }
     }
     if ((await trimCachedCopies(dir, (ids) => host.existingMessages(ids))) > 0) changed = true;
-    if (changed) await fsyncDir(dir);
-  }
+    return changed;
+  });
   return result;
 }
