@@ -4,11 +4,15 @@
  * it is for), and answers each batch with one message. An fsync is the exception: it goes to libuv's thread
  * pool and is answered by a message of its own when it is done, so that it does not hold up the writes queued
  * behind it (the caller asks for nothing more on that file until it is answered). Errors travel as plain
- * data (code, syscall, path).
+ * data (code, syscall, path). It runs nicer than the thread that paces RTP (thread-priority.ts): its work may
+ * lag by seconds (WavWriter holds the audio meanwhile), a packet may not.
  */
 import { closeSync, fsync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { DiskOp, DiskResult } from './disk-thread.js';
+import { yieldToPacingThread } from '../thread-priority.js';
+
+yieldToPacingThread();
 
 function failure(id: number, err: unknown): DiskResult {
   const e = err as NodeJS.ErrnoException;

@@ -6,7 +6,8 @@
  * Covers: a Recorder's recording reaches the disk whole and correct while node's fs is never called on the
  * main thread, its end included (truncate of a cut recording, header, fsync: a hand-off to libuv's thread pool
  * blocked the main thread for up to 22 ms on a loaded machine), and its file is closed by the thread that
- * opened it; an fsync on one file does not wait for, nor hold up, the operations queued after it; writes asked
+ * opened it; an fsync on one file does not wait for, nor hold up, the operations queued after it; the thread
+ * runs nicer than the one that started it (Linux: nice is per thread); writes asked
  * for in one turn of the loop land in order at their positions; a descriptor it did not open is refused (a
  * thread that dies closes its own, and their numbers may be reused); an open that fails reaches the caller as the fs error (code, syscall).
  * Does not cover: the thread dying (every pending operation then fails; not reachable from outside without
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordingDisk } from '../../src/media/disk-thread.js';
+import { HELPER_NICENESS } from '../../src/thread-priority.js';
 import { Recorder } from '../../src/media/recorder.js';
 import { readWavFile } from '../../src/media/wav.js';
 
@@ -131,6 +133,14 @@ describe('DiskThread', () => {
     for (const fd of [a, b]) await new Promise<void>((resolve, reject) => recordingDisk().close(fd, (err) => (err ? reject(err) : resolve())));
     expect([...(await readFile(join(dir, 'other.bin')))]).toEqual([7, 7]);
     expect(recordingDisk().inFlight).toBe(0);
+  });
+
+  it('MUST run nicer than the thread that paces RTP (HELPER_NICENESS more)', () => {
+    // /proc/<pid>/task/<tid>/stat: the nice value is the 19th field, the 17th after the ")" that ends the name.
+    const nice = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const mine = nice(fs.readFileSync('/proc/thread-self/stat', 'utf8'));
+    const threads = fs.readdirSync('/proc/self/task').map((tid) => nice(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    expect(threads).toContain(Math.min(19, mine + HELPER_NICENESS));
   });
 
   it('MUST refuse to write to a descriptor it did not open (one its dead thread closed may be anyone\'s now)', async () => {
