@@ -112,6 +112,11 @@ describe('checkPin under the back-off', () => {
       expect(fresh.verdict === 'wait' && fresh.waitMs).toBe(POLICY.firstDelayMs);
     });
 
+    it("guessing under the owner's number at other mailboxes does not slow the owner's own log-in", async () => {
+      for (const mailbox of ['27001', '27002', '27003']) for (let i = 0; i < 3; i++) expect((await tryAt(mailbox, '0000', '27000')).verdict).toBe('wrong');
+      expect((await tryAt('27000', '2580', '27000')).verdict).toBe('ok');
+    });
+
     it('a right PIN and `mailbox unlock` lift the per-mailbox count of every source', async () => {
       for (let i = 0; i < 3; i++) await tryAt('27000', '0000', '');
       expect((await tryAt('27000', '2580', '')).verdict).toBe('wait');
