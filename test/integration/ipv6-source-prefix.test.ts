@@ -22,6 +22,7 @@ import { openSipEndpoint } from '../../src/sip-endpoint.js';
 import { SourceKeys } from '../../src/sip/source-key.js';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import { createNetnsLab, netnsAvailable, type NetnsLab } from '../helpers/netns.js';
+import { options as sipOptions } from '../helpers/raw-peer.js';
 
 const bridgeName = (lab: NetnsLab): string => execFileSync('ip', ['-o', '-4', 'addr', 'show', 'to', `${lab.hostAddress}/32`], { encoding: 'utf8' }).split(/\s+/)[1]!;
 
@@ -123,19 +124,8 @@ function options(port: number, from: string, count: number): Promise<string[]> {
     socket.once('error', reject);
     socket.bind(0, from, () => {
       for (let i = 0; i < count; i++) {
-        const id = `${process.pid}-${from}-${i}`;
-        const text = [
-          `OPTIONS sip:8000@[${LISTENER}] SIP/2.0`,
-          `Via: SIP/2.0/UDP [${from}]:${socket.address().port};branch=z9hG4bK-${id.replace(/[^0-9a-z-]/gi, '')}`,
-          `From: <sip:probe@[${from}]>;tag=${i}`,
-          `To: <sip:8000@[${LISTENER}]>`,
-          `Call-ID: ${id}`,
-          'CSeq: 1 OPTIONS',
-          'Max-Forwards: 70',
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n');
+        const callId = `v6${process.pid}x${from.replace(/[^0-9a-f]/gi, '')}x${i}`;
+        const text = sipOptions({ port: socket.address().port, callId, host: `[${from}]` });
         socket.send(text, port, LISTENER);
       }
       setTimeout(() => {
