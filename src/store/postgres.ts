@@ -29,7 +29,8 @@
  * hosts' changes are heard through LISTEN/NOTIFY (pg/change-listener.ts).
  *
  * Semantics are sqlite.ts's (folders and heard, quotas, aliases); shared rules are store-rules.ts and
- * pin-check.ts. Differences: the quota is checked per host (two hosts may both take a mailbox's last place).
+ * pin-check.ts. The quota is checked again in the deposit's commit under the mailbox's row lock (pg/quota.ts), so
+ * two hosts cannot both take a mailbox's last place.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -54,8 +55,9 @@ import { checkPinWith } from './pin-check.js';
 import { recoverRecordings, type RepairResult } from './repair.js';
 import { MAILBOX_PATCH_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './rows.js';
 import { emitSafely } from './safe-emit.js';
-import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, roomLeft, type QuotaDefaults } from './store-rules.js';
+import { checkNumber, checkSpec, groupBy, IN_BOX, KeyedQueue, PLAY_ORDER, quotaOf, type QuotaDefaults } from './store-rules.js';
 import { insertAudio, materialise, readRecording } from './pg/audio.js';
+import { roomIn } from './pg/quota.js';
 import { trimCachedCopies } from './pg/cache-trim.js';
 import { ChangeListener } from './pg/change-listener.js';
 import { MailboxCache } from './pg/mailbox-cache.js';
@@ -574,7 +576,8 @@ export class PostgresStore implements MessageStore {
     try {
       return await this.depositQueue.run(mailbox.number, async () => {
         if (!(await this.hasRoomFor(mailbox))) throw new MailboxFullError(mailbox.number);
-        return this.deposits.store(mailbox.number, message);
+        // Checked again in the commit, under the mailbox's row lock: another host may take the last place meanwhile.
+        return this.deposits.store(mailbox.number, message, { quota: quotaOf(mailbox, this.opts) });
       });
     } catch (err) {
       // A foreign key violation: another host renumbered or deleted the mailbox between the look-up and the
@@ -934,14 +937,8 @@ export class PostgresStore implements MessageStore {
     }
   }
 
-  private async roomFor(row: MailboxRow): Promise<boolean> {
-    const limits = quotaOf(row, this.opts);
-    if (limits.maxMessages === 0 && limits.maxMs === 0) return true;
-    const used = await this.pool.query<{ n: number; ms: number }>(
-      `SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0)::bigint AS ms FROM messages WHERE mailbox = $1 AND ${IN_BOX}`,
-      [row.number],
-    );
-    return roomLeft(limits, used.rows[0]!);
+  private roomFor(row: MailboxRow): Promise<boolean> {
+    return roomIn(this.pool, row.number, quotaOf(row, this.opts));
   }
 
   /** One UPDATE of a message with its change row, in one statement; $1 is the id, $2 the origin. */

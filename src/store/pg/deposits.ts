@@ -18,10 +18,11 @@ import { readMessageSidecar, type MessageSidecar } from '../message-sidecar.js';
 import { quarantine, type RepairResult } from '../repair.js';
 import { sidecarRow, toMessage, type MessageRow } from '../rows.js';
 import type { KeyedQueue } from '../store-rules.js';
-import type { MessageRecord, NewMessage } from '../types.js';
+import { MailboxFullError, type MessageRecord, type NewMessage } from '../types.js';
 import { cacheFile, insertAudio, readRecording, sha256Hex } from './audio.js';
 import { inTransaction, isConnectionError } from './connection.js';
 import { enqueueMailIn } from './mail-queue.js';
+import { lockedRoomIn, type QuotaLimits } from './quota.js';
 
 /** What deposits need from the store. */
 export interface DepositHost {
@@ -67,9 +68,10 @@ export class PgDeposits {
    * host's cached copy (no local fsync: the database holds the message). When the database cannot be reached,
    * the message is placed durably with its sidecar (message-files.ts) and kept for later. `opts.kept`: do not
    * try the database now (it was just found unreachable). `opts.dedupe` (repair): a recording already stored (a
-   * crash after the commit, before its sidecar in tmp/ was removed) is not stored twice.
+   * crash after the commit, before its sidecar in tmp/ was removed) is not stored twice. `opts.quota`: checked in
+   * the commit under the mailbox's row lock (pg/quota.ts); a full mailbox rejects with MailboxFullError.
    */
-  async store(folder: string, message: NewMessage, opts: { kept?: Error; dedupe?: boolean } = {}): Promise<MessageRecord> {
+  async store(folder: string, message: NewMessage, opts: { kept?: Error; dedupe?: boolean; quota?: QuotaLimits } = {}): Promise<MessageRecord> {
     const meta = depositMeta(folder, message);
     const data = await readRecording(message.audioFile);
     let unreachable = opts.kept;
@@ -81,7 +83,7 @@ export class PgDeposits {
           await forgetRecording(this.host.layout, message);
           return stored;
         }
-        await this.commit(meta, data);
+        await this.commit(meta, data, opts.quota);
       } catch (err) {
         // Any other error: the recording stays in tmp/ with its sidecar, and repair delivers it at the next start.
         if (!isConnectionError(err)) throw err;
@@ -119,8 +121,9 @@ export class PgDeposits {
    * transaction; does nothing when the message is already stored (a retried commit: its mail was queued then).
    * The metadata's mailbox must be a mailbox number.
    */
-  private async commit(meta: MessageSidecar, data: Buffer): Promise<void> {
+  private async commit(meta: MessageSidecar, data: Buffer, quota?: QuotaLimits): Promise<void> {
     const dropped = await inTransaction(this.host.pool, async (db) => {
+      if (quota && !(await lockedRoomIn(db, meta.mailbox, quota))) throw new MailboxFullError(meta.mailbox);
       if (!(await insertAudio(db, meta.id, data))) return 0;
       const r = sidecarRow(meta);
       await db.query(
