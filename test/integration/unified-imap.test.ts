@@ -14,6 +14,9 @@
  * sent" and goodbye and gets the BYE as usual (the append is queued, never awaited by the call), and the
  * email arrives once Dovecot is back.
  *
+ * A cluster's front door (one local worker, which does not run the sync) runs it: a deposit made by another
+ * process, as a worker would, reaches IMAP through the append queue the deposit's commit filled.
+ *
  * The sync on its own (startUnifiedImap over a store of this process) with one held connection and a 1 s
  * sweep: a \Seen on a mailbox whose connection was given to another is picked up by the sweep.
  *
@@ -30,6 +33,8 @@ import { parseWav } from '../../src/media/wav.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { startUnifiedImap } from '../../src/unified/imap-sync.js';
 import { MASTER_PASSWORD, MASTER_USER, startDovecot, untilImap, withImapUser, type DovecotServer } from '../helpers/dovecot.js';
+import { startCluster } from '../helpers/cluster.js';
+import { openConfigStore } from '../helpers/config-store.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { runSipp } from '../helpers/sipp.js';
 import { newMessage, recordingIn } from '../helpers/store-fixture.js';
@@ -182,6 +187,34 @@ describe('unified messaging over IMAP (Dovecot)', () => {
     expect(ids.filter((id) => id === heard.id)).toHaveLength(1);
     expect(new Set(ids).size).toBe(ids.length);
   }, 40_000);
+});
+
+describe('a cluster\'s front door', () => {
+  it('runs the sync: a deposit made by another process (a worker) reaches IMAP through the queue its commit filled', async () => {
+    const cluster = await startCluster({
+      workers: 1,
+      extraYaml: [
+        'mailboxes:',
+        `  - { number: "27000", pin: "1234", name: "Alice Example", email: ${ALICE} }`,
+        'unifiedMessaging:',
+        '  imap:',
+        `    { host: 127.0.0.1, port: ${dovecot.port}, tls: none, master: { user: ${MASTER_USER}, password: ${MASTER_PASSWORD} } }`,
+      ].join('\n'),
+    });
+    try {
+      await cluster.waitForLog((r) => r.msg === 'unified messaging (IMAP) started', 'the front door\'s IMAP sync', 45_000);
+      const worker = await openConfigStore(join(cluster.dir, 'vmpilot.yaml'));
+      try {
+        const m = await worker.deposit(newMessage(worker.tmpDir));
+        await until('the email of the worker\'s deposit', emailOf(ALICE, m.id), 15_000);
+      } finally {
+        await worker.close();
+      }
+    } finally {
+      await cluster.stop();
+      rmSync(cluster.dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 /** The sync alone over a fresh store of this process: `maxConnections` held connections, a 1 s sweep. */
