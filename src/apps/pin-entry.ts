@@ -18,7 +18,7 @@ export interface PinEntryOptions {
   source: string;
   /** The source carries many callers' tries (a PBX): counted per mailbox only. */
   sharedSource?: boolean;
-  /** The caller's number, when the call has one. */
+  /** The caller's number, when the call has one: for the operator's log lines only (anyone can write any From). */
   caller?: string;
   log: Logger;
   /**
@@ -30,7 +30,7 @@ export interface PinEntryOptions {
 
 /**
  * Who a call's PIN entry comes from: its source address, which carries every caller the PBX sends (so counted
- * per mailbox), and the caller's number when there is one (a From the caller may choose, so never the only key).
+ * per mailbox), and the caller's number when there is one (for the log: a From the caller may choose).
  */
 export function callTrySource(call: Pick<Call, 'sourceAddress' | 'parties'>): Pick<PinEntryOptions, 'source' | 'sharedSource' | 'caller'> {
   const caller = call.parties.caller.number;
@@ -52,7 +52,7 @@ const MAX_WAITS_OF_LONGEST_DELAY = 3;
 export async function enterPin(number: string, pin: string, opts: PinEntryOptions): Promise<Mailbox | undefined> {
   let waited = 0;
   for (;;) {
-    const result = await opts.store.checkPin({ number, pin, source: opts.source, sharedSource: opts.sharedSource, caller: opts.caller, policy: opts.policy });
+    const result = await opts.store.checkPin({ number, pin, source: opts.source, sharedSource: opts.sharedSource, policy: opts.policy });
     if (result.verdict === 'ok') return result.mailbox;
     if (result.verdict === 'wrong') {
       logPinAlerts(opts.log, number, opts.source, result.alerts);

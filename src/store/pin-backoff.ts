@@ -8,8 +8,9 @@
  *     attacker cannot change the way they can change a From number (sourceAfter). A source that carries many
  *     people's tries (a PBX: every call comes from one) counts per mailbox instead ("mailbox:N|source:S"): one
  *     anonymous caller guessing at one mailbox then slows tries at that mailbox only, never every other caller
- *     behind the same PBX;
- *   - the caller's number, when the call has one (sourceAfter): one caller trying mailbox after mailbox.
+ *     behind the same PBX.
+ * Not the caller's number: anyone can write any From, so a count per number would let an attacker slow the
+ * owner calling from her own phone by guessing under her number, and stop nobody (the next try has a new one).
  * Below a key's threshold a try is not delayed. From the threshold on, the try after the n-th failure waits
  * firstDelayMs * 2^(n - threshold), at most maxDelayMs, and only one try per key is let through per delay
  * (several calls guessing at once get no more tries than one). One failure is forgotten per forgetAfterMs
@@ -47,26 +48,22 @@ export const mailboxBackoffKey = (mailbox: string): string => `mailbox:${mailbox
 export const sourceBackoffKey = (source: string): string => `source:${source}`;
 /** Under the mailbox's key ("mailbox:N|..."): clearing the mailbox's key clears it too (unlock, a right PIN). */
 export const sourceAtMailboxBackoffKey = (mailbox: string, source: string): string => `${mailboxBackoffKey(mailbox)}|source:${source}`;
-export const callerBackoffKey = (number: string): string => `caller:${number}`;
 
 /** Which count a key is, for the operator's alert. */
-export type BackoffKind = 'mailbox' | 'source' | 'caller';
+export type BackoffKind = 'mailbox' | 'source';
 
 /** Who is trying, as checkPin is told (types.ts PinAttempt). */
 export interface TrySource {
   source: string;
   sharedSource?: boolean;
-  caller?: string;
 }
 
 /** The keys one try at `mailbox` (its number, or the number entered when it does not exist) counts under. */
 export function backoffKeys(mailbox: string, who: TrySource, policy: Pick<PinBackoffPolicy, 'sourceAfter' | 'mailboxAfter'>): (CountedKey & { kind: BackoffKind })[] {
-  const keys: (CountedKey & { kind: BackoffKind })[] = [
+  return [
     { key: mailboxBackoffKey(mailbox), threshold: policy.mailboxAfter, kind: 'mailbox' },
     { key: who.sharedSource ? sourceAtMailboxBackoffKey(mailbox, who.source) : sourceBackoffKey(who.source), threshold: policy.sourceAfter, kind: 'source' },
   ];
-  if (who.caller) keys.push({ key: callerBackoffKey(who.caller), threshold: policy.sourceAfter, kind: 'caller' });
-  return keys;
 }
 
 /** Failures still remembered `now`: one forgotten per forgetAfterMs since the last failure. */

@@ -189,8 +189,6 @@ export interface PinAttempt {
    * only, so that one caller guessing cannot slow everyone behind the same PBX. Default false.
    */
   sharedSource?: boolean;
-  /** The caller's number when the call has one (absent: anonymous, or the web): counted across mailboxes too. */
-  caller?: string;
   policy: PinBackoffPolicy;
 }
 
