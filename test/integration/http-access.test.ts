@@ -2,7 +2,8 @@
  * Who may call which route (src/http/auth.ts): every operation of /openapi.json says it, and the server
  * enforces exactly that. A mailbox owner's session cookie and a signed media link are refused (401/403) on
  * every administrator's route the document lists (iterated, not picked), with every method it names, and
- * still work on their own routes; a signed link's signature never reaches the request log.
+ * still work on their own routes; a signed link's signature never reaches the request log; the owner's routes
+ * (the sign-in is open to anyone) take small bodies only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../helpers/http-api.js';
@@ -129,6 +130,21 @@ describe('on their own routes', () => {
     const res = await fetch(api.url + mediaLink, { headers: { range: 'bytes=44-143' } });
     expect(res.status).toBe(206);
     expect((await res.arrayBuffer()).byteLength).toBe(100);
+  });
+});
+
+describe("the owner's routes' bodies", () => {
+  it('a sign-in (open to anyone) or an owner request over 4 KiB is refused with 413, unparsed', async () => {
+    // Nested brackets: the JSON a client could send to hold the server's loop while it is parsed.
+    const nested = JSON.stringify({ mailbox: '27000', pin: PIN, x: JSON.parse('['.repeat(3000) + ']'.repeat(3000)) as unknown });
+    const signIn = await fetch(`${api.url}/api/me/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested });
+    expect(signIn.status).toBe(413);
+    const patch = await fetch(`${api.url}/api/me/messages/${encodeURIComponent(messageId)}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', cookie: ownerCookie },
+      body: JSON.stringify({ heard: true, pad: 'x'.repeat(5000) }),
+    });
+    expect(patch.status).toBe(413);
   });
 });
 
