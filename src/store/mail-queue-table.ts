@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { MailJob, NewMailJob } from './types.js';
+import type { QueuedMail } from './replica/types.js';
 
 export interface MailJobRow {
   id: number;
@@ -28,6 +29,43 @@ export const LEASE_MAIL_SQL =
   'UPDATE mail_queue SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE id = ? RETURNING id, mailbox, message_id, payload, attempts';
 export const FINISH_MAIL_SQL = 'DELETE FROM mail_queue WHERE id = ?';
 export const RETRY_MAIL_SQL = 'UPDATE mail_queue SET not_before = ?, claimed_by = NULL, claimed_until = 0, last_error = ? WHERE id = ?';
+
+/**
+ * The queue as a replica copies it (replica/: the mirror, store copy, restore): the pending mails with their
+ * attempts and retry time, not their leases (a mail being sent when the copy was taken is pending in the copy:
+ * a restore may send it twice, never lose it). Sent mails are not in the queue, so a restore resends none.
+ */
+export const LIST_QUEUED_SQL = 'SELECT mailbox, message_id, payload, attempts, not_before, queued_at, last_error FROM mail_queue ORDER BY id';
+export const PUT_QUEUED_SQL =
+  'INSERT INTO mail_queue (mailbox, message_id, payload, attempts, not_before, claimed_until, queued_at, last_error) VALUES (?, ?, ?, ?, ?, 0, ?, ?)';
+export const DELETE_QUEUED_SQL = 'DELETE FROM mail_queue';
+export const DELETE_QUEUED_OF_SQL = 'DELETE FROM mail_queue WHERE mailbox = ?';
+
+export interface QueuedMailRow {
+  mailbox: string;
+  message_id: string;
+  payload: string;
+  attempts: number;
+  not_before: number;
+  queued_at: number;
+  last_error: string | null;
+}
+
+export function toQueuedMail(row: QueuedMailRow): QueuedMail {
+  return {
+    mailbox: row.mailbox,
+    messageId: row.message_id,
+    payload: row.payload,
+    attempts: Number(row.attempts),
+    notBefore: Number(row.not_before),
+    queuedAt: Number(row.queued_at),
+    lastError: row.last_error,
+  };
+}
+
+export function queuedValues(m: QueuedMail): (string | number | null)[] {
+  return [m.mailbox, m.messageId, m.payload, m.attempts, m.notBefore, m.queuedAt, m.lastError];
+}
 
 export function toMailJob(row: MailJobRow): MailJob {
   return { id: Number(row.id), mailbox: row.mailbox, messageId: row.message_id, payload: row.payload, attempts: Number(row.attempts) };

@@ -16,7 +16,7 @@
  * of its audio is skipped, and the next pass settles it.
  */
 import type { DirectoryOwned, StoredSubscription } from '../types.js';
-import { MUTABLE_MESSAGE_FIELDS, type GreetingContent, type MailboxContent, type MessageContent, type StoreReplica } from './types.js';
+import { MUTABLE_MESSAGE_FIELDS, type GreetingContent, type MailboxContent, type MessageContent, type QueuedMail, type StoreReplica } from './types.js';
 
 /** What one pass changed on the target. */
 export interface ReconcileResult {
@@ -30,6 +30,8 @@ export interface ReconcileResult {
   subscriptionsReplaced: boolean;
   /** The directory's ownership made the source's (whole-store passes). */
   ownershipReplaced: boolean;
+  /** The pending new-message mails made the source's (of the pass's mailboxes). */
+  mailQueueReplaced: boolean;
   /** Audio bytes copied (messages and greetings). */
   bytes: number;
 }
@@ -61,6 +63,7 @@ export const emptyResult = (): ReconcileResult => ({
   greetingsRemoved: 0,
   subscriptionsReplaced: false,
   ownershipReplaced: false,
+  mailQueueReplaced: false,
   bytes: 0,
 });
 
@@ -68,7 +71,8 @@ export const emptyResult = (): ReconcileResult => ({
 export const changedAnything = (r: ReconcileResult): boolean =>
   r.mailboxesPut + r.mailboxesRemoved + r.messagesCopied + r.messagesUpdated + r.messagesRemoved + r.greetingsPut + r.greetingsRemoved > 0 ||
   r.subscriptionsReplaced ||
-  r.ownershipReplaced;
+  r.ownershipReplaced ||
+  r.mailQueueReplaced;
 
 /** A mailbox's fields in a fixed order, aliases sorted: equal content gives equal text. */
 export function mailboxFingerprint(m: MailboxContent): string {
@@ -100,6 +104,10 @@ const subscriptionsFingerprint = (list: readonly StoredSubscription[]): string =
 
 const ownershipFingerprint = (list: readonly DirectoryOwned[]): string =>
   JSON.stringify([...list].sort((a, b) => (a.entryId < b.entryId ? -1 : 1)).map((o) => [o.entryId, o.number, o.dn, o.disabled]));
+
+/** Queue order is insertion order on each side (ids differ between stores): compared as listed. */
+const mailQueueFingerprint = (list: readonly QueuedMail[]): string =>
+  JSON.stringify(list.map((m) => [m.mailbox, m.messageId, m.payload, m.attempts, m.notBefore, m.queuedAt, m.lastError]));
 
 const byKey = <T>(list: readonly T[], key: (t: T) => string): Map<string, T> => new Map(list.map((t) => [key(t), t]));
 const greetingKey = (g: GreetingContent): string => `${g.mailbox}/${g.kind}`;
@@ -145,6 +153,13 @@ export async function reconcile(source: StoreReplica, target: StoreReplica, opts
       await target.replaceDirectoryOwned(src);
       result.ownershipReplaced = true;
     }
+  }
+  // The pass's mailboxes' pending mails (a deposit's comes with its message's counts change; a sent one leaves
+  // the standby at the next pass over its mailbox, or the sweep).
+  const [srcMail, dstMail] = await Promise.all([source.mailQueue(opts.mailboxes), target.mailQueue(opts.mailboxes)]);
+  if (mailQueueFingerprint(srcMail) !== mailQueueFingerprint(dstMail)) {
+    await target.replaceMailQueue(srcMail, opts.mailboxes);
+    result.mailQueueReplaced = true;
   }
   return result;
 }

@@ -21,8 +21,9 @@ import { writeMessageSidecar } from '../message-sidecar.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
 import type { DirectoryOwned, GreetingKind, StoredSubscription } from '../types.js';
 import { LIST_OWNED_SQL, ownedValues, PUT_OWNED_SQL, toOwned, type DirectoryOwnedRow } from '../leader-tables.js';
+import { DELETE_QUEUED_OF_SQL, DELETE_QUEUED_SQL, LIST_QUEUED_SQL, PUT_QUEUED_SQL, queuedValues, toQueuedMail, type QueuedMailRow } from '../mail-queue-table.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
-import type { GreetingContent, MailboxContent, MessageContent, MessageState, StoreReplica } from './types.js';
+import { ofMailboxes, type GreetingContent, type MailboxContent, type MessageContent, type MessageState, type QueuedMail, type StoreReplica } from './types.js';
 
 /** What the replica needs from SqliteStore (its connection's helpers, not the connection's ownership). */
 export interface SqliteReplicaHost {
@@ -246,6 +247,19 @@ export class SqliteReplica implements StoreReplica {
     this.host.write(() => {
       sql('DELETE FROM directory_owned').run();
       for (const o of owned) sql(PUT_OWNED_SQL).run(...ownedValues(o));
+    });
+  }
+
+  async mailQueue(mailboxes?: readonly string[]): Promise<QueuedMail[]> {
+    return ofMailboxes((this.host.sql(LIST_QUEUED_SQL).all() as QueuedMailRow[]).map(toQueuedMail), mailboxes);
+  }
+
+  async replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void> {
+    const { sql } = this.host;
+    this.host.write(() => {
+      if (mailboxes === undefined) sql(DELETE_QUEUED_SQL).run();
+      else for (const m of mailboxes) sql(DELETE_QUEUED_OF_SQL).run(m);
+      for (const m of ofMailboxes(mails, mailboxes)) sql(PUT_QUEUED_SQL).run(...queuedValues(m));
     });
   }
 

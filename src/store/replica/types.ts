@@ -9,9 +9,12 @@
  * PIN policy. Each write keeps the store's own durability rule (audio durable before the row that points at it)
  * and is announced on the store's change feed, so a server running on that store hears of it.
  *
- * Not kept: PIN back-off state and counters (they describe attacks on this store, not its content); the email
- * queue and the IMAP append queue; recordings in progress. Kept besides mailboxes and messages: MWI
- * subscriptions and the directory's ownership (a site moved to another store keeps its directory's mailboxes).
+ * Not kept: PIN back-off state and counters (they describe attacks on this store, not its content: a restored
+ * store starts them afresh; a locked mailbox stays locked, `locked` is a mailbox field); the IMAP append queue (a
+ * new leader's IMAP sync starts with a full compare, which appends what is missing); recordings in progress. Kept
+ * besides mailboxes and messages: MWI subscriptions, the directory's ownership (a site moved to another store
+ * keeps its directory's mailboxes) and the email queue's pending mails (mail-queue-table.ts: a restored primary
+ * sends what was still queued, and does not send again what was sent).
  *
  * Not here: what to copy and in which order (reconcile.ts), comparing two stores (compare.ts).
  */
@@ -37,6 +40,18 @@ export interface GreetingContent {
   /** sha256 of the audio bytes, hex. */
   sha256: string;
   bytes: number;
+}
+
+/** A new-message mail waiting to be sent (mail_queue), as a replica copies it: without its lease. */
+export interface QueuedMail {
+  mailbox: string;
+  messageId: string;
+  payload: string;
+  attempts: number;
+  /** ms since epoch: not sent before (the retry back-off). */
+  notBefore: number;
+  queuedAt: number;
+  lastError: string | null;
 }
 
 export interface StoreReplica {
@@ -77,6 +92,17 @@ export interface StoreReplica {
   replaceSubscriptions(subscriptions: readonly StoredSubscription[]): Promise<void>;
   /** Makes the directory's ownership exactly this (a site moved to another store keeps its directory's mailboxes). */
   replaceDirectoryOwned(owned: readonly DirectoryOwned[]): Promise<void>;
+  /** The mails waiting to be sent, of these mailboxes or of all, in queue order. */
+  mailQueue(mailboxes?: readonly string[]): Promise<QueuedMail[]>;
+  /** Makes the queue (of these mailboxes, or the whole queue) exactly these mails. */
+  replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** The mails of these mailboxes (all when undefined). */
+export function ofMailboxes(mails: readonly QueuedMail[], mailboxes: readonly string[] | undefined): QueuedMail[] {
+  if (mailboxes === undefined) return [...mails];
+  const wanted = new Set(mailboxes);
+  return mails.filter((m) => wanted.has(m.mailbox));
 }
