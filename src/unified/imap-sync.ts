@@ -91,8 +91,6 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
   const numberOfUser = new Map<string, string>();
   /** One mailbox's work (appends and comparisons) in order. */
   const chains = new Map<string, Promise<unknown>>();
-  /** Nothing is pending from reconcile's point of view: queued appends are in the store, and appended by the drain only. */
-  const pending: ReadonlySet<string> = new Set<string>();
   const scheduled = new Map<string, NodeJS.Timeout>();
   const failures = new Map<string, number>();
   let closed = false;
@@ -204,12 +202,13 @@ export function startUnifiedImap(opts: UnifiedImapOptions): UnifiedImap {
           else if (other.mailbox === target.mailbox.number) messages.push(other);
           known.add(copy.id);
         }
-        const p = reconcile({ messages, copies, base, gone, pending, appendSince: startedAt });
+        const p = reconcile({ messages, copies, base, gone, appendSince: startedAt });
         await applyFlags(client, p);
         return p;
       });
       await applyStore(plan);
       agreed.set(target.mailbox.number, plan.agreed);
+      // Queued like a deposit's (a message queued already keeps its place): only the drain appends.
       for (const id of plan.append) enqueue(id, target.mailbox.number);
       stats.comparisons++;
       log.debug({ mailbox: number, sweep, store: plan.store.length, imap: plan.imap.length, append: plan.append.length }, 'IMAP comparison');

@@ -58,8 +58,6 @@ export interface ReconcileInput {
   base: ReadonlyMap<string, AgreedState>;
   /** Ids of copies whose message is not in the store at all (purged, or never this store's). */
   gone: ReadonlySet<string>;
-  /** Ids whose append is queued: neither appended again nor taken as expunged. */
-  pending: ReadonlySet<string>;
   /** ms since epoch: messages received since then with no copy and no base are appended (deposits this process missed). */
   appendSince: number;
 }
@@ -105,7 +103,6 @@ export function reconcile(input: ReconcileInput): SyncPlan {
     const sRead = storeRead(m);
     const sDeleted = m.folder === 'deleted';
     if (!copy) {
-      if (input.pending.has(m.id)) continue;
       if (base) {
         // Was in IMAP, now is not: expunged in the client (or moved out of the folder), i.e. deleted there.
         const target = { read: merge3(base.read, sRead, sRead), deleted: merge3(base.deleted, sDeleted, true) };

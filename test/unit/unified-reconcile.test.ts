@@ -14,7 +14,7 @@ const msg = (id: string, over: Partial<MessageRecord> = {}): MessageRecord => ({
 });
 const copy = (id: string, uid: number, over: Partial<ImapCopy> = {}): ImapCopy => ({ uid, id, seen: false, deleted: false, ...over });
 const plan = (over: Partial<ReconcileInput>) =>
-  reconcile({ messages: [], copies: [], base: new Map(), gone: new Set(), pending: new Set(), appendSince: 0, ...over });
+  reconcile({ messages: [], copies: [], base: new Map(), gone: new Set(), appendSince: 0, ...over });
 const base = (id: string, s: AgreedState) => new Map([[id, s]]);
 
 describe('reconcile', () => {
@@ -49,13 +49,12 @@ describe('reconcile', () => {
     expect(expunged.store).toEqual([{ id: 'a', action: 'folder', folder: 'deleted' }]);
   });
 
-  it('appends what IMAP never had (received since appendSince, not queued), and deletes purged and duplicate emails', () => {
+  it('appends what IMAP never had (received since appendSince), and deletes purged and duplicate emails', () => {
     const p = plan({
-      messages: [msg('old', { receivedAt: 10 }), msg('new1', { receivedAt: 100 }), msg('queued', { receivedAt: 100 })],
+      messages: [msg('old', { receivedAt: 10 }), msg('new1', { receivedAt: 100 })],
       copies: [copy('x', 5), copy('d', 6), copy('d', 7), copy('stranger', 8)],
       gone: new Set(['x', 'stranger']),
       base: base('x', { read: false, deleted: false }),
-      pending: new Set(['queued']),
       appendSince: 50,
     });
     expect(p.append).toEqual(['new1']);
