@@ -452,6 +452,7 @@ export class PostgresStore implements MessageStore {
             }
           }),
       });
+      this.deposits.renumbered(old, newNumber);
       for (const number of [old, newNumber]) {
         await this.announce(number);
         this.announceMailbox(number);

@@ -57,6 +57,19 @@ export class PgDeposits {
     return this.kept.size;
   }
 
+  /**
+   * This host renumbered a mailbox (in its deposit queue): its folder moved, kept deposits with it (their sidecars
+   * relabelled, mailbox-renumber.ts), so they are tried under the new number.
+   */
+  renumbered(from: string, to: string): void {
+    for (const key of [...this.kept]) {
+      const [folder, id] = key.split('/') as [string, string];
+      if (folder !== from) continue;
+      this.kept.delete(key);
+      this.kept.add(`${to}/${id}`);
+    }
+  }
+
   /** Stops retrying kept deposits (they stay on disk: repair commits them at the next start). */
   stop(): void {
     this.stopped = true;
@@ -156,7 +169,10 @@ export class PgDeposits {
       if (this.stopped) return;
       const [folder, id] = key.split('/') as [string, string];
       try {
-        await this.host.queue.run(folder, () => this.commitPlaced(folder, id, undefined));
+        // In the mailbox's queue, behind a renumber of it on this host, which moves the key (renumbered()).
+        await this.host.queue.run(folder, async () => {
+          if (this.kept.has(key)) await this.commitPlaced(folder, id, undefined);
+        });
         this.kept.delete(key);
         this.host.logger?.info({ id, mailbox: folder }, 'kept message committed');
       } catch (err) {
