@@ -30,6 +30,12 @@ import { NonInviteClientTransaction } from './transaction/non-invite-client-tran
 import type { ClientTransactionUser } from './transaction/client-transaction-user.js';
 import { SipTraffic } from './traffic.js';
 
+
+/**
+ * The longest message a stranger's is parsed at all (bytes). A stranger's request is only ever answered 403:
+ * an INVITE with a generous SDP is 2-4 KB; anything longer is dropped unparsed (and noted in the strangers' log).
+ */
+export const STRANGER_MAX_BYTES = 8192;
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
 
 /** The layer above the stack. */
@@ -137,13 +143,19 @@ export class SipStack {
 
   private receiveUnsafe(frame: InboundFrame): void {
     const { flow } = frame;
+    const trusted = this.opts.isTrusted(flow.remoteAddress);
+    // All a stranger can get is a 403 (or nothing): a message longer than any request needs for that is not even
+    // parsed (parsing 64 KB of pathological text is work a flood of spoofed sources would make us do for free).
+    if (!trusted && frame.data.length > STRANGER_MAX_BYTES) {
+      this.strangerLog.note(flow.remoteAddress, 'none (too large)', { transport: flow.transport, bytes: frame.data.length });
+      return;
+    }
     if (isResponseFrame(frame.data)) {
       const outcome = parseMessage(frame.data);
       if (outcome.ok && outcome.message.kind === 'response') this.receiveResponse(outcome.message);
-      else this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.ok ? 'not a response' : outcome.reason }, 'discarded malformed message');
+      else this.discardMalformed(flow, trusted, outcome.ok ? 'not a response' : outcome.reason);
       return;
     }
-    const trusted = this.opts.isTrusted(flow.remoteAddress);
     const strangers = this.opts.strangers ?? 'reject';
     const probe = !trusted && (this.opts.isHealthProbe?.(flow.remoteAddress) ?? false);
     if (!trusted && !probe && strangers === 'ignore') {
@@ -161,7 +173,7 @@ export class SipStack {
     const outcome = parseMessage(frame.data);
     const req = outcome.ok ? outcome.message : outcome.request;
     if (req?.kind !== 'request') {
-      this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason: outcome.ok ? 'not a request' : outcome.reason }, 'discarded malformed message');
+      this.discardMalformed(flow, trusted, outcome.ok ? 'not a request' : outcome.reason);
       return;
     }
     if (!admitted) {
@@ -189,6 +201,15 @@ export class SipStack {
       return;
     }
     this.receiveRequest(req, flow);
+  }
+
+  /**
+   * A message that is not one: logged for a trusted peer (its PBX's engineer wants each), and for a stranger
+   * only in the rate-limited strangers' log (a line per datagram would let a garbage flood fill the disk).
+   */
+  private discardMalformed(flow: Flow, trusted: boolean, reason: string): void {
+    if (trusted) this.log.info({ remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, reason }, 'discarded malformed message');
+    else this.strangerLog.note(flow.remoteAddress, 'none (malformed)', { transport: flow.transport, reason });
   }
 
   /** A well-formed request from a trusted source, within its rate. */

@@ -3,7 +3,9 @@
  * (issue 9 item 8). The PBX is 127.0.0.1; the stranger is 127.0.0.2 (both loopback).
  *
  * Covers: sip.strangers reject (default): 403 for a well-formed and for a malformed request (a stranger learns
- * nothing about the parser), one warning line for ten requests from one source; sip.strangers ignore: no answer
+ * nothing about the parser), one warning line for ten requests from one source; a stranger's message over 8 KiB
+ * is not parsed (no answer) and its garbage (malformed responses and requests) is logged only in the
+ * rate-limited strangers' log; sip.strangers ignore: no answer
  * at all, over UDP and TCP, while the PBX is answered; the Server header is plain "vmpilot" (no version) by
  * default.
  *
@@ -75,6 +77,34 @@ describe('strangers with sip.strangers: reject (the default)', () => {
     const lines = logs.filter((l) => l.includes('"source":"127.0.0.3"'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', answer: '403' });
+  });
+
+  it("does not parse a stranger's message over 8 KiB: no answer, one line in the strangers' log", async () => {
+    const source = await RawUdpPeer.open('127.0.0.4');
+    try {
+      const pad = (t: string): string => t.replace('Max-Forwards: 70\r\n', `Max-Forwards: 70\r\nX-Pad: ${'a'.repeat(9000)}\r\n`);
+      expect(await ask(ts, source, '127.0.0.4', `big-${process.pid}`, 1000, pad)).toBeUndefined();
+      expect(await ask(ts, source, '127.0.0.4', `small-${process.pid}`)).toMatch(/^SIP\/2\.0 403 /); // the same stranger, a normal request
+    } finally {
+      source.close();
+    }
+    const lines = logs.filter((l) => l.includes('"source":"127.0.0.4"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ answer: 'none (too large)' })]);
+  });
+
+  it("logs a stranger's garbage only in the strangers' log: one line for twenty datagrams, not one each", async () => {
+    const source = await RawUdpPeer.open('127.0.0.5');
+    try {
+      for (let i = 0; i < 10; i++) await source.send(ts.port('udp'), `SIP/2.0 99x Bad\r\n\r\n`);
+      for (let i = 0; i < 10; i++) await source.send(ts.port('udp'), `\u0001\u0002 garbage ${i}\r\n\r\n`);
+      // Then a request the server answers: every datagram before it has been handled.
+      expect(await ask(ts, source, '127.0.0.5', `after-garbage-${process.pid}`)).toMatch(/^SIP\/2\.0 403 /);
+    } finally {
+      source.close();
+    }
+    const lines = logs.filter((l) => l.includes('127.0.0.5'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', source: '127.0.0.5', answer: 'none (malformed)' });
   });
 });
 
