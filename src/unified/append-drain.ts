@@ -53,6 +53,8 @@ export class AppendDrain {
   /** Failed appends in a row (the drain's own back-off). */
   private failuresInARow = 0;
   private closed = false;
+  /** The last claim failed (the store unreachable): warned once until one succeeds. */
+  private storeDown = false;
   /** Appends done by this drain (figures, tests). */
   appended = 0;
 
@@ -102,8 +104,12 @@ export class AppendDrain {
     let job: ImapAppendJob | undefined;
     try {
       job = await store.claimImapAppend(this.claimant, Date.now(), this.leaseMs);
+      this.storeDown = false;
     } catch (err) {
-      log.warn({ err }, 'IMAP append queue: claim failed; will retry');
+      // Once per outage at warn (the store is down: asked every poll), the retries after it at debug.
+      if (!this.storeDown) log.warn({ err }, 'IMAP append queue: the store cannot be read; will retry');
+      else log.debug({ err }, 'IMAP append queue: the store still cannot be read');
+      this.storeDown = true;
       return this.pollMs;
     }
     if (!job) return this.pollMs;
