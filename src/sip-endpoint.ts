@@ -53,6 +53,7 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
     maxHeaderBytes: limits.maxHeaderBytes,
     messageTimeoutMs: limits.messageTimeoutS * 1000,
     handshakeTimeoutMs: limits.tlsHandshakeTimeoutS * 1000,
+    newConnectionsPerSourcePerSecond: limits.newConnectionsPerSourcePerSecond,
   });
   await transport.listen(config.sip.listen);
   // Strangers are rate-limited; the PBX's own traffic only when sip.rateLimit.trusted asks for it (issue 9).

@@ -58,6 +58,8 @@ export const DEFAULTS = {
     tlsHandshakeTimeoutS: 10,
     /** One IPv6 subscriber's network (RFC 6177): counted as one source by every per-source limit. */
     ipv6PrefixLength: 64,
+    /** A stranger's TLS handshakes cost the RTP loop ~1 ms each: 10 a second is plenty for a phone. */
+    newConnectionsPerSourcePerSecond: 10,
   },
   /** TLS: forward-secret AEAD suites only (sip/transport/tls.ts says which and why). */
   tlsCiphers: FORWARD_SECRET_AEAD_CIPHERS,

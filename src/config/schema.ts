@@ -66,6 +66,8 @@ export interface SipLimitsConfig {
   maxHeaderBytes: number;
   /** A TLS handshake not done within this time is abandoned and its socket closed. */
   tlsHandshakeTimeoutS: number;
+  /** New TCP/TLS connections one untrusted source may open per second (twice as many at once); 0: no limit. */
+  newConnectionsPerSourcePerSecond: number;
   /**
    * IPv6 sources in one network of this prefix length count as one source for every per-source limit
    * (connections, rate, SUBSCRIBE caps, the PIN back-off): a host given a /64 is one source. Default 64.
@@ -422,6 +424,7 @@ const limitsSchema = section({
   maxHeaderBytes: z.number().int().min(1024, 'must be at least 1024').max(65535, 'must be at most 65535').default(DEFAULTS.limits.maxHeaderBytes),
   tlsHandshakeTimeoutS: z.number().positive('must be above 0').default(DEFAULTS.limits.tlsHandshakeTimeoutS),
   ipv6PrefixLength: z.number().int().min(1, 'must be at least 1').max(128, 'must be at most 128').default(DEFAULTS.limits.ipv6PrefixLength),
+  newConnectionsPerSourcePerSecond: z.number().min(0, 'must be 0 (no limit) or more').default(DEFAULTS.limits.newConnectionsPerSourcePerSecond),
 })
   .transform((l, ctx): SipLimitsConfig => {
     const reservedForTrusted = l.reservedForTrusted ?? Math.min(1000, Math.floor(l.maxConnections / 10));

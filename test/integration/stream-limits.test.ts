@@ -8,7 +8,8 @@
  * one of them at the message deadline, and the PBX's OPTIONS over TCP and TLS and a whole call over TCP (SIPp)
  * succeed during the flood. Half-open TLS (TCP connections to the TLS port that never start a handshake): the
  * same share, every one closed at the handshake deadline, the PBX's TLS and TCP OPTIONS answered meanwhile.
- * A stranger's connection that sends nothing is closed at the deadline; the PBX's is kept.
+ * A stranger's connection that sends nothing is closed at the deadline; the PBX's is kept. A stranger opening
+ * connections in a burst gets twice sip.limits.newConnectionsPerSourcePerSecond at once, the PBX any number.
  *
  * Does not cover: the framer's own memory per byte (stream-framer.test.ts measures the heap), the figures at
  * 10,000 connections (a bench, not a pass/fail test).
@@ -177,4 +178,38 @@ describe('stream connection floods from strangers', () => {
       f.stop();
     }
   }, 30_000);
+});
+
+describe('a stranger connecting in a loop (TLS handshakes cost the loop that paces RTP)', () => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer('pbx: [{ name: mxone, addresses: ["127.0.0.1"] }]', '  limits: { newConnectionsPerSourcePerSecond: 10 }');
+  });
+  afterAll(async () => {
+    await ts.stop();
+  });
+
+  /** Opens `count` TCP connections from `from` at once; resolves with how many the server had closed 500 ms later. */
+  async function burst(from: string, count: number): Promise<number> {
+    const sockets = await Promise.all(
+      Array.from({ length: count }, () => new Promise<Socket>((resolve, reject) => {
+        const s = connectTcp({ host: '127.0.0.1', port: ts.port('tcp'), localAddress: from }, () => resolve(s));
+        s.on('error', () => undefined);
+        s.once('error', reject);
+      })),
+    );
+    let closed = 0;
+    for (const s of sockets) s.once('close', () => closed++);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const refused = closed;
+    for (const s of sockets) s.destroy();
+    return refused;
+  }
+
+  it('lets a stranger open twice its per-second rate at once and closes the rest at once; the PBX is not limited', async () => {
+    const refused = await burst('127.0.0.8', 40);
+    expect(refused).toBeGreaterThanOrEqual(40 - 20 - 10); // burst 20, plus at most 1 s of refill
+    expect(refused).toBeLessThanOrEqual(20);
+    expect(await burst('127.0.0.1', 40)).toBe(0);
+  });
 });

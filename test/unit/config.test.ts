@@ -108,6 +108,7 @@ describe('embedded defaults (DESIGN.md)', () => {
       maxHeaderBytes: 16384,
       tlsHandshakeTimeoutS: 10,
       ipv6PrefixLength: 64,
+      newConnectionsPerSourcePerSecond: 10,
     });
   });
 

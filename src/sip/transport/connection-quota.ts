@@ -19,7 +19,7 @@ export interface ConnectionQuotaLimits {
 }
 
 /** Why a socket was refused, for the log. */
-export type QuotaRefusal = 'total' | 'strangers' | 'source';
+export type QuotaRefusal = 'total' | 'strangers' | 'source' | 'rate';
 
 export class ConnectionQuota {
   private readonly perSource = new Map<string, number>();

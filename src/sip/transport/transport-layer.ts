@@ -20,6 +20,7 @@ import { connectTcp, createTcpServer, listenStream, StreamConnection, type Strea
 import { connectTls, createTlsServer } from './tls.js';
 import { RouteSource, UdpEndpoint } from './udp.js';
 import { SourceKeys } from '../source-key.js';
+import { SourceRateLimiter } from '../rate-limit.js';
 import {
   DEFAULT_LIMITS,
   describeEndpoint,
@@ -91,6 +92,8 @@ export class TransportLayer {
   private readonly quota: ConnectionQuota;
   private readonly isTrusted: (address: string) => boolean;
   private readonly sourceKeys: SourceKeys;
+  /** New connections per untrusted source per second (undefined: no limit). */
+  private readonly connectionRate: SourceRateLimiter | undefined;
   private readonly refusals: CountedLog;
   private readonly overdue: CountedLog;
   private readonly sweeper: NodeJS.Timeout;
@@ -102,6 +105,8 @@ export class TransportLayer {
     this.limits = { ...DEFAULT_LIMITS, ...given };
     this.isTrusted = opts.isTrusted ?? (() => false);
     this.sourceKeys = opts.sourceKeys ?? new SourceKeys();
+    const rate = this.limits.newConnectionsPerSourcePerSecond;
+    this.connectionRate = rate > 0 ? new SourceRateLimiter({ perSecond: rate, burst: Math.max(1, 2 * rate) }) : undefined;
     this.quota = new ConnectionQuota({
       maxConnections: this.limits.maxConnections,
       maxPerSource: this.limits.maxConnectionsPerSource,
@@ -303,7 +308,7 @@ export class TransportLayer {
     const trusted = this.isTrusted(address);
     // A stranger's IPv6 network counts as one source: its /64 holds 2^64 addresses (source-key.ts).
     const source = this.sourceKeys.keyOf(address);
-    const refused = this.quota.acquire(source, trusted);
+    const refused = !trusted && this.connectionRate?.allow(source) === false ? 'rate' : this.quota.acquire(source, trusted);
     if (refused) {
       this.refusals.note({ transport, peer: `${address}:${socket.remotePort}`, trusted, limit: refused, max: this.limits.maxConnections });
       socket.destroy();

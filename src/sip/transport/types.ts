@@ -92,9 +92,16 @@ export interface TransportLimits {
   maxBufferedBytes: number;
   /** A TLS handshake not done in this time is abandoned. Default 10 s. */
   handshakeTimeoutMs: number;
+  /**
+   * New inbound stream connections one untrusted source may open per second, sustained (twice as many at once).
+   * A TLS handshake costs the event loop about a millisecond of crypto: without a rate, one stranger
+   * connecting and closing in a loop took a third of the loop that paces RTP. Default 0: no limit.
+   */
+  newConnectionsPerSourcePerSecond: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<TransportLimits> = {
+  newConnectionsPerSourcePerSecond: 0,
   maxMessageBytes: 65535,
   idleTimeoutMs: 15 * 60 * 1000,
   maxConnections: 10000,
