@@ -9,6 +9,7 @@
  *    sync searches the folder for the message's header before appending.
  */
 import type Database from 'better-sqlite3';
+import type { QueuedImapAppend } from './replica/types.js';
 import type { DirectoryOwned, ImapAppendJob } from './types.js';
 
 export interface DirectoryOwnedRow {
@@ -39,6 +40,36 @@ export const LEASE_APPEND_SQL =
 export const FINISH_APPEND_SQL = 'DELETE FROM imap_appends WHERE message_id = ?';
 export const RETRY_APPEND_SQL = 'UPDATE imap_appends SET not_before = ?, claimed_by = NULL, claimed_until = 0, last_error = ? WHERE message_id = ?';
 export const COUNT_APPENDS_SQL = 'SELECT count(*) AS n FROM imap_appends';
+
+/**
+ * The append queue as a replica copies it (replica/: the mirror, store copy, restore): pending appends with their
+ * attempts and retry time, not their leases (one being appended when the copy was taken is pending in the copy;
+ * appending it again after a restore makes no duplicate: the header search).
+ */
+export const LIST_QUEUED_APPENDS_SQL = 'SELECT message_id, mailbox, attempts, not_before, queued_at, last_error FROM imap_appends ORDER BY queued_at, message_id';
+export const PUT_QUEUED_APPEND_SQL =
+  'INSERT INTO imap_appends (message_id, mailbox, attempts, not_before, claimed_until, queued_at, last_error) VALUES (?, ?, ?, ?, 0, ?, ?)';
+export const DELETE_QUEUED_APPENDS_SQL = 'DELETE FROM imap_appends';
+export const DELETE_QUEUED_APPENDS_OF_SQL = 'DELETE FROM imap_appends WHERE mailbox = ?';
+
+export interface QueuedAppendRow {
+  message_id: string;
+  mailbox: string;
+  attempts: number;
+  not_before: number;
+  queued_at: number;
+  last_error: string | null;
+}
+
+export const toQueuedAppend = (r: QueuedAppendRow): QueuedImapAppend => ({
+  messageId: r.message_id,
+  mailbox: r.mailbox,
+  attempts: Number(r.attempts),
+  notBefore: Number(r.not_before),
+  queuedAt: Number(r.queued_at),
+  lastError: r.last_error,
+});
+export const queuedAppendValues = (a: QueuedImapAppend): (string | number | null)[] => [a.messageId, a.mailbox, a.attempts, a.notBefore, a.queuedAt, a.lastError];
 
 export const toOwned = (r: DirectoryOwnedRow): DirectoryOwned => ({ entryId: r.entry_id, number: r.number, dn: r.dn, disabled: Number(r.disabled) === 1 });
 export const ownedValues = (o: DirectoryOwned): (string | number)[] => [o.entryId, o.number, o.dn, o.disabled ? 1 : 0];

@@ -62,7 +62,9 @@ beforeAll(async () => {
   await primary.saveSubscriptions([{ id: 'sub-1', mailbox: '27000', source: '127.0.0.1', expiresAt: Date.now() + 60_000, data: '{}' }], []);
   await primary.saveDirectoryOwned([{ entryId: 'uuid-1', number: '27001', dn: 'uid=u1,dc=example,dc=com', disabled: true }], []);
   // 20 s of audio: 320 KB, more than one 256 KiB chunk in PostgreSQL.
-  await primary.deposit({ mailbox: '27004', from: '4455', fromName: 'Long', durationMs: 20_000, urgent: false, reason: 'busy', audioFile: recordingIn(primary.tmpDir, 20_000) });
+  const long = await primary.deposit({ mailbox: '27004', from: '4455', fromName: 'Long', durationMs: 20_000, urgent: false, reason: 'busy', audioFile: recordingIn(primary.tmpDir, 20_000) });
+  // Its IMAP append still pending (the site's IMAP was down): a copy carries it.
+  await primary.enqueueImapAppend(long.id, '27004');
   await deposits(40, 'a');
   await changes(1);
 });
@@ -91,6 +93,7 @@ describe('vmpilot store copy between SQLite and PostgreSQL', () => {
       expect(counts.b).toMatchObject({ mailboxes: 5, greetings: 1, subscriptions: 1 });
       // Through PostgreSQL and back: the directory keeps its mailboxes (compare above checks the rows too).
       expect(await copy.listDirectoryOwned()).toEqual([{ entryId: 'uuid-1', number: '27001', dn: 'uid=u1,dc=example,dc=com', disabled: true }]);
+      expect(await copy.countImapAppends()).toBe(1);
       const lengths = await Promise.all((await copy.listMessages('27004')).map(async (m) => (await readWavFile(m.audioPath)).samples.length));
       expect(lengths).toContain(160_000);
       expect(lengths).toContain(960);

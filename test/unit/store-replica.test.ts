@@ -4,7 +4,7 @@
  *
  * Covers: a copy into an empty store keeps every field (ids, times, folders, flags, PIN hash, aliases,
  * quotas, greetings and recorded names with their audio bytes, MWI subscriptions, the directory's ownership) and
- * compares identical; a change of ownership is listed by compare and settled;
+ * compares identical; a change of ownership is listed by compare and settled; pending IMAP appends are carried;
  * after changes on the source (deposits, reads, folder moves, purges, a mailbox changed, its PIN, an alias moved
  * to another mailbox, a greeting replaced and one removed, a mailbox removed) compare lists each difference
  * and one pass settles them all; a pass limited to one mailbox touches only it; compare catches audio damaged on
@@ -58,6 +58,24 @@ afterEach(async () => {
 });
 
 describe('a copy into an empty store', () => {
+  it('carries the pending IMAP appends with their attempts and retry time, not their leases; a pass over one mailbox only its own', async () => {
+    const [a] = await source.listMessages('27000');
+    const [b] = await source.listMessages('27001');
+    await source.enqueueImapAppend(a!.id, '27000');
+    await source.enqueueImapAppend(b!.id, '27001');
+    const now = Date.now();
+    await source.claimImapAppend('host-a', now, 60_000);
+    await source.retryImapAppend(a!.id, now + 5000, 'connection refused');
+    expect(await reconcile(source.replica(), target.replica())).toMatchObject({ imapAppendsReplaced: true });
+    expect(await target.replica().imapAppends()).toEqual(await source.replica().imapAppends());
+    expect(await target.claimImapAppend('restored', now + 5000, 60_000)).toEqual({ messageId: b!.id, mailbox: '27001', attempts: 1 });
+
+    await source.finishImapAppend(a!.id);
+    const one = await reconcile(source.replica(), target.replica(), { mailboxes: ['27000'] });
+    expect(one.imapAppendsReplaced).toBe(true);
+    expect((await target.replica().imapAppends()).map((x) => x.messageId)).toEqual([b!.id]);
+  });
+
   it('a change of the directory\'s ownership is listed by compare and settled by one pass', async () => {
     await reconcile(source.replica(), target.replica());
     await source.saveDirectoryOwned([{ entryId: 'uuid-bob', number: '27001', dn: 'uid=bob,dc=example,dc=com', disabled: true }], []);

@@ -20,12 +20,22 @@ import { AUDIO_CHUNK_BYTES, DB_NOW_MS, migratePg } from '../pg/schema.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
 import type { ChangeKind } from '../change-feed.js';
 import type { DirectoryOwned, GreetingKind, StoredSubscription } from '../types.js';
-import { ownedValues, PUT_OWNED_SQL } from '../leader-tables.js';
+import {
+  DELETE_QUEUED_APPENDS_OF_SQL,
+  DELETE_QUEUED_APPENDS_SQL,
+  LIST_QUEUED_APPENDS_SQL,
+  ownedValues,
+  PUT_OWNED_SQL,
+  PUT_QUEUED_APPEND_SQL,
+  queuedAppendValues,
+  toQueuedAppend,
+  type QueuedAppendRow,
+} from '../leader-tables.js';
 import { DELETE_QUEUED_OF_SQL, DELETE_QUEUED_SQL, LIST_QUEUED_SQL, PUT_QUEUED_SQL, queuedValues, toQueuedMail, type QueuedMailRow } from '../mail-queue-table.js';
 import { listOwned } from '../pg/leader-tables.js';
 import { numbered } from '../pg/sql.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
-import { ofMailboxes, type GreetingContent, type MailboxContent, type MessageContent, type MessageState, type QueuedMail, type StoreReplica } from './types.js';
+import { ofMailboxes, type GreetingContent, type MailboxContent, type MessageContent, type MessageState, type QueuedImapAppend, type QueuedMail, type StoreReplica } from './types.js';
 
 /** PostgreSQL types of the messages columns (schema.ts), for unnest() of one array per column. */
 const MESSAGE_COLUMN_TYPES: Record<string, string> = {
@@ -254,6 +264,18 @@ export class PostgresReplica implements StoreReplica {
 
   async mailQueue(mailboxes?: readonly string[]): Promise<QueuedMail[]> {
     return ofMailboxes((await this.pool.query<QueuedMailRow>(LIST_QUEUED_SQL)).rows.map(toQueuedMail), mailboxes);
+  }
+
+  async imapAppends(mailboxes?: readonly string[]): Promise<QueuedImapAppend[]> {
+    return ofMailboxes((await this.pool.query<QueuedAppendRow>(LIST_QUEUED_APPENDS_SQL)).rows.map(toQueuedAppend), mailboxes);
+  }
+
+  async replaceImapAppends(appends: readonly QueuedImapAppend[], mailboxes?: readonly string[]): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      if (mailboxes === undefined) await db.query(DELETE_QUEUED_APPENDS_SQL);
+      else for (const m of mailboxes) await db.query(numbered(DELETE_QUEUED_APPENDS_OF_SQL), [m]);
+      for (const a of ofMailboxes(appends, mailboxes)) await db.query(numbered(PUT_QUEUED_APPEND_SQL), queuedAppendValues(a));
+    });
   }
 
   async replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void> {

@@ -16,7 +16,7 @@
  * of its audio is skipped, and the next pass settles it.
  */
 import type { DirectoryOwned, StoredSubscription } from '../types.js';
-import { MUTABLE_MESSAGE_FIELDS, type GreetingContent, type MailboxContent, type MessageContent, type QueuedMail, type StoreReplica } from './types.js';
+import { MUTABLE_MESSAGE_FIELDS, type GreetingContent, type MailboxContent, type MessageContent, type QueuedImapAppend, type QueuedMail, type StoreReplica } from './types.js';
 
 /** What one pass changed on the target. */
 export interface ReconcileResult {
@@ -32,6 +32,8 @@ export interface ReconcileResult {
   ownershipReplaced: boolean;
   /** The pending new-message mails made the source's (of the pass's mailboxes). */
   mailQueueReplaced: boolean;
+  /** The pending IMAP appends made the source's (of the pass's mailboxes). */
+  imapAppendsReplaced: boolean;
   /** Audio bytes copied (messages and greetings). */
   bytes: number;
 }
@@ -64,6 +66,7 @@ export const emptyResult = (): ReconcileResult => ({
   subscriptionsReplaced: false,
   ownershipReplaced: false,
   mailQueueReplaced: false,
+  imapAppendsReplaced: false,
   bytes: 0,
 });
 
@@ -72,7 +75,8 @@ export const changedAnything = (r: ReconcileResult): boolean =>
   r.mailboxesPut + r.mailboxesRemoved + r.messagesCopied + r.messagesUpdated + r.messagesRemoved + r.greetingsPut + r.greetingsRemoved > 0 ||
   r.subscriptionsReplaced ||
   r.ownershipReplaced ||
-  r.mailQueueReplaced;
+  r.mailQueueReplaced ||
+  r.imapAppendsReplaced;
 
 /** A mailbox's fields in a fixed order, aliases sorted: equal content gives equal text. */
 export function mailboxFingerprint(m: MailboxContent): string {
@@ -108,6 +112,9 @@ const ownershipFingerprint = (list: readonly DirectoryOwned[]): string =>
 /** Queue order is insertion order on each side (ids differ between stores): compared as listed. */
 const mailQueueFingerprint = (list: readonly QueuedMail[]): string =>
   JSON.stringify(list.map((m) => [m.mailbox, m.messageId, m.payload, m.attempts, m.notBefore, m.queuedAt, m.lastError]));
+
+const imapAppendsFingerprint = (list: readonly QueuedImapAppend[]): string =>
+  JSON.stringify(list.map((a) => [a.messageId, a.mailbox, a.attempts, a.notBefore, a.queuedAt, a.lastError]));
 
 const byKey = <T>(list: readonly T[], key: (t: T) => string): Map<string, T> => new Map(list.map((t) => [key(t), t]));
 const greetingKey = (g: GreetingContent): string => `${g.mailbox}/${g.kind}`;
@@ -160,6 +167,12 @@ export async function reconcile(source: StoreReplica, target: StoreReplica, opts
   if (mailQueueFingerprint(srcMail) !== mailQueueFingerprint(dstMail)) {
     await target.replaceMailQueue(srcMail, opts.mailboxes);
     result.mailQueueReplaced = true;
+  }
+  // Likewise the pending IMAP appends (a deposit's is queued by its commit, store/leader-tables.ts).
+  const [srcAppends, dstAppends] = await Promise.all([source.imapAppends(opts.mailboxes), target.imapAppends(opts.mailboxes)]);
+  if (imapAppendsFingerprint(srcAppends) !== imapAppendsFingerprint(dstAppends)) {
+    await target.replaceImapAppends(srcAppends, opts.mailboxes);
+    result.imapAppendsReplaced = true;
   }
   return result;
 }

@@ -20,10 +20,23 @@ import { removeMessages } from '../message-files.js';
 import { writeMessageSidecar } from '../message-sidecar.js';
 import type { MailboxRow, MessageRow } from '../rows.js';
 import type { DirectoryOwned, GreetingKind, StoredSubscription } from '../types.js';
-import { LIST_OWNED_SQL, ownedValues, PUT_OWNED_SQL, toOwned, type DirectoryOwnedRow } from '../leader-tables.js';
+import {
+  DELETE_QUEUED_APPENDS_OF_SQL,
+  DELETE_QUEUED_APPENDS_SQL,
+  LIST_OWNED_SQL,
+  LIST_QUEUED_APPENDS_SQL,
+  ownedValues,
+  PUT_OWNED_SQL,
+  PUT_QUEUED_APPEND_SQL,
+  queuedAppendValues,
+  toOwned,
+  toQueuedAppend,
+  type DirectoryOwnedRow,
+  type QueuedAppendRow,
+} from '../leader-tables.js';
 import { DELETE_QUEUED_OF_SQL, DELETE_QUEUED_SQL, LIST_QUEUED_SQL, PUT_QUEUED_SQL, queuedValues, toQueuedMail, type QueuedMailRow } from '../mail-queue-table.js';
 import { MAILBOX_COLUMNS, MESSAGE_COLUMNS, mailboxContent, mailboxValues, messageContent, messageValues, upsertSet } from './content.js';
-import { ofMailboxes, type GreetingContent, type MailboxContent, type MessageContent, type MessageState, type QueuedMail, type StoreReplica } from './types.js';
+import { ofMailboxes, type GreetingContent, type MailboxContent, type MessageContent, type MessageState, type QueuedImapAppend, type QueuedMail, type StoreReplica } from './types.js';
 
 /** What the replica needs from SqliteStore (its connection's helpers, not the connection's ownership). */
 export interface SqliteReplicaHost {
@@ -252,6 +265,19 @@ export class SqliteReplica implements StoreReplica {
 
   async mailQueue(mailboxes?: readonly string[]): Promise<QueuedMail[]> {
     return ofMailboxes((this.host.sql(LIST_QUEUED_SQL).all() as QueuedMailRow[]).map(toQueuedMail), mailboxes);
+  }
+
+  async imapAppends(mailboxes?: readonly string[]): Promise<QueuedImapAppend[]> {
+    return ofMailboxes((this.host.sql(LIST_QUEUED_APPENDS_SQL).all() as QueuedAppendRow[]).map(toQueuedAppend), mailboxes);
+  }
+
+  async replaceImapAppends(appends: readonly QueuedImapAppend[], mailboxes?: readonly string[]): Promise<void> {
+    const { sql } = this.host;
+    this.host.write(() => {
+      if (mailboxes === undefined) sql(DELETE_QUEUED_APPENDS_SQL).run();
+      else for (const m of mailboxes) sql(DELETE_QUEUED_APPENDS_OF_SQL).run(m);
+      for (const a of ofMailboxes(appends, mailboxes)) sql(PUT_QUEUED_APPEND_SQL).run(...queuedAppendValues(a));
+    });
   }
 
   async replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void> {

@@ -10,11 +10,11 @@
  * and is announced on the store's change feed, so a server running on that store hears of it.
  *
  * Not kept: PIN back-off state and counters (they describe attacks on this store, not its content: a restored
- * store starts them afresh; a locked mailbox stays locked, `locked` is a mailbox field); the IMAP append queue (a
- * new leader's IMAP sync starts with a full compare, which appends what is missing); recordings in progress. Kept
- * besides mailboxes and messages: MWI subscriptions, the directory's ownership (a site moved to another store
- * keeps its directory's mailboxes) and the email queue's pending mails (mail-queue-table.ts: a restored primary
- * sends what was still queued, and does not send again what was sent).
+ * store starts them afresh; a locked mailbox stays locked, `locked` is a mailbox field); recordings in progress.
+ * Kept besides mailboxes and messages: MWI subscriptions, the directory's ownership (a site moved to another store
+ * keeps its directory's mailboxes), the email queue's pending mails (mail-queue-table.ts: a restored primary
+ * sends what was still queued, and does not send again what was sent) and the pending IMAP appends
+ * (leader-tables.ts: likewise; one appended already is found by its header and not appended twice).
  *
  * Not here: what to copy and in which order (reconcile.ts), comparing two stores (compare.ts).
  */
@@ -49,6 +49,17 @@ export interface QueuedMail {
   payload: string;
   attempts: number;
   /** ms since epoch: not sent before (the retry back-off). */
+  notBefore: number;
+  queuedAt: number;
+  lastError: string | null;
+}
+
+/** An IMAP append waiting to be done (imap_appends, store/leader-tables.ts), as a replica copies it: without its lease. */
+export interface QueuedImapAppend {
+  messageId: string;
+  mailbox: string;
+  attempts: number;
+  /** ms since epoch: not tried before (the retry back-off). */
   notBefore: number;
   queuedAt: number;
   lastError: string | null;
@@ -96,12 +107,16 @@ export interface StoreReplica {
   mailQueue(mailboxes?: readonly string[]): Promise<QueuedMail[]>;
   /** Makes the queue (of these mailboxes, or the whole queue) exactly these mails. */
   replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void>;
+  /** The IMAP appends waiting, of these mailboxes or of all, in queue order. */
+  imapAppends(mailboxes?: readonly string[]): Promise<QueuedImapAppend[]>;
+  /** Makes the append queue (of these mailboxes, or the whole queue) exactly these. */
+  replaceImapAppends(appends: readonly QueuedImapAppend[], mailboxes?: readonly string[]): Promise<void>;
 
   close(): Promise<void>;
 }
 
 /** The mails of these mailboxes (all when undefined). */
-export function ofMailboxes(mails: readonly QueuedMail[], mailboxes: readonly string[] | undefined): QueuedMail[] {
+export function ofMailboxes<T extends { mailbox: string }>(mails: readonly T[], mailboxes: readonly string[] | undefined): T[] {
   if (mailboxes === undefined) return [...mails];
   const wanted = new Set(mailboxes);
   return mails.filter((m) => wanted.has(m.mailbox));
