@@ -8,7 +8,8 @@ import { join } from 'node:path';
 /** Writes `<dir>/bench.yaml` (storage in `<dir>/data`) and returns its path. */
 /** `http`: the config's http section (YAML flow), e.g. bench/api-load.ts prepareApiLoad's; default off. */
 /** `storageUrl`: storage.url (PostgreSQL, bench-store.ts); default the embedded SQLite under `<dir>/data`. */
-export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string; storageUrl?: string }): string {
+/** `pbx`: the config's pbx section (YAML flow), e.g. voicemail-deposits.ts's MWI target; default none. */
+export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string; storageUrl?: string; pbx?: string }): string {
   const config = join(dir, 'bench.yaml');
   writeFileSync(
     config,
@@ -19,6 +20,7 @@ export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts
       `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
       `storage: { dir: ${JSON.stringify(join(dir, 'data'))}${opts.storageUrl ? `, url: ${JSON.stringify(opts.storageUrl)}` : ''} }`,
       `http: ${opts.http ?? 'false'}`,
+      ...(opts.pbx ? [`pbx: ${opts.pbx}`] : []),
       'log: { level: warn }',
       '',
     ].join('\n'),

@@ -4,7 +4,12 @@
  * then be recorded until hang-up. Calls from the user "probe" instead hear a long prompt over and over with
  * barge-in, for the digit-latency and packet-timing probes.
  *
- *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR [--workers N] [--main-prof DIR]
+ *   node dist/bench/capacity-server.js CONFIG RESULTS_DIR [--workers N] [--main-prof DIR] [--app voicemail]
+ *
+ * --app voicemail: the voicemail pilot runs the real voicemail service (greeting, beep, the recording and its
+ * sidecar in store.tmpDir, store.deposit, MWI, call records: media-capacity.ts --app voicemail provisions the
+ * mailboxes and reads the messages back), and the benchmark app below serves only the probe calls, on the
+ * attendant pilot (8001) instead; recordings.jsonl stays empty.
  *
  * Writes one JSON line per finished recording to RESULTS_DIR/recordings.jsonl and, every second, a JSON line
  * of process figures (CPU, RSS, heap, event-loop delay, calls, clock lateness) to stdout.
@@ -45,7 +50,14 @@ const option = (name: string): number | undefined => {
 };
 const workers = option('workers');
 const workerIndex = option('worker-index');
-const mainProfDir = options.includes('--main-prof') ? options[options.indexOf('--main-prof') + 1] : undefined;
+const textOption = (name: string): string | undefined => (options.includes(`--${name}`) ? options[options.indexOf(`--${name}`) + 1] : undefined);
+const mainProfDir = textOption('main-prof');
+/** 'voicemail': the real voicemail on its pilot, the probes' app on the attendant pilot (see the header). */
+const app = textOption('app') ?? 'bench';
+if (app !== 'bench' && app !== 'voicemail') {
+  process.stderr.write(`--app must be bench or voicemail, not ${app}\n`);
+  process.exit(2);
+}
 if (mainProfDir && (workers === undefined || workerIndex !== undefined)) profileMainThread(mainProfDir);
 const recordings = join(resultsDir, 'recordings');
 mkdirSync(recordings, { recursive: true });
@@ -89,7 +101,7 @@ if (workers !== undefined && workerIndex === undefined) {
     workers,
     fork: (index) => {
       const profile = mainProfDir ? ['--main-prof', mainProfDir] : [];
-      const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index), ...profile], {
+      const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index), '--app', app, ...profile], {
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       });
       createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -131,10 +143,9 @@ if (workers !== undefined && workerIndex === undefined) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } else {
+  const apps = app === 'voicemail' ? { attendant: benchApp } : { voicemail: benchApp };
   const server: RunningServer =
-    workerIndex !== undefined
-      ? (await startWorker(config, logger, workerIndex, workers ?? 1, { apps: { voicemail: benchApp } })).server
-      : await startServer(config, logger, { apps: { voicemail: benchApp } });
+    workerIndex !== undefined ? (await startWorker(config, logger, workerIndex, workers ?? 1, { apps })).server : await startServer(config, logger, { apps });
   reportFigures(server);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

@@ -4,8 +4,19 @@
  *
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
  *                                   [--cpu-prof DIR] [--main-prof DIR] [--probe-from S] [--timeline FILE]
- *                                   [--media-port 6000] [--api-load RPS] [--postgres 1]
+ *                                   [--media-port 6000] [--sip-port 15070] [--api-load RPS] [--postgres 1] [--app bench|voicemail]
  *
+ * --app (default bench): what the calls run. bench: the benchmark app through the Call API (capacity-server.ts:
+ * a ~5 s prompt, then recorded into a results folder; checked from recordings.jsonl). voicemail: the real
+ * voicemail deposit, as a PBX forwards callers to it (bench/voicemail-deposits.ts): N*waves mailboxes from 27000
+ * are provisioned, one per call (each gets exactly one message), every SIPp call
+ * (sipp-scenarios/uac-capacity-deposit.xml) carries a Diversion (no-answer) to its own mailbox, hears the system
+ * unavailable greeting ("the person at extension ...", ~11 s) and the beep, streams the same 25 s and hangs up;
+ * the server records with its sidecar in store.tmpDir and deposits through the store thread, and the config has
+ * a PBX whose MWI target this script answers (the NOTIFYs are counted). The completeness check then reads the
+ * store: one message per mailbox, from the caller, reason no-answer, its WAV's tone pattern and length as below,
+ * and nothing left in the store's tmp/. The probes are unchanged (the benchmark app's barge-in prompt, the
+ * "probe" user), but on the attendant pilot 8001, the voicemail pilot being the real one.
  * --workers N: vmpilot runs as the 302 front door with N worker processes (capacity-server.ts --workers), not
  * pinned to a core, and every SIPp call (probes too) goes to the front door and follows its 302
  * (redirected-scenario.ts). The server figures are then the workers' summed (CPU in cores).
@@ -18,7 +29,8 @@
  * --waves 2 at N below ~1,000 the default window ends before the first hang-up, so put it on the churn (the
  * first wave's hang-ups and the second wave's set-ups, from ~30.6 s) with e.g. --probe-from 28.
  * --check 0 leaves the recordings unread (no completeness figures). --timeline FILE writes the server's per-second figures (calls, CPU, event-loop delay p99/max) as JSON lines,
- * to see when in the run the loop stalled. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken.
+ * to see when in the run the loop stalled. --media-port: SIPp's first RTP port (the probe calls' SIPp uses it + 1000), when 6000 is taken;
+ * --sip-port: the server's SIP port, when 15070 is taken (both are fixed: two benches at once collide).
  * --api-load RPS: each N is run twice, both with 10,000 mailboxes and the HTTP API on (in the front door with
  * --workers): once quiet, once with bench/api-load.ts driving the API at RPS during the probe window; prints
  * the API's latency and errors and the pacing of both runs side by side (issue 11's "busy API" proof).
@@ -35,7 +47,7 @@
  * timing; barge-in latency; the server's CPU and RSS at full load, and per call (minus the idle figures); the
  * window's longest main-thread stall and where its time went: on a CPU (the loop was busy: --main-prof shows
  * with what), waiting for a CPU (the machine was full), or asleep in a blocking call (capacity-server.ts).
- * Pass: 0 failed, every recording complete, interval p99 <= 25 ms and max <= 40 ms.
+ * Pass: 0 failed, every recording (--app voicemail: every message) complete, interval p99 <= 25 ms and max <= 40 ms.
  *
  * Priorities: this script (the probes) and the server run at nice -10 when allowed (as a media server is
  * usually run), SIPp at the normal 0: the probes share core 1 with SIPp, and their arrival timestamps should
@@ -49,12 +61,14 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { LONG_25S, findTones, readRecording } from '../test/helpers/audio-analysis.js';
 import { startRtpProbe, buildRtp, type RtpProbe } from '../test/helpers/rtp-probe.js';
 import { writeFollowingRedirect } from './redirected-scenario.js';
 import { writeBenchConfig, type CapacitySample } from './bench-config.js';
 import { openBenchStore, storeLabel } from './bench-store.js';
 import { formatApiLoad, formatComparison, prepareApiLoad, startApiLoad, type PacingFigures } from './api-load.js';
+import { checkRecording, CompletenessTally, type CompletenessFigures } from './recording-check.js';
+import { checkDeposits, depositGreetingMs, mailboxNumbers, provisionMailboxes, startMwiSink, writeMailboxList, type MwiFigures } from './voicemail-deposits.js';
+import { loadConfig } from '../src/config/load.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let raised = false;
@@ -83,8 +97,16 @@ const sippMediaPort = Number(args.get('media-port') ?? '6000');
 /** Admin API requests per second during the probe window (api-load.ts); undefined: no API at all. */
 const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefined;
 /** SQLite (default) or, with --postgres 1, a throwaway PostgreSQL: a fresh database per N. */
+/** bench: the benchmark app's recordings; voicemail: the real deposit (see the header). */
+const app = args.get('app') ?? 'bench';
+if (app !== 'bench' && app !== 'voicemail') throw new Error(`--app must be bench or voicemail, not ${app}`);
+/** The probes' pilot: the benchmark app's; with --app voicemail it is on the attendant pilot (capacity-server.ts). */
+const probeService = app === 'voicemail' ? '8001' : '8000';
+/** --app voicemail: SIPp starts talking this long after the greeting and beep should have ended. */
+const AFTER_BEEP_MS = 1500;
 const benchStore = await openBenchStore(args.has('postgres') && args.get('postgres') !== '0', { cpus: args.has('workers') ? undefined : '1' });
-const SIP_PORT = 15070;
+/** The server's SIP port (the front door's with --workers): --sip-port when 15070 is taken. */
+const SIP_PORT = Number(args.get('sip-port') ?? '15070');
 /**
  * The probe calls' length. They start once the last SIPp call is recording (ramp + 3 s) and end before the
  * first SIPp call hangs up (~31 s after it started), so they measure the steady state of N recording calls.
@@ -100,11 +122,10 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function startServer(dir: string, http?: string, storageUrl?: string): { child: ChildProcess; samples: Sample[] } {
-  const config = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http, storageUrl });
+function startServer(dir: string, config: string): { child: ChildProcess; samples: Sample[] } {
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir, ...(mainProfDir ? ['--main-prof', mainProfDir] : [])];
+  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir, '--app', app, ...(mainProfDir ? ['--main-prof', mainProfDir] : [])];
   const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
@@ -124,7 +145,7 @@ function startServer(dir: string, http?: string, storageUrl?: string): { child: 
 /** SIPp runs in the fixtures folder: rtp_stream takes a file name, relative to the working directory. */
 const AUDIO_DIR = join(root, 'test/fixtures/audio');
 
-function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; failed: number; out: string }> {
+function runSipp(scenario: string, extra: string[], service = '8000'): Promise<{ ok: number; failed: number; out: string }> {
   // Through a front door every call follows its 302 to a worker first.
   const file = workers === undefined ? join(root, 'sipp-scenarios', scenario) : writeFollowingRedirect(join(root, 'sipp-scenarios', scenario));
   const pin = workers === undefined ? ['taskset', '-c', '1'] : [];
@@ -132,7 +153,7 @@ function runSipp(scenario: string, extra: string[]): Promise<{ ok: number; faile
     const command = [...pin, ...(raised ? ['nice', '-n', '10'] : []), 'sipp'];
     const child = spawn(
       command[0]!,
-      [...command.slice(1), `127.0.0.1:${SIP_PORT}`, '-sf', file, '-t', 'u1', '-i', '127.0.0.1', '-s', '8000', '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
+      [...command.slice(1), `127.0.0.1:${SIP_PORT}`, '-sf', file, '-t', 'u1', '-i', '127.0.0.1', '-s', service, '-nostdin', '-timeout', '120s', '-timeout_error', ...extra],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: AUDIO_DIR },
     );
     let out = '';
@@ -166,7 +187,7 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
   const probes = await Promise.all(Array.from({ length: count }, () => startRtpProbe()));
   const inf = join(mkdtempSync(join(tmpdir(), 'probe-')), 'probes.csv');
   writeFileSync(inf, ['SEQUENTIAL', ...probes.map((p) => `${p.port};`)].join('\n') + '\n');
-  const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', String(sippMediaPort + 1000)]);
+  const sipp = runSipp('uac-probe.xml', ['-inf', inf, '-m', String(count), '-r', '20', '-d', String(PROBE_MS), '-mp', String(sippMediaPort + 1000)], probeService);
   const latencies: number[] = [];
   const stops: number[] = [];
   await Promise.all(
@@ -226,33 +247,20 @@ async function runProbes(count: number): Promise<{ intervals: number[]; latencie
 
 interface RecordingLine {
   reason: string;
-  durationMs: number;
   path: string;
 }
 
-async function checkRecordings(dir: string): Promise<{ total: number; complete: number; problems: string[]; lengthErrors: number[] }> {
+/** --app bench: the recordings the benchmark app listed in recordings.jsonl, each ended by the hang-up. */
+async function checkRecordings(dir: string): Promise<CompletenessFigures> {
   let lines: RecordingLine[] = [];
   try {
     lines = readFileSync(join(dir, 'recordings.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordingLine);
   } catch {
     // no recordings at all
   }
-  const problems: string[] = [];
-  /** Per recording, ms: (length from the first tone to the end) - 25 s, what issue 9 item 12 measured. */
-  const lengthErrors: number[] = [];
-  let complete = 0;
-  const expectedTones = Math.ceil(LONG_25S.durationMs / (LONG_25S.onMs + LONG_25S.offMs));
-  for (const line of lines) {
-    const { samples, durationMs } = await readRecording(line.path);
-    const tones = findTones(samples).filter((t) => Math.abs(t.hz - LONG_25S.hz) < 25 && t.endMs - t.startMs > 500);
-    const first = tones[0]?.startMs ?? NaN;
-    const heard = durationMs - first;
-    if (Number.isFinite(heard)) lengthErrors.push(heard - LONG_25S.durationMs);
-    const ok = line.reason === 'hangup' && tones.length === expectedTones && Math.abs(heard - LONG_25S.durationMs) <= LONG_25S.durationMs * 0.01;
-    if (ok) complete++;
-    else if (problems.length < 5) problems.push(`${line.path}: ${line.reason}, ${tones.length} tones, ${Math.round(heard)} ms after the first tone`);
-  }
-  return { total: lines.length, complete, problems, lengthErrors: lengthErrors.sort((a, b) => a - b) };
+  const tally = new CompletenessTally();
+  for (const line of lines) tally.add(line.path, await checkRecording(line.path), line.reason === 'hangup' ? undefined : line.reason);
+  return tally.result();
 }
 
 /** One run at N; `apiRps` > 0 loads the API during the probe window (the API is on whenever --api-load is given). */
@@ -260,13 +268,18 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const dir = mkdtempSync(join(tmpdir(), `capacity-${n}-`));
   const api = apiLoadRps === undefined ? undefined : await prepareApiLoad(join(dir, 'data'));
   const storageUrl = await benchStore.database();
-  const { child, samples } = startServer(dir, api?.httpYaml, storageUrl);
+  const total = n * waves;
+  const deposits = app === 'voicemail' ? await prepareDeposits(total) : undefined;
+  const configFile = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http: api?.httpYaml, storageUrl, pbx: deposits?.pbxYaml });
+  const config = await loadConfig(configFile);
+  if (deposits) await provisionMailboxes(config, deposits.numbers);
+  const { child, samples } = startServer(dir, configFile);
   // Idle figures once the server (every worker of a cluster) reports: a few seconds, more for workers.
   for (let waited = 0; samples.length < 3 && waited < 60_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
   const idle = samples.slice(-2);
   const rampS = n / rate;
-  const total = n * waves;
-  const main = runSipp('uac-capacity.xml', ['-m', String(total), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
+  const scenario = deposits ? ['uac-capacity-deposit.xml', '-inf', deposits.inf, '-d', String(deposits.greetingMs + AFTER_BEEP_MS)] : ['uac-capacity.xml'];
+  const main = runSipp(scenario[0]!, [...scenario.slice(1), '-m', String(total), '-l', String(n), '-r', String(rate), '-mp', String(sippMediaPort), '-rtp_threadtasks', '50']);
   // Probes start once every SIPp call is up and recording (or where --probe-from puts them).
   const startedAt = Date.now();
   await new Promise((r) => setTimeout(r, (probeFromS ?? rampS + 3) * 1000));
@@ -283,7 +296,12 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   await new Promise((r) => child.once('exit', r));
   if (timelineFile) writeFileSync(timelineFile, samples.map((s) => JSON.stringify({ ...s, t: (s.t - startedAt) / 1000 })).join('\n') + '\n');
   const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}`;
-  const recordings = checkFiles ? await checkRecordings(dir) : { total: 0, complete: NaN, problems: ['recordings not checked (--check 0)'], lengthErrors: [] };
+  const mwi = deposits?.mwi.stop();
+  const recordings = !checkFiles
+    ? { total: 0, complete: NaN, problems: ['recordings not checked (--check 0)'], lengthErrors: [] }
+    : deposits
+      ? await checkDeposits(config, deposits.numbers)
+      : await checkRecordings(dir);
 
   const steady = samples.filter((s) => s.t >= steadyFrom && s.t <= steadyTo && s.calls >= n);
   const mean = (f: (s: Sample) => number, list: Sample[]): number => list.reduce((a, s) => a + f(s), 0) / Math.max(1, list.length);
@@ -296,7 +314,8 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const pass = sipp.failed === 0 && sipp.ok === total && recordings.complete === total && p99 <= 25 && max <= 40;
   console.log(
     [
-      `N=${n} (${total} calls, ${store}): SIPp ${sipp.ok} ok, ${sipp.failed} failed; recordings complete ${recordings.complete}/${recordings.total}`,
+      `N=${n} (${total} calls, ${app === 'voicemail' ? `real voicemail deposits into ${total} mailboxes` : 'benchmark app'}, ${store}): SIPp ${sipp.ok} ok, ${sipp.failed} failed; ${deposits ? 'messages' : 'recordings'} complete ${recordings.complete}/${recordings.total}`,
+      ...(mwi ? [`  MWI: ${formatMwi(mwi, total)}`] : []),
       `  recording length from the first tone to the end, minus the 25 s streamed: min ${recordings.lengthErrors[0]?.toFixed(1)} ms, p50 ${percentile(recordings.lengthErrors, 50).toFixed(1)} ms, max ${recordings.lengthErrors.at(-1)?.toFixed(1)} ms`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
       `  barge-in (${probes.latencies.length} digits): digit sent -> last prompt packet received p50 ${percentile(probes.latencies, 50).toFixed(1)} ms, p99 ${percentile(probes.latencies, 99).toFixed(1)} ms, max ${Math.max(...probes.latencies).toFixed(1)} ms;`,
@@ -310,6 +329,19 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   );
   if (sipp.failed > 0 || sipp.ok !== total) console.log(sipp.out.split('\n').slice(-30).join('\n'));
   return { pass, p50: percentile(probes.intervals, 50), p99, max, loopP99: mean((s) => s.loopP99Ms, steady) };
+}
+
+/** --app voicemail: the mailboxes, SIPp's list of them, the greeting's length and the PBX's MWI target. */
+async function prepareDeposits(total: number): Promise<{ numbers: string[]; inf: string; greetingMs: number; mwi: Awaited<ReturnType<typeof startMwiSink>>; pbxYaml: string }> {
+  const numbers = mailboxNumbers(total);
+  const mwi = await startMwiSink();
+  const pbxYaml = `[{ name: bench-pbx, addresses: ["127.0.0.1"], mwi: { targets: ["sip:mwi@127.0.0.1:${mwi.port}"] } }]`;
+  return { numbers, inf: writeMailboxList(numbers), greetingMs: await depositGreetingMs(numbers), mwi, pbxYaml };
+}
+
+/** Not a pass criterion: NOTIFYs still queued (MWI's rate gate) when the server is stopped are not counted. */
+function formatMwi(m: MwiFigures, mailboxes: number): string {
+  return `${m.notifies} unsolicited NOTIFYs received by the PBX (its mwi.targets); lamps lit (Messages-Waiting: yes) for ${m.lit} of the ${mailboxes} mailboxes by the time the server stopped`;
 }
 
 /** The longest main-thread stall of the window and where its time went (capacity-server.ts watchStalls). */
