@@ -6,10 +6,12 @@
  *
  * Not here: the transaction and the events (sqlite.ts, which runs the SQL below through its own helpers).
  */
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
 import { fsyncDir } from './audio-files.js';
 import { greetingPath, messageAudioPath, type StoreLayout } from './layout.js';
+import { quarantine } from './repair.js';
 
 /**
  * The statements that remove a mailbox's rows, children first (messages and pin_failures have no ON DELETE
@@ -27,12 +29,25 @@ export const REMOVE_MAILBOX_SQL: readonly string[] = [
 ];
 
 /**
- * After the rows are committed: the mailbox's message and greeting folders, whole (audio, sidecars, anything
- * a crash left there), then their parents fsynced so the removal survives a power cut.
+ * After the rows are committed: the mailbox's message and greeting folders, then their parents fsynced so the
+ * removal survives a power cut. In the message folder, what is not a removed message's is kept for an
+ * administrator, not deleted: a deposit another process (or, on PostgreSQL, an outage) had placed there without
+ * a row yet goes to orphans/<number>/ (mailbox-gone.ts: the deposit then reports the mailbox gone). With
+ * `cachedCopies` (PostgreSQL) a WAV without a sidecar beside it is a cached copy of a removed message and is
+ * deleted; without it (SQLite, whose removed messages' files are gone already) every WAV left is kept.
  */
-export async function removeMailboxFiles(layout: StoreLayout, number: string): Promise<void> {
-  const folders = [dirname(messageAudioPath(layout, number, 'x')), dirname(greetingPath(layout, number, 'name'))];
-  for (const folder of folders) {
+export async function removeMailboxFiles(layout: StoreLayout, number: string, opts: { cachedCopies: boolean; logger?: Logger }): Promise<void> {
+  const messages = dirname(messageAudioPath(layout, number, 'x'));
+  const names = new Set(await readdir(messages).catch(() => [] as string[]));
+  const kept: string[] = [];
+  for (const name of names) {
+    const sidecar = name.replace(/\.wav$/, '.json');
+    if (!name.endsWith('.wav') || (opts.cachedCopies && !names.has(sidecar))) continue;
+    kept.push(await quarantine({ layout }, number, join(messages, name), name));
+    if (names.has(sidecar)) await quarantine({ layout }, number, join(messages, sidecar), sidecar);
+  }
+  if (kept.length > 0) opts.logger?.error({ mailbox: number, files: kept }, 'deleted mailbox held messages not yet stored: kept in orphans/ for an administrator');
+  for (const folder of [messages, dirname(greetingPath(layout, number, 'name'))]) {
     await rm(folder, { recursive: true, force: true });
     await fsyncDir(dirname(folder)).catch(() => undefined);
   }

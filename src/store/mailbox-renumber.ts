@@ -5,7 +5,8 @@
  * rows are moved in one transaction, and each message sidecar is rewritten to name the new number (repair reads
  * sidecars: a message whose sidecar names another mailbox would be quarantined, not re-attached).
  *
- * Order. SQLite (the audio is the message): folders first, then the commit; a failed commit renames them back.
+ * Order. SQLite (the audio is the message): the folders are renamed inside the commit's transaction (under the
+ * write lock, see RenumberCommit); a failed commit renames them back.
  * PostgreSQL (the folders are this host's cache, plus deposits kept during an outage): the commit first, then the
  * folders. Either way the files and the database disagree for a moment, so the renumber is journaled: a file
  * `renumbering/<old>.json` ({from, to}) is written and fsynced before anything moves and removed once all is done.
@@ -16,6 +17,7 @@
  *
  * Not here: the transactions and events (sqlite.ts, postgres.ts).
  */
+import { closeSync, constants, fsyncSync, openSync, renameSync } from 'node:fs';
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -105,8 +107,14 @@ async function renameIfExists(from: string, to: string): Promise<boolean> {
 
 /** How the store commits a renumber: its transaction, and whether it runs before the folders move (PostgreSQL). */
 export interface RenumberCommit {
-  commit: () => unknown;
-  /** true: commit, then move the folders (a failure to move is logged: they are a cache). false: the reverse. */
+  /**
+   * The store's transaction. SQLite (commitFirst false) calls `moveFiles` inside it, holding the database's write
+   * lock: a deposit in another process then inserts its row either before the renumber (its files are already
+   * placed, and the rename takes them along) or after it (its insert fails on the foreign key and it follows the
+   * renumber, sqlite.ts store()), never between the rename and the commit. PostgreSQL ignores it.
+   */
+  commit: (moveFiles: () => void) => unknown;
+  /** true: commit, then move the folders (a failure to move is logged: they are a cache). false: inside. */
   commitFirst: boolean;
   logger?: Logger;
 }
@@ -116,37 +124,46 @@ export async function renumberFiles(layout: StoreLayout, from: string, to: strin
   const journal = join(journalDir(layout), `${from}.json`);
   await writeFileDurably(journal, JSON.stringify({ from, to } satisfies Journal));
   await fsyncDir(journalDir(layout));
+  const moved: (readonly [string, string])[] = [];
+  const moveFiles = (): void => {
+    for (const pair of folderPairs(layout, from, to)) if (renameSyncIfExists(pair[0], pair[1])) moved.push(pair);
+    testCrashPoint('renumber-files-moved');
+  };
   try {
-    if (how.commitFirst) await how.commit();
-    else await moveFoldersAround(layout, from, to, how.commit);
+    await how.commit(how.commitFirst ? () => undefined : moveFiles);
   } catch (err) {
+    for (const [a, b] of moved.reverse()) await renameIfExists(b, a).catch(() => undefined);
     await unlinkIfExists(journal);
     throw err;
   }
   testCrashPoint('renumber-committed');
   if (how.commitFirst) {
-    await moveFoldersAround(layout, from, to, () => undefined).catch((err: unknown) =>
-      how.logger?.warn({ err, from, to }, 'cached audio not moved to the new number'),
-    );
+    try {
+      for (const [a, b] of folderPairs(layout, from, to)) await renameIfExists(a, b);
+      testCrashPoint('renumber-files-moved');
+    } catch (err) {
+      how.logger?.warn({ err, from, to }, 'cached audio not moved to the new number');
+    }
   }
   await relabelSidecars(layout, from, to);
   await unlinkIfExists(journal);
 }
 
-/**
- * Moves the mailbox's message and greeting folders from the old number to the new, runs `commit`, and moves
- * them back if it throws. The new number's folders must not exist (a deleted mailbox's are removed with it).
- */
-async function moveFoldersAround(layout: StoreLayout, from: string, to: string, commit: () => unknown): Promise<void> {
-  const moved: (readonly [string, string])[] = [];
+/** renameIfExists inside a transaction (synchronous: better-sqlite3's transactions are), the folder fsynced. */
+function renameSyncIfExists(from: string, to: string): boolean {
   try {
-    for (const pair of folderPairs(layout, from, to)) if (await renameIfExists(pair[0], pair[1])) moved.push(pair);
-    testCrashPoint('renumber-files-moved');
-    await commit();
+    renameSync(from, to);
   } catch (err) {
-    for (const [a, b] of moved.reverse()) await renameIfExists(b, a).catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+  const fd = openSync(dirname(to), constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** Each message sidecar in the new number's folder that names the old number names the new one. */

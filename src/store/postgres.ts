@@ -421,7 +421,7 @@ export class PostgresStore implements MessageStore {
         return result;
       });
       // This host's cached copies; other hosts' go at their next repair (a cached file without a row).
-      await removeMailboxFiles(this.layout, number);
+      await removeMailboxFiles(this.layout, number, { cachedCopies: true, logger: this.logger });
       await this.announce(number);
       this.announceMailbox(number);
       return deleted;

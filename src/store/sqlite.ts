@@ -48,7 +48,7 @@ import {
   renumberFiles,
   type RenumberLookup,
 } from './mailbox-renumber.js';
-import { keepForGoneMailbox } from './mailbox-gone.js';
+import { keepForGoneMailbox, keepPlacedForGoneMailbox, moveToRenumbered } from './mailbox-gone.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
 import type { MessageSidecar } from './message-sidecar.js';
 import { hashPin } from './pin.js';
@@ -310,7 +310,7 @@ export class SqliteStore implements MessageStore {
           this.logChange(number, 'mailbox');
         }),
       );
-      await removeMailboxFiles(this.layout, number);
+      await removeMailboxFiles(this.layout, number, { cachedCopies: false, logger: this.logger });
       this.announce(number);
       this.announceMailbox(number);
       return { number, messages: messages.length, greetings };
@@ -327,8 +327,9 @@ export class SqliteStore implements MessageStore {
       await renumberFiles(this.layout, old, newNumber, {
         commitFirst: false,
         logger: this.logger,
-        commit: () =>
+        commit: (moveFiles) =>
           this.write(() => {
+            moveFiles();
             // Checked at the commit: the mailbox's number and its children's references change together.
             this.db.pragma('defer_foreign_keys = ON');
             this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
@@ -787,16 +788,30 @@ export class SqliteStore implements MessageStore {
     const meta = await placeMessage(this.layout, mailbox, message);
     // If this throws (database busy beyond its retries, disk full) the audio and sidecar stay: nothing is lost,
     // and repair() attaches the message at the next start.
+    let stored = meta;
     try {
       this.insertMessage(meta);
     } catch (err) {
       // Another process starting (a cluster worker restarted) may have repaired the store between the placing
       // and this insert, found this audio with its sidecar and no row, and attached it: it is stored either way.
-      if (this.messageRow(meta.id)?.mailbox !== mailbox) throw err;
+      // Or another process renumbered or deleted the mailbox in between (mailbox-gone.ts).
+      if (this.messageRow(meta.id)?.mailbox !== mailbox) {
+        if (this.mailboxRow(mailbox)) throw err;
+        stored = await this.placedForChangedMailbox(meta);
+      }
     }
     await forgetRecording(this.layout, message);
-    this.announce(mailbox);
+    this.announce(stored.mailbox);
     return toMessage(this.requireMessage(meta.id), this.layout);
+  }
+
+  /** A placed deposit whose mailbox another process renumbered (inserted under the new number) or deleted (kept). */
+  private async placedForChangedMailbox(meta: MessageSidecar): Promise<MessageSidecar> {
+    const to = await renumberedDuringCall(meta.mailbox, this.renumberLookup(), this.logger);
+    if (to === undefined) return keepPlacedForGoneMailbox(this.layout, this.logger, meta);
+    const moved = await moveToRenumbered(this.layout, meta, to);
+    this.insertMessage(moved);
+    return moved;
   }
 
   /** The row, its change-feed entry and its new-message mail (deposit-mail.ts), in one transaction. */

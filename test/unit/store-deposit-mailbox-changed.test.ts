@@ -14,9 +14,8 @@
  * - a deposit placed and not committed (PostgreSQL: kept on this host through an outage; SQLite: a crash before
  *   the insert), the mailbox renumbered by another process meanwhile: repair commits it into the renumbered
  *   mailbox (before: quarantined, its sidecar naming a number gone).
- * Does not cover: a renumber killed half-way (test/integration/renumber-crash.test.ts); a renumber committed
- * between a SQLite deposit's placing of its files and its insert (a window of a few milliseconds across processes:
- * that deposit fails and its files go to orphans/ at the next start).
+ * Does not cover: a renumber killed half-way (test/integration/renumber-crash.test.ts); a renumber or delete
+ * committed between a SQLite deposit's placing of its files and its insert (store-deposit-race.test.ts).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
