@@ -548,10 +548,17 @@ const pbxSchema = z
  * One mailbox's fields as the config writes them. `vmpilot mailbox set`, the CSV import and the HTTP API
  * validate what an administrator gives with these same schemas, so a value means the same everywhere.
  */
+/**
+ * A person's name as a mailbox shows it: at most 200 characters and no control characters. A name is listed,
+ * exported (CSV), searched, sent in mails and shown in the web admin: before, the API took a 100,000-character
+ * name (anything up to its 1 MiB body) and line breaks or NULs in it.
+ */
+const personName = nonEmpty.max(200, 'must be at most 200 characters').regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters (line breaks, tabs, NUL)');
+
 export const mailboxFields = {
   number: dialNumber,
   pin: dialString(PIN, 'a PIN (4 to 16 digits)'),
-  name: nonEmpty,
+  name: personName,
   email: z.email('is not an email address'),
   aliases: z.array(dialNumber),
   hideFromDirectory: z.boolean(),

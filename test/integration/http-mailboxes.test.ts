@@ -55,6 +55,17 @@ describe('POST /api/mailboxes', () => {
     expect(body.errors.find((e) => e.path === 'body.pin')?.message).toMatch(/PIN/);
   });
 
+  it('refuses a name over 200 characters or with control characters (422), as the config would', async () => {
+    for (const name of ['a'.repeat(201), 'Alice\nEvil: header', 'Alice\u0000']) {
+      const res = await api.json('POST', '/api/mailboxes', { number: '27090', pin: '482613', name });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { errors: { path: string }[] };
+      expect(body.errors.map((e) => e.path)).toEqual(['body.name']);
+    }
+    expect((await api.json('POST', '/api/mailboxes', { number: '27090', pin: '482613', name: `Ann ${'é'.repeat(196)}` })).status).toBe(201);
+    expect((await api.call('/api/mailboxes/27090', { method: 'DELETE' })).status).toBe(200);
+  });
+
   it('refuses a JSON body over 1 MiB with 413 (JSON is parsed on the loop that paces RTP)', async () => {
     const res = await api.json('POST', '/api/mailboxes', { number: '27300', pin: '4826', name: 'x'.repeat(1024 * 1024) });
     expect(res.status).toBe(413);

