@@ -5,6 +5,7 @@
  *
  * Not here: the database (the caller commits between the steps), how the files are written (audio-files.ts).
  */
+import { rename } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { fsyncDir, placeFile, unlinkIfExists } from './audio-files.js';
 import { messageAudioPath, messageSidecarPath, type StoreLayout } from './layout.js';
@@ -47,6 +48,18 @@ export async function placeMessage(layout: StoreLayout, mailbox: string, message
   }
   await fsyncDir(dirname(audio));
   return meta;
+}
+
+/**
+ * Undoes placeMessage when the row may not be committed (the mailbox filled up meanwhile): the audio goes back to
+ * the recording's path (a copy kept for the caller is removed instead), the sidecar goes.
+ */
+export async function unplaceMessage(layout: StoreLayout, meta: MessageSidecar, message: NewMessage): Promise<void> {
+  const audio = messageAudioPath(layout, meta.mailbox, meta.id);
+  if (message.keepAudioFile) await unlinkIfExists(audio);
+  else await rename(audio, message.audioFile);
+  await unlinkIfExists(messageSidecarPath(layout, meta.mailbox, meta.id));
+  await fsyncDir(dirname(audio)).catch(() => undefined);
 }
 
 /** After the row is committed: the recording's own sidecar in tmp/ (recording-sidecar.ts) has served its purpose. */

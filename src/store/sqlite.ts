@@ -37,7 +37,7 @@ import { writeTransaction } from './write-transaction.js';
 import { NoSuchMessageError, NumberInUseError } from './errors.js';
 import { greetingPath, type StoreLayout } from './layout.js';
 import { prepareLocalFolders } from './owner.js';
-import { forgetRecording, placeMessage, removeMessages } from './message-files.js';
+import { forgetRecording, placeMessage, removeMessages, unplaceMessage } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import {
   followRenumbers,
@@ -458,7 +458,8 @@ export class SqliteStore implements MessageStore {
     if (!row) return keepForGoneMailbox(this.layout, this.logger, message);
     return this.queued(row.number, async () => {
       if (!this.roomFor(row)) throw new MailboxFullError(row.number);
-      return this.store(row.number, message);
+      // Checked again in the insert's write transaction: another process may take the last place meanwhile.
+      return this.store(row.number, message, { quota: true });
     });
   }
 
@@ -783,15 +784,21 @@ export class SqliteStore implements MessageStore {
   }
 
   /** The durable deposit (types.ts; the file steps are message-files.ts), then the row. */
-  private async store(mailbox: string, message: NewMessage): Promise<MessageRecord> {
+  private async store(mailbox: string, message: NewMessage, opts: { quota?: boolean } = {}): Promise<MessageRecord> {
     if (this.closed) throw new Error('the store is closed');
     const meta = await placeMessage(this.layout, mailbox, message);
     // If this throws (database busy beyond its retries, disk full) the audio and sidecar stay: nothing is lost,
     // and repair() attaches the message at the next start.
     let stored = meta;
     try {
-      this.insertMessage(meta);
+      this.insertMessage(meta, opts.quota === true);
     } catch (err) {
+      if (err instanceof MailboxFullError) {
+        // Another process took the last place since deposit() looked: the recording goes back where it was (the
+        // caller's rule for a full mailbox applies to it, as when deposit() finds it full).
+        await unplaceMessage(this.layout, meta, message);
+        throw err;
+      }
       // Another process starting (a cluster worker restarted) may have repaired the store between the placing
       // and this insert, found this audio with its sidecar and no row, and attached it: it is stored either way.
       // Or another process renumbered or deleted the mailbox in between (mailbox-gone.ts).
@@ -815,12 +822,15 @@ export class SqliteStore implements MessageStore {
   }
 
   /** The row, its change-feed entry and its new-message mail (deposit-mail.ts), in one transaction. */
-  private insertMessage(meta: MessageSidecar): void {
+  private insertMessage(meta: MessageSidecar, quota = false): void {
     const insert = this.sql(
       `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
        VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
     );
     this.countsChange(false, meta.mailbox, () => {
+      // Under the write lock: one process's deposit counts every other's (cluster workers share the file).
+      const row = quota ? this.mailboxRow(meta.mailbox) : undefined;
+      if (row && !this.roomFor(row)) throw new MailboxFullError(meta.mailbox);
       insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
       this.queueDepositMail(meta);
       // Unified messaging: the append is queued exactly when the message is, whichever path commits it.

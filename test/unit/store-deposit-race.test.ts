@@ -5,6 +5,8 @@
  *   message is stored once (counts 1 new);
  * - another process renumbers the mailbox (its folder renamed with the placed files, under the write lock): the
  *   message lands in the renumbered mailbox, playable, with a sidecar naming it (src/store/mailbox-gone.ts);
+ * - another process's deposit takes the mailbox's last place: this one rejects with MailboxFullError and its
+ *   recording is back where it was (before: both were stored, the quota was checked per process);
  * - another process deletes the mailbox: the deposit rejects with MailboxGoneError and the message is in
  *   orphans/27000/ (before: the deleter removed the folder with the placed audio, and the message was lost).
  * The race is made exact by running the other store's step right after the deposit placed its files
@@ -20,6 +22,7 @@ import { MailboxGoneError } from '../../src/store/errors.js';
 import { messageSidecarPath } from '../../src/store/layout.js';
 import { readMessageSidecar } from '../../src/store/message-sidecar.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { MailboxFullError } from '../../src/store/types.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
 const hook = vi.hoisted(() => ({ afterPlace: undefined as undefined | (() => Promise<unknown>) }));
@@ -81,6 +84,19 @@ describe('a deposit while another process changes the mailbox', () => {
     expect((await readMessageSidecar(messageSidecarPath(depositing.layout, '27100', m.id)))?.mailbox).toBe('27100');
     expect(existsSync(join(dir, 'orphans'))).toBe(false);
     expect((await depositing.repair()).quarantined).toEqual([]);
+  });
+
+  it("filled: the last place taken by the other process's deposit, this one rejects with MailboxFullError, its recording back in place", async () => {
+    await depositing.updateMailbox('27000', { maxMessages: 1 });
+    hook.afterPlace = async () => {
+      hook.afterPlace = undefined;
+      await restarting.deposit(newMessage(restarting.tmpDir));
+    };
+    const message = newMessage(depositing.tmpDir);
+    await expect(depositing.deposit(message)).rejects.toBeInstanceOf(MailboxFullError);
+    expect(await depositing.counts('27000')).toMatchObject({ new: 1 });
+    expect(existsSync(message.audioFile), 'the recording, for the caller to discard').toBe(true);
+    expect(readdirSync(join(dir, 'messages', '27000')).filter((n) => n.endsWith('.json'))).toHaveLength(1);
   });
 
   it('deleted: rejects with MailboxGoneError, the message kept in orphans/27000/', async () => {
