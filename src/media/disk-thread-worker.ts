@@ -7,10 +7,11 @@
  * data (code, syscall, path). It runs nicer than the thread that paces RTP (thread-priority.ts): its work may
  * lag by seconds (WavWriter holds the audio meanwhile), a packet may not.
  */
-import { closeSync, fsync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { DiskOp, DiskResult } from './disk-thread.js';
 import { yieldToPacingThread } from '../thread-priority.js';
+import { writeFileDurably } from '../store/audio-files.js';
 
 yieldToPacingThread();
 
@@ -19,7 +20,7 @@ function failure(id: number, err: unknown): DiskResult {
   return { id, error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path } };
 }
 
-/** Runs one operation; undefined for an fsync, which answers by itself later. */
+/** Runs one operation; undefined for an fsync or a durable write, which answer by themselves later. */
 function run(op: DiskOp): DiskResult | undefined {
   try {
     switch (op.kind) {
@@ -37,6 +38,19 @@ function run(op: DiskOp): DiskResult | undefined {
       case 'write':
         for (let done = 0; done < op.length; ) done += writeSync(op.fd, op.data, done, op.length - done, op.position + done);
         return { id: op.id };
+      case 'mkdir':
+        mkdirSync(op.path, { recursive: true });
+        return { id: op.id };
+      case 'remove':
+        rmSync(op.path, { force: true });
+        return { id: op.id };
+      case 'writeDurably':
+        // Its fsync on the thread pool, like an fsync's: the writes queued behind it do not wait for it.
+        writeFileDurably(op.path, op.data).then(
+          () => parentPort!.postMessage([{ id: op.id }]),
+          (err: unknown) => parentPort!.postMessage([failure(op.id, err)]),
+        );
+        return undefined;
     }
   } catch (err) {
     return failure(op.id, err);

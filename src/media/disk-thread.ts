@@ -18,6 +18,12 @@
  * thread pool from here (its answer comes in a message of its own), so that one recording's fsync never
  * holds up the other recordings' writes.
  *
+ * The voicemail deposit's own files come here as well (apps/voicemail/deposit.ts, through DepositFiles below):
+ * the folder a recording goes in, the recording's sidecar written durably before the recording counts
+ * (store/recording-sidecar.ts: written, fsynced, renamed; its answer comes once it is on disk, like an fsync's,
+ * without holding up the recordings' writes), and the removal of a take's files. Those were async fs calls on
+ * the main thread: three to six hand-offs to libuv's thread pool per message.
+ *
  * File descriptors belong to the process, so the main thread may use one this thread opened; but this thread
  * closes what it opened (a worker thread tracks its descriptors until it closes them, and closes them when it
  * exits). The thread is unref'd while nothing is pending (it never keeps a process alive by itself) and ref'd
@@ -34,7 +40,10 @@ export type DiskOp =
   | { id: number; kind: 'write'; fd: number; data: Uint8Array; length: number; position: number }
   | { id: number; kind: 'truncate'; fd: number; length: number }
   | { id: number; kind: 'fsync'; fd: number }
-  | { id: number; kind: 'close'; fd: number };
+  | { id: number; kind: 'close'; fd: number }
+  | { id: number; kind: 'mkdir'; path: string }
+  | { id: number; kind: 'remove'; path: string }
+  | { id: number; kind: 'writeDurably'; path: string; data: string };
 
 /** Its answer: an fd for an open, an error as plain data. */
 export interface DiskResult {
@@ -65,8 +74,18 @@ export interface RecordingFileIo {
   close(fd: number, cb: (err: Error | null) => void): void;
 }
 
+/** The voicemail deposit's file operations besides the recording itself, as promises. */
+export interface DepositFiles {
+  /** Creates `path` and its parents (mkdir -p). */
+  mkdir(path: string): Promise<void>;
+  /** Removes the file `path`; one already gone is not an error (rm -f). */
+  remove(path: string): Promise<void>;
+  /** Writes `data` as the whole of `path` durably: via path.part, fsynced, renamed (store/audio-files.ts writeFileDurably). */
+  writeDurably(path: string, data: string): Promise<void>;
+}
+
 /** 'warning': a warning node emitted in the thread (its message). */
-export class DiskThread extends EventEmitter<{ warning: [string] }> implements RecordingFileIo {
+export class DiskThread extends EventEmitter<{ warning: [string] }> implements RecordingFileIo, DepositFiles {
   private worker: Worker | undefined;
   private batch: DiskOp[] = [];
   private scheduled = false;
@@ -110,6 +129,22 @@ export class DiskThread extends EventEmitter<{ warning: [string] }> implements R
     // Not open here: closed by the thread that died with it.
     if (!this.fds.delete(fd)) return queueMicrotask(() => cb(null));
     this.queue({ id: this.nextId++, kind: 'close', fd }, (err) => cb(err));
+  }
+
+  mkdir(path: string): Promise<void> {
+    return this.ask({ id: this.nextId++, kind: 'mkdir', path });
+  }
+
+  remove(path: string): Promise<void> {
+    return this.ask({ id: this.nextId++, kind: 'remove', path });
+  }
+
+  writeDurably(path: string, data: string): Promise<void> {
+    return this.ask({ id: this.nextId++, kind: 'writeDurably', path, data });
+  }
+
+  private ask(op: DiskOp): Promise<void> {
+    return new Promise((resolve, reject) => this.queue(op, (err) => (err ? reject(err) : resolve())));
   }
 
   /**

@@ -43,9 +43,13 @@ export function recordingSidecarPath(wavPath: string): string {
   return wavPath.replace(/\.wav$/i, '') + '.json';
 }
 
-/** Writes (or rewrites, e.g. when the caller marks the message urgent) the sidecar of a recording. */
-export async function writeRecordingSidecar(wavPath: string, meta: RecordingSidecar): Promise<void> {
-  await writeFileDurably(recordingSidecarPath(wavPath), JSON.stringify(meta));
+/**
+ * Writes (or rewrites, e.g. when the caller marks the message urgent) the sidecar of a recording, durably:
+ * resolved once it is on disk. `write` does the durable write (default writeFileDurably, async fs); the
+ * voicemail deposit passes the recording disk thread's (media/disk-thread.ts), off the thread that paces RTP.
+ */
+export async function writeRecordingSidecar(wavPath: string, meta: RecordingSidecar, write: (path: string, data: string) => Promise<void> = writeFileDurably): Promise<void> {
+  await write(recordingSidecarPath(wavPath), JSON.stringify(meta));
 }
 
 /** The sidecar of a recording; undefined when it is missing or unreadable. */

@@ -17,10 +17,11 @@
  * CallEndedError, or a step failing) stores it on the way out: takeMessage has one exit for every path. Crash safety: before each recording starts, a sidecar `<name>.json` next to `<name>.wav` in
  * store.tmpDir (store/recording-sidecar.ts, written and fsynced) records who the message is for and from; if
  * the process dies mid-message, the store's repair() finds the pair at the next start and deposits it. The
- * sidecar goes once the message is stored or discarded.
+ * sidecar goes once the message is stored or discarded. These files (the folder, the sidecar, removals) are
+ * the recording disk thread's work (media/disk-thread.ts), like the recording's own: no fs request from the
+ * thread that paces RTP, and the sidecar is still on disk before the recording starts.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Call, CallPlayItem } from '../../call/call.js';
@@ -29,6 +30,7 @@ import { PlayFileError } from '../../call/play-items.js';
 import { MailboxGoneError } from '../../store/errors.js';
 import { MailboxFullError, type DepositReason, type Mailbox, type MessageRecord } from '../../store/types.js';
 import { recordingSidecarPath, writeRecordingSidecar, type RecordingSidecar } from '../../store/recording-sidecar.js';
+import { recordingDisk } from '../../media/disk-thread.js';
 import type { Caller } from './addressing.js';
 import type { VoicemailContext } from './context.js';
 import { chooseGreeting, systemGreeting } from './greeting.js';
@@ -178,7 +180,7 @@ async function takeMessage(call: Call, ctx: VoicemailContext, req: DepositReques
 /** Beep and record into store.tmpDir, the sidecar written first. */
 async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): Promise<Take> {
   const dir = ctx.store.tmpDir;
-  await mkdir(dir, { recursive: true });
+  await recordingDisk().mkdir(dir);
   const wav = join(dir, `vm-${randomUUID()}.wav`);
   const sidecar: RecordingSidecar = {
     mailbox: req.mailbox.number,
@@ -190,7 +192,7 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
     // Repair after a crash keeps the recording by the same rule as a hang-up (store/repair.ts keptAfterCrash).
     minMs: ctx.config.minMessageMs,
   };
-  await writeRecordingSidecar(wav, sidecar);
+  await writeRecordingSidecar(wav, sidecar, writeDurably);
   call.callRecord.reached('recording');
   try {
     const outcome = await call.record({
@@ -205,8 +207,7 @@ async function record(call: Call, ctx: VoicemailContext, req: DepositRequest): P
     return { wav, sidecar, durationMs: outcome.durationMs };
   } catch (err) {
     // Hung up during the beep (no file) or the file could not be written.
-    await rm(wav, { force: true });
-    await rm(recordingSidecarPath(wav), { force: true });
+    await removeTake(wav);
     throw err;
   }
 }
@@ -226,7 +227,7 @@ async function review(call: Call, ctx: VoicemailContext, take: Take): Promise<'s
       await call.play([{ file: take.wav }]);
     } else if (action === 'urgent') {
       take.sidecar.urgent = true;
-      await writeRecordingSidecar(take.wav, take.sidecar);
+      await writeRecordingSidecar(take.wav, take.sidecar, writeDurably);
       await call.play(['marked_urgent']);
     } else {
       if (++invalid >= REVIEW_MAX_INVALID) return 'send';
@@ -265,7 +266,7 @@ async function store(call: Call, ctx: VoicemailContext, take: Take, log: Logger)
     return false;
   }
   // The store removes the recording's sidecar once the message is stored (store/recording-sidecar.ts).
-  await rm(recordingSidecarPath(take.wav), { force: true });
+  await recordingDisk().remove(recordingSidecarPath(take.wav));
   call.callRecord.messageLeft(message.mailbox, message.id);
   log.info({ messageId: message.id, durationMs: message.durationMs, urgent: message.urgent }, 'message stored');
   try {
@@ -277,9 +278,17 @@ async function store(call: Call, ctx: VoicemailContext, take: Take, log: Logger)
 }
 
 async function discard(take: Take): Promise<void> {
-  await rm(take.wav, { force: true });
-  await rm(recordingSidecarPath(take.wav), { force: true });
+  await removeTake(take.wav);
 }
+
+/** A take's recording and sidecar gone (either may be missing). */
+async function removeTake(wav: string): Promise<void> {
+  await recordingDisk().remove(wav);
+  await recordingDisk().remove(recordingSidecarPath(wav));
+}
+
+/** The sidecar's durable write, in the recording disk thread. */
+const writeDurably = (path: string, data: string): Promise<void> => recordingDisk().writeDurably(path, data);
 
 function now(ctx: VoicemailContext): number {
   return ctx.now?.() ?? Date.now();
