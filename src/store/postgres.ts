@@ -422,6 +422,7 @@ export class PostgresStore implements MessageStore {
       });
       // This host's cached copies; other hosts' go at their next repair (a cached file without a row).
       await removeMailboxFiles(this.layout, number, { cachedCopies: true, logger: this.logger });
+      this.deposits.mailboxRemoved(number);
       await this.announce(number);
       this.announceMailbox(number);
       return deleted;

@@ -5,7 +5,8 @@
  *
  * Covers: the retry commits the message into the renumbered mailbox, playable, without an error and without a
  * restart (before: the retry looked under the old number, failed, and left the message for the next start's
- * repair). Real PostgreSQL (helpers/postgres.ts), stopped and started.
+ * repair). Deleted instead: the kept message goes to orphans/ with its sidecar (before: deleted with the
+ * mailbox's folder) and is not retried. Real PostgreSQL (helpers/postgres.ts), stopped and started.
  * Does not cover: a renumber on another host (store-deposit-mailbox-changed.test.ts), a crash (renumber-crash.test.ts).
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -51,5 +52,20 @@ describe('a kept deposit whose mailbox this host renumbers before its retry', ()
     expect(listed.map((m) => m.id)).toEqual([kept.id]);
     expect(existsSync(listed[0]!.audioPath)).toBe(true);
     expect(existsSync(join(dir, 'orphans')) ? readdirSync(join(dir, 'orphans')) : []).toEqual([]);
+  }, 40_000);
+});
+
+describe('a kept deposit whose mailbox this host deletes before its retry', () => {
+  it('is kept in orphans/ with its sidecar, and not retried', async () => {
+    await store.createMailbox({ number: '27200', name: 'Carol', pin: '4826' });
+    await pg.stop();
+    const kept = await store.deposit(newMessage(store.tmpDir, { mailbox: '27200' }));
+    await pg.start();
+    await store.deleteMailbox('27200');
+    expect(readdirSync(join(dir, 'orphans', '27200')).sort()).toEqual([`${kept.id}.json`, `${kept.id}.wav`]);
+    expect(store.keptDeposits).toBe(0);
+    // Past the retry interval: nothing tried, nothing failed.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect(logs.filter((l) => l.msg?.startsWith('kept message not committed'))).toEqual([]);
   }, 40_000);
 });

@@ -70,6 +70,11 @@ export class PgDeposits {
     }
   }
 
+  /** This host deleted a mailbox: its kept deposits were moved to orphans/ with its folder (mailbox-removal.ts). */
+  mailboxRemoved(number: string): void {
+    for (const key of [...this.kept]) if (key.startsWith(`${number}/`)) this.kept.delete(key);
+  }
+
   /** Stops retrying kept deposits (they stay on disk: repair commits them at the next start). */
   stop(): void {
     this.stopped = true;
