@@ -319,7 +319,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const pass = sipp.failed === 0 && sipp.ok === total && recordings.complete === total && p99 <= 25 && max <= 40;
   console.log(
     [
-      `N=${n} (${total} calls, ${app === 'voicemail' ? `real voicemail deposits into ${total} mailboxes` : 'benchmark app'}, ${store}): SIPp ${sipp.ok} ok, ${sipp.failed} failed; ${deposits ? 'messages' : 'recordings'} complete ${recordings.complete}/${recordings.total}`,
+      `N=${n} (${total} calls, ${deposits ? `real voicemail deposits into ${total} mailboxes, SIPp talking ${((deposits.greetingMs + AFTER_BEEP_MS) / 1000).toFixed(1)} s after the answer` : 'benchmark app'}, ${store}): SIPp ${sipp.ok} ok, ${sipp.failed} failed; ${deposits ? 'messages' : 'recordings'} complete ${recordings.complete}/${recordings.total}`,
       ...(mwi ? [`  MWI: ${formatMwi(mwi, total)}`] : []),
       `  recording length from the first tone to the end, minus the 25 s streamed: min ${recordings.lengthErrors[0]?.toFixed(1)} ms, p50 ${percentile(recordings.lengthErrors, 50).toFixed(1)} ms, max ${recordings.lengthErrors.at(-1)?.toFixed(1)} ms`,
       `  outbound interval (probe calls, ${probes.packets} packets): p50 ${percentile(probes.intervals, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
