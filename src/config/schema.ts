@@ -166,6 +166,8 @@ export interface VoicemailKeysConfig {
 export interface MwiConfig {
   /** Re-send every mailbox's state to the PBX targets at start-up (the PBX may have lost it). */
   resendOnStart: boolean;
+  /** Unsolicited NOTIFYs started per second at most (news first, the resend after: mwi/rate-gate.ts). */
+  notifyRatePerSecond: number;
   /** Digest credentials required from SUBSCRIBE requests (absent: trusted sources may subscribe freely). */
   subscribeAuth?: { realm: string; username: string; password: string };
   /** Live SUBSCRIBE subscriptions at most: in total, from one source address, to one mailbox (mwi/subscription-limits.ts). */
@@ -688,6 +690,7 @@ const voicemailSchema = section({
 
 const mwiSchema = section({
   resendOnStart: z.boolean().default(true),
+  notifyRatePerSecond: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(50),
   subscribeAuth: section({ realm: nonEmpty, username: nonEmpty, password: nonEmpty }).optional(),
   maxSubscriptions: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(10_000),
   maxSubscriptionsPerSource: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(1_000),

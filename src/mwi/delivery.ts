@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { MessageCounts } from '../store/types.js';
-import type { RateGate } from './rate-gate.js';
+import type { GateLane, RateGate } from './rate-gate.js';
 
 /** What one try of one target came to. */
 export type AttemptOutcome =
@@ -63,6 +63,10 @@ interface Job {
   timer?: NodeJS.Timeout;
   /** A newer state arrived while a run was sending. */
   newer: boolean;
+  /** The lane its run waits in, while Queued. */
+  lane: GateLane;
+  /** Bumped at each enqueue: a run from an older enqueue (moved to the news lane since) does nothing. */
+  ticket: number;
 }
 
 export class MwiDelivery<Target> {
@@ -86,20 +90,26 @@ export class MwiDelivery<Target> {
     return this.jobs.get(mailbox)?.state;
   }
 
-  /** A mailbox's state to deliver; replaces any older state of the same mailbox not yet delivered. */
-  update(mailbox: string, counts: MessageCounts): void {
+  /**
+   * A mailbox's state to deliver; replaces any older state of the same mailbox not yet delivered. `lane`:
+   * 'news' for a change someone waits for, 'bulk' for a resend (rate-gate.ts). News for a mailbox queued in
+   * the bulk lane moves it to the news lane.
+   */
+  update(mailbox: string, counts: MessageCounts, lane: GateLane = 'news'): void {
     if (this.stopped) return;
     const job = this.jobs.get(mailbox);
     if (!job) {
-      const fresh: Job = { mailbox, counts, state: DeliveryState.Queued, backoffMs: this.minMs, newer: false };
+      const fresh: Job = { mailbox, counts, state: DeliveryState.Queued, backoffMs: this.minMs, newer: false, lane, ticket: 0 };
       this.jobs.set(mailbox, fresh);
-      this.enqueue(fresh);
+      this.enqueue(fresh, lane);
       return;
     }
     job.counts = counts;
     switch (job.state) {
       case DeliveryState.Queued:
-        return; // its run will send this state
+        // Its run will send this state; news waiting behind bulk work goes ahead of it.
+        if (lane === 'news' && job.lane === 'bulk') this.enqueue(job, 'news');
+        return;
       case DeliveryState.Sending:
         job.newer = true;
         return;
@@ -108,7 +118,7 @@ export class MwiDelivery<Target> {
         if (job.timer !== undefined) clearTimeout(job.timer);
         job.timer = undefined;
         job.backoffMs = this.minMs;
-        this.enqueue(job);
+        this.enqueue(job, lane);
         return;
     }
   }
@@ -120,11 +130,13 @@ export class MwiDelivery<Target> {
     this.jobs.clear();
   }
 
-  private enqueue(job: Job): void {
+  private enqueue(job: Job, lane: GateLane): void {
     job.state = DeliveryState.Queued;
+    job.lane = lane;
+    const ticket = ++job.ticket;
     this.opts.gate.run(() => {
-      void this.run(job);
-    });
+      if (job.ticket === ticket) void this.run(job);
+    }, lane);
   }
 
   private async run(job: Job): Promise<void> {
@@ -146,7 +158,7 @@ export class MwiDelivery<Target> {
     if (job.newer) {
       // A newer state is waiting: send it now, whatever became of this one.
       job.backoffMs = this.minMs;
-      this.enqueue(job);
+      this.enqueue(job, 'news');
       return;
     }
     if (outcome !== 'failed') {
@@ -162,7 +174,8 @@ export class MwiDelivery<Target> {
     );
     job.timer = setTimeout(() => {
       job.timer = undefined;
-      if (!this.stopped && this.jobs.get(job.mailbox) === job) this.enqueue(job);
+      // A retry is not news: a PBX that was down gets its backlog behind what users are waiting for.
+      if (!this.stopped && this.jobs.get(job.mailbox) === job) this.enqueue(job, 'bulk');
     }, delay);
   }
 }

@@ -15,12 +15,12 @@ import { parseUri, type SipUri } from '../sip/uri.js';
 import type { MessageCounts } from '../store/types.js';
 import type { MwiStore } from './store-view.js';
 import { MwiDelivery, type AttemptOutcome } from './delivery.js';
-import { RateGate } from './rate-gate.js';
+import { RateGate, type GateLane } from './rate-gate.js';
 import { buildUnsolicitedNotify } from './unsolicited-notify.js';
 import { opsCounters } from '../metrics/ops-counters.js';
 
-/** NOTIFY runs started per second by default (RateGate). */
-export const DEFAULT_MWI_RATE = 20;
+/** NOTIFY runs started per second by default (RateGate; config mwi.notifyRatePerSecond). */
+export const DEFAULT_MWI_RATE = 50;
 
 export interface MwiNotifierOptions {
   stack: SipStack;
@@ -30,7 +30,7 @@ export interface MwiNotifierOptions {
   pbx: readonly Pick<PbxConfig, 'name' | 'mwi' | 'auth'>[];
   /** config.mwi.resendOnStart: start() sends every mailbox's state (paced). */
   resendOnStart: boolean;
-  /** NOTIFY runs started per second at most, first tries and retries alike. Default 20. */
+  /** NOTIFY runs started per second at most, first tries and retries alike. Default 50. */
   ratePerSecond?: number;
   /** First retry delay after every target failed, ms. Default 1000. */
   retryMinMs?: number;
@@ -100,9 +100,9 @@ export class MwiNotifier {
   }
 
   /** Queues a mailbox's state for every PBX; an older state not yet delivered is replaced. */
-  notify(mailbox: string, counts: MessageCounts): void {
+  notify(mailbox: string, counts: MessageCounts, lane: GateLane = 'news'): void {
     if (this.stopped) return;
-    for (const d of this.deliveries) d.update(mailbox, counts);
+    for (const d of this.deliveries) d.update(mailbox, counts, lane);
   }
 
   /**
@@ -116,7 +116,8 @@ export class MwiNotifier {
     let queued = 0;
     for (const mb of mailboxes) {
       if (this.stopped) break;
-      this.notify(mb.number, await this.opts.store.counts(mb.number));
+      // Behind any news (rate-gate.ts): a deposit during a big resend lights its lamp at once.
+      this.notify(mb.number, await this.opts.store.counts(mb.number), 'bulk');
       queued++;
     }
     this.log.info({ mailboxes: queued }, 'MWI state of every mailbox queued for the PBX');

@@ -2,12 +2,18 @@
  * A token bucket in front of outgoing NOTIFYs, so that a start-up resend or a PBX coming back after an outage
  * does not send thousands of requests in the same second: up to `burst` at once, then `perSecond`.
  *
- * Work waits in FIFO order. One timer at most, only while work waits.
+ * Two lanes: news (a message just left or read: someone is looking at the lamp) goes before bulk work (the
+ * start-up resend of every mailbox, retries to a PBX that failed), so that a site restarting with 10,000
+ * mailboxes does not leave a new message's lamp dark for minutes behind the resend. FIFO within a lane.
+ * One timer at most, only while work waits.
  */
+export type GateLane = 'news' | 'bulk';
+
 export class RateGate {
   private tokens: number;
   private last = Date.now();
-  private readonly queue: (() => void)[] = [];
+  private readonly news: (() => void)[] = [];
+  private readonly bulk: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,18 +29,19 @@ export class RateGate {
 
   /** Jobs waiting for a slot. */
   get waiting(): number {
-    return this.queue.length;
+    return this.news.length + this.bulk.length;
   }
 
-  /** Runs `job` now if a slot is free, else as soon as one is. */
-  run(job: () => void): void {
-    this.queue.push(job);
+  /** Runs `job` now if a slot is free, else as soon as one is (after the waiting jobs of its lane, and bulk jobs after every news job). */
+  run(job: () => void, lane: GateLane = 'news'): void {
+    (lane === 'news' ? this.news : this.bulk).push(job);
     this.drain();
   }
 
   /** Drops every waiting job (shutdown). */
   clear(): void {
-    this.queue.length = 0;
+    this.news.length = 0;
+    this.bulk.length = 0;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -43,16 +50,16 @@ export class RateGate {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
     this.last = now;
-    while (this.queue.length > 0 && this.tokens >= 1) {
+    while (this.waiting > 0 && this.tokens >= 1) {
       this.tokens -= 1;
-      const job = this.queue.shift();
+      const job = this.news.length > 0 ? this.news.shift() : this.bulk.shift();
       try {
         job?.();
       } catch (err) {
         this.onError(err);
       }
     }
-    if (this.queue.length > 0 && this.timer === undefined) {
+    if (this.waiting > 0 && this.timer === undefined) {
       const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSecond));
       this.timer = setTimeout(() => {
         this.timer = undefined;

@@ -59,7 +59,7 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
   });
   await subscriptions.start();
   core.onSubscribe = (inc) => subscriptions.handle(inc);
-  const notifier = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart });
+  const notifier = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart, ratePerSecond: config.mwi.notifyRatePerSecond });
   notifier.start();
   if (opts.resendNow && !config.mwi.resendOnStart) {
     notifier.resendAll().catch((err: unknown) => logger.error({ err }, 'MWI resend after repair failed'));

@@ -5,7 +5,8 @@
  * Covers: targets tried in order; a 2xx or a refusal ends the delivery; every target failing → retry of the
  * whole list after 1 s doubling to 5 min, until a target answers; only the latest state per mailbox (a
  * change replaces a pending retry and goes at once; a change during a NOTIFY goes after it); pacing through
- * the rate gate; stop(). Response classes: 2xx, 4xx, 408, 3xx, 5xx, 6xx.
+ * the rate gate, news before bulk work (a resend, retries), a mailbox moved from the bulk lane to the news lane
+ * sent once; stop(). Response classes: 2xx, 4xx, 408, 3xx, 5xx, 6xx.
  * Does not cover: building and sending the NOTIFY over SIP (integration/mwi.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -134,6 +135,34 @@ describe('MwiDelivery', () => {
     expect(calls.map((c) => c.at)).toEqual([0, 0, 500, 1000, 1500]);
   });
 
+  it('news MUST go before a resend still waiting for the gate, and a mailbox in both is sent once, as news', async () => {
+    const { delivery, calls } = harness(() => 'delivered', { targets: ['a'], perSecond: 2 });
+    for (let i = 0; i < 6; i++) delivery.update(`2700${i}`, counts(0), 'bulk');
+    await vi.advanceTimersByTimeAsync(0); // one second's burst: 27000, 27001
+    delivery.update('28000', counts(1)); // a deposit in a mailbox the resend does not hold
+    delivery.update('27005', counts(3)); // and one in a mailbox the resend queued last
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(calls.map((c) => c.mailbox)).toEqual(['27000', '27001', '28000', '27005', '27002', '27003', '27004']);
+    expect(calls.find((c) => c.mailbox === '27005')?.counts).toEqual(counts(3));
+    expect(delivery.pending).toBe(0);
+  });
+
+  it('a retry to a PBX that failed MUST wait behind news', async () => {
+    const { delivery, calls } = harness((_t, n) => (n === 1 ? 'failed' : 'delivered'), { targets: ['a'], perSecond: 1 });
+    delivery.update('27000', counts(1)); // fails: retried after 1 s, in the bulk lane
+    await vi.advanceTimersByTimeAsync(500);
+    delivery.update('28000', counts(1)); // news waiting for the gate's next tokens (1 s, 2 s) when the retry queues
+    delivery.update('28001', counts(1));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls.map((c) => [c.mailbox, c.at])).toEqual([
+      ['27000', 0],
+      ['28000', 1000],
+      ['28001', 2000],
+      ['27000', 3000],
+    ]);
+    expect(delivery.pending).toBe(0);
+  });
+
   it('stop() MUST forget pending states and retries', async () => {
     const { delivery, calls } = harness(() => 'failed', { targets: ['a'] });
     delivery.update('27000', counts(1));
@@ -175,6 +204,16 @@ describe('RateGate', () => {
       [4, 200],
       [5, 300],
     ]);
+  });
+
+  it('runs waiting news jobs before waiting bulk jobs, each lane in order', async () => {
+    const gate = new RateGate(10, 1);
+    const ran: string[] = [];
+    gate.run(() => ran.push('first'));
+    for (const name of ['b1', 'b2']) gate.run(() => ran.push(name), 'bulk');
+    for (const name of ['n1', 'n2']) gate.run(() => ran.push(name), 'news');
+    await vi.advanceTimersByTimeAsync(400);
+    expect(ran).toEqual(['first', 'n1', 'n2', 'b1', 'b2']);
   });
 
   it('clear() drops waiting jobs', async () => {
