@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeUdpPort, logRecords, serve, waitForRecord, type Exit, type LogRecord, type Serving } from './cli-process.js';
+import { reserveRtpPorts } from './rtp-range.js';
 
 export interface WorkerReady {
   worker: number;
@@ -56,12 +57,12 @@ export async function startCluster(opts: {
   /** sip.tls, for a tls: listener. */
   tls?: { cert: string; key: string };
   drainSeconds?: number;
-  /** rtp.ports, shared out among the workers. Default: 200 ports picked by this process's id (about 50 calls a worker). */
+  /** rtp.ports, shared out among the workers. Default: 200 ports reserved for it (rtp-range.ts; about 50 calls a worker). */
   rtpPorts?: string;
 }): Promise<Cluster> {
   const port = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-cluster-'));
-  const rtpMin = 42000 + (process.pid % 40) * 200;
+  const rtp = opts.rtpPorts === undefined ? await reserveRtpPorts() : undefined;
   const configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
@@ -69,7 +70,7 @@ export async function startCluster(opts: {
       'sip:',
       `  listen: ${JSON.stringify([`udp:127.0.0.1:${port}`, ...(opts.listen ?? [])])}`,
       ...(opts.tls ? [`  tls: ${JSON.stringify(opts.tls)}`] : []),
-      `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts ?? `${rtpMin}-${rtpMin + 199}`}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts ?? rtp!.ports}" }`,
       `storage: { dir: ${JSON.stringify(dir)} }`,
       `cluster: { workers: ${opts.workers}, basePort: 0 }`,
       `shutdown: { drainSeconds: ${opts.drainSeconds ?? 10} }`,
@@ -101,6 +102,7 @@ export async function startCluster(opts: {
       const timer = setTimeout(() => serving.child.kill('SIGKILL'), timeoutMs);
       const exit = await serving.exited;
       clearTimeout(timer);
+      await rtp?.release();
       return exit;
     },
   };

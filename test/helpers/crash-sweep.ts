@@ -18,6 +18,7 @@ import { readRecordingSidecar } from '../../src/store/recording-sidecar.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { freeUdpPort, logLine, serve, type Serving } from './cli-process.js';
 import { runSipp, type SippResult } from './sipp.js';
+import { reserveRtpPorts } from './rtp-range.js';
 
 /** One caller of the round. */
 export interface SweepDeposit {
@@ -49,14 +50,14 @@ export async function crashSweepRound(agesMs: readonly number[]): Promise<SweepD
   const storageDir = join(dir, 'data');
   const tmp = storeLayout(storageDir).tmpDir;
   const sipPort = await freeUdpPort();
-  const rtpMin = 54000 + (process.pid % 100) * 40;
+  const rtp = await reserveRtpPorts(40);
   const configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
     [
       'sip:',
       `  listen: ["udp:127.0.0.1:${sipPort}"]`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 39}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
       'http: false',
       'services: { voicemail: ["8000"], attendant: ["8001"] }',
@@ -126,6 +127,7 @@ export async function crashSweepRound(agesMs: readonly number[]): Promise<SweepD
   } finally {
     await stop(server);
     await Promise.all(callers);
+    await rtp.release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

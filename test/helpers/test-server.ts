@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer, type ServerHooks } from '../../src/server.js';
+import { reserveRtpPorts } from './rtp-range.js';
 import { tlsFixture } from './tls-fixture.js';
 
 export interface TestServer {
@@ -20,10 +21,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-let rtpBase = 30000 + (process.pid % 50) * 400;
-
 export interface TestServerOptions {
-  /** How many RTP ports the server gets (from a block of 200 of its own). Default 200. */
+  /** How many RTP ports the server gets (from a block of 200 reserved for it, see rtp-range.ts). Default 200. */
   rtpPorts?: number;
   /** Where the server logs. Default silent (or VMPILOT_TEST_LOG's level on stdout). */
   logger?: Logger;
@@ -42,9 +41,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-test-'));
   const tls = tlsFixture();
-  const rtpMin = rtpBase;
-  rtpBase += 200;
-  const rtpMax = rtpMin + Math.min(200, options.rtpPorts ?? 200) - 1;
+  const rtp = await reserveRtpPorts(Math.min(200, options.rtpPorts ?? 200));
+  const { min: rtpMin, max: rtpMax } = rtp;
   const yaml = `
 sip:
   listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
@@ -55,9 +53,14 @@ storage: { dir: ${JSON.stringify(dir)} }
 ${/^http:/m.test(extraYaml) ? '' : 'http: false # not the embedded default port 8080: tests run side by side'}
 ${extraYaml}
 `;
-  const config = parseConfig(yaml, dir);
   const logger = options.logger ?? pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
-  const server = await startServer(config, logger, hooks);
+  let server: RunningServer;
+  try {
+    server = await startServer(parseConfig(yaml, dir), logger, hooks);
+  } catch (err) {
+    await rtp.release();
+    throw err;
+  }
   return {
     server,
     dir,
@@ -67,7 +70,10 @@ ${extraYaml}
       if (!entry) throw new Error(`server has no ${transport} listener`);
       return entry.port;
     },
-    stop: () => server.close(),
+    async stop() {
+      await server.close();
+      await rtp.release();
+    },
   };
 }
 

@@ -59,6 +59,7 @@ import { startRtpProbe } from '../helpers/rtp-probe.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/test-server.js';
 import { freeUdpPort } from '../helpers/cli-process.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../sipp-scenarios/', import.meta.url));
 const SUPERVISED_PBX = '127.0.0.1';
@@ -237,13 +238,15 @@ function joinSplitTones(tones: readonly Tone[]): Tone[] {
   return out;
 }
 
+let rtp: RtpRange | undefined;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-aa-e2e-'));
-  const rtpMin = 46000 + (process.pid % 40) * 100;
+  rtp = await reserveRtpPorts(100);
   const yaml = `
 sip:
   listen: ["udp:127.0.0.1:0"]
-rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 99}" }
+rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }
 storage: { dir: ${JSON.stringify(dir)} }
 http: false
 ${CONFIG}`;
@@ -254,6 +257,7 @@ ${CONFIG}`;
 afterAll(async () => {
   await store?.close();
   await server?.close();
+  await rtp?.release();
 });
 
 beforeEach(() => {

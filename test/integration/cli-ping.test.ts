@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, freeUdpPort, logLine, runCli as vmpilot, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { SipUac } from '../helpers/sip-client.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
 
@@ -22,11 +23,12 @@ let udpPort: number;
 let tcpPort: number;
 let configFile: string;
 let server: Serving;
+let rtp: RtpRange | undefined;
 
 beforeAll(async () => {
   udpPort = await freeUdpPort();
   tcpPort = await freeTcpPort();
-  const rtpMin = 52000 + (process.pid % 100) * 20;
+  rtp = await reserveRtpPorts(20);
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-ping-'));
   configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
@@ -34,7 +36,7 @@ beforeAll(async () => {
     [
       'sip:',
       `  listen: ["udp:0.0.0.0:${udpPort}", "tcp:127.0.0.1:${tcpPort}"]`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(dir)} }`,
       'http: false',
       'services: { voicemail: ["8000"] }',
@@ -48,6 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopServing(server);
+  await rtp?.release();
 });
 
 describe('vmpilot ping', () => {

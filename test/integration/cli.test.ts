@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tlsFixture } from '../helpers/tls-fixture.js';
+import { reserveRtpPorts } from '../helpers/rtp-range.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'src/admin/cli.ts');
@@ -174,22 +175,25 @@ describe('vmpilot serve', () => {
     const held = createSocket('udp4');
     await new Promise<void>((res) => held.bind(0, '127.0.0.1', res));
     const port = held.address().port;
+    const rtp = await reserveRtpPorts(100);
     try {
-      const file = configFile('serve-busy.yaml', `sip:\n  listen: ["udp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41000-41099" }\nstorage: { dir: ${dir} }\n`);
+      const file = configFile('serve-busy.yaml', `sip:\n  listen: ["udp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "${rtp.ports}" }\nstorage: { dir: ${dir} }\n`);
       const r = await vmpilot('serve', '--config', file);
       expect(r.code).toBe(1);
       expect(lines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(/^vmpilot: cannot start: .*(in use|EADDRINUSE)/);
     } finally {
       held.close();
+      await rtp.release();
     }
   });
 
   it('runs, logs JSON lines with service "vmpilot", and exits 0 after SIGTERM', async () => {
     const port = await freePort();
+    const rtp = await reserveRtpPorts(100);
     const file = configFile(
       'serve-ok.yaml',
-      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41100-41199" }\nstorage: { dir: ${dir} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
+      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "${rtp.ports}" }\nstorage: { dir: ${dir} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
     );
     const { child, done } = start(['serve', '--config', file]);
     // Serving means the SIP port accepts connections.
@@ -205,6 +209,7 @@ describe('vmpilot serve', () => {
     }
     child.kill('SIGTERM');
     const r = await done;
+    await rtp.release();
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const logs = lines(r.stdout).map((l) => JSON.parse(l) as { service?: string; level?: string });
@@ -214,9 +219,10 @@ describe('vmpilot serve', () => {
 
   it('a SIGTERM while it is still starting drains once started and exits 0 (systemd stopping a starting unit)', async () => {
     const port = await freePort();
+    const rtp = await reserveRtpPorts(100);
     const file = configFile(
       'serve-early-term.yaml',
-      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "41200-41299" }\nstorage: { dir: ${join(dir, 'early')} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
+      `sip:\n  listen: ["tcp:127.0.0.1:${port}"]\nrtp: { address: 127.0.0.1, ports: "${rtp.ports}" }\nstorage: { dir: ${join(dir, 'early')} }\nshutdown: { drainSeconds: 2 }\nhttp: false\n`,
     );
     const { child, done } = start(['serve', '--config', file]);
     // "vmpilot starting" is logged before the store is opened and the SIP port bound: the signal lands mid-start.
@@ -227,6 +233,7 @@ describe('vmpilot serve', () => {
     });
     child.kill('SIGTERM');
     const r = await done;
+    await rtp.release();
     expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(r.stdout).toContain('shutting down once started');
     expect(r.stdout).toContain('shutting down: draining calls');

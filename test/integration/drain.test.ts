@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { invite, RawUdpPeer } from '../helpers/raw-peer.js';
 import { runSipp } from '../helpers/sipp.js';
 import { freeUdpPort, serve, type Serving } from '../helpers/cli-process.js';
+import { reserveRtpPorts } from '../helpers/rtp-range.js';
 
 const DRAIN_SECONDS = 20;
 
@@ -36,7 +37,7 @@ async function logLine(s: Serving, msg: string, timeoutMs = 15_000): Promise<voi
 describe('vmpilot serve on SIGTERM', () => {
   it('refuses new calls with 503, lets the call in progress finish, then exits 0', async () => {
     const port = await freeUdpPort();
-    const rtpMin = 50000 + (process.pid % 100) * 20;
+    const rtp = await reserveRtpPorts(20);
     const dir = mkdtempSync(join(tmpdir(), 'vmpilot-drain-'));
     const configFile = join(dir, 'vmpilot.yaml');
     writeFileSync(
@@ -44,7 +45,7 @@ describe('vmpilot serve on SIGTERM', () => {
       [
         'sip:',
         `  listen: ["udp:127.0.0.1:${port}"]`,
-        `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+        `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
         `storage: { dir: ${JSON.stringify(dir)} }`,
         'http: false',
         'services: { voicemail: ["8000"] }',
@@ -114,6 +115,7 @@ describe('vmpilot serve on SIGTERM', () => {
     } finally {
       peer.close();
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await rtp.release();
     }
   }, 45_000);
 });

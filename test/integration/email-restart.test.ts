@@ -18,6 +18,7 @@ import { runSipp } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { waitFor } from '../helpers/test-server.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
 const DIVERSION = 'Diversion: "Alice Example" <sip:27000@127.0.0.1;user=phone>;reason=no-answer;counter=1';
@@ -26,14 +27,14 @@ let dir: string;
 let smtpPort: number;
 let server: RunningServer | undefined;
 let sink: SmtpSink | undefined;
+let rtp: RtpRange | undefined;
 const { logger, logs } = capturedLogger();
 
 function config(): ReturnType<typeof parseConfig> {
-  const rtpMin = 46000 + (process.pid % 200) * 10;
   const yaml = [
     'sip:',
     '  listen: ["udp:127.0.0.1:0"]',
-    `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 9}" }`,
+    `rtp: { address: 127.0.0.1, ports: "${rtp!.ports}" }`,
     `storage: { dir: ${JSON.stringify(dir)} }`,
     'http: false',
     'services: { voicemail: ["8000"], attendant: ["8001"] }',
@@ -53,11 +54,13 @@ describe('a new-message email queued while SMTP is down', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vmpilot-email-restart-'));
     smtpPort = await freeTcpPort();
+    rtp = await reserveRtpPorts(10);
   });
 
   afterAll(async () => {
     await server?.close();
     await sink?.close();
+    await rtp?.release();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -19,20 +19,22 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { tlsFixture } from '../helpers/tls-fixture.js';
 import { RawUdpPeer, invite } from '../helpers/raw-peer.js';
 import { waitFor } from '../helpers/test-server.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 let server: RunningServer;
+let rtp: RtpRange | undefined;
 const logLines: string[] = [];
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-first-call-'));
   const tls = tlsFixture();
-  const rtpMin = 36000 + (process.pid % 20) * 100;
+  rtp = await reserveRtpPorts(100);
   const config = parseConfig(
     `
 sip:
   listen: ["udp:127.0.0.1:0", "tls:127.0.0.1:0"]
   tls: { cert: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)} }
-rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 99}" }
+rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }
 storage: { dir: ${JSON.stringify(dir)} }
 http: false
 `,
@@ -43,6 +45,7 @@ http: false
 
 afterAll(async () => {
   await server.close();
+  await rtp?.release();
 });
 
 const portOf = (transport: string): number => server.addresses().find((a) => a.transport === transport)!.port;

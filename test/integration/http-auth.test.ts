@@ -12,6 +12,7 @@ import { startApiServer, TOKEN_NAME, type ApiServer } from '../helpers/http-api.
 import { freeUdpPort, logLine, logRecords, runCli, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { hashToken } from '../../src/http/tokens.js';
 import { waitFor } from '../helpers/test-server.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 let api: ApiServer;
 
@@ -93,8 +94,10 @@ describe('with the token', () => {
 
 describe('vmpilot serve with a token from vmpilot http token', () => {
   let serving: Serving | undefined;
+  let rtp: RtpRange | undefined;
   afterAll(async () => {
     await stopServing(serving);
+    await rtp?.release();
   });
 
   it('prints a token and a config line; serve takes the line, answers /readyz, and the token opens the API', async () => {
@@ -107,11 +110,12 @@ describe('vmpilot serve with a token from vmpilot http token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmpilot-http-cli-'));
     const configFile = join(dir, 'vmpilot.yaml');
     const port = await freeUdpPort();
+    rtp = await reserveRtpPorts(20);
     writeFileSync(
       configFile,
       [
         `sip: { listen: ["udp:127.0.0.1:${port}"] }`,
-        'rtp: { address: 127.0.0.1, ports: "47000-47019" }',
+        `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
         `storage: { dir: ${JSON.stringify(dir)} }`,
         'shutdown: { drainSeconds: 1 }',
         'http:',

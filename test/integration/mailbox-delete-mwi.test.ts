@@ -19,6 +19,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { freeUdpPort, logLine, logRecords, runCli, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { invite, okFor, RawUdpPeer } from '../helpers/raw-peer.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 let dir: string;
 let storageDir: string;
@@ -28,6 +29,8 @@ let pbx: RawUdpPeer;
 let server: Serving | undefined;
 
 const bodyOf = (text: string): string => text.slice(text.indexOf('\r\n\r\n') + 4);
+
+let rtp: RtpRange | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-delete-lamp-'));
@@ -44,13 +47,13 @@ beforeAll(async () => {
     });
   }, 10);
   timer.unref();
-  const rtpMin = 55000 + (process.pid % 100) * 20;
+  rtp = await reserveRtpPorts(20);
   configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
     [
       `sip: { listen: ["udp:127.0.0.1:${sipPort}"] }`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
       'http: false', // not the embedded default 8080: tests run side by side
       'pbx:',
@@ -68,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopServing(server);
   pbx?.close();
+  await rtp?.release();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -20,6 +20,7 @@ import { freeUdpPort, logLine, serve, stopServing, type Serving } from '../helpe
 import { notifiesArrivingAt } from '../helpers/raw-peer.js';
 import { runSipp } from '../helpers/sipp.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -28,20 +29,21 @@ let storageDir: string;
 let sipPort: number;
 let pbxPort: number;
 let server: Serving | undefined;
+let rtp: RtpRange | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-lamp-'));
   storageDir = join(dir, 'data');
   sipPort = await freeUdpPort();
   pbxPort = await freeUdpPort();
-  const rtpMin = 54000 + (process.pid % 100) * 20;
+  rtp = await reserveRtpPorts(20);
   const configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
     [
       'sip:',
       `  listen: ["udp:127.0.0.1:${sipPort}"]`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)} }`,
       'http: false',
       'pbx:',
@@ -59,6 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopServing(server);
+  await rtp?.release();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

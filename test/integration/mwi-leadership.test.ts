@@ -21,6 +21,7 @@ import { openConfigStore } from '../helpers/config-store.js';
 import { postgresPerFile } from '../helpers/postgres.js';
 import { RawUdpPeer, subscribeMwi } from '../helpers/raw-peer.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const LEADS = 'leader: this host now sends MWI';
 const LOST = 'leadership lost with the connection to PostgreSQL: this host stops sending MWI';
@@ -34,6 +35,7 @@ let url: string;
 let sipPort: number;
 let pbx: MwiPbx;
 let server: Serving | undefined;
+let rtp: RtpRange | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-leader-'));
@@ -41,13 +43,13 @@ beforeAll(async () => {
   url = await postgres.createDatabase();
   sipPort = await freeUdpPort();
   pbx = await MwiPbx.open('127.0.0.1');
-  const rtpMin = 56000 + (process.pid % 100) * 20;
+  rtp = await reserveRtpPorts(20);
   configFile = join(dir, 'vmpilot.yaml');
   writeFileSync(
     configFile,
     [
       `sip: { listen: ["udp:127.0.0.1:${sipPort}"] }`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)}, url: ${JSON.stringify(url)} }`,
       'http: false',
       `pbx: [{ name: pbx, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }]`,
@@ -64,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopServing(server);
   pbx?.close();
+  await rtp?.release();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

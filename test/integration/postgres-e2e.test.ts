@@ -30,6 +30,7 @@ import { freeTcpPort, freeUdpPort, logLine, runCli, serve, stopServing, waitForR
 import { postgresPerFile, type PostgresServer } from '../helpers/postgres.js';
 import { runSipp } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/test-server.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
 const DIVERSION = 'Diversion: "Alice Example" <sip:27000@127.0.0.1;user=phone>;reason=no-answer;counter=1';
@@ -51,16 +52,17 @@ let serverConfig: string;
 let otherHostConfig: string;
 let sipPort: number;
 let server: Serving;
+let rtp: RtpRange | undefined;
 /** The messages listed before the outage test (its message is the one not among them). */
 const seenIds = new Set<string>();
 
-function writeConfig(file: string, storageDir: string, storageUrl: string, rtpMin: number): void {
+function writeConfig(file: string, storageDir: string, storageUrl: string, rtpPorts: string): void {
   writeFileSync(
     file,
     [
       'sip:',
       `  listen: ["udp:127.0.0.1:${sipPort}"]`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtpPorts}" }`,
       `storage: { dir: ${JSON.stringify(storageDir)}, url: ${JSON.stringify(storageUrl)} }`,
       'http: false',
       'services: { voicemail: ["8000"], attendant: ["8001"] }',
@@ -98,15 +100,16 @@ describe('vmpilot serve on PostgreSQL (storage.url)', () => {
     url = await pg.createDatabase();
     dir = mkdtempSync(join(tmpdir(), 'vmpilot-pg-e2e-'));
     sipPort = await freeUdpPort();
-    const rtpMin = 52400 + (process.pid % 100) * 20;
+    rtp = await reserveRtpPorts(20);
     serverConfig = join(dir, 'server.yaml');
     otherHostConfig = join(dir, 'other-host.yaml');
-    writeConfig(serverConfig, join(dir, 'server-data'), url, rtpMin);
-    writeConfig(otherHostConfig, join(dir, 'other-host-data'), url, rtpMin);
+    writeConfig(serverConfig, join(dir, 'server-data'), url, rtp.ports);
+    writeConfig(otherHostConfig, join(dir, 'other-host-data'), url, rtp.ports);
   }, 40_000);
 
   afterAll(async () => {
     await stopServing(server);
+    await rtp?.release();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -175,11 +178,13 @@ describe('vmpilot serve on PostgreSQL (storage.url)', () => {
   it('a server whose storage.url reaches no database exits 1 at start, naming it without its password', async () => {
     const port = await freeTcpPort();
     const badConfig = join(dir, 'bad.yaml');
-    writeConfig(badConfig, join(dir, 'bad-data'), `postgres://vm:s3cret@127.0.0.1:${port}/vmpilot`, 52900 + (process.pid % 50) * 20);
+    const badRtp = await reserveRtpPorts(20);
+    writeConfig(badConfig, join(dir, 'bad-data'), `postgres://vm:s3cret@127.0.0.1:${port}/vmpilot`, badRtp.ports);
     // Its own SIP port: the running server holds the other one.
     writeFileSync(badConfig, (await readFile(badConfig, 'utf8')).replace(`udp:127.0.0.1:${sipPort}`, `udp:127.0.0.1:${await freeUdpPort()}`));
     const bad = serve(badConfig);
     const exit = await bad.exited;
+    await badRtp.release();
     expect(exit.code).toBe(1);
     const said = bad.stdout() + exit.stderr;
     expect(said).toContain(`cannot reach the PostgreSQL store at postgres://vm:***@127.0.0.1:${port}/vmpilot`);

@@ -35,6 +35,7 @@ import { parseWavHeader, PCM_HEADER_LENGTH } from '../../src/media/wav.js';
 import { storeLayout } from '../../src/store/layout.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { compareTones, findTones, LONG_25S, readRecording, TONES_3S } from '../helpers/audio-analysis.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/test-server.js';
@@ -110,6 +111,7 @@ let configFile: string;
 let sipPort: number;
 let pbxPort: number;
 let pbxMediaPort: number;
+let rtp: RtpRange | undefined;
 let smtp: SmtpSink;
 let server: Serving;
 let startupNotify: { done: Promise<SippResult> };
@@ -119,8 +121,9 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
     dir = mkdtempSync(join(tmpdir(), 'vmpilot-e2e-'));
     sipPort = await freeUdpPort();
     pbxPort = await freeUdpPort();
-    pbxMediaPort = 40000 + (process.pid % 500) * 4;
-    const rtpMin = 52000 + (process.pid % 100) * 20;
+    // 20 ports for the server, the 4 above them for SIPp's media (-mp; it binds the port and the one 2 up).
+    rtp = await reserveRtpPorts(24);
+    pbxMediaPort = rtp.min + 20;
     smtp = await startSmtpSink();
     configFile = join(dir, 'vmpilot.yaml');
     const storageDir = join(dir, 'data');
@@ -129,7 +132,7 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
       [
         'sip:',
         `  listen: ["udp:127.0.0.1:${sipPort}"]`,
-        `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+        `rtp: { address: 127.0.0.1, ports: "${rtp.min}-${rtp.min + 19}" }`,
         `storage: { dir: ${JSON.stringify(storageDir)} }`,
         'http: false',
         'services: { voicemail: ["8000"], attendant: ["8001"] }',
@@ -158,6 +161,7 @@ describe('vmpilot serve, end to end: deposit, MWI, crash repair, SUBSCRIBE, retr
   afterAll(async () => {
     await stopServing(server);
     await smtp?.close();
+    await rtp?.release();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

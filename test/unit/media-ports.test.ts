@@ -9,11 +9,20 @@
  * Does not cover: the 503 a call gets when the pool is exhausted (rtp-ports.test.ts).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RtpPortPool, RtpPortsExhaustedError, type RtpPortPair } from '../../src/media/ports.js';
+import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
-/** A block of ports for this file: below the kernel ephemeral ports and test-server.ts blocks (30000 up). */
-const BASE = 24000 + (process.pid % 25) * 200;
+/** A block of 200 ports of this file's own (rtp-range.ts: reserved machine-wide, outside the ephemeral ports). */
+let BASE = 0;
+let block: RtpRange | undefined;
+beforeAll(async () => {
+  block = await reserveRtpPorts();
+  BASE = block.min;
+});
+afterAll(async () => {
+  await block?.release();
+});
 
 const held: { pool: RtpPortPool; pair: RtpPortPair }[] = [];
 
