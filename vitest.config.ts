@@ -1,12 +1,59 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Most test files wait (timers, SIPp calls of fixed length, child processes), so two run side by side. These run
+ * one at a time, after the others (sequence.groupOrder), with nothing else of this run beside them: they assert
+ * media or SIP timing to tens of milliseconds, or start clusters / several server processes from source (tsx
+ * compiling on both cores), which a second file's load would slow past their limits.
+ */
+const SERIAL = [
+  // RTP / SIP timing to tens of ms
+  'test/integration/lost-ack-timing.test.ts',
+  'test/integration/recording-timeline.test.ts',
+  'test/integration/media-sipp.test.ts',
+  'test/integration/media-probe.test.ts',
+  'test/integration/supervised-transfer.test.ts',
+  'test/integration/rtp-sources.test.ts',
+  'test/integration/rate-limit.test.ts',
+  'test/integration/stream-limits.test.ts',
+  'test/integration/vm-deposit.test.ts',
+  'test/integration/crash-sweep.test.ts',
+  // clusters and several vmpilot processes at once
+  'test/integration/cluster*.test.ts',
+  'test/integration/metrics-cluster.test.ts',
+  'test/integration/multi-host.test.ts',
+  'test/integration/kamailio-dispatcher.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Integration tests bind real ports; run files one at a time per worker to keep port use predictable.
+    // Each file in a process of its own. Integration tests bind only free ports (port 0, RTP blocks reserved by
+    // test/helpers/rtp-range.ts), so files can run side by side.
     pool: 'forks',
-    fileParallelism: true,
+    // One per core: the files that can share the machine mostly wait. (vitest's default is cores - 1.)
+    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'side-by-side',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SERIAL],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: SERIAL,
+          sequence: { groupOrder: 1 },
+          // One process runs these files one after another (module state is still reset between files).
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+    ],
   },
 });
