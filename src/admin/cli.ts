@@ -146,12 +146,6 @@ async function serve(opts: ServeOptions): Promise<void> {
   // A worker's lines say which worker wrote them (they share the front door's stdout).
   const logger = opts.workerIndex === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker: Number(opts.workerIndex) });
   exitOnCrash(logger);
-  // A cluster's workers say where they listen in their own "vmpilot listening" line; the summary and the
-  // config's warnings are the front door's to log, once.
-  if (opts.workerIndex === undefined) {
-    logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
-    for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
-  }
   // Signals are caught before starting: the SIP port accepts connections before the rest of the server
   // (store thread, MWI, HTTP) is up, and a SIGTERM in that window (systemd stopping a unit that is still
   // starting) must still drain and exit 0, not kill the process mid-start.
@@ -185,6 +179,13 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // After the handlers: whoever sees this line may signal at once (the test does), and until process.on()
+  // the default action of SIGTERM kills the process. A cluster's workers say where they listen in their own
+  // "vmpilot listening" line; the summary and the config's warnings are the front door's to log, once.
+  if (opts.workerIndex === undefined) {
+    logger.info({ version: VERSION, config: opts.config ?? '(embedded defaults)', summary: summary(config) }, 'vmpilot starting');
+    for (const w of warnings) logger.warn({ path: w.path, line: w.line }, `config: ${w.message}`);
+  }
   try {
     server = await startServeRole(config, logger, opts);
   } catch (err) {
