@@ -29,6 +29,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll's own default (1 s) is shorter than a browser round trip with a PIN hash takes on a loaded
+    // 2-core CI machine (web-admin.test.ts's wrong-PIN poll failed so); no test asserts a latency.
+    expect: { poll: { timeout: 5_000 } },
     // Each file in a process of its own. Integration tests bind only free ports (port 0, RTP blocks reserved by
     // test/helpers/rtp-range.ts), so files can run side by side.
     pool: 'forks',
