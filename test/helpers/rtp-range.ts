@@ -8,10 +8,12 @@
  * How: the range is a block of BLOCK UDP ports; holding a TCP listener on 127.0.0.1 at the block's first port is
  * the lock. RTP is UDP only, so the TCP port is free for this; the kernel makes the claim atomic and drops it
  * when the process dies (no lock files, no stale locks). The blocks lie outside Linux's default ephemeral range
- * (32768-60999), so the port-0 sockets of any process (SIP listeners, probes, SIPp's -p) never land in them.
+ * (32768-60999), so the port-0 sockets of any process (SIP listeners, probes, SIPp's -p) never land in them; a
+ * block some program already uses (a server someone started by hand on 127.0.0.1:25060) is passed over.
  *
  * Not here: SIPp's own media ports (-mp), which SIPp moves past when taken.
  */
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 
 /** UDP ports per block; the most a range can have. */
@@ -53,6 +55,20 @@ function tryListen(port: number): Promise<Server | undefined> {
   });
 }
 
+/** Whether nobody holds a UDP port of min..max on 127.0.0.1 (or the wildcard) right now. */
+async function udpFree(min: number, max: number): Promise<boolean> {
+  for (let port = min; port <= max; port++) {
+    const socket = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (!bound) return false;
+  }
+  return true;
+}
+
 /**
  * Reserves `count` consecutive UDP ports (at most RTP_BLOCK) for a server's rtp.ports. Starts looking at a
  * pid-derived block so that concurrent processes rarely contend for the same one.
@@ -65,6 +81,10 @@ export async function reserveRtpPorts(count = RTP_BLOCK): Promise<RtpRange> {
     const min = starts[(first + i) % starts.length]!;
     const lock = await tryListen(min);
     if (!lock) continue;
+    if (!(await udpFree(min, min + count - 1))) {
+      await new Promise<void>((resolve) => lock.close(() => resolve()));
+      continue;
+    }
     let released: Promise<void> | undefined;
     return {
       min,
