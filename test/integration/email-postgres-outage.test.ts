@@ -21,6 +21,7 @@ import { runSipp } from '../helpers/sipp.js';
 import { readMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { waitFor } from '../helpers/test-server.js';
+import { reserveRtpPorts } from '../helpers/rtp-range.js';
 
 const BOB = '"Bob Smith" <sip:27001@127.0.0.1>';
 const DIVERSION = 'Diversion: "Alice Example" <sip:27000@127.0.0.1;user=phone>;reason=no-answer;counter=1';
@@ -39,11 +40,11 @@ describe('a new-message email for a deposit made while PostgreSQL is down', () =
     const url = await pg.createDatabase();
     dir = mkdtempSync(join(tmpdir(), 'vmpilot-email-pg-'));
     sink = await startSmtpSink();
-    const rtpMin = 47000 + (process.pid % 200) * 10;
+    const rtp = await reserveRtpPorts(10); // held until this file's process exits
     const yaml = [
       'sip:',
       '  listen: ["udp:127.0.0.1:0"]',
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 9}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(dir)}, url: ${JSON.stringify(url)} }`,
       'http: false',
       'services: { voicemail: ["8000"], attendant: ["8001"] }',

@@ -40,6 +40,7 @@ import { MASTER_PASSWORD, MASTER_USER, startDovecot, untilImap, withImapUser, ty
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { postgresPerFile } from '../helpers/postgres.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { reserveRtpPorts } from '../helpers/rtp-range.js';
 
 const ALICE = 'alice@example.com';
 const HEADER = 'X-Vmpilot-Message-Id';
@@ -63,13 +64,14 @@ const hosts: Host[] = [];
 
 async function hostConfig(name: string, ldapPort: number): Promise<string> {
   const sipPort = await freeUdpPort();
-  const rtpMin = 40000 + (process.pid % 100) * 40 + hosts.length * 20;
+  // Held until this file's process exits (a host restarted later reuses its config).
+  const rtp = await reserveRtpPorts(20);
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(
     configFile,
     [
       `sip: { listen: ["udp:127.0.0.1:${sipPort}"] }`,
-      `rtp: { address: 127.0.0.1, ports: "${rtpMin}-${rtpMin + 19}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${rtp.ports}" }`,
       `storage: { dir: ${JSON.stringify(join(dir, name))}, url: ${JSON.stringify(url)} }`,
       'http: false',
       `pbx: [{ name: pbx, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }]`,
