@@ -23,6 +23,7 @@ const SERIAL = [
   'test/integration/cluster*.test.ts',
   'test/integration/metrics-cluster.test.ts',
   'test/integration/multi-host.test.ts',
+  'test/integration/leader-jobs.test.ts',
   'test/integration/kamailio-dispatcher.test.ts',
 ];
 
