@@ -300,7 +300,10 @@ export class MediaSession implements ClockSubscriber {
     const nowMs = performance.now();
     this.followSource(nowMs);
     if (this.sending && transmit) {
-      this.sender.idle = this.recorder.state === RecorderState.Recording ? (this.opts.whileRecording ?? 'silence') : 'silence';
+      // Finishing too: the recording's end (header, fsync) runs on the disk thread while the app still waits for
+      // record(); switching back to silence then sent packets the 'none' policy promises not to.
+      const recording = this.recorder.state === RecorderState.Recording || this.recorder.state === RecorderState.Finishing;
+      this.sender.idle = recording ? (this.opts.whileRecording ?? 'silence') : 'silence';
       this.sender.tick(now, frameIndex);
     }
     this.events.poll(nowMs);
