@@ -19,8 +19,6 @@ const SERIAL = [
   'test/integration/stream-limits.test.ts',
   'test/integration/vm-deposit.test.ts',
   'test/integration/crash-sweep.test.ts',
-  // SIPp sends DTMF on a fixed schedule: a PIN typed ahead after a wrong one must reach the server in time
-  'test/integration/metrics-call-records.test.ts',
   // clusters and several vmpilot processes at once
   'test/integration/cluster*.test.ts',
   'test/integration/metrics-cluster.test.ts',
