@@ -35,7 +35,7 @@ export function workerPort(cluster: Cluster, worker: number, transport = 'udp'):
 }
 
 /**
- * The config of a cluster whose PBX (SIPp on `pbxPort`) takes unsolicited MWI, with mailbox 27000 (PIN 7391). No
+ * The config of a server or cluster whose PBX (SIPp on `pbxPort`) takes unsolicited MWI, with mailbox 27000 (PIN 7391). No
  * state is sent at start-up: the only NOTIFYs are those the test causes.
  */
 export function pbxWithMwiYaml(pbxPort: number): string {

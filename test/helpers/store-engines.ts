@@ -112,3 +112,26 @@ export function storeEngines(): StoreEngine[] {
 export function otherStoreInstance(engine: StoreEngine, place: StorePlace, logger: Logger): Promise<MessageStore> {
   return engine.name === 'sqlite' ? openThreadedStore(place.dir, { logger, busyTimeoutMs: 5000 }) : engine.open(engine.onOtherHost(place));
 }
+
+/**
+ * Races claim loops against one queue: two loops on each instance at once (on PostgreSQL, separate connections
+ * of its pool), each claiming until nothing is left or `max` claims (bounded). Returns every message id claimed,
+ * all loops together: a queue that hands each job to exactly one claimant gives each id once.
+ */
+export async function claimRacing(
+  instances: readonly MessageStore[],
+  claim: (store: MessageStore, claimant: string) => Promise<{ messageId: string } | undefined>,
+  max: number,
+): Promise<string[]> {
+  async function drain(store: MessageStore, claimant: string): Promise<string[]> {
+    const got: string[] = [];
+    for (let i = 0; i <= max; i++) {
+      const job = await claim(store, claimant);
+      if (!job) break;
+      got.push(job.messageId);
+    }
+    return got;
+  }
+  const loops = instances.flatMap((store, n) => [drain(store, `i${n}-1`), drain(store, `i${n}-2`)]);
+  return (await Promise.all(loops)).flat();
+}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli-process.js';
 import { startApiServer, type ApiServer } from '../helpers/http-api.js';
+import { pbxWithMwiYaml } from '../helpers/cluster.js';
 import { MwiPbx } from '../helpers/mwi-pbx.js';
 import { runSipp } from '../helpers/sipp.js';
 
@@ -44,16 +45,7 @@ async function leaveMessage(from: string): Promise<void> {
 
 beforeAll(async () => {
   pbx = await MwiPbx.open('127.0.0.1');
-  api = await startApiServer(
-    [
-      'pbx:',
-      `  - { name: sipp, addresses: ["127.0.0.1"], mwi: { targets: ["sip:127.0.0.1:${pbx.port}"] } }`,
-      'mwi: { resendOnStart: false }',
-      'voicemail: { reviewMenu: false }',
-      'mailboxes:',
-      '  - { number: "27000", pin: "7391", name: "Alice Example" }',
-    ].join('\n'),
-  );
+  api = await startApiServer(`${pbxWithMwiYaml(pbx.port)}\nvoicemail: { reviewMenu: false }`);
   await leaveMessage(BOB);
   await leaveMessage(CAROL);
   await lampAt('2/0');

@@ -11,7 +11,7 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
+import { claimRacing, otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
 import type { DirectoryOwned, MessageStore } from '../../src/store/types.js';
 import { newMessage } from '../helpers/store-fixture.js';
 
@@ -122,16 +122,7 @@ describe.each(storeEngines())('the $name store\'s leader tables', (engine) => {
       const b = await otherStoreInstance(engine, place, logger);
       others.push(a, b);
       const now = Date.now();
-      async function drain(s: MessageStore, name: string): Promise<string[]> {
-        const got: string[] = [];
-        for (let i = 0; i <= JOBS; i++) {
-          const j = await s.claimImapAppend(name, now, LEASE);
-          if (!j) break;
-          got.push(j.messageId);
-        }
-        return got;
-      }
-      const all = (await Promise.all([drain(a, 'a1'), drain(b, 'b1'), drain(a, 'a2'), drain(b, 'b2')])).flat();
+      const all = await claimRacing([a, b], (s, name) => s.claimImapAppend(name, now, LEASE), JOBS);
       expect(all).toHaveLength(JOBS);
       expect(new Set(all).size).toBe(JOBS);
     });

@@ -11,7 +11,7 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
+import { claimRacing, otherStoreInstance, storeEngines, type StorePlace } from '../helpers/store-engines.js';
 import type { MessageStore, NewMailJob } from '../../src/store/types.js';
 
 const logger = pino({ level: 'silent' });
@@ -94,19 +94,7 @@ describe.each(storeEngines())('the $name store\'s email queue', (engine) => {
     const b = await otherStoreInstance(engine, place, logger);
     others.push(a, b);
     const now = Date.now();
-    async function drain(s: MessageStore, name: string): Promise<string[]> {
-      const got: string[] = [];
-      // Bounded: at most every mail, once each.
-      for (let i = 0; i <= MAILS; i++) {
-        const j = await s.claimMail(name, now, LEASE);
-        if (!j) break;
-        got.push(j.messageId);
-      }
-      return got;
-    }
-    // Two claim loops per instance: on PostgreSQL they run on separate connections of the pool.
-    const runs = await Promise.all([drain(a, 'a1'), drain(b, 'b1'), drain(a, 'a2'), drain(b, 'b2')]);
-    const all = runs.flat();
+    const all = await claimRacing([a, b], (s, name) => s.claimMail(name, now, LEASE), MAILS);
     expect(all).toHaveLength(MAILS);
     expect(new Set(all).size).toBe(MAILS);
   });
