@@ -5,6 +5,25 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 
+/**
+ * The RTP port the default SDP of invite() names: a UDP socket this process holds (bound on port 0, so the
+ * kernel gives a port nobody else has), which drops what the server sends there. A fixed port (it was 40000)
+ * could be another test's socket, which would then receive this test's RTP (and this server its RTCP); while
+ * this socket is bound nobody else can bind the port. unref'd: it never keeps a test process alive.
+ */
+const mediaSink: Socket = await new Promise<Socket>((resolve, reject) => {
+  const socket = createSocket('udp4');
+  socket.once('error', reject);
+  socket.on('message', () => {}); // dropped: the tests that use the default SDP do not look at media
+  socket.bind(0, '127.0.0.1', () => {
+    socket.unref();
+    resolve(socket);
+  });
+});
+
+/** The port of the default SDP's m=audio line (held by this process for its lifetime). */
+export const DEFAULT_SDP_RTP_PORT: number = mediaSink.address().port;
+
 export interface Received {
   at: number;
   text: string;
@@ -111,7 +130,7 @@ export async function notifiesArrivingAt(port: number, ms = 1500): Promise<strin
 export function invite(opts: { port: number; transport?: string; callId: string; service?: string; branch?: string; sdp?: string; extra?: string }): string {
   const sdp =
     opts.sdp ??
-    ['v=0', 'o=raw 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    ['v=0', 'o=raw 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${DEFAULT_SDP_RTP_PORT} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
   const transport = opts.transport ?? 'UDP';
   return [
     `INVITE sip:${opts.service ?? '8000'}@127.0.0.1 SIP/2.0`,

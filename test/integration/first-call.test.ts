@@ -17,7 +17,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/admin/log.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { tlsFixture } from '../helpers/tls-fixture.js';
-import { RawUdpPeer, invite } from '../helpers/raw-peer.js';
+import { DEFAULT_SDP_RTP_PORT, RawUdpPeer, invite } from '../helpers/raw-peer.js';
 import { waitFor } from '../helpers/test-server.js';
 import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
@@ -133,7 +133,7 @@ describe('the SDP version after a refused re-INVITE', () => {
       await peer.waitFor((t) => t.startsWith('SIP/2.0 488') && t.includes('CSeq: 2 INVITE'));
       await peer.send(port, request('ACK', 2, 'video'));
 
-      await peer.send(port, request('INVITE', 3, 'hold', sdp(['m=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendonly'])));
+      await peer.send(port, request('INVITE', 3, 'hold', sdp([`m=audio ${DEFAULT_SDP_RTP_PORT} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendonly'])));
       const held = (await peer.waitFor((t) => t.startsWith('SIP/2.0 200') && t.includes('CSeq: 3 INVITE'))).text;
       expect(held).toContain('a=recvonly');
       expect(versionOf(held)).toBe('2');
