@@ -12,6 +12,7 @@ import { ApiCatalog } from './api-catalog.js';
 import { ADMIN_ONLY, authHook } from './auth.js';
 import type { HttpContext, HttpDeps } from './context.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
+import { JSON_BODY_LIMIT, useShallowJsonParser } from './json-body.js';
 import { ROUTES } from './routes/index.js';
 import { TokenTable } from './tokens.js';
 import { limitConnections } from './connection-limits.js';
@@ -25,9 +26,6 @@ export interface RunningHttp {
   /** Stops taking requests, lets those in progress finish, closes. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Largest JSON request body, bytes. */
-export const JSON_BODY_LIMIT = 1024 * 1024;
 
 /** Client errors fastify raises itself (bad JSON, too large, unsupported type), as problems in their words. */
 function clientProblem(err: FastifyError): HttpProblem | undefined {
@@ -44,9 +42,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
   if (!settings.enabled) return undefined;
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     logger: false,
-    // JSON bodies are parsed on the loop that paces calls' RTP: a megabyte at most (JSON.parse of 50 MB would
-    // hold it for half a second). Uploads (greetings, CSV, config files) take http.maxBodyBytes in their own
-    // content-type parsers (uploadLimit).
+    // JSON bodies are parsed on the loop that paces calls' RTP: small ones only (json-body.ts). Uploads
+    // (greetings, CSV, config files) take http.maxBodyBytes in their own content-type parsers.
     bodyLimit: JSON_BODY_LIMIT,
     // Keep-alive connections idle at close are cut, busy ones finish their request.
     forceCloseConnections: 'idle',
@@ -57,6 +54,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
   };
   const app = fastify(options);
   limitConnections(app.server, { ...settings, ipv6PrefixLength: deps.config.sip.limits.ipv6PrefixLength }, deps.logger.child({ component: 'http' }));
+  useShallowJsonParser(app);
   const ctx: HttpContext = { ...deps, api: new ApiCatalog(), authenticators: [] };
   const log = ctx.logger.child({ component: 'http' });
 

@@ -49,8 +49,8 @@ const idParams = z.object({ id: z.string().min(1).max(100) });
 
 /**
  * The largest body the owner's routes take: a sign-in or a "heard" flag is a few dozen bytes. The sign-in is
- * open to anyone, and its JSON is parsed on the loop that paces calls' RTP: a megabyte of nested brackets (the
- * API's JSON limit) held that loop for half a second per request.
+ * open to anyone, and its JSON is parsed on the loop that paces calls' RTP: tighter than the API's JSON limit
+ * (json-body.ts; a megabyte of nested brackets once held that loop for half a second per request).
  */
 export const OWNER_BODY_LIMIT = 4096;
 
