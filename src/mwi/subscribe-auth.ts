@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/incoming-request.js';
-import { createChallenge, parseAuthorization, verifyAuthorization, DEFAULT_NONCE_SECRET } from '../sip/auth/digest.js';
+import { createChallenge, parseAuthorization, verifyAuthorization, DEFAULT_NONCE_MAX_AGE_S, DEFAULT_NONCE_SECRET, NonceCounts } from '../sip/auth/digest.js';
 
 export interface SubscribeAuthConfig {
   realm: string;
@@ -17,6 +17,9 @@ export interface SubscribeAuthConfig {
 }
 
 export class SubscribeAuthenticator {
+  /** The nonce-counts our nonces were used with: a captured Authorization cannot be sent again (nonce-counts.ts). */
+  private readonly counts = new NonceCounts();
+
   constructor(
     private readonly cfg: SubscribeAuthConfig,
     private readonly log: Logger,
@@ -40,9 +43,9 @@ export class SubscribeAuthenticator {
     }
     const lookup = (username: string, realm: string): string | undefined =>
       username === this.cfg.username && realm === this.cfg.realm ? this.cfg.password : undefined;
-    const result = verifyAuthorization(mine, inc.method, lookup, this.secret);
+    const result = verifyAuthorization(mine, inc.method, lookup, this.secret, DEFAULT_NONCE_MAX_AGE_S, this.counts);
     if (result.ok) return true;
-    if (!result.stale) {
+    if (!result.stale || result.replay) {
       this.log.warn({ callId: inc.callId, remote: inc.flow.remoteAddress, reason: result.reason }, 'SUBSCRIBE credentials refused');
     }
     this.challenge(inc, result.stale);

@@ -5,8 +5,8 @@
  *
  *   nonce = base64url( issued-at (uint32 seconds) | 8 random bytes | HMAC-SHA-256(secret, those 12 bytes | realm)[0..16) )
  *
- * Not done (FIXME if SUBSCRIBE auth needs it): replay protection within the lifetime of a nonce. That needs
- * state (the highest nc seen per nonce); a captured request can be replayed until the nonce expires.
+ * Replay protection within a nonce's lifetime needs state, the highest nc seen per nonce: nonce-counts.ts, which
+ * verifyAuthorization consults once a request's digest and nonce are right.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -30,6 +30,11 @@ export function mintNonce(realm: string, secret: Buffer, nowMs = Date.now()): st
   head.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
   randomBytes(RANDOM_BYTES).copy(head, STAMP_BYTES);
   return Buffer.concat([head, mac(secret, head, realm)]).toString('base64url');
+}
+
+/** The second a nonce was issued (its stamp). Meaningful only for a nonce checkNonce found 'valid'. */
+export function nonceIssuedAtS(nonce: string): number {
+  return Buffer.from(nonce, 'base64url').readUInt32BE(0);
 }
 
 /**

@@ -10,7 +10,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { quoteString } from '../headers/tokens.js';
 import { parseAuthorization } from './credentials.js';
 import { algorithmInfo, digestResponse, type DigestAlgorithm } from './hash.js';
-import { checkNonce, mintNonce } from './nonce.js';
+import { checkNonce, mintNonce, nonceIssuedAtS } from './nonce.js';
+import type { NonceCounts } from './nonce-counts.js';
 
 /** The secret createChallenge uses when given none: random, made once per process. */
 export const DEFAULT_NONCE_SECRET: Buffer = randomBytes(32);
@@ -29,7 +30,8 @@ export function createChallenge(realm: string, algorithm: DigestAlgorithm = 'MD5
   return `Digest realm=${quoteString(realm)},nonce="${nonce}",algorithm=${algorithm},qop="auth"${stale ? ',stale=TRUE' : ''}`;
 }
 
-export type VerifyResult = { ok: true; username: string } | { ok: false; stale: boolean; reason: string };
+/** `replay`: the digest was right but its nonce-count was used before (nonce-counts.ts); worth an operator's warn. */
+export type VerifyResult = { ok: true; username: string } | { ok: false; stale: boolean; reason: string; replay?: true };
 
 /**
  * Checks an Authorization / Proxy-Authorization value for a request with this method.
@@ -38,6 +40,12 @@ export type VerifyResult = { ok: true; username: string } | { ok: false; stale: 
  * nonce is invalid and with a valid digest for that nonce (indicating that the client knows the correct
  * username/password)." So an expired or foreign nonce gives stale: true only when the response is right for
  * it; a wrong password gives stale: false whatever the nonce (the client must ask the user again).
+ *
+ * With `counts` (a server's NonceCounts), a right digest whose nonce-count is not above the last one accepted
+ * with its nonce is a replay (RFC 2617 §3.2.2, nonce-counts.ts): refused with stale: true, by the same rule
+ * (the digest is valid for the nonce, the nonce at this count is not), so that a genuine client whose request
+ * came late is given a fresh nonce and answers it without asking its user, and the replayer, who has no
+ * password, gets nothing. Without `counts` (checking a UAC's credentials in tests) nothing is remembered.
  */
 export function verifyAuthorization(
   headerValue: string,
@@ -45,6 +53,7 @@ export function verifyAuthorization(
   lookupPassword: (username: string, realm: string) => string | undefined,
   secret: Buffer,
   nonceMaxAgeS: number = DEFAULT_NONCE_MAX_AGE_S,
+  counts?: NonceCounts,
 ): VerifyResult {
   const auth = parseAuthorization(headerValue);
   if ('error' in auth) return { ok: false, stale: false, reason: auth.error };
@@ -73,5 +82,11 @@ export function verifyAuthorization(
   }
   const status = checkNonce(auth.nonce, auth.realm, secret, nonceMaxAgeS);
   if (status !== 'valid') return { ok: false, stale: true, reason: status === 'expired' ? 'nonce expired' : 'nonce not issued by us' };
+  if (counts) {
+    // parseAuthorization checked that nc is 8 hex digits (qop=auth requires it).
+    const use = counts.use(auth.nonce, nonceIssuedAtS(auth.nonce), Number.parseInt(auth.nc!, 16), nonceMaxAgeS);
+    if (use === 'replay') return { ok: false, stale: true, reason: `nonce-count ${auth.nc} already used with this nonce (a replay)`, replay: true };
+    if (use === 'forgotten') return { ok: false, stale: true, reason: 'nonce no longer counted (the table was full)' };
+  }
   return { ok: true, username: auth.username };
 }
