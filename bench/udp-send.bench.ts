@@ -11,7 +11,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { literalLookup } from '../src/media/ports.js';
+import { literalLookup } from '../src/media/literal-lookup.js';
 
 const PACKETS = Number(process.env.PACKETS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

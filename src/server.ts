@@ -12,6 +12,7 @@ import type { IncomingRequest } from './sip/incoming-request.js';
 import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { localContact } from './sip/local-contact.js';
 import { RtpPortPool } from './media/ports.js';
+import { loadRtpIoBinding } from './media/native-rtp-io.js';
 import { CallRouter } from './call/router.js';
 import { MailboxNumbers } from './store/mailbox-numbers.js';
 import { Call } from './call/call.js';
@@ -182,7 +183,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     onInviteRefused: recordRefused,
   });
 
-  const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax);
+  const ports = new RtpPortPool(config.rtp.address, config.rtp.portMin, config.rtp.portMax, undefined, config.rtp.io);
   const router = new CallRouter(config.services, mailboxNumbers);
   // Shared clocks for every call's 20 ms tick (DESIGN.md: no per-call timers on the media path), in four
   // phases 5 ms apart so that no single timer callback carries every call's packets (clock-group.ts).
@@ -361,7 +362,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     throw err;
   }
   accepting = true;
-  logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}` }, 'vmpilot listening');
+  logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}`, rtpIo: ports.io }, 'vmpilot listening');
+  if (ports.io === 'dgram' && config.rtp.io === 'auto') logger.info({ reason: loadRtpIoBinding().reason }, 'RTP on Node dgram sockets (native RTP I/O not available: more CPU per call)');
 
   return {
     calls,

@@ -11,6 +11,7 @@ import { attendantsSchema, checkAttendantPilots, type AttendantConfig } from './
 import { directorySchema, type DirectoryConfig } from './directory-schema.js';
 import { imapLoginSchema, unifiedMessagingSchema, type ImapLogin, type UnifiedMessagingConfig } from './unified-schema.js';
 import type { SrtpPolicy } from '../sdp/types.js';
+import type { RtpIoChoice } from '../media/rtp-socket.js';
 import { actionsOf, DEFAULT_KEYMAP, MENU_NAMES, resolveKeyMap, type KeyMap, type MenuName } from '../apps/voicemail/keymap.js';
 import {
   checkAddressOrCidr,
@@ -213,6 +214,8 @@ export interface Config {
     portMax: number;
     /** Hang up an answered call when no RTP arrives for this long (not while held); 0 never. */
     noRtpTimeoutS: number;
+    /** RTP socket I/O: native batch I/O (native/rtp-io) or Node's dgram; auto: native when built. */
+    io: RtpIoChoice;
   };
   /** Prompt language and the folder holding prompts/<language>/ (default: the package's own). */
   prompts: { language: string; dir: string };
@@ -481,8 +484,9 @@ const rtpSchema = section({
   advertise: parsedString(parseMediaAdvertise).optional(),
   ports: parsedString(parsePortRange).prefault(DEFAULTS.rtpPorts),
   noRtpTimeoutS: z.number().int().min(0, 'must be 0 (never) or more').max(3600, 'must be at most 3600').default(DEFAULTS.noRtpTimeoutS),
+  io: z.enum(['auto', 'native', 'dgram'], { error: 'must be auto, native or dgram' }).default('auto'),
 })
-  .transform(({ address, advertise, ports, noRtpTimeoutS }) => ({ address, advertise, portMin: ports.min, portMax: ports.max, noRtpTimeoutS }))
+  .transform(({ address, advertise, ports, noRtpTimeoutS, io }) => ({ address, advertise, portMin: ports.min, portMax: ports.max, noRtpTimeoutS, io }))
   .prefault({});
 
 const promptsSchema = section({

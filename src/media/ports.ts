@@ -14,14 +14,17 @@
  * releases have queued behind them, or when nothing else is free. A port the OS refuses (in use by another
  * program) is skipped and waits in the same FIFO.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns';
-import { isIP } from 'node:net';
+import { bindDgram, closeQuietly, DgramRtpSocket } from './dgram-rtp-socket.js';
+import { NativeSocketError, nativeRtpIo, loadRtpIoBinding, type NativeRtpIo } from './native-rtp-io.js';
+import type { RtpIoChoice, RtpSocket } from './rtp-socket.js';
 
 export interface RtpPortPair {
   port: number;
-  rtp: Socket;
+  /** RTP: native batch I/O or dgram (rtp.io). */
+  rtp: RtpSocket;
+  /** RTCP: a few packets a minute, always dgram. */
   rtcp: Socket;
 }
 
@@ -47,25 +50,40 @@ export class RtpPortPool {
   private readonly last: number;
   /** Pairs in the range. */
   readonly capacity: number;
+  /** The native batch I/O the RTP sockets use, or undefined: dgram (see `io`). */
+  private readonly native: NativeRtpIo | undefined;
 
   /**
    * @param portMin first port of the range (made even if odd)
    * @param portMax last port of the range, inclusive (the last pair is the even port below it, if odd, and it)
    * @param quarantine releases that must follow a port's release before it is drawn again. Default: a quarter
    *   of the range, at most 256.
+   * @param io rtp.io: 'native' requires the addon (throws with the reason when it is missing), 'auto' uses it
+   *   when available, 'dgram' never.
    */
   constructor(
     private readonly address: string,
     portMin: number,
     portMax: number,
     quarantine?: number,
+    io: RtpIoChoice = 'auto',
   ) {
+    if (io === 'native') {
+      const { reason } = loadRtpIoBinding();
+      if (reason !== undefined) throw new Error(`rtp.io is native, but ${reason}`);
+    }
+    this.native = io === 'dgram' ? undefined : nativeRtpIo();
     this.first = portMin % 2 === 0 ? portMin : portMin + 1;
     this.last = portMax % 2 === 0 ? portMax - 1 : portMax;
     for (let port = this.first; port + 1 <= this.last; port += 2) this.free.push(port);
     this.capacity = this.free.length;
     this.waiting = new Int32Array(Math.max(1, this.capacity));
     this.quarantine = quarantine ?? Math.min(256, Math.floor(this.free.length / 4));
+  }
+
+  /** Which RTP socket implementation this pool's calls use. */
+  get io(): 'native' | 'dgram' {
+    return this.native !== undefined ? 'native' : 'dgram';
   }
 
   get allocated(): number {
@@ -79,10 +97,10 @@ export class RtpPortPool {
       const port = this.draw();
       if (port === undefined) break;
       this.inUse.add(port);
-      const rtp = await bind(this.address, port);
-      const rtcp = rtp ? await bind(this.address, port + 1) : undefined;
+      const rtp = await this.bindRtp(port);
+      const rtcp = rtp ? await bindDgram(this.address, port + 1) : undefined;
       if (rtp && rtcp) return { port, rtp, rtcp };
-      if (rtp) closeQuietly(rtp);
+      rtp?.close();
       this.inUse.delete(port);
       this.enqueue(port);
     }
@@ -91,10 +109,16 @@ export class RtpPortPool {
 
   release(pair: RtpPortPair): void {
     if (!this.inUse.delete(pair.port)) return;
-    closeQuietly(pair.rtp);
+    pair.rtp.close();
     closeQuietly(pair.rtcp);
     this.enqueue(pair.port);
     if (this.waitCount > this.quarantine) this.free.push(this.dequeue());
+  }
+
+  private async bindRtp(port: number): Promise<RtpSocket | undefined> {
+    if (this.native !== undefined) return bindNative(this.native, this.address, port);
+    const socket = await bindDgram(this.address, port);
+    return socket && new DgramRtpSocket(socket, port);
   }
 
   /** A uniformly random free port (removed from the free list), else the longest-waiting released one. */
@@ -121,40 +145,12 @@ export class RtpPortPool {
   }
 }
 
-/**
- * The address lookup of RTP and RTCP sockets. dgram resolves the destination of every unconnected send() with
- * dns.lookup, which answers an IP literal (what SDP's c= line holds) on the next tick: a process.nextTick and
- * a callback per packet. Unconnected is how a call sends until its caller's RTP arrives (rtp-link.ts), so
- * every prompt played before the caller says anything, the greeting of each new call above all, paid it:
- * in the capacity bench with calls coming and going, two thirds of all RTP sends went that way. A literal is
- * its own answer, given at once; a name (never from our SDP parser, but a config could hold one) still goes
- * to dns.lookup.
- */
-export const literalLookup = ((hostname: string, options: unknown, callback: (err: Error | null, address: string, family: number) => void): void => {
-  const family = isIP(hostname);
-  if (family !== 0) return callback(null, hostname, family);
-  dnsLookup(hostname, options as never, callback as never);
-}) as unknown as typeof dnsLookup;
-
-function bind(address: string, port: number): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup });
-    socket.once('error', () => {
-      closeQuietly(socket);
-      resolve(undefined);
-    });
-    socket.bind(port, address, () => {
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-  });
-}
-
-function closeQuietly(socket: Socket): void {
+/** An RTP socket on the native I/O, or undefined when the OS refuses the port. Other failures throw. */
+function bindNative(io: NativeRtpIo, address: string, port: number): RtpSocket | undefined {
   try {
-    socket.close();
-  } catch {
-    // already closed
+    return io.open(address, port);
+  } catch (err) {
+    if (err instanceof NativeSocketError) return undefined;
+    throw err;
   }
 }

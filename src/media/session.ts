@@ -6,7 +6,7 @@
  * Per packet in: RtpReceiver (SRTP, latch, PT) → audio: ReceiveBuffer (reorder, gap fill) → PCM16 →
  * in-band DTMF detector and recorder; telephone-event: TelephoneEventDecoder → DigitRouter.
  * Per tick out (shared MediaClock, no per-call timer): RtpSender pulls the player's next frame, protects it
- * with SRTP when keyed, and sends it (RtpLink: over a connected socket while the latched source is active);
+ * with SRTP when keyed, and sends it (RtpSocket: over a connected socket while the latched source is active);
  * RTCP SR every 5 s; no-RTP timeout; the Call's own deadlines (onTick). While recording with nothing to play,
  * the sender follows `whileRecording` (silence every 20 ms, a keepalive packet a second, or nothing).
  *
@@ -32,7 +32,7 @@ import type { RtpPortPair } from './ports.js';
 import { G711_FRAME_BYTES, tsDelta, type RtpPacketView } from './rtp-packet.js';
 import { RtpReceiver, type AddressSet } from './rtp-receiver.js';
 import { RtpSender, type RtpFrameSource, type RtpIdlePolicy } from './rtp-sender.js';
-import { RtpLink } from './rtp-link.js';
+import type { RtpSocket } from './rtp-socket.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { Player } from './player.js';
 import { Recorder, RecorderState, type RecordOptions, type RecordOutcome } from './recorder.js';
@@ -108,7 +108,8 @@ export class MediaSession implements ClockSubscriber {
 
   private sender: RtpSender;
   private readonly receiver: RtpReceiver;
-  private readonly link: RtpLink;
+  /** The RTP socket (the port pool owns and closes it). */
+  private readonly link: RtpSocket;
   private readonly receiveBuffer: ReceiveBuffer;
   private readonly events: TelephoneEventDecoder;
   private readonly tones: DtmfToneDetector;
@@ -151,7 +152,7 @@ export class MediaSession implements ClockSubscriber {
     this.playerLaw = opts.law;
     this.sendLaw = opts.law;
     this.player = new Player({ law: opts.law, onPlayStart: () => this.sender.startTalkspurt() });
-    this.link = new RtpLink(opts.pair.rtp);
+    this.link = opts.pair.rtp;
     this.sender = this.newSender(opts.law === 'PCMA' ? PT_PCMA : 0);
     this.digits = new DigitRouter(opts.dtmf, (key, source, startSample) => this.onKey(key, source, startSample));
     this.receiveBuffer = new ReceiveBuffer(this.onPcm);
@@ -176,7 +177,7 @@ export class MediaSession implements ClockSubscriber {
       opts.trustedSources,
     );
     this.rtcp = new RtcpEndpoint(opts.pair.rtcp, opts.cname, this.srtp, (address) => this.receiver.isLegitimate(address));
-    opts.pair.rtp.on('message', this.receiver.onMessage);
+    this.link.setHandler(this.receiver.onMessage);
   }
 
   /** The law prompts must be given in (the player's; a later change of law is transcoded on the way out). */
@@ -207,7 +208,7 @@ export class MediaSession implements ClockSubscriber {
     this.audio = audio;
     this.srtp.configure(audio.srtp);
     this.receiver.configure(audio.telephoneEvent, this.srtp.inbound, audio.remoteAddress);
-    // Latching re-opens: every source must reach the socket again (rtp-link.ts).
+    // Latching re-opens: every source must reach the socket again (rtp-link.ts, native-rtp-io.ts).
     this.link.disconnect();
     this.digits.setTelephoneEventNegotiated(audio.telephoneEvent !== undefined);
     if (audio.codec !== this.sendLaw) {
@@ -271,8 +272,8 @@ export class MediaSession implements ClockSubscriber {
     // RFC 3550 §6.6 BYE, only to a peer we have been talking to.
     this.rtcp.close(this.peerConfirmed ? this.sender : undefined);
     this.sender.close();
-    this.link.close();
-    this.opts.pair.rtp.off('message', this.receiver.onMessage);
+    this.link.setHandler(undefined);
+    this.link.disconnect();
   }
 
   /** Adds this session's packet counts so far to `into` (/metrics: no object per call per scrape). */

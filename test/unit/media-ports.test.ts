@@ -97,7 +97,7 @@ describe('RtpPortPool', () => {
 
 describe('an RTP socket from the pool', () => {
   it('MUST send to an IP literal without deferring the packet to a lookup on the next tick', async () => {
-    const pool = new RtpPortPool('127.0.0.1', BASE + 100, BASE + 101);
+    const pool = new RtpPortPool('127.0.0.1', BASE + 100, BASE + 101, undefined, 'dgram');
     const [port] = await take(pool, 1);
     const pair = held.at(-1)!.pair;
     expect(pair.port).toBe(port);
@@ -106,7 +106,7 @@ describe('an RTP socket from the pool', () => {
     const got = new Promise<Buffer>((resolve) => peer.once('message', resolve));
     const nextTick = vi.spyOn(process, 'nextTick');
     try {
-      pair.rtp.send(Buffer.from([0x80, 0, 0, 1]), peer.address().port, '127.0.0.1');
+      pair.rtp.send(Buffer.from([0x80, 0, 0, 1]), 4, peer.address().port, '127.0.0.1');
       // dns.lookup answers a literal with process.nextTick(callback): one per packet, before the fix.
       expect(nextTick).not.toHaveBeenCalled();
     } finally {
