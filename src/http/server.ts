@@ -13,6 +13,7 @@ import { ADMIN_ONLY, authHook } from './auth.js';
 import type { HttpContext, HttpDeps } from './context.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { JSON_BODY_LIMIT, useShallowJsonParser } from './json-body.js';
+import { answerEarlyProblems, EARLY_PROBLEM_SERVER_OPTIONS, earlyProblemOptions } from './early-problems.js';
 import { ROUTES } from './routes/index.js';
 import { TokenTable } from './tokens.js';
 import { limitConnections } from './connection-limits.js';
@@ -40,8 +41,12 @@ function clientProblem(err: FastifyError): HttpProblem | undefined {
 export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | undefined> {
   const settings = deps.config.http;
   if (!settings.enabled) return undefined;
-  const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+  const log = deps.logger.child({ component: 'http' });
+  const options: FastifyServerOptions & { http: typeof EARLY_PROBLEM_SERVER_OPTIONS; https?: { cert: Buffer; key: Buffer } } = {
     logger: false,
+    // What Node and fastify answer before any route runs, as problems too.
+    ...earlyProblemOptions(log),
+    http: EARLY_PROBLEM_SERVER_OPTIONS,
     // JSON bodies are parsed on the loop that paces calls' RTP: small ones only (json-body.ts). Uploads
     // (greetings, CSV, config files) take http.maxBodyBytes in their own content-type parsers.
     bodyLimit: JSON_BODY_LIMIT,
@@ -50,13 +55,13 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp | und
     // http.trustProxy: X-Forwarded-For is believed only from these peers (proxy-addr walks the header from the
     // right while each hop is trusted), so request.ip is the client for the log and the sign-in back-off.
     trustProxy: settings.trustProxy === false ? false : settings.trustProxy,
-    ...(settings.tls && { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } }),
+    ...(settings.tls && { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key), ...EARLY_PROBLEM_SERVER_OPTIONS } }),
   };
   const app = fastify(options);
-  limitConnections(app.server, { ...settings, ipv6PrefixLength: deps.config.sip.limits.ipv6PrefixLength }, deps.logger.child({ component: 'http' }));
+  limitConnections(app.server, { ...settings, ipv6PrefixLength: deps.config.sip.limits.ipv6PrefixLength }, log);
   useShallowJsonParser(app);
+  answerEarlyProblems(app);
   const ctx: HttpContext = { ...deps, api: new ApiCatalog(), authenticators: [] };
-  const log = ctx.logger.child({ component: 'http' });
 
   // Who may call each route, as the OpenAPI document will say (auth.ts enforces the same config).
   app.addHook('onRoute', (route) => {

@@ -73,11 +73,15 @@ describe('connections from one source', () => {
     expect(idle.some((s) => s.destroyed)).toBe(false);
   });
 
-  it('closes sockets whose header section does not arrive within headersTimeoutS', async () => {
+  it('closes sockets whose header section does not arrive within headersTimeoutS (a started request gets a 408 problem)', async () => {
     const silent = await open('127.0.0.3');
     const dripping = await open('127.0.0.3', 'GET / HTTP/1.1\r\n');
+    let answer = '';
+    dripping.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     const closed = await Promise.all([closedWithin(silent, 45_000), closedWithin(dripping, 45_000)]);
     expect(closed).toEqual([true, true]);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer).toMatch(/\r\nContent-Type: application\/problem\+json\r\n[^]*"status":408/);
   }, 50_000);
 });
 
