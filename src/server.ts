@@ -155,7 +155,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // A call to a mailbox number or alias leaves a message there (issue 9 item 14): the router asks a set kept
   // in memory and refreshed on mailbox changes, not the store, on each INVITE.
   const mailboxNumbers = await MailboxNumbers.open(store, logger);
-  const { transport, stack, trusted } = await openSipEndpoint(config, logger);
+  const { transport, stack, trusted, sourceKeys } = await openSipEndpoint(config, logger);
 
   /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
   const localFacing = (flow: Flow): { address: string; port: number } =>
@@ -231,6 +231,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       clock,
       catalog,
       mediaAddress: mediaAddressFor(session),
+      sourceKey: sourceKeys.keyOf(session.invite.flow.remoteAddress),
       codecs: ['PCMU', 'PCMA'],
       dtmf: pbx?.dtmf ?? DEFAULT_DTMF_POLICY,
       srtp: pbx?.srtp ?? 'offered',

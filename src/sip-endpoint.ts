@@ -23,6 +23,8 @@ export interface SipEndpoint {
   stack: SipStack;
   /** The sources trusted as a PBX: every pbx[].addresses, or loopback while no PBX is configured. */
   trusted: AddressMatcher;
+  /** The key every per-source limit counts an address under (sip.limits.ipv6PrefixLength): the PIN back-off's too. */
+  sourceKeys: SourceKeys;
 }
 
 export async function openSipEndpoint(config: Config, logger: Logger): Promise<SipEndpoint> {
@@ -72,5 +74,5 @@ export async function openSipEndpoint(config: Config, logger: Logger): Promise<S
     isHealthProbe: (address) => LOCAL_PROBE.has(address),
     advertise: config.sip.advertise,
   });
-  return { transport, stack, trusted };
+  return { transport, stack, trusted, sourceKeys };
 }

@@ -29,12 +29,14 @@ export interface PinEntryOptions {
 }
 
 /**
- * Who a call's PIN entry comes from: its source address, which carries every caller the PBX sends (so counted
- * per mailbox), and the caller's number when there is one (for the log: a From the caller may choose).
+ * Who a call's PIN entry comes from: its source (the address, an IPv6 one per prefix, as every per-source limit
+ * counts it), which carries every caller the PBX sends (so counted per mailbox, and at all mailboxes together
+ * under its own threshold: store/pin-backoff.ts), and the caller's number when there is one (for the log: a From
+ * the caller may choose).
  */
-export function callTrySource(call: Pick<Call, 'sourceAddress' | 'parties'>): Pick<PinEntryOptions, 'source' | 'sharedSource' | 'caller'> {
+export function callTrySource(call: Pick<Call, 'sourceKey' | 'parties'>): Pick<PinEntryOptions, 'source' | 'sharedSource' | 'caller'> {
   const caller = call.parties.caller.number;
-  return { source: call.sourceAddress, sharedSource: true, ...(caller !== '' && { caller }) };
+  return { source: call.sourceKey, sharedSource: true, ...(caller !== '' && { caller }) };
 }
 
 /** A pause in silence on the call (on the shared media clock; keys pressed meanwhile wait for the next collect). */
@@ -68,6 +70,8 @@ export async function enterPin(number: string, pin: string, opts: PinEntryOption
 /** The operator's warn line for each back-off threshold a wrong PIN reached (the phone's and the web's sign-in). */
 export function logPinAlerts(log: Logger, number: string, source: string, alerts: readonly PinAlert[]): void {
   for (const alert of alerts) {
-    log.warn({ mailbox: number, source, key: alert.kind, failures: alert.failures, delayMs: alert.delayMs }, 'wrong PINs: further tries are slowed');
+    // The shared source's count slows every caller behind that source, at every mailbox: the operator should know.
+    const what = alert.kind === 'sharedSource' ? 'wrong PINs from one source at many mailboxes: every PIN entry from it is slowed' : 'wrong PINs: further tries are slowed';
+    log.warn({ mailbox: number, source, key: alert.kind, failures: alert.failures, delayMs: alert.delayMs }, what);
   }
 }

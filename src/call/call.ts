@@ -95,6 +95,8 @@ export interface CallOptions {
   catalog: PromptCatalog;
   /** Address written in our SDP c= line. */
   mediaAddress: string;
+  /** The INVITE's source address as per-source limits count it (sip/source-key.ts, sip.limits.ipv6PrefixLength). */
+  sourceKey: string;
   codecs: Codec[];
   dtmf: DtmfPolicy;
   srtp: SrtpPolicy;
@@ -218,6 +220,11 @@ export class Call extends EventEmitter<CallEvents> {
   /** The address the INVITE came from (the PBX, or a proxy in front of it). */
   get sourceAddress(): string {
     return this.opts.session.invite.flow.remoteAddress;
+  }
+
+  /** What per-source limits count this call under: its source address, an IPv6 one per prefix (source-key.ts). */
+  get sourceKey(): string {
+    return this.opts.sourceKey;
   }
 
   /** A SIP URI for the peer that sent the INVITE (the PBX): where calls we place for this call go. */

@@ -143,8 +143,11 @@ export interface VoicemailConfig {
    * store/pin-backoff.ts). Kept from the time it locked the mailbox; it no longer locks anything.
    */
   lockAfter: number;
-  /** The PIN back-off: per caller threshold, delays, and how fast failures are forgotten. */
-  pinBackoff: { sourceAfter: number; firstDelayS: number; maxDelayS: number; forgetMinutes: number };
+  /**
+   * The PIN back-off: per caller threshold, the shared source's (a PBX's) threshold at all mailboxes together and
+   * its window, delays, and how fast failures are forgotten.
+   */
+  pinBackoff: { sourceAfter: number; sharedSourceAfter: number; sharedSourceWindowMinutes: number; firstDelayS: number; maxDelayS: number; forgetMinutes: number };
   /** Quotas applied to every mailbox: messages (new+saved) and minutes; 0 = no limit. */
   maxMessages: number;
   maxMinutes: number;
@@ -670,6 +673,8 @@ const voicemailSchema = section({
   lockAfter: z.number().int().min(3, 'must be at least 3').max(100, 'must be at most 100').default(10),
   pinBackoff: section({
     sourceAfter: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(3),
+    sharedSourceAfter: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(20),
+    sharedSourceWindowMinutes: z.number().min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(10),
     firstDelayS: z.number().min(0.1, 'must be at least 0.1').max(60, 'must be at most 60').default(2),
     maxDelayS: z.number().min(1, 'must be at least 1').max(600, 'must be at most 600').default(60),
     forgetMinutes: z.number().min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(15),

@@ -9,6 +9,15 @@
  *     people's tries (a PBX: every call comes from one) counts per mailbox instead ("mailbox:N|source:S"): one
  *     anonymous caller guessing at one mailbox then slows tries at that mailbox only, never every other caller
  *     behind the same PBX.
+ *   - the shared source across every mailbox ("shared:S", sharedSourceAfter): the count per source and mailbox
+ *     alone let one anonymous caller (or one changing From, or many callers behind one address) try a PIN or
+ *     two at each of thousands of mailboxes, slowed nowhere. This count forgets faster (one failure per
+ *     sharedSourceForgetAfterMs, the window divided by the threshold: 30 s by default), so the ordinary mistakes
+ *     of a whole site's callers never reach it, while a source failing faster than that on average (20 wrong
+ *     PINs within about 10 minutes by default) is slowed for every mailbox, with the same delays as the other
+ *     keys. That slows the genuine callers behind the same PBX too while it lasts: the price of not letting an
+ *     attacker sweep the site; the alert says so, and a quiet window lifts it. A right PIN does not clear it
+ *     (an attacker owning one mailbox would clear it at will).
  * Not the caller's number: anyone can write any From, so a count per number would let an attacker slow the
  * owner calling from her own phone by guessing under her number, and stop nobody (the next try has a new one).
  * Below a key's threshold a try is not delayed. From the threshold on, the try after the n-th failure waits
@@ -24,6 +33,13 @@ import type { VoicemailConfig } from '../config/schema.js';
 export interface PinBackoffPolicy {
   /** Failures from one source after which its tries are delayed (voicemail.pinBackoff.sourceAfter). */
   sourceAfter: number;
+  /**
+   * Failures from one shared source (a PBX), at all mailboxes together, after which every try from it is delayed
+   * (voicemail.pinBackoff.sharedSourceAfter).
+   */
+  sharedSourceAfter: number;
+  /** One of the shared source's failures is forgotten per this long, ms (sharedSourceWindowMinutes / sharedSourceAfter). */
+  sharedSourceForgetAfterMs: number;
   /** Failures on one mailbox, from any source, after which its tries are delayed (voicemail.lockAfter). */
   mailboxAfter: number;
   /** The first delay, ms. */
@@ -37,6 +53,8 @@ export interface PinBackoffPolicy {
 /** The defaults of voicemail.pinBackoff and voicemail.lockAfter (README). */
 export const DEFAULT_PIN_BACKOFF: PinBackoffPolicy = {
   sourceAfter: 3,
+  sharedSourceAfter: 20,
+  sharedSourceForgetAfterMs: 30_000,
   mailboxAfter: 10,
   firstDelayMs: 2000,
   maxDelayMs: 60_000,
@@ -48,9 +66,11 @@ export const mailboxBackoffKey = (mailbox: string): string => `mailbox:${mailbox
 export const sourceBackoffKey = (source: string): string => `source:${source}`;
 /** Under the mailbox's key ("mailbox:N|..."): clearing the mailbox's key clears it too (unlock, a right PIN). */
 export const sourceAtMailboxBackoffKey = (mailbox: string, source: string): string => `${mailboxBackoffKey(mailbox)}|source:${source}`;
+/** A shared source's count at every mailbox together (not under any mailbox's key: nothing of a mailbox clears it). */
+export const sharedSourceBackoffKey = (source: string): string => `shared:${source}`;
 
 /** Which count a key is, for the operator's alert. */
-export type BackoffKind = 'mailbox' | 'source';
+export type BackoffKind = 'mailbox' | 'source' | 'sharedSource';
 
 /** Who is trying, as checkPin is told (types.ts PinAttempt). */
 export interface TrySource {
@@ -59,11 +79,20 @@ export interface TrySource {
 }
 
 /** The keys one try at `mailbox` (its number, or the number entered when it does not exist) counts under. */
-export function backoffKeys(mailbox: string, who: TrySource, policy: Pick<PinBackoffPolicy, 'sourceAfter' | 'mailboxAfter'>): (CountedKey & { kind: BackoffKind })[] {
-  return [
+export function backoffKeys(
+  mailbox: string,
+  who: TrySource,
+  policy: Pick<PinBackoffPolicy, 'sourceAfter' | 'mailboxAfter' | 'sharedSourceAfter' | 'sharedSourceForgetAfterMs'>,
+): (CountedKey & { kind: BackoffKind })[] {
+  const keys: (CountedKey & { kind: BackoffKind })[] = [
     { key: mailboxBackoffKey(mailbox), threshold: policy.mailboxAfter, kind: 'mailbox' },
     { key: who.sharedSource ? sourceAtMailboxBackoffKey(mailbox, who.source) : sourceBackoffKey(who.source), threshold: policy.sourceAfter, kind: 'source' },
   ];
+  // A source that is not shared is already counted across mailboxes, under its own, lower threshold.
+  if (who.sharedSource) {
+    keys.push({ key: sharedSourceBackoffKey(who.source), threshold: policy.sharedSourceAfter, forgetAfterMs: policy.sharedSourceForgetAfterMs, kind: 'sharedSource' });
+  }
+  return keys;
 }
 
 /** Failures still remembered `now`: one forgotten per forgetAfterMs since the last failure. */
@@ -81,11 +110,23 @@ export function delayAfter(failures: number, threshold: number, policy: Pick<Pin
   return Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** exponent);
 }
 
+/** How long one failure of `counted` takes to be forgotten: its own period, else the policy's. */
+export function forgetPeriod(counted: CountedKey, policy: Pick<PinBackoffPolicy, 'forgetAfterMs'>): number {
+  return counted.forgetAfterMs ?? policy.forgetAfterMs;
+}
+
+/** The longest forget period of any key (the stores prune a row once this many per failure have passed). */
+export function longestForgetPeriod(policy: Pick<PinBackoffPolicy, 'forgetAfterMs' | 'sharedSourceForgetAfterMs'>): number {
+  return Math.max(policy.forgetAfterMs, policy.sharedSourceForgetAfterMs);
+}
+
 /** The policy a config gives (voicemail.lockAfter and voicemail.pinBackoff). */
 export function pinBackoffPolicy(vm: Pick<VoicemailConfig, 'lockAfter' | 'pinBackoff'>): PinBackoffPolicy {
   const b = vm.pinBackoff;
   return {
     sourceAfter: b.sourceAfter,
+    sharedSourceAfter: b.sharedSourceAfter,
+    sharedSourceForgetAfterMs: Math.round((b.sharedSourceWindowMinutes * 60_000) / b.sharedSourceAfter),
     mailboxAfter: vm.lockAfter,
     firstDelayMs: Math.round(b.firstDelayS * 1000),
     maxDelayMs: Math.round(Math.max(b.maxDelayS, b.firstDelayS) * 1000),
@@ -107,6 +148,8 @@ export interface FailureState {
 export interface CountedKey {
   key: string;
   threshold: number;
+  /** One failure forgotten per this long without failures, ms; absent: the policy's forgetAfterMs. */
+  forgetAfterMs?: number;
 }
 
 /** Failures remembered past a key's threshold: the delay reached its cap long before. */
@@ -130,26 +173,27 @@ export function claimTry(
   }
   if (waitMs > 0) return { waitMs, holds: [] };
   const holds: { key: string; notBefore: number }[] = [];
-  for (const { key, threshold } of keys) {
-    const state = states.get(key);
+  for (const counted of keys) {
+    const state = states.get(counted.key);
     if (!state) continue;
-    const hold = delayAfter(rememberedFailures(state.failures, state.lastFailureAt, now, policy.forgetAfterMs), threshold, policy);
-    if (hold > 0) holds.push({ key, notBefore: now + hold });
+    const hold = delayAfter(rememberedFailures(state.failures, state.lastFailureAt, now, forgetPeriod(counted, policy)), counted.threshold, policy);
+    if (hold > 0) holds.push({ key: counted.key, notBefore: now + hold });
   }
   return { waitMs: 0, holds };
 }
 
 /**
  * A wrong PIN counted under one key: its new state, the delay now imposed, and whether it raises an alert (it
- * reached its threshold and has not alerted within forgetAfterMs).
+ * reached its threshold and has not alerted within the policy's forgetAfterMs).
  */
 export function countFailure(
   state: FailureState | undefined,
-  threshold: number,
+  counted: CountedKey,
   now: number,
   policy: PinBackoffPolicy,
 ): { state: FailureState; delayMs: number; alert: boolean } {
-  const before = state ? rememberedFailures(state.failures, state.lastFailureAt, now, policy.forgetAfterMs) : 0;
+  const threshold = counted.threshold;
+  const before = state ? rememberedFailures(state.failures, state.lastFailureAt, now, forgetPeriod(counted, policy)) : 0;
   const failures = Math.min(before + 1, threshold + MAX_OVER_THRESHOLD);
   const delayMs = delayAfter(failures, threshold, policy);
   const alert = failures >= threshold && (state === undefined || state.alertedAt <= now - policy.forgetAfterMs);

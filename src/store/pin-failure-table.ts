@@ -7,7 +7,7 @@
  * never let two tries through the same delay.
  */
 import type Database from 'better-sqlite3';
-import { claimTry, countFailure, type CountedKey, type FailureState, type PinBackoffPolicy } from './pin-backoff.js';
+import { claimTry, countFailure, longestForgetPeriod, mailboxBackoffKey, type CountedKey, type FailureState, type PinBackoffPolicy } from './pin-backoff.js';
 
 export type { CountedKey } from './pin-backoff.js';
 
@@ -57,8 +57,9 @@ export class PinFailureTable {
         const raised: { key: string; failures: number; delayMs: number }[] = [];
         this.bump(PIN_FAILURES_COUNTER, 1);
         const states = this.states(keys);
-        for (const { key, threshold } of keys) {
-          const { state, delayMs, alert } = countFailure(states.get(key), threshold, now, policy);
+        for (const counted of keys) {
+          const key = counted.key;
+          const { state, delayMs, alert } = countFailure(states.get(key), counted, now, policy);
           this
             .sql(
               `INSERT INTO pin_failures (key, failures, last_failure_at, not_before, alerted_at) VALUES (?, ?, ?, ?, ?)
@@ -84,6 +85,26 @@ export class PinFailureTable {
    */
   clear(key: string): void {
     this.sql("DELETE FROM pin_failures WHERE key = ? OR substr(key, 1, length(?) + 1) = ? || '|'").run(key, key, key);
+  }
+
+  /**
+   * Inside a renumber's transaction: the mailbox's count and every source's count at it ("mailbox:OLD|...") move
+   * to the new number, so that an attacker's failures follow the mailbox rather than starting again at zero.
+   * Counts the new number already had (tries at it while it was no mailbox) are merged: the higher of each.
+   */
+  renumber(oldNumber: string, newNumber: string): void {
+    const from = mailboxBackoffKey(oldNumber);
+    this
+      .sql(
+        `INSERT INTO pin_failures (key, failures, last_failure_at, not_before, alerted_at)
+         SELECT ? || substr(key, length(?) + 1), failures, last_failure_at, not_before, alerted_at FROM pin_failures
+         WHERE key = ? OR substr(key, 1, length(?) + 1) = ? || '|'
+         ON CONFLICT (key) DO UPDATE SET failures = max(pin_failures.failures, excluded.failures),
+           last_failure_at = max(pin_failures.last_failure_at, excluded.last_failure_at),
+           not_before = max(pin_failures.not_before, excluded.not_before), alerted_at = max(pin_failures.alerted_at, excluded.alerted_at)`,
+      )
+      .run(mailboxBackoffKey(newNumber), from, from, from, from);
+    this.clear(from);
   }
 
   /** Failures counted under this key since it was last cleared (forgetting aside). */
@@ -117,6 +138,6 @@ export class PinFailureTable {
   private prune(now: number, policy: PinBackoffPolicy): void {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
-    this.sql('DELETE FROM pin_failures WHERE last_failure_at + failures * ? <= ? AND not_before <= ?').run(policy.forgetAfterMs, now, now);
+    this.sql('DELETE FROM pin_failures WHERE last_failure_at + failures * ? <= ? AND not_before <= ?').run(longestForgetPeriod(policy), now, now);
   }
 }

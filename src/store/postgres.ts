@@ -445,7 +445,7 @@ export class PostgresStore implements MessageStore {
             await db.query('DELETE FROM aliases WHERE alias = $1', [newNumber]);
             // Messages, greetings and aliases follow by ON UPDATE CASCADE (schema.ts).
             await this.uniquely(newNumber, () => db.query('UPDATE mailboxes SET number = $1 WHERE number = $2', [newNumber, old]));
-            await db.query('UPDATE pin_failures SET key = $1 WHERE key = $2', [mailboxBackoffKey(newNumber), mailboxBackoffKey(old)]);
+            await this.pinFailures.renumber(old, newNumber, db);
             await db.query(numbered(RECORD_RENUMBER_SQL), [old, newNumber, Date.now()]);
             for (const number of [old, newNumber]) {
               await this.logChange(db, number, 'counts');

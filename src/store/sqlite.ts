@@ -335,7 +335,7 @@ export class SqliteStore implements MessageStore {
             this.sql('DELETE FROM aliases WHERE alias = ?').run(newNumber);
             for (const statement of RENUMBER_MAILBOX_SQL) this.sql(statement).run(newNumber, old);
             this.sql(RECORD_RENUMBER_SQL).run(old, newNumber, Date.now());
-            this.sql('UPDATE pin_failures SET key = ? WHERE key = ?').run(mailboxBackoffKey(newNumber), mailboxBackoffKey(old));
+            this.pinFailures.renumber(old, newNumber);
             for (const number of [old, newNumber]) {
               this.logChange(number, 'counts');
               this.logChange(number, 'mailbox');

@@ -185,8 +185,10 @@ export interface PinAttempt {
    */
   source: string;
   /**
-   * The source carries many people's tries (the PBX every call comes through): its failures count per mailbox
-   * only, so that one caller guessing cannot slow everyone behind the same PBX. Default false.
+   * The source carries many people's tries (the PBX every call comes through): its failures count per mailbox,
+   * so that one caller guessing at a mailbox cannot slow everyone behind the same PBX, and at all mailboxes
+   * together under a higher threshold that forgets faster (pin-backoff.ts sharedSourceAfter), so that nobody
+   * sweeps the site a PIN or two per mailbox. Default false.
    */
   sharedSource?: boolean;
   policy: PinBackoffPolicy;

@@ -44,7 +44,7 @@ const CONFIG: VoicemailConfig = {
   minMessageMs: 1000,
   reviewMenu: false,
   lockAfter: 10,
-  pinBackoff: { sourceAfter: 3, firstDelayS: 2, maxDelayS: 60, forgetMinutes: 15 },
+  pinBackoff: { sourceAfter: 3, sharedSourceAfter: 20, sharedSourceWindowMinutes: 10, firstDelayS: 2, maxDelayS: 60, forgetMinutes: 15 },
   maxMessages: 0,
   maxMinutes: 0,
   retainNewDays: 0,

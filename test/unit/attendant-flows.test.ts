@@ -46,6 +46,7 @@ class FakeCall {
   readonly callId = 'fake';
   readonly service = { service: 'attendant' as const, number: '8001' };
   readonly sourceAddress = '127.0.0.1';
+  readonly sourceKey = '127.0.0.1';
   readonly callRecord = new CallRecordDraft({ callId: 'fake', from: '', to: '8001', pilot: '8001', app: 'attendant' });
   ended = false;
   endReason: Call['endReason'] = undefined;

@@ -666,8 +666,19 @@ describe('media policy keys', () => {
 
 describe('PIN back-off and MWI subscription limits (issue 9 items 4 and 5)', () => {
   it('keeps voicemail.lockAfter (now the per-mailbox back-off threshold) and reads voicemail.pinBackoff', () => {
-    const c = parseConfig('voicemail: { lockAfter: 5, pinBackoff: { sourceAfter: 4, firstDelayS: 1, maxDelayS: 30, forgetMinutes: 5 } }', BASE);
-    expect(pinBackoffPolicy(c.voicemail)).toEqual({ sourceAfter: 4, mailboxAfter: 5, firstDelayMs: 1000, maxDelayMs: 30_000, forgetAfterMs: 300_000 });
+    const c = parseConfig(
+      'voicemail: { lockAfter: 5, pinBackoff: { sourceAfter: 4, sharedSourceAfter: 40, sharedSourceWindowMinutes: 20, firstDelayS: 1, maxDelayS: 30, forgetMinutes: 5 } }',
+      BASE,
+    );
+    expect(pinBackoffPolicy(c.voicemail)).toEqual({
+      sourceAfter: 4,
+      sharedSourceAfter: 40,
+      sharedSourceForgetAfterMs: 30_000,
+      mailboxAfter: 5,
+      firstDelayMs: 1000,
+      maxDelayMs: 30_000,
+      forgetAfterMs: 300_000,
+    });
     expect(pinBackoffPolicy(parseConfig('', BASE).voicemail)).toEqual(DEFAULT_PIN_BACKOFF);
   });
 

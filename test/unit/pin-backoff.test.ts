@@ -32,7 +32,7 @@ import { pinVerdict } from '../helpers/pin-check.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const POLICY: PinBackoffPolicy = { sourceAfter: 3, mailboxAfter: 10, firstDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000 };
+const POLICY: PinBackoffPolicy = { sourceAfter: 3, sharedSourceAfter: 20, sharedSourceForgetAfterMs: 30_000, mailboxAfter: 10, firstDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000 };
 
 let dir: string;
 let store: SqliteStore;
@@ -93,7 +93,7 @@ describe('checkPin under the back-off', () => {
 
   describe('calls through a PBX (one source address carries every caller: callTrySource)', () => {
     const PBX = '192.0.2.10';
-    const viaPbx = (caller: string) => callTrySource({ sourceAddress: PBX, parties: { caller: { number: caller } } as Call['parties'] });
+    const viaPbx = (caller: string) => callTrySource({ sourceKey: PBX, parties: { caller: { number: caller } } as Call['parties'] });
     const tryAt = (number: string, pin: string, caller: string): Promise<PinCheck> => store.checkPin({ number, pin, ...viaPbx(caller), policy: POLICY });
 
     it('an anonymous caller guessing at one mailbox does not slow anonymous callers at other mailboxes', async () => {

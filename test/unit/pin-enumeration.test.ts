@@ -32,7 +32,7 @@ vi.mock('../../src/store/pin.js', async (importOriginal) => {
 });
 const verifyPin = vi.mocked(pin.verifyPin);
 
-const POLICY: PinBackoffPolicy = { sourceAfter: 3, mailboxAfter: 5, firstDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000 };
+const POLICY: PinBackoffPolicy = { sourceAfter: 3, sharedSourceAfter: 20, sharedSourceForgetAfterMs: 30_000, mailboxAfter: 5, firstDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000 };
 
 let dir: string;
 let store: SqliteStore;

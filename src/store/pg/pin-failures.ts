@@ -5,7 +5,7 @@
  * its primary key), so every host counts into one counter and no two tries pass the same delay.
  */
 import type pg from 'pg';
-import { claimTry, countFailure, type CountedKey, type FailureState, type PinBackoffPolicy } from '../pin-backoff.js';
+import { claimTry, countFailure, longestForgetPeriod, mailboxBackoffKey, type CountedKey, type FailureState, type PinBackoffPolicy } from '../pin-backoff.js';
 import { PIN_ALERTS_COUNTER, PIN_FAILURES_COUNTER, PRUNE_EVERY_MS } from '../pin-failure-table.js';
 import { inTransaction, type Queryable } from './connection.js';
 
@@ -39,9 +39,10 @@ export class PgPinFailures {
       }
       const states = await this.lockedStates(db, keys);
       await this.bump(db, PIN_FAILURES_COUNTER);
-      for (const { key, threshold } of keys) {
+      for (const counted of keys) {
+        const key = counted.key;
         const before = states.get(key);
-        const { state, delayMs, alert } = countFailure(before && before.failures > 0 ? before : undefined, threshold, now, policy);
+        const { state, delayMs, alert } = countFailure(before && before.failures > 0 ? before : undefined, counted, now, policy);
         await db.query('UPDATE pin_failures SET failures = $2, last_failure_at = $3, not_before = $4, alerted_at = $5 WHERE key = $1', [
           key,
           state.failures,
@@ -63,6 +64,21 @@ export class PgPinFailures {
   /** Forgets a key's failures and those of the keys under it ("mailbox:N|source:S"), as pin-failure-table.ts. */
   async clear(key: string, db: Queryable = this.pool): Promise<void> {
     await db.query("DELETE FROM pin_failures WHERE key = $1 OR left(key, length($1) + 1) = $1 || '|'", [key]);
+  }
+
+  /** Inside a renumber's transaction: the mailbox's counts follow it, merged as pin-failure-table.ts renumber(). */
+  async renumber(oldNumber: string, newNumber: string, db: Queryable): Promise<void> {
+    const from = mailboxBackoffKey(oldNumber);
+    await db.query(
+      `INSERT INTO pin_failures (key, failures, last_failure_at, not_before, alerted_at)
+       SELECT $2 || substr(key, length($1) + 1), failures, last_failure_at, not_before, alerted_at FROM pin_failures
+       WHERE key = $1 OR left(key, length($1) + 1) = $1 || '|'
+       ON CONFLICT (key) DO UPDATE SET failures = GREATEST(pin_failures.failures, excluded.failures),
+         last_failure_at = GREATEST(pin_failures.last_failure_at, excluded.last_failure_at),
+         not_before = GREATEST(pin_failures.not_before, excluded.not_before), alerted_at = GREATEST(pin_failures.alerted_at, excluded.alerted_at)`,
+      [from, mailboxBackoffKey(newNumber)],
+    );
+    await this.clear(from, db);
   }
 
   async failures(key: string): Promise<number> {
@@ -92,6 +108,6 @@ export class PgPinFailures {
   private async prune(now: number, policy: PinBackoffPolicy): Promise<void> {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
-    await this.pool.query('DELETE FROM pin_failures WHERE last_failure_at + failures * $1::bigint <= $2 AND not_before <= $2', [policy.forgetAfterMs, now]);
+    await this.pool.query('DELETE FROM pin_failures WHERE last_failure_at + failures * $1::bigint <= $2 AND not_before <= $2', [longestForgetPeriod(policy), now]);
   }
 }
