@@ -11,13 +11,12 @@
  * every source at the mailbox to the new number, merging what the new number had counted while it was no
  * mailbox. Not: the per-mailbox and per-source keys (pin-backoff.test.ts), the config keys (config.test.ts).
  */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { callTrySource, enterPin } from '../../src/apps/pin-entry.js';
 import type { Call } from '../../src/call/call.js';
 import type { PinBackoffPolicy } from '../../src/store/pin-backoff.js';
 import type { MessageStore, PinAlert, PinCheck } from '../../src/store/types.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { storeEngines, type StorePlace } from '../helpers/store-engines.js';
 
 const POLICY: PinBackoffPolicy = {
@@ -80,14 +79,7 @@ describe.each(storeEngines())('the $name store: a shared source at all mailboxes
   });
 
   it('logs the alert as a warn line naming the source and the kind', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
-    const log = pino({ level: 'warn' }, sink);
+    const { logger: log, logs: lines } = capturedLogger('warn');
     for (let i = 0; i < POLICY.sharedSourceAfter; i++) await enterPin(`3300${i}`, '0000', { store, policy: POLICY, ...viaPbx, log, pause: async () => undefined });
     expect(lines).toEqual([expect.objectContaining({ level: 40, source: PBX, key: 'sharedSource', failures: POLICY.sharedSourceAfter })]);
     expect(String(lines[0]!.msg)).toMatch(/many mailboxes/);
