@@ -52,6 +52,12 @@ export interface ImportConfig {
  */
 const HASHES_IN_FLIGHT = 4;
 
+/**
+ * The largest CSV an import reads, bytes: about 150,000 mailboxes at their longest usual rows. The file (or the
+ * API's body) is read whole and parsed in one go, and on a server that is the loop that paces calls' RTP.
+ */
+export const MAILBOX_CSV_MAX_BYTES = 16 * 1024 * 1024;
+
 type Owner = { mailbox: string; line?: number };
 
 /** Who holds each number after the import: the store's numbers and aliases, then the rows' (numbering plan). */

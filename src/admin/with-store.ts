@@ -1,7 +1,7 @@
 /**
  * What every store command of `vmpilot` shares (mailbox-commands.ts, mailbox-edit-commands.ts,
  * mailbox-import-command.ts): the config loaded, the store opened with the config's mailboxes provisioned,
- * requests that cannot be done reported in one line with exit code 1, and the checks of numbers and initial
+ * requests that cannot be done reported in one line with exit code 1 (2 for a bad command line), and the checks of numbers and initial
  * PINs that every command applies the same way.
  */
 import type { Command } from 'commander';
@@ -16,12 +16,16 @@ import { openConfiguredStore } from '../store/open.js';
 import { NoSuchMailboxError } from '../store/types.js';
 
 const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
 
 /** Loads the config (undefined: the issues were printed and the exit code set), as cli.ts does for serve/check. */
 export type ConfigLoader = (file: string | undefined) => Promise<Config | undefined>;
 
 /** A request that cannot be done, said in one line (exit 1). */
 export class UserError extends Error {}
+
+/** A command line naming something the command cannot take (a device as the file to import), said in one line (exit 2). */
+export class UsageError extends UserError {}
 
 export interface ConfigOption {
   config?: string;
@@ -65,7 +69,7 @@ export function withStore<A extends unknown[]>(load: ConfigLoader, run: (store: 
     } catch (err) {
       if (!(err instanceof UserError || err instanceof NoSuchMailboxError || err instanceof NumberInUseError)) throw err;
       process.stderr.write(`vmpilot: ${err.message}\n`);
-      process.exitCode = EXIT_FAILED;
+      process.exitCode = err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
     } finally {
       await store?.close();
     }

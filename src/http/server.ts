@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fastify, type FastifyContextConfig, type FastifyError, type FastifyServerOptions } from 'fastify';
 import { NoSuchMailboxError } from '../store/types.js';
+import { MAILBOX_CSV_MAX_BYTES } from '../admin/mailbox-import.js';
 import { ApiCatalog } from './api-catalog.js';
 import { ADMIN_ONLY, authHook } from './auth.js';
 import type { HttpContext, HttpDeps } from './context.js';
@@ -32,7 +33,7 @@ export interface RunningHttp {
 function clientProblem(err: FastifyError): HttpProblem | undefined {
   const status = err.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, `the request body is too large (JSON: ${JSON_BODY_LIMIT} bytes; uploads: http.maxBodyBytes)`);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpProblem(413, `the request body is too large (JSON: ${JSON_BODY_LIMIT} bytes; uploads: http.maxBodyBytes; a CSV import: ${MAILBOX_CSV_MAX_BYTES} bytes at most)`);
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpProblem(415, err.message);
   return new HttpProblem(status, err.message);
 }

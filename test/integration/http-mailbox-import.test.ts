@@ -1,13 +1,14 @@
 /**
  * Bulk provisioning over the HTTP API (src/http/routes/mailbox-import.ts) against a real server: POST
  * /api/mailboxes/import with a text/csv body (dry run, then for real), bad rows (422 listing every line,
- * nothing applied), a body that is not CSV (415), GET /api/mailboxes/export and the export imported back
+ * nothing applied), a body over 16 MiB (413), a body that is not CSV (415), GET /api/mailboxes/export and the export imported back
  * (nothing changes), without a token (401).
  *
  * Does not cover: the CSV rules in depth and thousands of rows (cli-mailbox-import.test.ts, same code).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../helpers/http-api.js';
+import { MAILBOX_CSV_MAX_BYTES } from '../../src/admin/mailbox-import.js';
 
 let api: ApiServer;
 
@@ -51,6 +52,15 @@ describe('POST /api/mailboxes/import', () => {
     ]);
     expect((await api.call('/api/mailboxes/27103')).status).toBe(404);
     expect(await (await api.call('/api/mailboxes/27101')).json()).toMatchObject({ name: 'Bob Builder' });
+  });
+
+  it('a body over 16 MiB (under http.maxBodyBytes): 413 problem, nothing applied', async () => {
+    const row = '27190,Too Many,4826\n';
+    const body = `number,name,pin\n${row.repeat(Math.ceil((MAILBOX_CSV_MAX_BYTES + 1) / row.length))}`;
+    const res = await api.call('/api/mailboxes/import', { method: 'POST', body, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await api.call('/api/mailboxes/27190')).status).toBe(404);
   });
 
   it('a JSON body is not CSV: 415', async () => {
