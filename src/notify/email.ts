@@ -12,7 +12,8 @@
  *
  * Only the process that maintains the store sends (`send`: the single server or the front door; cluster workers
  * only queue). Its sender claims the oldest due mail, sends it, and goes on while mail is due; it looks again
- * every pollMs and at once after its own process queued one. A temporary failure (a 4xx reply, a refused or
+ * every pollMs and at once after its own process queued one: by notify(), or by a deposit's commit (the store's
+ * 'mailQueued' event; a worker's or another host's deposit is found at the next poll). A temporary failure (a 4xx reply, a refused or
  * dropped connection, a timeout) puts the mail back with a retry time after a backoff that doubles from
  * retryBaseMs up to maxRetryDelayMs; other due mail goes out meanwhile. A permanent failure (a 5xx reply, e.g. an
  * unknown recipient) or the last attempt deletes the mail from the queue with an error log (the message itself is
@@ -54,7 +55,7 @@ export interface EmailNotifierOptions {
  * What the notifier needs of the store: the queue, a message's audio when the queued path is gone, and the
  * mailbox a deposit's mail goes to (store/deposit-mail.ts: the deposit queues facts, rendered here).
  */
-export type MailQueueStore = Pick<MessageStore, 'enqueueMail' | 'claimMail' | 'finishMail' | 'retryMail' | 'getMessage' | 'findMailbox'>;
+export type MailQueueStore = Pick<MessageStore, 'enqueueMail' | 'claimMail' | 'finishMail' | 'retryMail' | 'getMessage' | 'findMailbox' | 'events'>;
 
 export interface EmailNotifier {
   /** Queues the notification of a stored message; returns at once. Mailboxes without an address are skipped. */
@@ -223,7 +224,12 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
     run();
   }
 
-  if (transport) timer = setTimeout(run, 0);
+  // A deposit's commit queued its mail (store/deposit-mail.ts): send it now, not at the next poll.
+  const onMailQueued = (): void => wake();
+  if (transport) {
+    store.events.on('mailQueued', onMailQueued);
+    timer = setTimeout(run, 0);
+  }
 
   return {
     notify(mailbox, message) {
@@ -245,6 +251,7 @@ export function createEmailNotifier(smtp: SmtpConfig, store: MailQueueStore, log
     async close() {
       if (closed) return;
       closed = true;
+      store.events.off('mailQueued', onMailQueued);
       clearTimeout(timer);
       timer = undefined;
       await Promise.all(writes);

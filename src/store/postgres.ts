@@ -199,6 +199,7 @@ export class PostgresStore implements MessageStore {
       depositImapAppend: opts.depositImapAppend,
       mailboxNumber: (n) => this.depositMailboxOf(n),
       announce: (m) => this.announce(m),
+      mailQueued: (m) => this.emitSafely('mailQueued', [m]),
     });
     if (opts.watchChanges) {
       this.mailboxCache = new MailboxCache();

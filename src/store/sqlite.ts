@@ -827,23 +827,27 @@ export class SqliteStore implements MessageStore {
       `INSERT INTO messages (id, mailbox, folder, caller, caller_name, received_at, duration_ms, urgent, heard, reason, forwarded_from)
        VALUES (?, ?, 'new', ?, ?, ?, ?, ?, 0, ?, ?)`,
     );
+    let mailQueued = false;
     this.countsChange(false, meta.mailbox, () => {
       // Under the write lock: one process's deposit counts every other's (cluster workers share the file).
       const row = quota ? this.mailboxRow(meta.mailbox) : undefined;
       if (row && !this.roomFor(row)) throw new MailboxFullError(meta.mailbox);
       insert.run(meta.id, meta.mailbox, meta.from, meta.fromName, meta.receivedAt, meta.durationMs, meta.urgent ? 1 : 0, meta.reason, meta.forwardedFrom ?? null);
-      this.queueDepositMail(meta);
+      mailQueued = this.queueDepositMail(meta);
       // Unified messaging: the append is queued exactly when the message is, whichever path commits it.
       if (this.opts.depositImapAppend) this.leaderTables.enqueueAppend(meta.id, meta.mailbox);
     });
+    // Committed: the sender may claim it now.
+    if (mailQueued) this.emitSafely('mailQueued', [meta.mailbox]);
   }
 
-  /** Inside the deposit's transaction: its mail, when mail is on and the mailbox has an address. */
-  private queueDepositMail(meta: MessageSidecar): void {
+  /** Inside the deposit's transaction: its mail, when mail is on and the mailbox has an address. Whether one was queued. */
+  private queueDepositMail(meta: MessageSidecar): boolean {
     const mail = this.opts.depositMail;
-    if (!mail || !this.sql("SELECT 1 FROM mailboxes WHERE number = ? AND COALESCE(email, '') <> ''").get(meta.mailbox)) return;
+    if (!mail || !this.sql("SELECT 1 FROM mailboxes WHERE number = ? AND COALESCE(email, '') <> ''").get(meta.mailbox)) return false;
     const dropped = this.mailQueue.enqueue(depositMailJob(meta), mail.maxQueued);
     if (dropped > 0) this.logger?.error({ dropped }, 'notification queue full; oldest mail dropped');
+    return true;
   }
 
   /** Removes messages for good: rows and files (message-files.ts says in which order). */

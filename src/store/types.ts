@@ -331,6 +331,11 @@ export interface StoreEvents {
   counts: [mailbox: string, counts: MessageCounts];
   /** A mailbox was created, changed (name, aliases, directory listing, greetings) or removed. */
   mailbox: [number: string];
+  /**
+   * A deposit's commit in this process queued its new-message mail (deposit-mail.ts), now committed: the sender
+   * (notify/email.ts) looks at once instead of at its next poll. Not heard from other processes (they poll).
+   */
+  mailQueued: [mailbox: string];
 }
 
 /** Thrown for a mailbox number that does not exist. */

@@ -42,6 +42,8 @@ export interface DepositHost {
   mailboxNumber(numberOrAlias: string): Promise<string | undefined>;
   /** Emits the mailbox's counts (awaited: listeners have heard when a deposit resolves). */
   announce(mailbox: string): Promise<void>;
+  /** Emits 'mailQueued': a commit queued the mailbox's new-message mail (types.ts StoreEvents). */
+  mailQueued(mailbox: string): void;
 }
 
 export class PgDeposits {
@@ -140,9 +142,10 @@ export class PgDeposits {
    * The metadata's mailbox must be a mailbox number.
    */
   private async commit(meta: MessageSidecar, data: Buffer, quota?: QuotaLimits): Promise<void> {
-    const dropped = await inTransaction(this.host.pool, async (db) => {
+    // The mails dropped to make room (the queue's cap), or undefined when no mail was queued.
+    const dropped = await inTransaction(this.host.pool, async (db): Promise<number | undefined> => {
       if (quota && !(await lockedRoomIn(db, meta.mailbox, quota))) throw new MailboxFullError(meta.mailbox);
-      if (!(await insertAudio(db, meta.id, data))) return 0;
+      if (!(await insertAudio(db, meta.id, data))) return undefined;
       const r = sidecarRow(meta);
       await db.query(
         `WITH m AS (
@@ -154,10 +157,12 @@ export class PgDeposits {
       // Unified messaging: the append is queued exactly when the message is, whichever path commits it.
       if (this.host.depositImapAppend) await enqueueAppend(db, meta.id, meta.mailbox);
       const mail = this.host.depositMail;
-      if (!mail || (await db.query("SELECT 1 FROM mailboxes WHERE number = $1 AND COALESCE(email, '') <> ''", [meta.mailbox])).rowCount === 0) return 0;
+      if (!mail || (await db.query("SELECT 1 FROM mailboxes WHERE number = $1 AND COALESCE(email, '') <> ''", [meta.mailbox])).rowCount === 0) return undefined;
       return enqueueMailIn(db, depositMailJob(meta), mail.maxQueued);
     });
     if (dropped) this.host.logger?.error({ dropped }, 'notification queue full; oldest mail dropped');
+    // Committed: the sender may claim it now.
+    if (dropped !== undefined) this.host.mailQueued(meta.mailbox);
   }
 
   /** A deposit placed but not committed (the database unreachable): tried again every retryKeptMs. */
