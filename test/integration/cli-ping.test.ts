@@ -16,8 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, freeUdpPort, logLine, runCli as vmpilot, serve, stopServing, type Serving } from '../helpers/cli-process.js';
 import { SipUac } from '../helpers/sip-client.js';
 import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
+import { DEFAULT_SDP_RTP_PORT } from '../helpers/raw-peer.js';
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
+// The RTP port is one this process holds (raw-peer.ts), not a fixed one another test's socket could have.
+const SDP = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${DEFAULT_SDP_RTP_PORT} RTP/AVP 0\r\n`;
 
 let udpPort: number;
 let tcpPort: number;
