@@ -154,8 +154,23 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const worker = hooks.worker;
   // A call to a mailbox number or alias leaves a message there (issue 9 item 14): the router asks a set kept
   // in memory and refreshed on mailbox changes, not the store, on each INVITE.
-  const mailboxNumbers = await MailboxNumbers.open(store, logger);
-  const { transport, stack, trusted, sourceKeys } = await openSipEndpoint(config, logger);
+  // A step of the start that fails stops what already runs before the start fails (nothing left holding the
+  // store's thread, sockets, connections or timers in a process that goes on: a test, a restarted worker). Until
+  // the SIP endpoint is open that is the store's side, closed here; from there on close() below does it all.
+  const closeStoreSide = async (): Promise<void> => {
+    await records.close();
+    await store.close();
+    metrics.close();
+  };
+  const mailboxNumbers = await MailboxNumbers.open(store, logger).catch(async (err: unknown) => {
+    await closeStoreSide();
+    throw err;
+  });
+  const { transport, stack, trusted, sourceKeys } = await openSipEndpoint(config, logger).catch(async (err: unknown) => {
+    mailboxNumbers.close();
+    await closeStoreSide();
+    throw err;
+  });
 
   /** Our address as the peer of this flow reaches it (the route's source address, or sip.advertise). */
   const localFacing = (flow: Flow): { address: string; port: number } =>
@@ -289,6 +304,39 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Voicemail in the owner's IMAP mailbox (issue 12): every process queues its deposits' appends in the store;
   // the sync runs in the process that maintains the store, while its host leads (not in cluster workers).
   const imap = startConfiguredImap(config, store, logger, maintainStore ? leadership.make : undefined);
+  // The parts started below, stopped by close() with the rest, whatever has started when it runs.
+  let mwi: MwiService | undefined;
+  let retention: ReturnType<typeof startRetention> | undefined;
+  let recordRetention: ReturnType<typeof startCallRecordRetention> | undefined;
+  let directorySync: ReturnType<typeof startDirectorySchedule> | undefined;
+  let http: RunningHttp | undefined;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    draining = true;
+    await http?.close();
+    await mwi?.stop();
+    await core.shutdownAll();
+    // Let the BYEs leave before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stack.close();
+    await transport.close();
+    clock.close();
+    retention?.stop();
+    recordRetention?.stop();
+    await directorySync?.stop();
+    await email?.close();
+    await imap?.stop();
+    mailboxNumbers.close();
+    await closeStoreSide();
+    logger.info('vmpilot stopped');
+  };
+  /** A step of the start failed: what runs stops (the IMAP sync above, the SIP sockets...), then the start fails. */
+  const failStart = async (err: unknown): Promise<never> => {
+    await close();
+    throw err;
+  };
   const voicemail: VoicemailContext = {
     store,
     config: config.voicemail,
@@ -313,7 +361,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     // TCP/TLS the PBX's listening port may differ from the connection's, FIXME: a per-PBX URI setting).
     supervisedTransfer: (call, target, options) =>
       supervisedTransfer(call, target, { ...options, pbxUri: call.sourceUri, credentials: pbxFor(call.sourceAddress)?.auth }),
-  });
+  }).catch(failStart);
   const apps: AppRegistry = {
     voicemail: (call) => runVoicemail(call, voicemail),
     attendant: (call) => runAttendant(call, attendant),
@@ -324,43 +372,15 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // MWI: phones and PBXs that SUBSCRIBE (RFC 6665), and unsolicited NOTIFY to each PBX's mwi.targets, while
   // this host leads the hosts sharing its store (alone on SQLite: always).
   // Messages recovered by the repair changed counts before the notifier listened: tell the PBX once.
-  const mwi: MwiService | undefined = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired }, leadership);
-  const retention = maintainStore ? startRetention(store, config, logger) : undefined;
-  const recordRetention = maintainStore ? startCallRecordRetention(store, config, logger) : undefined;
-  const directorySync = maintainStore ? startDirectorySchedule(store, config, logger, leadership.make) : undefined;
+  mwi = hooks.mwi === false ? undefined : await startSiteMwi({ stack, core, store, config, logger, contactFor, resendNow: repaired }, leadership).catch(failStart);
+  retention = maintainStore ? startRetention(store, config, logger) : undefined;
+  recordRetention = maintainStore ? startCallRecordRetention(store, config, logger) : undefined;
+  directorySync = maintainStore ? startDirectorySchedule(store, config, logger, leadership.make) : undefined;
   if (maintainStore) metrics.watchSiteCounters(store);
 
   const bound = transport.bound();
-  let http: RunningHttp | undefined;
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    draining = true;
-    await http?.close();
-    await mwi?.stop();
-    await core.shutdownAll();
-    // Let the BYEs leave before the sockets close.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    stack.close();
-    await transport.close();
-    clock.close();
-    retention?.stop();
-    recordRetention?.stop();
-    await directorySync?.stop();
-    await email?.close();
-    await imap?.stop();
-    mailboxNumbers.close();
-    await records.close();
-    await store.close();
-    metrics.close();
-    logger.info('vmpilot stopped');
-  };
-  try {
-    if (hooks.http !== false) http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics, liveCalls: localLiveCalls(calls), ...(mwi && { mwi }) });
-  } catch (err) {
-    await close();
-    throw err;
+  if (hooks.http !== false) {
+    http = await startHttpServer({ config, store, logger, sipState: () => ({ bound: accepting, draining }), metrics, liveCalls: localLiveCalls(calls), ...(mwi && { mwi }) }).catch(failStart);
   }
   accepting = true;
   logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}`, rtpIo: ports.io }, 'vmpilot listening');

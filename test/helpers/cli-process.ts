@@ -1,6 +1,6 @@
 /**
  * The real `vmpilot` command as a child process (run from source with tsx), for tests that must see what an
- * operator sees: exit codes, signals, JSON log lines. Also a free UDP port to put in its config.
+ * operator sees: exit codes, signals, JSON log lines. Also free ports to put in its config, and whether a port is free.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -26,6 +26,28 @@ export async function freeTcpPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((res) => server.close(res));
   return port;
+}
+
+/** True if a TCP server can bind 127.0.0.1:port right now (it is released again). */
+export async function canBindTcp(port: number): Promise<boolean> {
+  const server = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise((resolve) => server.close(resolve));
+  return ok;
+}
+
+/** True if a UDP socket can bind 127.0.0.1:port right now (it is released again). */
+export async function canBindUdp(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  const ok = await new Promise<boolean>((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  socket.close();
+  return ok;
 }
 
 export interface CliRun {

@@ -27,6 +27,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
+import { canBindTcp } from '../helpers/cli-process.js';
 import type { InboundFrame, ListenSpec, SendTarget, TlsOptions } from '../../src/sip/transport/types.js';
 
 const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
@@ -184,17 +185,6 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** True if a TCP server can bind 127.0.0.1:port right now (it is released again). */
-async function canBindTcp(port: number): Promise<boolean> {
-  const server = createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (ok) await new Promise((resolve) => server.close(resolve));
-  return ok;
 }
 
 // ---------------------------------------------------------------------------------------------------- UDP
