@@ -72,7 +72,7 @@ describe('embedded defaults (DESIGN.md)', () => {
   });
 
   it('uses RTP ports 20000-29999 on all addresses', () => {
-    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999, noRtpTimeoutS: 60 });
+    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999, noRtpTimeoutS: 60, io: 'auto' });
   });
 
   it('keeps data in ./data, resolved to an absolute path', () => {
@@ -252,7 +252,14 @@ describe('rtp.ports', () => {
       portMin: 30000,
       portMax: 30099,
       noRtpTimeoutS: 60,
+      io: 'auto',
     });
+  });
+
+  it('reads rtp.io (native, dgram, auto) and refuses anything else', () => {
+    expect(parseConfig('rtp: { io: native }', BASE).rtp.io).toBe('native');
+    expect(parseConfig('rtp: { io: dgram }', BASE).rtp.io).toBe('dgram');
+    expect(onlyIssue('rtp: { io: epoll }').path).toBe('rtp.io');
   });
 
   it.each([

@@ -1,15 +1,17 @@
 /**
- * vmpilot's native RTP socket I/O (native/rtp-io, src/media/native-rtp-io.ts) on real loopback sockets: what
- * the media session relies on from an RTP socket, and what a hostile or odd peer must not break.
+ * vmpilot's RTP sockets on real loopback sockets: what the media session relies on from an RTP socket, on both
+ * implementations (the native batch I/O, native/rtp-io + src/media/native-rtp-io.ts, and the dgram fallback),
+ * and what a hostile or odd peer must not break in the native one.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRtpIoBinding, nativeRtpIo, NativeSocketError, type NativeRtpSocket } from '../../src/media/native-rtp-io.js';
 import { RtpPortPool } from '../../src/media/ports.js';
-import type { RtpSource } from '../../src/media/rtp-socket.js';
+import type { RtpSocket, RtpSource } from '../../src/media/rtp-socket.js';
+import { bindDgram, DgramRtpSocket } from '../../src/media/dgram-rtp-socket.js';
 import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 
-const opened: NativeRtpSocket[] = [];
+const opened: RtpSocket[] = [];
 const peers: Socket[] = [];
 // Explicit ports, as the pool binds: a socket bound to port 0 loses its port when disconnected (Linux
 // udp_disconnect unhashes a socket whose port was not chosen by bind).
@@ -40,6 +42,17 @@ function open(address = '127.0.0.1'): NativeRtpSocket {
   return s;
 }
 
+async function openKind(kind: 'native' | 'dgram'): Promise<RtpSocket> {
+  if (kind === 'native') return open();
+  const port = nextPort;
+  nextPort += 2;
+  const socket = await bindDgram('127.0.0.1', port);
+  if (socket === undefined) throw new Error(`port ${port} refused`);
+  const s = new DgramRtpSocket(socket, port);
+  opened.push(s);
+  return s;
+}
+
 async function peer(type: 'udp4' | 'udp6' = 'udp4', address = '127.0.0.1'): Promise<Socket> {
   const p = createSocket(type);
   peers.push(p);
@@ -47,7 +60,7 @@ async function peer(type: 'udp4' | 'udp6' = 'udp4', address = '127.0.0.1'): Prom
   return p;
 }
 
-function collect(s: NativeRtpSocket): { bytes: number[][]; sources: RtpSource[] } {
+function collect(s: RtpSocket): { bytes: number[][]; sources: RtpSource[] } {
   const got = { bytes: [] as number[][], sources: [] as RtpSource[] };
   s.setHandler((msg, source) => {
     got.bytes.push([...msg]);
@@ -68,74 +81,78 @@ describe('native RTP I/O', () => {
     expect(loadRtpIoBinding().reason).toBeUndefined();
   });
 
-  it('MUST deliver each datagram whole, with its source, and keep one source object while the source is the same', async () => {
-    const s = open();
-    const got = collect(s);
-    const a = await peer();
-    const b = await peer();
-    await sendFrom(a, s.port, [0x80, 0, 0, 1]);
-    await sendFrom(a, s.port, [0x80, 0, 0, 2, 9, 9]);
-    await settle();
-    await sendFrom(b, s.port, [0x80, 0, 0, 3]);
-    await settle();
-    expect(got.bytes).toEqual([[0x80, 0, 0, 1], [0x80, 0, 0, 2, 9, 9], [0x80, 0, 0, 3]]);
-    expect(got.sources.map((x) => `${x.address}:${x.port}`)).toEqual([
-      `127.0.0.1:${a.address().port}`,
-      `127.0.0.1:${a.address().port}`,
-      `127.0.0.1:${b.address().port}`,
-    ]);
-    expect(got.sources[1], 'the same source: no new object (no string per packet)').toBe(got.sources[0]);
-  });
+  describe.each(['native', 'dgram'] as const)('an RTP socket on %s', (kind) => {
+    it('MUST deliver each datagram whole, with its source (native: one source object while the source is the same)', async () => {
+      const s = await openKind(kind);
+      const got = collect(s);
+      const a = await peer();
+      const b = await peer();
+      await sendFrom(a, s.port, [0x80, 0, 0, 1]);
+      await sendFrom(a, s.port, [0x80, 0, 0, 2, 9, 9]);
+      await settle();
+      await sendFrom(b, s.port, [0x80, 0, 0, 3]);
+      await settle();
+      expect(got.bytes).toEqual([[0x80, 0, 0, 1], [0x80, 0, 0, 2, 9, 9], [0x80, 0, 0, 3]]);
+      expect(got.sources.map((x) => `${x.address}:${x.port}`)).toEqual([
+        `127.0.0.1:${a.address().port}`,
+        `127.0.0.1:${a.address().port}`,
+        `127.0.0.1:${b.address().port}`,
+      ]);
+      if (kind === 'native') expect(got.sources[1], 'the same source: no new object (no string per packet)').toBe(got.sources[0]);
+    });
 
-  it('MUST attribute interleaved sources correctly within one batch', async () => {
-    const s = open();
-    const got = collect(s);
-    const a = await peer();
-    const b = await peer();
-    // Sent back to back: the batch reads them together, and each row must carry its own source.
-    for (let i = 0; i < 20; i++) await sendFrom(i % 2 === 0 ? a : b, s.port, [i]);
-    await settle();
-    expect(got.bytes.map((x) => x[0])).toEqual([...Array(20).keys()]);
-    for (let i = 0; i < 20; i++) expect(got.sources[i]!.port).toBe((i % 2 === 0 ? a : b).address().port);
-  });
+    it('MUST attribute interleaved sources correctly within one batch', async () => {
+      const s = await openKind(kind);
+      const got = collect(s);
+      const a = await peer();
+      const b = await peer();
+      // Sent back to back: the batch reads them together, and each row must carry its own source.
+      for (let i = 0; i < 20; i++) await sendFrom(i % 2 === 0 ? a : b, s.port, [i]);
+      await settle();
+      expect(got.bytes.map((x) => x[0])).toEqual([...Array(20).keys()]);
+      for (let i = 0; i < 20; i++) expect(got.sources[i]!.port).toBe((i % 2 === 0 ? a : b).address().port);
+    });
 
-  it('MUST send to the peer unconnected, and connected once told, and a connected socket MUST NOT hear strangers', async () => {
-    const s = open();
-    const got = collect(s);
-    const caller = await peer();
-    const stranger = await peer();
-    const heard: number[] = [];
-    caller.on('message', (m) => heard.push(m[0]!));
-    const packet = Buffer.from([1, 2, 3, 4, 5]);
-    s.send(packet, 1, caller.address().port, '127.0.0.1');
-    s.connect('127.0.0.1', caller.address().port);
-    packet[0] = 2;
-    s.send(packet, 1, caller.address().port, '127.0.0.1');
-    await settle();
-    expect(heard).toEqual([1, 2]);
-    expect([s.sentUnconnected, s.sentConnected]).toEqual([1, 1]);
-    await sendFrom(stranger, s.port, [0xee]);
-    await sendFrom(caller, s.port, [0xca]);
-    await settle();
-    expect(got.bytes, 'only the connected peer').toEqual([[0xca]]);
-    s.disconnect();
-    await sendFrom(stranger, s.port, [0xef]);
-    await settle();
-    expect(got.bytes.at(-1), 'heard again once disconnected').toEqual([0xef]);
-  });
+    it('MUST send to the peer unconnected, and connected once told, and a connected socket MUST NOT hear strangers', async () => {
+      const s = await openKind(kind);
+      const got = collect(s);
+      const caller = await peer();
+      const stranger = await peer();
+      const heard: number[] = [];
+      caller.on('message', (m) => heard.push(m[0]!));
+      const packet = Buffer.from([1, 2, 3, 4, 5]);
+      s.send(packet, 1, caller.address().port, '127.0.0.1');
+      s.connect('127.0.0.1', caller.address().port);
+      await settle(); // dgram connects on a later tick (rtp-link.ts); native at once
+      packet[0] = 2;
+      s.send(packet, 1, caller.address().port, '127.0.0.1');
+      await settle();
+      expect(heard).toEqual([1, 2]);
+      expect([s.sentUnconnected, s.sentConnected]).toEqual([1, 1]);
+      await sendFrom(stranger, s.port, [0xee]);
+      await sendFrom(caller, s.port, [0xca]);
+      await settle();
+      expect(got.bytes, 'only the connected peer').toEqual([[0xca]]);
+      s.disconnect();
+      await sendFrom(stranger, s.port, [0xef]);
+      await settle();
+      expect(got.bytes.at(-1), 'heard again once disconnected').toEqual([0xef]);
+    });
 
-  it('MUST move a connected socket to a new peer when a send names one', async () => {
-    const s = open();
-    const first = await peer();
-    const second = await peer();
-    const heard: string[] = [];
-    first.on('message', () => heard.push('first'));
-    second.on('message', () => heard.push('second'));
-    s.connect('127.0.0.1', first.address().port);
-    s.send(Buffer.from([1]), 1, first.address().port, '127.0.0.1');
-    s.send(Buffer.from([2]), 1, second.address().port, '127.0.0.1');
-    await settle();
-    expect(heard.sort()).toEqual(['first', 'second']);
+    it('MUST move a connected socket to a new peer when a send names one', async () => {
+      const s = await openKind(kind);
+      const first = await peer();
+      const second = await peer();
+      const heard: string[] = [];
+      first.on('message', () => heard.push('first'));
+      second.on('message', () => heard.push('second'));
+      s.connect('127.0.0.1', first.address().port);
+      await settle();
+      s.send(Buffer.from([1]), 1, first.address().port, '127.0.0.1');
+      s.send(Buffer.from([2]), 1, second.address().port, '127.0.0.1');
+      await settle();
+      expect(heard.sort()).toEqual(['first', 'second']);
+    });
   });
 
   it('MUST refuse a port in use with the errno (the pool then skips it), not throw anything else', async () => {
