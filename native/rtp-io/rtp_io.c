@@ -143,6 +143,18 @@ static Slot *get_slot(Io *io, napi_env env, napi_value v) {
   return s;
 }
 
+/*
+ * The arguments of a call on one socket, (io, id, ...): up to `max` of them into argv (the count into *argc),
+ * and the slot they name, or NULL when the io is destroyed or the id stale.
+ */
+static Slot *socket_call(napi_env env, napi_callback_info info, size_t max, napi_value *argv, size_t *argc) {
+  *argc = max;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok || *argc < 2) return NULL;
+  Io *io = get_io(env, argv[0]);
+  return io != NULL ? get_slot(io, env, argv[1]) : NULL;
+}
+
+
 /* Hands `rows` rows to JavaScript: callback(rows). */
 static void deliver(Io *io, uint32_t rows) {
   napi_env env = io->env;
@@ -379,25 +391,24 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
 
 /* close(io, id) */
 static napi_value close_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Io *io = argc >= 2 ? get_io(env, argv[0]) : NULL;
-  Slot *s = io != NULL ? get_slot(io, env, argv[1]) : NULL;
-  if (s != NULL) close_slot(io, (uint32_t)(s - io->slots));
+  Slot *s = socket_call(env, info, 2, argv, &argc);
+  if (s != NULL) {
+    Io *io = get_io(env, argv[0]);
+    close_slot(io, (uint32_t)(s - io->slots));
+  }
   return NULL;
 }
 
 /* setPeer(io, id, address, port) -> 0, or -errno: where send() sends while not connected. */
 static napi_value set_peer(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+  size_t argc;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Io *io = argc >= 4 ? get_io(env, argv[0]) : NULL;
-  Slot *s = io != NULL ? get_slot(io, env, argv[1]) : NULL;
+  Slot *s = socket_call(env, info, 4, argv, &argc);
   char address[64];
   int32_t port = 0;
-  if (s == NULL || read_string(env, argv[2], address, sizeof(address)) != 0 ||
+  if (s == NULL || argc < 4 || read_string(env, argv[2], address, sizeof(address)) != 0 ||
       napi_get_value_int32(env, argv[3], &port) != napi_ok || port <= 0 || port > 65535)
     return int_value(env, -EINVAL);
   struct sockaddr_storage peer;
@@ -415,11 +426,9 @@ static napi_value set_peer(napi_env env, napi_callback_info info) {
  * connect(io, id) -> disconnects: every source is heard again; sends keep the stored peer.
  */
 static napi_value connect_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+  size_t argc;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Io *io = argc >= 2 ? get_io(env, argv[0]) : NULL;
-  Slot *s = io != NULL ? get_slot(io, env, argv[1]) : NULL;
+  Slot *s = socket_call(env, info, 4, argv, &argc);
   if (s == NULL) return int_value(env, -EBADF);
   if (argc < 4) {
     if (!s->connected) return int_value(env, 0);
@@ -443,12 +452,10 @@ static napi_value connect_socket(napi_env env, napi_callback_info info) {
 
 /* send(io, id, bytes: Uint8Array, length) -> bytes sent, or -errno (the datagram is dropped, as UDP may). */
 static napi_value send_datagram(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+  size_t argc;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Io *io = argc >= 4 ? get_io(env, argv[0]) : NULL;
-  Slot *s = io != NULL ? get_slot(io, env, argv[1]) : NULL;
-  if (s == NULL || s->peer_len == 0) return int_value(env, -EDESTADDRREQ);
+  Slot *s = socket_call(env, info, 4, argv, &argc);
+  if (s == NULL || argc < 4 || s->peer_len == 0) return int_value(env, -EDESTADDRREQ);
   void *data = NULL;
   size_t size = 0;
   uint32_t length = 0;
@@ -462,11 +469,9 @@ static napi_value send_datagram(napi_env env, napi_callback_info info) {
 
 /* localPort(io, id) -> the bound port, or -errno */
 static napi_value local_port(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Io *io = argc >= 2 ? get_io(env, argv[0]) : NULL;
-  Slot *s = io != NULL ? get_slot(io, env, argv[1]) : NULL;
+  Slot *s = socket_call(env, info, 2, argv, &argc);
   if (s == NULL) return int_value(env, -EBADF);
   struct sockaddr_storage local;
   socklen_t len = sizeof(local);
