@@ -40,11 +40,21 @@ export const RENUMBER_MAILBOX_SQL: readonly string[] = [
 /**
  * Inside the renumber's transaction (old, new, now): remembered, so that a deposit for the old number from a call
  * that began before (or kept through an outage, or recovered by repair) lands in the renumbered mailbox
- * (followRenumbers). Never trimmed: one short row per renumber.
+ * (followRenumbers). Trimmed once older than RENUMBER_MEMORY_MS (trimRenumbers, at retention.ts's hourly pass).
  */
 export const RECORD_RENUMBER_SQL =
   'INSERT INTO renumbered_mailboxes (old, new, at) VALUES (?, ?, ?) ON CONFLICT (old) DO UPDATE SET new = excluded.new, at = excluded.at';
 export const RENUMBERED_TO_SQL = 'SELECT new FROM renumbered_mailboxes WHERE old = ?';
+/** Forgets renumbers made before (ms since epoch). */
+export const TRIM_RENUMBERS_SQL = 'DELETE FROM renumbered_mailboxes WHERE at < ?';
+
+/**
+ * How long a renumber is remembered: far beyond the longest call that can still deposit for the old number
+ * (voicemail.maxMessageSeconds is at most an hour) and beyond a start-up repair after a crash or a PostgreSQL
+ * outage of days. A deposit for the old number later than that finds no mailbox and is kept in orphans/
+ * (mailbox-gone.ts), never lost.
+ */
+export const RENUMBER_MEMORY_MS = 7 * 86_400_000;
 
 /** Renumbers followed at most (old -> new -> newer ...): a loop in the records ends here. */
 const MAX_RENUMBER_HOPS = 8;

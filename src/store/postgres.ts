@@ -44,7 +44,7 @@ import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './e
 import { messageAudioPath, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
-import { followRenumbers, RECORD_RENUMBER_SQL, renumberedDuringCall, RENUMBERED_TO_SQL, renumberFiles, type RenumberLookup } from './mailbox-renumber.js';
+import { followRenumbers, RECORD_RENUMBER_SQL, renumberedDuringCall, RENUMBERED_TO_SQL, renumberFiles, TRIM_RENUMBERS_SQL, type RenumberLookup } from './mailbox-renumber.js';
 import { keepForGoneMailbox } from './mailbox-gone.js';
 import { newMessageId } from './message-id.js';
 import { prepareLocalFolders } from './owner.js';
@@ -670,6 +670,10 @@ export class PostgresStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return purgeCallRecords(this.pool, before);
+  }
+
+  async trimRenumbers(before: number): Promise<number> {
+    return (await this.pool.query(numbered(TRIM_RENUMBERS_SQL), [before])).rowCount ?? 0;
   }
 
   // ---- one caller's data (access and erasure) ------------------------------------------------------------

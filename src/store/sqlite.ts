@@ -46,6 +46,7 @@ import {
   renumberedDuringCall,
   RENUMBERED_TO_SQL,
   renumberFiles,
+  TRIM_RENUMBERS_SQL,
   type RenumberLookup,
 } from './mailbox-renumber.js';
 import { keepForGoneMailbox, keepPlacedForGoneMailbox, moveToRenumbered } from './mailbox-gone.js';
@@ -538,6 +539,10 @@ export class SqliteStore implements MessageStore {
 
   async purgeCallRecords(before: number): Promise<number> {
     return this.callRecords.purge(before);
+  }
+
+  async trimRenumbers(before: number): Promise<number> {
+    return this.write(() => this.sql(TRIM_RENUMBERS_SQL).run(before).changes);
   }
 
   // ---- one caller's data (access and erasure) ------------------------------------------------------------

@@ -438,6 +438,8 @@ export interface MessageStore {
   listCallRecords(query: CallRecordQuery): Promise<CallRecord[]>;
   /** Deletes call records offered before `before` (ms since epoch). Returns how many. */
   purgeCallRecords(before: number): Promise<number>;
+  /** Forgets mailbox renumbers made before `before` (ms since epoch; mailbox-renumber.ts). Returns how many. */
+  trimRenumbers(before: number): Promise<number>;
 
   /**
    * What the store holds about one caller (a data-subject access request; seed 002's "erase by caller

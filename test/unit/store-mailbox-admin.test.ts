@@ -6,7 +6,8 @@
  * Covers: importMailboxes (creates and updates at once, an alias moved between its rows; one bad row and
  * nothing is applied); renumberMailbox (messages with audio and sidecars, greetings, aliases, PIN follow; lamps of both
  * numbers announced; its own alias as the new number; a taken number refused with nothing changed);
- * deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
+ * trimRenumbers forgets renumbers older than its cut-off (a late deposit for the old number then finds no mailbox),
+ * keeps newer ones (the deposit follows); deleteMailbox removes the row, aliases (freed for reuse), greetings (files too), every message's
  * audio and sidecar, stored MWI subscriptions and the PIN back-off; it announces 'counts' of zero then
  * 'mailbox', here and (through the change feed) to another store instance watching; an alias names the
  * mailbox; an unknown number is NoSuchMailboxError. provision() reports creations and the fields it changed
@@ -18,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NumberInUseError } from '../../src/store/errors.js';
+import { RENUMBER_MEMORY_MS } from '../../src/store/mailbox-renumber.js';
 import { DEFAULT_PIN_BACKOFF } from '../../src/store/pin-backoff.js';
 import { NoSuchMailboxError, type MessageCounts, type MessageStore } from '../../src/store/types.js';
 import { storeEngines, type StorePlace } from '../helpers/store-engines.js';
@@ -131,6 +133,17 @@ describe.each(storeEngines())('the $name store', (engine) => {
       expect(check.verdict).toBe('ok');
       // The old number's lamp goes off; the new one's shows the messages.
       expect(events).toEqual(['counts 27000 0/0', 'mailbox 27000', 'counts 27050 1/1', 'mailbox 27050']);
+    });
+
+    it('trimRenumbers forgets renumbers made before its cut-off and keeps later ones', async () => {
+      await store.renumberMailbox('27000', '27050');
+      // Kept (made after the cut-off): a deposit for the old number, as from a call that began before, follows.
+      expect(await store.trimRenumbers(Date.now() - RENUMBER_MEMORY_MS)).toBe(0);
+      expect((await store.deposit(newMessage(store.tmpDir))).mailbox).toBe('27050');
+
+      expect(await store.trimRenumbers(Date.now() + 1)).toBe(1);
+      await expect(store.deposit(newMessage(store.tmpDir))).rejects.toBeInstanceOf(NoSuchMailboxError);
+      expect((await store.listMessages('27050')).length).toBe(1);
     });
 
     it('may take one of its own aliases as the number (the alias is dropped)', async () => {
