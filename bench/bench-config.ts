@@ -9,7 +9,8 @@ import { join } from 'node:path';
 /** `http`: the config's http section (YAML flow), e.g. bench/api-load.ts prepareApiLoad's; default off. */
 /** `storageUrl`: storage.url (PostgreSQL, bench-store.ts); default the embedded SQLite under `<dir>/data`. */
 /** `pbx`: the config's pbx section (YAML flow), e.g. voicemail-deposits.ts's MWI target; default none. */
-export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string; storageUrl?: string; pbx?: string }): string {
+/** `rtpExtra`: more rtp keys (YAML flow entries), e.g. "io: dgram, realtimePriority: 10". */
+export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts: string; http?: string; storageUrl?: string; pbx?: string; rtpExtra?: string }): string {
   const config = join(dir, 'bench.yaml');
   writeFileSync(
     config,
@@ -17,7 +18,7 @@ export function writeBenchConfig(dir: string, opts: { listen: string[]; rtpPorts
       'sip:',
       `  listen: ${JSON.stringify(opts.listen)}`,
       '  rateLimit: { perSourcePerSecond: 100000, burst: 100000 }',
-      `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}" }`,
+      `rtp: { address: 127.0.0.1, ports: "${opts.rtpPorts}"${opts.rtpExtra ? `, ${opts.rtpExtra}` : ''} }`,
       `storage: { dir: ${JSON.stringify(join(dir, 'data'))}${opts.storageUrl ? `, url: ${JSON.stringify(opts.storageUrl)}` : ''} }`,
       `http: ${opts.http ?? 'false'}`,
       ...(opts.pbx ? [`pbx: ${opts.pbx}`] : []),

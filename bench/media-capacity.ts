@@ -5,6 +5,7 @@
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
  *                                   [--cpu-prof DIR] [--main-prof DIR] [--probe-from S] [--timeline FILE]
  *                                   [--media-port 6000] [--sip-port 15070] [--api-load RPS] [--postgres 1] [--app bench|voicemail]
+ *                                   [--rtp-io auto|native|dgram] [--realtime P]
  *
  * --app (default bench): what the calls run. bench: the benchmark app through the Call API (capacity-server.ts:
  * a ~5 s prompt, then recorded into a results folder; checked from recordings.jsonl). voicemail: the real
@@ -34,6 +35,8 @@
  * --api-load RPS: each N is run twice, both with 10,000 mailboxes and the HTTP API on (in the front door with
  * --workers): once quiet, once with bench/api-load.ts driving the API at RPS during the probe window; prints
  * the API's latency and errors and the pacing of both runs side by side (issue 11's "busy API" proof).
+ * --rtp-io: the server's rtp.io (native batch I/O or Node's dgram; default auto: native when built), to compare
+ * the two. --realtime P: rtp.realtimePriority P (the workers' pacing threads SCHED_FIFO; needs root).
  * --postgres 1: the server's store is a throwaway PostgreSQL (bench-store.ts), a fresh database per N, instead
  * of SQLite; every figures line names its store, and the call records found in PostgreSQL are counted.
  *
@@ -97,6 +100,8 @@ const sippMediaPort = Number(args.get('media-port') ?? '6000');
 /** Admin API requests per second during the probe window (api-load.ts); undefined: no API at all. */
 const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefined;
 /** SQLite (default) or, with --postgres 1, a throwaway PostgreSQL: a fresh database per N. */
+/** --rtp-io auto|native|dgram and --realtime P: the server's rtp.io and rtp.realtimePriority (default: the config's defaults). */
+const rtpExtra = [args.has('rtp-io') ? `io: ${args.get('rtp-io')}` : '', args.has('realtime') ? `realtimePriority: ${Number(args.get('realtime'))}` : ''].filter(Boolean).join(', ') || undefined;
 /** bench: the benchmark app's recordings; voicemail: the real deposit (see the header). */
 const app = args.get('app') ?? 'bench';
 if (app !== 'bench' && app !== 'voicemail') throw new Error(`--app must be bench or voicemail, not ${app}`);
@@ -272,7 +277,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   const storageUrl = await benchStore.database();
   const total = n * waves;
   const deposits = app === 'voicemail' ? await prepareDeposits(total) : undefined;
-  const configFile = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http: api?.httpYaml, storageUrl, pbx: deposits?.pbxYaml });
+  const configFile = writeBenchConfig(dir, { listen: [`udp:127.0.0.1:${SIP_PORT}`], rtpPorts: '20000-29999', http: api?.httpYaml, storageUrl, pbx: deposits?.pbxYaml, rtpExtra });
   const config = await loadConfig(configFile);
   if (deposits) await provisionMailboxes(config, deposits.numbers);
   const { child, samples } = startServer(dir, configFile);
@@ -300,7 +305,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (timelineFile) writeFileSync(timelineFile, samples.map((s) => JSON.stringify({ ...s, t: (s.t - startedAt) / 1000 })).join('\n') + '\n');
-  const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}`;
+  const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}${rtpExtra ? `, rtp ${rtpExtra}` : ''}`;
   const mwi = deposits?.mwi.stop();
   const recordings = !checkFiles
     ? { total: 0, complete: NaN, problems: ['recordings not checked (--check 0)'], lengthErrors: [] }

@@ -13,6 +13,7 @@ import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { localContact } from './sip/local-contact.js';
 import { RtpPortPool } from './media/ports.js';
 import { loadRtpIoBinding } from './media/native-rtp-io.js';
+import { setPacingThreadRealtime } from './media/realtime-priority.js';
 import { CallRouter } from './call/router.js';
 import { MailboxNumbers } from './store/mailbox-numbers.js';
 import { Call } from './call/call.js';
@@ -385,6 +386,12 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   accepting = true;
   logger.info({ listen: bound.map((b) => `${b.transport}:${b.host}:${b.port}`), rtp: `${config.rtp.portMin}-${config.rtp.portMax}`, rtpIo: ports.io }, 'vmpilot listening');
   if (ports.io === 'dgram' && config.rtp.io === 'auto') logger.info({ reason: loadRtpIoBinding().reason }, 'RTP on Node dgram sockets (native RTP I/O not available: more CPU per call)');
+  if (config.rtp.realtimePriority > 0) {
+    // Last, once every helper thread has started: they stay ordinary threads (media/realtime-priority.ts).
+    const realtime = setPacingThreadRealtime(config.rtp.realtimePriority);
+    if (realtime.ok) logger.info({ priority: config.rtp.realtimePriority }, 'the RTP pacing thread runs real-time (SCHED_FIFO)');
+    else logger.warn({ reason: realtime.reason }, 'rtp.realtimePriority not applied: the RTP pacing thread stays an ordinary thread');
+  }
 
   return {
     calls,

@@ -22,6 +22,7 @@
  * Nothing here trusts a datagram: it is only copied (truncated to MAX_DATAGRAM) and described; parsing, source
  * checks and SRTP stay in TypeScript.
  */
+#define _GNU_SOURCE /* SCHED_RESET_ON_FORK */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
@@ -29,6 +30,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,6 +495,25 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * setRealtime(priority) -> 0, or -errno (EPERM without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it): the
+ * CALLING THREAD (Linux applies sched_setscheduler(0) to a thread) to SCHED_FIFO at priority 1-99, or back to
+ * SCHED_OTHER with 0. With SCHED_RESET_ON_FORK, so that threads and processes it creates later (a restarted
+ * store thread, sox) start as ordinary ones: only the thread that paces RTP runs ahead of everything else, as
+ * FreeSWITCH's -rp and Asterisk's -p do for their media threads.
+ */
+static napi_value set_realtime(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t priority = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &priority) != napi_ok || priority < 0 || priority > 99)
+    return int_value(env, -EINVAL);
+  struct sched_param param = {.sched_priority = priority};
+  int policy = priority > 0 ? (SCHED_FIFO | SCHED_RESET_ON_FORK) : SCHED_OTHER;
+  return int_value(env, sched_setscheduler(0, policy, &param) == 0 ? 0 : -errno);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -503,6 +524,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, send_datagram, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, local_port, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
+      {"setRealtime", NULL, set_realtime, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value constants;

@@ -219,6 +219,8 @@ export interface Config {
     noRtpTimeoutS: number;
     /** RTP socket I/O: native batch I/O (native/rtp-io) or Node's dgram; auto: native when built. */
     io: RtpIoChoice;
+    /** SCHED_FIFO priority of the thread that paces RTP (media/realtime-priority.ts); 0: an ordinary thread. */
+    realtimePriority: number;
   };
   /** Prompt language and the folder holding prompts/<language>/ (default: the package's own). */
   prompts: { language: string; dir: string };
@@ -488,8 +490,17 @@ const rtpSchema = section({
   ports: parsedString(parsePortRange).prefault(DEFAULTS.rtpPorts),
   noRtpTimeoutS: z.number().int().min(0, 'must be 0 (never) or more').max(3600, 'must be at most 3600').default(DEFAULTS.noRtpTimeoutS),
   io: z.enum(['auto', 'native', 'dgram'], { error: 'must be auto, native or dgram' }).default('auto'),
+  realtimePriority: z.number().int().min(0, 'must be 0 (off) to 99').max(99, 'must be 0 (off) to 99').default(0),
 })
-  .transform(({ address, advertise, ports, noRtpTimeoutS, io }) => ({ address, advertise, portMin: ports.min, portMax: ports.max, noRtpTimeoutS, io }))
+  .transform(({ address, advertise, ports, noRtpTimeoutS, io, realtimePriority }) => ({
+    address,
+    advertise,
+    portMin: ports.min,
+    portMax: ports.max,
+    noRtpTimeoutS,
+    io,
+    realtimePriority,
+  }))
   .prefault({});
 
 const promptsSchema = section({

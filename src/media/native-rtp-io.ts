@@ -23,6 +23,7 @@ interface RtpIoBinding {
   send(io: object, id: number, bytes: Uint8Array, length: number): number;
   localPort(io: object, id: number): number;
   destroy(io: object): void;
+  setRealtime(priority: number): number;
   constants: { ROW_U32: number; MAX_DATAGRAM: number };
 }
 
