@@ -72,7 +72,7 @@ describe('embedded defaults (DESIGN.md)', () => {
   });
 
   it('uses RTP ports 20000-29999 on all addresses', () => {
-    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999, noRtpTimeoutS: 60, io: 'auto' });
+    expect(config.rtp).toEqual({ address: '0.0.0.0', portMin: 20000, portMax: 29999, noRtpTimeoutS: 60, io: 'auto', realtimePriority: 0 });
   });
 
   it('keeps data in ./data, resolved to an absolute path', () => {
@@ -253,6 +253,7 @@ describe('rtp.ports', () => {
       portMax: 30099,
       noRtpTimeoutS: 60,
       io: 'auto',
+      realtimePriority: 0,
     });
   });
 
@@ -260,6 +261,13 @@ describe('rtp.ports', () => {
     expect(parseConfig('rtp: { io: native }', BASE).rtp.io).toBe('native');
     expect(parseConfig('rtp: { io: dgram }', BASE).rtp.io).toBe('dgram');
     expect(onlyIssue('rtp: { io: epoll }').path).toBe('rtp.io');
+  });
+
+  it('reads rtp.realtimePriority 0-99 (default 0, off)', () => {
+    expect(parseConfig('rtp: { realtimePriority: 10 }', BASE).rtp.realtimePriority).toBe(10);
+    expect(parseConfig('{}', BASE).rtp.realtimePriority).toBe(0);
+    expect(onlyIssue('rtp: { realtimePriority: 100 }').path).toBe('rtp.realtimePriority');
+    expect(onlyIssue('rtp: { realtimePriority: -1 }').path).toBe('rtp.realtimePriority');
   });
 
   it.each([
