@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { checkTlsFiles, checkTlsMaterial, fileProblem } from './tls-files.js';
@@ -189,10 +189,35 @@ function resolvePaths(config: Config, baseDir: string): Config {
 const RECOVERABLE_YAML = new Set(['DUPLICATE_KEY']);
 
 /**
+ * Deepest nesting of flow collections ([…], {…}) a config may have (a real one nests a few levels). The yaml
+ * library's parser recurses per level: a megabyte of "[" held the loop for 3.5 s (POST /api/config/check runs on
+ * the server's), four exhausted the process's memory and killed it.
+ */
+const MAX_FLOW_DEPTH = 64;
+
+/**
+ * Whether the text nests flow collections deeper than MAX_FLOW_DEPTH, by the yaml library's own lexer (which
+ * knows quoted, plain and block scalars and comments, where brackets are text), stopping at the first level too
+ * deep: the lexer is linear, the parser is not.
+ */
+function flowTooDeep(yamlText: string): boolean {
+  let depth = 0;
+  for (const token of new Lexer().lex(yamlText)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return true;
+    } else if (token === ']' || token === '}') {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * Every error and warning of YAML config text, in one pass (see the module comment). Relative paths
  * (storage.dir, sip.tls files, greeting files, prompts.dir) resolve against `baseDir`, the config file's folder.
  */
 export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
+  if (flowTooDeep(yamlText)) return { errors: [{ path: 'yaml', message: `[ ] and { } are nested deeper than ${MAX_FLOW_DEPTH} levels` }], warnings: [] };
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const yamlIssues: ConfigIssue[] = doc.errors.map((e) => ({ path: 'yaml', message: e.message.split('\n')[0]!, ...position(lines, e.pos[0]) }));

@@ -1,7 +1,8 @@
 /**
  * POST /api/config/check (src/http/routes/config-check.ts): the errors `vmpilot check` prints for the same
  * file, line for line; warnings, including where the posted mailboxes differ from the running server's store;
- * a YAML syntax error; an alias bomb (an error, not a 500); a body that is not text (415). Nothing posted changes the running server.
+ * a YAML syntax error; flow collections nested too deep (an error at once, not a crash); an alias bomb (an error,
+ * not a 500); a body that is not text (415). Nothing posted changes the running server.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,26 @@ describe('POST /api/config/check', () => {
     expect(body.ok).toBe(false);
     expect(body.errors[0]).toMatchObject({ path: 'yaml', line: expect.any(Number) });
   });
+
+  it('answers flow collections nested deeper than 64 levels as a YAML error at once, here and in vmpilot check', async () => {
+    // Four megabytes of "[": the yaml parser recursing into them took the server's memory (a fatal error).
+    const deep = `mailboxes: ${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}\n`;
+    const { status, body } = await check(deep);
+    expect(status).toBe(200);
+    expect(body.errors).toEqual([expect.objectContaining({ path: 'yaml', message: '[ ] and { } are nested deeper than 64 levels' })]);
+    // 65 levels (200 KB of them once took 0.6 s and ended in "Maximum call stack size exceeded"), and brackets
+    // that are text (quoted, plain, block scalars, comments) do not count.
+    const justOver = await check(`mailboxes: ${'['.repeat(65)}${']'.repeat(65)}\n`);
+    expect(justOver.body.errors).toEqual([expect.objectContaining({ message: '[ ] and { } are nested deeper than 64 levels' })]);
+    const text = '[{'.repeat(40);
+    const fine = await check(`# ${text}\nmailboxes:\n  - { number: "27001", pin: "482613", name: 'x${text}' }\n  - { number: "27002", pin: "482613", name: "y${text}" }\n  - number: "27003"\n    pin: "482613"\n    name: z${text}\n`);
+    expect(fine.body.errors).toEqual([]);
+    const file = join(mkdtempSync(join(tmpdir(), 'vmpilot-deep-')), 'deep.yaml');
+    writeFileSync(file, deep);
+    const cli = await runCli('check', '--config', file);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr + cli.stdout).toMatch(/yaml: \[ \] and \{ \} are nested deeper than 64 levels/);
+  }, 30_000);
 
   it('answers an alias bomb ("billion laughs") as a YAML error, here and in vmpilot check (no 500, no stack trace)', async () => {
     // Ten levels of ten aliases each: 10^10 values if expanded.
