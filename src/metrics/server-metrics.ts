@@ -20,6 +20,8 @@
  *   vmpilot_mwi_notifies_total{kind,result}           kind unsolicited|subscription; delivered|refused|failed
  *   vmpilot_emails_total{result}                      sent|retried|dropped
  *   vmpilot_pin_failures_total, vmpilot_pin_backoff_alerts_total   site-wide (the store's counters)
+ *   vmpilot_imap_appends_pending, _failing, vmpilot_imap_append_oldest_age_seconds, vmpilot_imap_appends_total{result}
+ *                                                     the IMAP append queue (imap-queue-metrics.ts)
  * plus prom-client's default process metrics (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...).
  * A cluster's front door adds a `worker` label to every series (cluster-metrics.ts).
  */
@@ -33,6 +35,7 @@ import type { CallRecord, MessageRecord, MessageStore } from '../store/types.js'
 import { FixedHistogram } from './fixed-histogram.js';
 import { histogramSamples, registerPull, type MetricJson, type Sample } from './pull-metric.js';
 import { opsCounters } from './ops-counters.js';
+import { registerImapQueueMetrics } from './imap-queue-metrics.js';
 
 /** What a call in progress tells the metrics (call/call.ts Call has these). */
 export interface MeteredCall {
@@ -54,7 +57,7 @@ export class ServerMetrics {
   private traffic: SipTraffic | undefined;
   private calls: Iterable<MeteredCall> = [];
   private clock: MediaClockGroup | undefined;
-  private siteCounters: Pick<MessageStore, 'counters'> | undefined;
+  private siteCounters: Pick<MessageStore, 'counters' | 'imapAppendQueueStats'> | undefined;
   /** Packets of calls that have ended (live calls are added at scrape). */
   private readonly endedPackets = zeroPackets();
   /** Finished calls by app, then outcome. */
@@ -88,6 +91,7 @@ export class ServerMetrics {
     this.registerSip();
     this.registerMedia();
     this.registerOperations();
+    registerImapQueueMetrics(this.registry, () => this.siteCounters);
   }
 
   /** The SIP stack whose traffic is counted (one per process). */
@@ -102,11 +106,11 @@ export class ServerMetrics {
   }
 
   /**
-   * The store whose site-wide counters (PIN failures, back-off alerts) are published: only in the one
+   * The store whose site-wide counters (PIN failures, back-off alerts, the IMAP append queue) are published: only in the one
    * process that maintains the store (a single server, a cluster's front door), so they are not counted
    * once per worker.
    */
-  watchSiteCounters(store: Pick<MessageStore, 'counters'>): void {
+  watchSiteCounters(store: Pick<MessageStore, 'counters' | 'imapAppendQueueStats'>): void {
     this.siteCounters = store;
   }
 

@@ -10,7 +10,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { QueuedImapAppend } from './replica/types.js';
-import type { DirectoryOwned, ImapAppendJob } from './types.js';
+import type { DirectoryOwned, ImapAppendJob, ImapAppendQueueStats } from './types.js';
 
 export interface DirectoryOwnedRow {
   entry_id: string;
@@ -40,6 +40,21 @@ export const LEASE_APPEND_SQL =
 export const FINISH_APPEND_SQL = 'DELETE FROM imap_appends WHERE message_id = ?';
 export const RETRY_APPEND_SQL = 'UPDATE imap_appends SET not_before = ?, claimed_by = NULL, claimed_until = 0, last_error = ? WHERE message_id = ?';
 export const COUNT_APPENDS_SQL = 'SELECT count(*) AS n FROM imap_appends';
+export const APPEND_QUEUE_STATS_SQL =
+  'SELECT count(*) AS pending, count(last_error) AS failing, min(queued_at) AS oldest FROM imap_appends';
+
+export interface AppendQueueStatsRow {
+  pending: number | string;
+  failing: number | string;
+  oldest: number | string | null;
+}
+
+/** Either engine's row (PostgreSQL's count() and bigint come as strings). */
+export const toAppendQueueStats = (r: AppendQueueStatsRow): ImapAppendQueueStats => ({
+  pending: Number(r.pending),
+  failing: Number(r.failing),
+  oldestQueuedAt: r.oldest === null ? undefined : Number(r.oldest),
+});
 
 /**
  * The append queue as a replica copies it (replica/: the mirror, store copy, restore): pending appends with their
@@ -119,5 +134,9 @@ export class LeaderTables {
 
   countAppends(): number {
     return Number((this.sql(COUNT_APPENDS_SQL).get() as { n: number }).n);
+  }
+
+  appendQueueStats(): ImapAppendQueueStats {
+    return toAppendQueueStats(this.sql(APPEND_QUEUE_STATS_SQL).get() as AppendQueueStatsRow);
   }
 }

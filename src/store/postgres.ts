@@ -81,6 +81,7 @@ import {
   type MailJob,
   type DirectoryOwned,
   type ImapAppendJob,
+  type ImapAppendQueueStats,
   type NewMailJob,
   type DeletedMailbox,
   type Folder,
@@ -738,6 +739,10 @@ export class PostgresStore implements MessageStore {
 
   async countImapAppends(): Promise<number> {
     return leaderTables.countAppends(this.pool);
+  }
+
+  async imapAppendQueueStats(): Promise<ImapAppendQueueStats> {
+    return leaderTables.appendQueueStats(this.pool);
   }
 
   async repair(): Promise<RepairReport> {

@@ -77,6 +77,7 @@ import {
   type MailJob,
   type DirectoryOwned,
   type ImapAppendJob,
+  type ImapAppendQueueStats,
   type NewMailJob,
   type Folder,
   type GreetingKind,
@@ -612,6 +613,10 @@ export class SqliteStore implements MessageStore {
 
   async countImapAppends(): Promise<number> {
     return this.leaderTables.countAppends();
+  }
+
+  async imapAppendQueueStats(): Promise<ImapAppendQueueStats> {
+    return this.leaderTables.appendQueueStats();
   }
 
   async recoverRecordings(): Promise<RepairReport> {

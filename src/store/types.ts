@@ -326,6 +326,16 @@ export interface ImapAppendJob {
   attempts: number;
 }
 
+/** The IMAP append queue at a glance (/metrics, metrics/imap-queue-metrics.ts). */
+export interface ImapAppendQueueStats {
+  /** Appends queued (leased or not). */
+  pending: number;
+  /** Queued appends whose last try failed (waiting for their retry). */
+  failing: number;
+  /** When the oldest queued append was queued (ms since epoch); undefined when none is. */
+  oldestQueuedAt: number | undefined;
+}
+
 export interface StoreEvents {
   /** A mailbox's counts changed (deposit, heard, saved, deleted, purged). */
   counts: [mailbox: string, counts: MessageCounts];
@@ -490,6 +500,8 @@ export interface MessageStore {
   retryImapAppend(messageId: string, notBefore: number, error: string): Promise<void>;
   /** Appends queued (leased or not). */
   countImapAppends(): Promise<number>;
+  /** How many appends are queued, how many of them failed last time, and the oldest's age. */
+  imapAppendQueueStats(): Promise<ImapAppendQueueStats>;
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;

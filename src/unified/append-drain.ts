@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ImapAppendJob, MessageStore } from '../store/types.js';
+import { opsCounters } from '../metrics/ops-counters.js';
 
 export type AppendQueueStore = Pick<MessageStore, 'claimImapAppend' | 'finishImapAppend' | 'retryImapAppend'>;
 
@@ -121,6 +122,7 @@ export class AppendDrain {
     }
     this.failuresInARow = 0;
     this.appended++;
+    opsCounters.imapAppends.appended++;
     log.debug({ messageId: job.messageId, mailbox: job.mailbox, attempts: job.attempts }, 'IMAP append done');
     await store.finishImapAppend(job.messageId).catch((err: unknown) => {
       // The lease runs out and the job comes back: the header search finds the email, no second copy.
@@ -136,10 +138,12 @@ export class AppendDrain {
     try {
       if (job.attempts >= this.opts.maxAttempts) {
         log.error(fields, 'IMAP append dropped');
+        opsCounters.imapAppends.dropped++;
         await this.opts.store.finishImapAppend(job.messageId);
       } else {
         const retryInMs = this.backoff(job.attempts);
         log.warn({ ...fields, retryInMs }, 'IMAP append failed; will retry');
+        opsCounters.imapAppends.retried++;
         await this.opts.store.retryImapAppend(job.messageId, Date.now() + retryInMs, error);
       }
     } catch (err) {

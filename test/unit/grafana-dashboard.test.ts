@@ -12,9 +12,16 @@ const dashboard = JSON.parse(readFileSync(new URL('../../examples/grafana/vmpilo
 };
 
 describe('the Grafana dashboard', () => {
-  it('has panels for calls, SIP, RTP, pacing, loop delay, store, MWI and logins', () => {
+  it('has panels for calls, SIP, RTP, pacing, loop delay, store, MWI, logins and the IMAP append queue', () => {
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
-    for (const word of ['calls', 'sip', 'rtp', 'pacing', 'event loop', 'store', 'mwi', 'pin']) expect(titles).toContain(word);
+    for (const word of ['calls', 'sip', 'rtp', 'pacing', 'event loop', 'store', 'mwi', 'pin', 'imap append queue']) expect(titles).toContain(word);
+  });
+
+  it('calls only PromQL functions that exist (a mangled name leaves a panel broken)', () => {
+    const known = new Set(['sum', 'max', 'min', 'avg', 'rate', 'increase', 'histogram_quantile', 'by']);
+    const called = dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)\s*\(/g)].map((m) => m[1]!));
+    expect(called.length).toBeGreaterThan(20);
+    expect([...new Set(called.filter((f) => !known.has(f)))]).toEqual([]);
   });
 
   it('queries only metrics a vmpilot process exports', async () => {

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import {
+  APPEND_QUEUE_STATS_SQL,
   COUNT_APPENDS_SQL,
   ENQUEUE_APPEND_SQL,
   FINISH_APPEND_SQL,
@@ -14,11 +15,13 @@ import {
   PUT_OWNED_SQL,
   RETRY_APPEND_SQL,
   toAppendJob,
+  toAppendQueueStats,
+  type AppendQueueStatsRow,
   toOwned,
   type DirectoryOwnedRow,
   type ImapAppendRow,
 } from '../leader-tables.js';
-import type { DirectoryOwned, ImapAppendJob } from '../types.js';
+import type { DirectoryOwned, ImapAppendJob, ImapAppendQueueStats } from '../types.js';
 import { inTransaction, type Queryable } from './connection.js';
 import { numbered } from './sql.js';
 
@@ -60,4 +63,8 @@ export async function retryAppend(pool: pg.Pool, messageId: string, notBefore: n
 
 export async function countAppends(pool: pg.Pool): Promise<number> {
   return Number((await pool.query<{ n: string }>(COUNT_APPENDS_SQL)).rows[0]!.n);
+}
+
+export async function appendQueueStats(pool: pg.Pool): Promise<ImapAppendQueueStats> {
+  return toAppendQueueStats((await pool.query<AppendQueueStatsRow>(APPEND_QUEUE_STATS_SQL)).rows[0]!);
 }
