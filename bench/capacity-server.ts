@@ -25,6 +25,7 @@
  * worker, threads), or neither (asleep in a blocking call). --main-prof DIR: a V8 CPU profile of the main
  * thread only (the inspector's, 1 ms sampling), written to DIR when the process exits.
  */
+import { realtimeNodeFlags } from '../src/admin/serve-role.js';
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -102,6 +103,7 @@ if (workers !== undefined && workerIndex === undefined) {
     fork: (index) => {
       const profile = mainProfDir ? ['--main-prof', mainProfDir] : [];
       const child = fork(process.argv[1]!, [configFile, resultsDir, '--workers', String(workers), '--worker-index', String(index), '--app', app, ...profile], {
+        execArgv: [...process.execArgv, ...realtimeNodeFlags(config)],
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       });
       createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -5,7 +5,7 @@
  *   npx tsx bench/media-capacity.ts [--calls 100,300,500] [--rate 50] [--probes 4] [--workers N] [--waves 1]
  *                                   [--cpu-prof DIR] [--main-prof DIR] [--probe-from S] [--timeline FILE]
  *                                   [--media-port 6000] [--sip-port 15070] [--api-load RPS] [--postgres 1] [--app bench|voicemail]
- *                                   [--rtp-io auto|native|dgram] [--realtime P]
+ *                                   [--rtp-io auto|native|dgram] [--realtime P] [--node-args "FLAGS"]
  *
  * --app (default bench): what the calls run. bench: the benchmark app through the Call API (capacity-server.ts:
  * a ~5 s prompt, then recorded into a results folder; checked from recordings.jsonl). voicemail: the real
@@ -102,6 +102,8 @@ const apiLoadRps = args.has('api-load') ? Number(args.get('api-load')) : undefin
 /** SQLite (default) or, with --postgres 1, a throwaway PostgreSQL: a fresh database per N. */
 /** --rtp-io auto|native|dgram and --realtime P: the server's rtp.io and rtp.realtimePriority (default: the config's defaults). */
 const rtpExtra = [args.has('rtp-io') ? `io: ${args.get('rtp-io')}` : '', args.has('realtime') ? `realtimePriority: ${Number(args.get('realtime'))}` : ''].filter(Boolean).join(', ') || undefined;
+/** --node-args "...": Node/V8 flags for the server and its workers (forked workers inherit them), e.g. --single-threaded-gc. */
+const nodeArgs = (args.get('node-args') ?? '').split(' ').filter(Boolean);
 /** bench: the benchmark app's recordings; voicemail: the real deposit (see the header). */
 const app = args.get('app') ?? 'bench';
 if (app !== 'bench' && app !== 'voicemail') throw new Error(`--app must be bench or voicemail, not ${app}`);
@@ -132,7 +134,7 @@ function percentile(values: number[], p: number): number {
 function startServer(dir: string, config: string): { child: ChildProcess; samples: Sample[] } {
   // One process pinned to core 0 (SIPp on core 1); a cluster's workers are left to the scheduler.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const server = [process.execPath, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir, '--app', app, ...(mainProfDir ? ['--main-prof', mainProfDir] : [])];
+  const server = [process.execPath, ...nodeArgs, ...profile, '--import', 'tsx', join(root, 'bench/capacity-server.ts'), config, dir, '--app', app, ...(mainProfDir ? ['--main-prof', mainProfDir] : [])];
   const command = workers === undefined ? ['taskset', '-c', '0', ...server] : [...server, '--workers', String(workers)];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
@@ -305,7 +307,7 @@ async function runSize(n: number, apiRps = 0): Promise<PacingFigures> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (timelineFile) writeFileSync(timelineFile, samples.map((s) => JSON.stringify({ ...s, t: (s.t - startedAt) / 1000 })).join('\n') + '\n');
-  const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}${rtpExtra ? `, rtp ${rtpExtra}` : ''}`;
+  const store = `${await storeLabel(benchStore.engine, storageUrl)}${storageUrl ? `, ${await benchStore.callRecords(storageUrl)} call records in it` : ''}${rtpExtra ? `, rtp ${rtpExtra}` : ''}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}`;
   const mwi = deposits?.mwi.stop();
   const recordings = !checkFiles
     ? { total: 0, complete: NaN, problems: ['recordings not checked (--check 0)'], lengthErrors: [] }

@@ -389,8 +389,17 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   if (config.rtp.realtimePriority > 0) {
     // Last, once every helper thread has started: they stay ordinary threads (media/realtime-priority.ts).
     const realtime = setPacingThreadRealtime(config.rtp.realtimePriority);
-    if (realtime.ok) logger.info({ priority: config.rtp.realtimePriority }, 'the RTP pacing thread runs real-time (SCHED_FIFO)');
-    else logger.warn({ reason: realtime.reason }, 'rtp.realtimePriority not applied: the RTP pacing thread stays an ordinary thread');
+    if (!realtime.ok) {
+      logger.warn({ reason: realtime.reason }, 'rtp.realtimePriority not applied: the RTP pacing thread stays an ordinary thread');
+    } else {
+      logger.info({ priority: config.rtp.realtimePriority }, 'the RTP pacing thread runs real-time (SCHED_FIFO)');
+      if (!process.execArgv.includes('--single-threaded-gc')) {
+        logger.warn(
+          { fix: 'node --single-threaded-gc $(which vmpilot) serve, or cluster.workers (the front door starts its workers so)' },
+          "rtp.realtimePriority: V8's collector helper threads stay ordinary and the real-time thread may wait for them on a busy host",
+        );
+      }
+    }
   }
 
   return {

@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => rtp.release());
 
-async function start(priority: number, wrap: string[] = []): Promise<Serving> {
+async function start(priority: number, wrap: string[] = [], extra: string[] = []): Promise<Serving> {
   const port = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'vmpilot-realtime-'));
   const configFile = join(dir, 'vmpilot.yaml');
@@ -43,6 +43,7 @@ async function start(priority: number, wrap: string[] = []): Promise<Serving> {
       `storage: { dir: ${JSON.stringify(dir)} }`,
       'http: false',
       'log: { level: info }',
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -61,6 +62,7 @@ describe.runIf(process.platform === 'linux')('rtp.realtimePriority', () => {
     const server = await start(7);
     try {
       await logLine(server, 'the RTP pacing thread runs real-time');
+      await logLine(server, "rtp.realtimePriority: V8's collector helper threads stay ordinary");
       const pid = server.child.pid!;
       const main = schedOf(pid, String(pid));
       expect(main).toMatchObject({ policy: SCHED_FIFO, priority: 7 });
@@ -70,6 +72,23 @@ describe.runIf(process.platform === 'linux')('rtp.realtimePriority', () => {
       // The store thread and the disk thread are among them (started before), as are V8's and libuv's.
       expect(others.length).toBeGreaterThan(3);
       expect(others.filter((t) => t.policy !== SCHED_OTHER)).toEqual([]);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it("MUST give a cluster's workers real-time pacing threads and single-threaded GC (no waiting on ordinary GC helpers)", async () => {
+    const server = await start(7, [], ['cluster: { workers: 1 }']);
+    try {
+      await logLine(server, 'the RTP pacing thread runs real-time');
+      const pid = server.child.pid!;
+      expect(schedOf(pid, String(pid)).policy, 'the front door paces no RTP').toBe(SCHED_OTHER);
+      const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      expect(workers).toHaveLength(1);
+      const worker = workers[0]!;
+      expect(schedOf(worker, String(worker))).toMatchObject({ policy: SCHED_FIFO, priority: 7 });
+      expect(readFileSync(`/proc/${worker}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc');
+      expect(server.stdout(), 'no advice to add the flag: the worker has it').not.toContain('single-threaded-gc $(which vmpilot)');
     } finally {
       await stop(server);
     }
