@@ -1,6 +1,6 @@
 /**
- * How one call's RTP leaves its socket: with connect() to the peer once the receiver has latched onto it,
- * plain sendto() before that.
+ * How one call's RTP leaves its dgram socket (dgram-rtp-socket.ts; the native I/O does the same in C,
+ * native-rtp-io.ts): with connect() to the peer once the receiver has latched onto it, plain sendto() before that.
  *
  * Why connected: an unconnected dgram send() resolves its address on every packet (a lookup callback and a
  * process.nextTick per send, plus the argument juggling), and the kernel routes it again; a connected socket
