@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { checkTlsFiles, checkTlsMaterial, fileProblem } from './tls-files.js';
@@ -60,15 +60,31 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * Each mapping's entries by key text (a key's first entry), built once for a mapping that paths go through: one
+ * search per issue over a mapping of 40,000 unknown keys (0.6 MB) took seconds.
+ */
+type KeyIndex = WeakMap<YAMLMap, Map<string, Pair>>;
+
+function entriesByKey(map: YAMLMap, index: KeyIndex): Map<string, Pair> {
+  let entries = index.get(map);
+  if (entries === undefined) {
+    entries = new Map();
+    for (const pair of map.items) if (isScalar(pair.key) && !entries.has(String(pair.key.value))) entries.set(String(pair.key.value), pair);
+    index.set(map, entries);
+  }
+  return entries;
+}
+
+/**
  * The node a path points at, or its nearest ancestor that exists. For a mapping entry, the key (that is the
  * line an operator looks for, and it exists even when the value is empty).
  */
-function locate(doc: Document, path: readonly PropertyKey[]): Node | undefined {
+function locate(doc: Document, path: readonly PropertyKey[], index: KeyIndex): Node | undefined {
   let node: unknown = doc.contents;
   let found: Node | undefined = doc.contents ?? undefined;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = entriesByKey(node, index).get(String(seg));
       if (!pair) break;
       found = pair.key as Node;
       node = pair.value;
@@ -139,6 +155,28 @@ function unanchoredAliases(doc: Document, lines: LineCounter): ConfigIssue[] {
   return issues;
 }
 
+/**
+ * Keys written twice in one mapping, as the yaml library's uniqueKeys reports them (its message, at the second
+ * key), found with one set per mapping: the library's own check compares each key with every key before it,
+ * and 40,000 keys in one mapping (0.6 MB posted to /api/config/check) held the server's loop for 37 s.
+ */
+function duplicateKeys(doc: Document, lines: LineCounter): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        // The library's equality: the same scalar value (1 and "1" differ); other keys only by identity.
+        if (!isScalar(pair.key)) continue;
+        const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
+        if (seen.has(id)) issues.push({ path: 'yaml', message: 'Map keys must be unique', ...position(lines, pair.key.range?.[0]) });
+        seen.add(id);
+      }
+    },
+  });
+  return issues;
+}
+
 /** An empty YAML value (`tls:` with nothing after it) means the key is absent, as in every YAML config. */
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
@@ -185,9 +223,6 @@ function resolvePaths(config: Config, baseDir: string): Config {
   };
 }
 
-/** YAML errors after which the document is still the file as written (so its keys can be checked too). */
-const RECOVERABLE_YAML = new Set(['DUPLICATE_KEY']);
-
 /**
  * Deepest nesting of flow collections ([…], {…}) a config may have (a real one nests a few levels). The yaml
  * library's parser recurses per level: a megabyte of "[" held the loop for 3.5 s (POST /api/config/check runs on
@@ -219,10 +254,12 @@ function flowTooDeep(yamlText: string): boolean {
 export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
   if (flowTooDeep(yamlText)) return { errors: [{ path: 'yaml', message: `[ ] and { } are nested deeper than ${MAX_FLOW_DEPTH} levels` }], warnings: [] };
   const lines = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are looked for below (duplicateKeys): after them the document is still the file as written,
+  // so its keys can be checked too.
+  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const yamlIssues: ConfigIssue[] = doc.errors.map((e) => ({ path: 'yaml', message: e.message.split('\n')[0]!, ...position(lines, e.pos[0]) }));
-  if (doc.errors.some((e) => !RECOVERABLE_YAML.has(e.code))) return { errors: yamlIssues, warnings: [] };
-  yamlIssues.push(...unanchoredAliases(doc, lines));
+  if (yamlIssues.length > 0) return { errors: yamlIssues, warnings: [] };
+  yamlIssues.push(...duplicateKeys(doc, lines), ...unanchoredAliases(doc, lines));
   keepWrittenIntegers(doc);
   const js = documentValue(doc);
   if (js instanceof Error) return { errors: [{ path: 'yaml', message: js.message }], warnings: [] };
@@ -236,8 +273,9 @@ export function examineConfig(yamlText: string, baseDir: string): ConfigReport {
   const top = isMapping(raw) ? raw : {};
   const attendants = attendantsAlone(top, baseDir, resolved).map((c) => c && { attendant: c.attendants[0]!, prompts: c.prompts });
   found.push(...checkConfigFiles(top, baseDir, resolved, attendants));
+  const keyIndex: KeyIndex = new WeakMap();
   const placed = (list: readonly { path: readonly PropertyKey[]; message: string }[]): ConfigIssue[] =>
-    list.map((i) => ({ path: formatPath(i.path), message: i.message, ...position(lines, locate(doc, i.path)?.range?.[0]) }));
+    list.map((i) => ({ path: formatPath(i.path), message: i.message, ...position(lines, locate(doc, i.path, keyIndex)?.range?.[0]) }));
   const errors = inFileOrder([...yamlIssues, ...placed(found)]);
   const mailboxes = resolved?.mailboxes ?? (Array.isArray(top.mailboxes) ? top.mailboxes.map(numberAndPin) : []);
   const warnings = inFileOrder(placed(configWarnings({ mailboxes, attendants: attendants.map((a) => a?.attendant) })));

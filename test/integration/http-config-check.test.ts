@@ -84,6 +84,27 @@ describe('POST /api/config/check', () => {
     expect(cli.stderr + cli.stdout).toMatch(/yaml: \[ \] and \{ \} are nested deeper than 64 levels/);
   }, 30_000);
 
+  it('reports keys written twice in a mapping (block and flow), as the yaml library words it, and checks the rest', async () => {
+    const yaml = 'sip: {}\nsip: {}\nmailboxes:\n  - { number: "27001", pin: "482613", name: A, name: B }\n  - { 1: a, "1": b, number: "27002", pin: "482613", name: C }\n';
+    const { body } = await check(yaml);
+    expect(body.errors.map((e) => e.text)).toEqual([
+      'yaml: Map keys must be unique (line 2:1)',
+      'yaml: Map keys must be unique (line 4:48)',
+      // 1 and "1" are different keys (a number and a string), as for the yaml library.
+      'mailboxes[1].1: unknown key (allowed here: number, pin, name, email, aliases, hideFromDirectory, attachAudio, maxMessages, maxMinutes, imap) (line 5:7)',
+    ]);
+  });
+
+  it('a mapping of 40,000 keys (0.6 MB): every unknown key reported in file order, in a bounded time', async () => {
+    // Each key was compared with every key before it (the yaml library's duplicate check) and each issue looked
+    // its key up from the start of the mapping: 37 s on the server's loop. Now well under the 30 s limit.
+    const keys = Array.from({ length: 40_000 }, (_, i) => `key${i}: value`);
+    const { status, body } = await check(`${keys.join('\n')}\n`);
+    expect(status).toBe(200);
+    expect(body.errors).toHaveLength(40_000);
+    expect(body.errors[39_999]).toMatchObject({ path: 'key39999', line: 40_000 });
+  }, 30_000);
+
   it('answers an alias bomb ("billion laughs") as a YAML error, here and in vmpilot check (no 500, no stack trace)', async () => {
     // Ten levels of ten aliases each: 10^10 values if expanded.
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `b${i + 1}: &b${i + 1} [${Array(10).fill(i === 0 ? '*a' : `*b${i}`).join(', ')}]`)].join('\n');
