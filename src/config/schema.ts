@@ -168,8 +168,11 @@ export interface VoicemailKeysConfig {
 }
 
 export interface MwiConfig {
-  /** Re-send every mailbox's state to the PBX targets at start-up (the PBX may have lost it). */
-  resendOnStart: boolean;
+  /**
+   * At start-up (and on taking MWI leadership): true sends each mailbox whose state a PBX has not acknowledged
+   * (mwi/ack-ledger.ts); 'all' every mailbox's state (a PBX that loses its lamps when it restarts); false none.
+   */
+  resendOnStart: boolean | 'all';
   /** Unsolicited NOTIFYs started per second at most (news first, the resend after: mwi/rate-gate.ts). */
   notifyRatePerSecond: number;
   /** Digest credentials required from SUBSCRIBE requests (absent: trusted sources may subscribe freely). */
@@ -709,7 +712,7 @@ const voicemailSchema = section({
 }).prefault({});
 
 const mwiSchema = section({
-  resendOnStart: z.boolean().default(true),
+  resendOnStart: z.union([z.boolean(), z.literal('all')]).default(true),
   notifyRatePerSecond: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(50),
   subscribeAuth: section({ realm: nonEmpty, username: nonEmpty, password: nonEmpty }).optional(),
   maxSubscriptions: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(10_000),

@@ -33,7 +33,7 @@ export interface HttpDeps {
   /** What /metrics serves: this process's metrics, or a front door's merge of its workers' (metrics/). */
   metrics?: MetricsEndpoint;
   /** The MWI service, where this process runs it (absent in a process that does not send NOTIFYs). */
-  mwi?: Pick<MwiService, 'resend'>;
+  mwi?: Pick<MwiService, 'resend' | 'resendAll'>;
   /** The calls in progress: this process's, or a front door's workers' (live-calls.ts). */
   liveCalls?: LiveCalls;
 }

@@ -9,6 +9,8 @@
  *  - Only the latest state per mailbox is kept: a change while the state waits for a retry replaces it and is
  *    sent at once (the backoff starts over); a change while a NOTIFY is in flight is sent after it.
  *  - Every run (first try or retry) takes a slot in the shared RateGate.
+ *  - With `record`, each run is noted as sent before its first try and as acknowledged after a 2xx
+ *    (ack-ledger.ts), so that a new leader knows which lamps the PBX may not show right.
  *
  * Not here: which PBXs and targets exist, building the NOTIFY, classifying SIP responses (notifier.ts).
  */
@@ -51,6 +53,14 @@ export interface MwiDeliveryOptions<Target> {
   retryMinMs?: number;
   /** Longest retry delay, ms. Default 300000 (5 min). */
   retryMaxMs?: number;
+  /**
+   * What the PBX acknowledged (ack-ledger.ts): `sending` is awaited before each run's first try, `delivered` is
+   * told after a 2xx. Absent: nothing is recorded.
+   */
+  record?: {
+    sending(mailbox: string): Promise<void>;
+    delivered(mailbox: string, counts: MessageCounts): void;
+  };
 }
 
 interface Job {
@@ -145,6 +155,8 @@ export class MwiDelivery<Target> {
     job.newer = false;
     const counts = job.counts;
     let outcome: AttemptOutcome = 'failed';
+    await this.opts.record?.sending(job.mailbox);
+    if (this.stopped) return;
     for (const target of this.opts.targets) {
       try {
         outcome = await this.opts.attempt(target, job.mailbox, counts);
@@ -155,6 +167,7 @@ export class MwiDelivery<Target> {
       if (this.stopped) return;
       if (outcome !== 'failed') break;
     }
+    if (outcome === 'delivered') this.opts.record?.delivered(job.mailbox, counts);
     if (job.newer) {
       // A newer state is waiting: send it now, whatever became of this one.
       job.backoffMs = this.minMs;

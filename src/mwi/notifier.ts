@@ -5,6 +5,7 @@
  * and one RateGate pacing all of it.
  *
  * Which PBX a mailbox belongs to is not known here: every PBX with MWI targets gets every mailbox's state.
+ * What each PBX acknowledged is kept in the store (ack-ledger.ts), so a refresh can skip the lamps it shows.
  */
 import type { Logger } from 'pino';
 import type { PbxConfig } from '../config/schema.js';
@@ -17,6 +18,7 @@ import type { MwiStore } from './store-view.js';
 import { MwiDelivery, type AttemptOutcome } from './delivery.js';
 import { RateGate, type GateLane } from './rate-gate.js';
 import { buildUnsolicitedNotify } from './unsolicited-notify.js';
+import { MwiAckLedger, sameCounts, type AckedState } from './ack-ledger.js';
 import { opsCounters } from '../metrics/ops-counters.js';
 
 /** NOTIFY runs started per second by default (RateGate; config mwi.notifyRatePerSecond). */
@@ -28,8 +30,11 @@ export interface MwiNotifierOptions {
   logger: Logger;
   /** config.pbx: those with `mwi.targets` get NOTIFYs, and their `auth` answers their challenges. */
   pbx: readonly Pick<PbxConfig, 'name' | 'mwi' | 'auth'>[];
-  /** config.mwi.resendOnStart: start() sends every mailbox's state (paced). */
-  resendOnStart: boolean;
+  /**
+   * What start() queues (paced): 'all' every mailbox's state; 'unacknowledged' those whose current state a PBX
+   * has not acknowledged (ack-ledger.ts); undefined nothing.
+   */
+  resendOnStart?: ResendScope;
   /** NOTIFY runs started per second at most, first tries and retries alike. Default 50. */
   ratePerSecond?: number;
   /** First retry delay after every target failed, ms. Default 1000. */
@@ -43,6 +48,9 @@ interface Target {
   uri: SipUri;
 }
 
+/** Which mailboxes a bulk resend queues: every one, or those whose state a PBX has not acknowledged. */
+export type ResendScope = 'all' | 'unacknowledged';
+
 /** The outcome of a final response to our NOTIFY (see delivery.ts for what each means). */
 export function classifyNotifyResponse(status: number): AttemptOutcome {
   if (status >= 200 && status < 300) return 'delivered';
@@ -52,7 +60,8 @@ export function classifyNotifyResponse(status: number): AttemptOutcome {
 
 export class MwiNotifier {
   private readonly gate: RateGate;
-  private readonly deliveries: MwiDelivery<Target>[] = [];
+  private readonly deliveries: { pbx: string; delivery: MwiDelivery<Target> }[] = [];
+  private readonly ledger: MwiAckLedger;
   private readonly log: Logger;
   private started = false;
   private stopped = false;
@@ -60,6 +69,7 @@ export class MwiNotifier {
 
   constructor(private readonly opts: MwiNotifierOptions) {
     this.log = opts.logger;
+    this.ledger = new MwiAckLedger(opts.store, opts.logger);
     this.gate = new RateGate(opts.ratePerSecond ?? DEFAULT_MWI_RATE, undefined, (err) => this.log.error({ err }, 'MWI send failed'));
     for (const pbx of opts.pbx) {
       const targets = (pbx.mwi?.targets ?? []).flatMap((text): Target[] => {
@@ -70,17 +80,20 @@ export class MwiNotifier {
       });
       if (targets.length === 0) continue;
       const credentials = pbx.auth ? { username: pbx.auth.username, password: pbx.auth.password } : undefined;
-      this.deliveries.push(
-        new MwiDelivery<Target>({
-          name: pbx.name,
-          targets,
-          gate: this.gate,
-          logger: this.log,
-          retryMinMs: opts.retryMinMs,
-          retryMaxMs: opts.retryMaxMs,
-          attempt: (target, mailbox, counts) => this.attempt(pbx.name, credentials, target, mailbox, counts),
-        }),
-      );
+      const delivery = new MwiDelivery<Target>({
+        name: pbx.name,
+        targets,
+        gate: this.gate,
+        logger: this.log,
+        retryMinMs: opts.retryMinMs,
+        retryMaxMs: opts.retryMaxMs,
+        attempt: (target, mailbox, counts) => this.attempt(pbx.name, credentials, target, mailbox, counts),
+        record: {
+          sending: (mailbox) => this.ledger.sending(pbx.name, mailbox),
+          delivered: (mailbox, counts) => this.ledger.acknowledged(pbx.name, mailbox, counts),
+        },
+      });
+      this.deliveries.push({ pbx: pbx.name, delivery });
     }
   }
 
@@ -89,38 +102,53 @@ export class MwiNotifier {
     return this.deliveries.length > 0;
   }
 
-  /** Listens to the store's count changes; with resendOnStart, also sends every mailbox's state (paced). */
+  /** Listens to the store's count changes; with resendOnStart, also queues that resend (paced). */
   start(): void {
     if (this.started || this.stopped || !this.enabled) return;
     this.started = true;
     this.opts.store.events.on('counts', this.onCounts);
     if (this.opts.resendOnStart) {
-      this.resendAll().catch((err: unknown) => this.log.error({ err }, 'MWI resend at start-up failed'));
+      this.resendAll(this.opts.resendOnStart).catch((err: unknown) => this.log.error({ err }, 'MWI resend at start-up failed'));
     }
   }
 
   /** Queues a mailbox's state for every PBX; an older state not yet delivered is replaced. */
   notify(mailbox: string, counts: MessageCounts, lane: GateLane = 'news'): void {
     if (this.stopped) return;
-    for (const d of this.deliveries) d.update(mailbox, counts, lane);
+    for (const d of this.deliveries) d.delivery.update(mailbox, counts, lane);
   }
 
   /**
-   * Queues every mailbox's current state (after a restart the PBX may have lost it, or changes may have been
-   * missed while we were down). Sending is paced by the rate gate; this resolves once all are queued, with
-   * how many mailboxes there were.
+   * Queues mailboxes' current states, behind any news (rate-gate.ts: a deposit during a big resend lights its
+   * lamp at once). 'all': every mailbox for every PBX (a PBX that restarted and lost its lamps). 'unacknowledged':
+   * for each PBX, the mailboxes whose current state it has not acknowledged (never sent, sent without a 2xx, or
+   * changed since), which is what a new leader or a restarted server owes the PBX: changes made while no one
+   * sent, and NOTIFYs a dead leader had out. If what the PBXs acknowledged cannot be read, everything is sent.
+   * Resolves once all are queued, with how many mailboxes were queued for at least one PBX.
    */
-  async resendAll(): Promise<number> {
+  async resendAll(scope: ResendScope = 'all'): Promise<number> {
     if (!this.enabled) return 0;
     const mailboxes = await this.opts.store.listMailboxes();
+    let acked: AckedState | undefined;
+    if (scope === 'unacknowledged') {
+      acked = await this.ledger.load().catch((err: unknown) => {
+        this.log.warn({ err }, 'MWI: what the PBX acknowledged cannot be read; sending every mailbox\'s state');
+        return undefined;
+      });
+    }
     let queued = 0;
     for (const mb of mailboxes) {
       if (this.stopped) break;
-      // Behind any news (rate-gate.ts): a deposit during a big resend lights its lamp at once.
-      this.notify(mb.number, await this.opts.store.counts(mb.number), 'bulk');
-      queued++;
+      const counts = await this.opts.store.counts(mb.number);
+      let any = false;
+      for (const { pbx, delivery } of this.deliveries) {
+        if (acked && sameCounts(acked.get(pbx)?.get(mb.number), counts)) continue;
+        delivery.update(mb.number, counts, 'bulk');
+        any = true;
+      }
+      if (any) queued++;
     }
-    this.log.info({ mailboxes: queued }, 'MWI state of every mailbox queued for the PBX');
+    this.log.info({ scope: acked ? 'unacknowledged' : 'all', mailboxes: mailboxes.length, queued }, 'MWI states queued for the PBX');
     return queued;
   }
 
@@ -136,7 +164,7 @@ export class MwiNotifier {
 
   /** Mailbox states not yet delivered (summed over PBXs), and runs waiting for a rate-gate slot. */
   stats(): { pending: number; waitingForSlot: number } {
-    return { pending: this.deliveries.reduce((n, d) => n + d.pending, 0), waitingForSlot: this.gate.waiting };
+    return { pending: this.deliveries.reduce((n, d) => n + d.delivery.pending, 0), waitingForSlot: this.gate.waiting };
   }
 
   /** Stops listening and forgets undelivered states; NOTIFYs in flight end on their own. Idempotent. */
@@ -144,7 +172,7 @@ export class MwiNotifier {
     if (this.stopped) return;
     this.stopped = true;
     this.opts.store.events.off('counts', this.onCounts);
-    for (const d of this.deliveries) d.stop();
+    for (const d of this.deliveries) d.delivery.stop();
     this.gate.clear();
   }
 

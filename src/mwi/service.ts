@@ -15,7 +15,7 @@ import type { IncomingRequest } from '../sip/incoming-request.js';
 import type { SipStack } from '../sip/stack.js';
 import type { UserAgentCore } from '../sip/user-agent-core.js';
 import type { MwiStore } from './store-view.js';
-import { MwiNotifier } from './notifier.js';
+import { MwiNotifier, type ResendScope } from './notifier.js';
 import { MwiSubscriptions } from './subscriptions.js';
 
 export interface MwiServiceOptions {
@@ -29,8 +29,9 @@ export interface MwiServiceOptions {
   /** Our Contact for a dialog a SUBSCRIBE creates (the UA core's own function). */
   contactFor(inc: IncomingRequest): string;
   /**
-   * Send every mailbox's state once at start even without mwi.resendOnStart (e.g. start-up repair recovered
-   * messages, whose count changes happened before anyone listened). Default false.
+   * Send the states the PBX has not acknowledged once at start even without mwi.resendOnStart (start-up repair
+   * recovered messages, whose count changes happened before anyone listened; another host may have led before).
+   * Default false.
    */
   resendNow?: boolean;
 }
@@ -38,8 +39,11 @@ export interface MwiServiceOptions {
 export interface MwiService {
   /** Stops NOTIFYs and saves the subscriptions (they resume at the next start). Idempotent. */
   stop(): Promise<void>;
-  /** Queues every mailbox's current state for every PBX target; resolves with how many mailboxes. */
-  resendAll(): Promise<number>;
+  /**
+   * Queues every mailbox's current state for every PBX target, acknowledged or not (a PBX that lost its lamps);
+   * resolves with how many mailboxes, or undefined when there is no target (or MWI runs elsewhere).
+   */
+  resendAll(): Promise<number | undefined>;
   /** Queues one mailbox's current state for every PBX target; false when there is none (or MWI runs elsewhere). */
   resend(mailbox: string): Promise<boolean>;
 }
@@ -59,14 +63,11 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
   });
   await subscriptions.start();
   core.onSubscribe = (inc) => subscriptions.handle(inc);
-  const notifier = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: config.mwi.resendOnStart, ratePerSecond: config.mwi.notifyRatePerSecond });
+  const notifier = new MwiNotifier({ stack, store, logger, pbx: config.pbx, resendOnStart: startResend(config.mwi.resendOnStart, opts.resendNow), ratePerSecond: config.mwi.notifyRatePerSecond });
   notifier.start();
-  if (opts.resendNow && !config.mwi.resendOnStart) {
-    notifier.resendAll().catch((err: unknown) => logger.error({ err }, 'MWI resend after repair failed'));
-  }
   let stopped: Promise<void> | undefined;
   return {
-    resendAll: () => notifier.resendAll(),
+    resendAll: async () => (notifier.enabled ? notifier.resendAll('all') : undefined),
     resend: (mailbox) => notifier.resend(mailbox),
     stop: () => {
       stopped ??= (async () => {
@@ -76,4 +77,14 @@ export async function startMwiService(opts: MwiServiceOptions): Promise<MwiServi
       return stopped;
     },
   };
+}
+
+/**
+ * What a start sends: `resendOnStart: all` every lamp; otherwise, when asked (mwi.resendOnStart, or resendNow),
+ * the lamps a PBX has not acknowledged. That is safe after a crash too: a NOTIFY the dead process had out is
+ * marked unacknowledged before it left (ack-ledger.ts), and a change nobody sent differs from what was acknowledged.
+ */
+function startResend(resendOnStart: boolean | 'all', resendNow: boolean | undefined): ResendScope | undefined {
+  if (resendOnStart === 'all') return 'all';
+  return resendOnStart || resendNow ? 'unacknowledged' : undefined;
 }

@@ -2,9 +2,11 @@
  * The MWI service of a host that shares its store with other hosts: it runs only while this host leads
  * (cluster/leadership.ts), so that exactly one host sends unsolicited NOTIFYs and owns SUBSCRIBE dialogs.
  *
- *  - Becoming the leader starts the service, with a full refresh where other hosts may have led before: every mailbox's state is queued for every PBX
- *    target (paced by the notifier's rate gate, mwi/rate-gate.ts), because changes made while no host led, or
- *    sent by a leader that died before the PBX answered, would otherwise never reach the lamps. Subscriptions
+ *  - Becoming the leader starts the service, with a refresh where other hosts may have led before: each mailbox
+ *    whose state a PBX has not acknowledged is queued for it (paced by the notifier's rate gate, mwi/rate-gate.ts;
+ *    what was acknowledged is in the store, mwi/ack-ledger.ts), because changes made while no host led, or sent
+ *    by a leader that died before the PBX answered, would otherwise never reach the lamps; lamps the PBX
+ *    acknowledged and that did not change since are not sent again (mwi.resendOnStart: all sends them too). Subscriptions
  *    kept in the store are resumed (each gets a NOTIFY with the current state, mwi/subscriptions.ts).
  *  - Losing leadership stops the service at once: undelivered states are dropped (the next leader's refresh
  *    sends them), and new SUBSCRIBEs get 503 with Retry-After, which sends a phone behind DNS SRV or a
@@ -24,8 +26,8 @@ export interface LeaderMwiOptions extends MwiServiceOptions {
   /** Makes this host's leadership, given the function to tell changes to. */
   leadership(opts: LeadershipOptions): Leadership;
   /**
-   * Send every mailbox's state each time this host becomes the leader: true where other hosts may have led
-   * before (PgLeadership); false for the only candidate (SoleLeadership), which keeps mwi.resendOnStart's say.
+   * Refresh the lamps each time this host becomes the leader: true where other hosts may have led before
+   * (PgLeadership); false for the only candidate (SoleLeadership), which keeps mwi.resendOnStart's say.
    */
   refreshOnLead: boolean;
 }
@@ -90,7 +92,7 @@ export async function startMwiWhileLeader(opts: LeaderMwiOptions): Promise<Leade
     },
     async resendAll() {
       await chain;
-      return service ? service.resendAll() : 0;
+      return service ? service.resendAll() : undefined;
     },
     async resend(mailbox) {
       await chain;

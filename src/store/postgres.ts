@@ -44,6 +44,7 @@ import { NoSuchMessageError, NumberInUseError, StoreUnavailableError } from './e
 import { messageAudioPath, type StoreLayout } from './layout.js';
 import { changedFields, specValues } from './mailbox-diff.js';
 import { REMOVE_MAILBOX_SQL, removeMailboxFiles } from './mailbox-removal.js';
+import { LIST_MWI_ACKED_SQL, mwiAckValues, PUT_MWI_ACKED_SQL, toMwiAck, type MwiAckedDbRow } from './mwi-acked.js';
 import { followRenumbers, RECORD_RENUMBER_SQL, renumberedDuringCall, RENUMBERED_TO_SQL, renumberFiles, TRIM_RENUMBERS_SQL, type RenumberLookup } from './mailbox-renumber.js';
 import { keepForGoneMailbox } from './mailbox-gone.js';
 import { newMessageId } from './message-id.js';
@@ -82,6 +83,7 @@ import {
   type DirectoryOwned,
   type ImapAppendJob,
   type ImapAppendQueueStats,
+  type MwiAckRow,
   type NewMailJob,
   type DeletedMailbox,
   type Folder,
@@ -743,6 +745,18 @@ export class PostgresStore implements MessageStore {
 
   async imapAppendQueueStats(): Promise<ImapAppendQueueStats> {
     return leaderTables.appendQueueStats(this.pool);
+  }
+
+  async listMwiAcked(): Promise<MwiAckRow[]> {
+    return (await this.pool.query<MwiAckedDbRow>(LIST_MWI_ACKED_SQL)).rows.map(toMwiAck);
+  }
+
+  async saveMwiAcked(rows: readonly MwiAckRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = Date.now();
+    await inTransaction(this.pool, async (db) => {
+      for (const row of rows) await db.query(numbered(PUT_MWI_ACKED_SQL), mwiAckValues(row, now));
+    });
   }
 
   async repair(): Promise<RepairReport> {

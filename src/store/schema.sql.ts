@@ -175,6 +175,17 @@ export const MIGRATIONS: readonly string[] = [
     at  INTEGER NOT NULL
   ) STRICT;
   `,
+  // 9: the MWI state each PBX acknowledged per mailbox (mwi/ack-ledger.ts), so that a new MWI leader or a
+  // restarted server sends only the lamps that differ. counts NULL: a NOTIFY was sent and not acknowledged.
+  `
+  CREATE TABLE mwi_acked (
+    pbx     TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    counts  TEXT,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (pbx, mailbox)
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -39,6 +39,7 @@ import { greetingPath, type StoreLayout } from './layout.js';
 import { prepareLocalFolders } from './owner.js';
 import { forgetRecording, placeMessage, removeMessages, unplaceMessage } from './message-files.js';
 import { changedFields, specValues } from './mailbox-diff.js';
+import { LIST_MWI_ACKED_SQL, mwiAckValues, PUT_MWI_ACKED_SQL, toMwiAck, type MwiAckedDbRow } from './mwi-acked.js';
 import {
   followRenumbers,
   RECORD_RENUMBER_SQL,
@@ -78,6 +79,7 @@ import {
   type DirectoryOwned,
   type ImapAppendJob,
   type ImapAppendQueueStats,
+  type MwiAckRow,
   type NewMailJob,
   type Folder,
   type GreetingKind,
@@ -617,6 +619,20 @@ export class SqliteStore implements MessageStore {
 
   async imapAppendQueueStats(): Promise<ImapAppendQueueStats> {
     return this.leaderTables.appendQueueStats();
+  }
+
+  // ---- what each PBX acknowledged of MWI (mwi-acked.ts) -------------------------------------------------------
+
+  async listMwiAcked(): Promise<MwiAckRow[]> {
+    return (this.sql(LIST_MWI_ACKED_SQL).all() as MwiAckedDbRow[]).map(toMwiAck);
+  }
+
+  async saveMwiAcked(rows: readonly MwiAckRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = Date.now();
+    this.write(() => {
+      for (const row of rows) this.sql(PUT_MWI_ACKED_SQL).run(...mwiAckValues(row, now));
+    });
   }
 
   async recoverRecordings(): Promise<RepairReport> {

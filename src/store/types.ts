@@ -326,6 +326,17 @@ export interface ImapAppendJob {
   attempts: number;
 }
 
+/**
+ * What one PBX last acknowledged for one mailbox (mwi/ack-ledger.ts): the counts its last 2xx to an unsolicited
+ * NOTIFY confirmed, or null while a NOTIFY is out and not acknowledged (the PBX may or may not have it).
+ */
+export interface MwiAckRow {
+  /** The PBX's name (config pbx[].name). */
+  pbx: string;
+  mailbox: string;
+  counts: MessageCounts | null;
+}
+
 /** The IMAP append queue at a glance (/metrics, metrics/imap-queue-metrics.ts). */
 export interface ImapAppendQueueStats {
   /** Appends queued (leased or not). */
@@ -502,6 +513,11 @@ export interface MessageStore {
   countImapAppends(): Promise<number>;
   /** How many appends are queued, how many of them failed last time, and the oldest's age. */
   imapAppendQueueStats(): Promise<ImapAppendQueueStats>;
+
+  /** Every PBX's acknowledged MWI state, by mailbox (mwi/ack-ledger.ts). */
+  listMwiAcked(): Promise<MwiAckRow[]>;
+  /** Writes these rows (insert or replace by PBX and mailbox) in one transaction. */
+  saveMwiAcked(rows: readonly MwiAckRow[]): Promise<void>;
 
   /** Start-up check: orphaned audio, rows without audio, temporary files (see RepairReport). */
   repair(): Promise<RepairReport>;

@@ -1,7 +1,7 @@
 /**
  * The API's messages (src/http/routes/messages.ts) against a real server with one real deposit (SIPp leaves
  * a message for 27000): list, get, the audio whole and in ranges (206 Content-Range, seeking, 416), heard and
- * unheard, folders, delete; the MWI state and its resend; and that the PBX's lamp follows an API change (a raw UDP peer as the PBX's MWI
+ * unheard, folders, delete; the MWI state and its resend (one mailbox, every mailbox); and that the PBX's lamp follows an API change (a raw UDP peer as the PBX's MWI
  * target answers each NOTIFY). Bad input: unknown mailbox or message, another mailbox's message id, path
  * tricks in the id, a body of the wrong shape.
  */
@@ -154,6 +154,15 @@ describe('changing a message', () => {
     await waitFor(() => lamp().length > before, 'a resent NOTIFY');
     expect(lamp().slice(before)).toEqual(['1/0 (0/0)']);
     expect((await api.call('/api/mailboxes/99999/mwi/resend', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('POST /api/mwi/resend sends every mailbox\'s state again (202), though the PBX acknowledged them', async () => {
+    const before = lamp().length;
+    const res = await api.call('/api/mwi/resend', { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ mailboxes: 2 });
+    await waitFor(() => lamp().length >= before + 2, 'a NOTIFY for each mailbox');
+    expect(lamp().slice(before).sort()).toEqual(['0/0 (0/0)', '1/0 (0/0)']);
   });
 
   it('DELETE moves it to deleted and the PBX gets the lamp-off NOTIFY', async () => {

@@ -34,7 +34,7 @@ import { timerSet } from '../../src/sip/transaction/timers.js';
 import type { IncomingRequest } from '../../src/sip/incoming-request.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseUri, uriUser } from '../../src/sip/uri.js';
-import { NoSuchMailboxError, type Mailbox, type MessageCounts, type StoreEvents, type StoredSubscription } from '../../src/store/types.js';
+import { NoSuchMailboxError, type Mailbox, type MessageCounts, type MwiAckRow, type StoreEvents, type StoredSubscription } from '../../src/store/types.js';
 import type { MwiStore } from '../../src/mwi/store-view.js';
 import { MwiNotifier } from '../../src/mwi/notifier.js';
 import { MwiSubscriptions } from '../../src/mwi/subscriptions.js';
@@ -77,6 +77,17 @@ class FakeStore implements MwiStore {
     // As the store: a number with no mailbox is an error, not zero counts.
     if (!this.boxes.has(number)) throw new NoSuchMailboxError(number);
     return this.state.get(number) ?? { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+  }
+
+  /** What each PBX acknowledged, as the store's mwi_acked keeps it. */
+  readonly acked = new Map<string, MwiAckRow>();
+
+  async listMwiAcked(): Promise<MwiAckRow[]> {
+    return [...this.acked.values()];
+  }
+
+  async saveMwiAcked(rows: readonly MwiAckRow[]): Promise<void> {
+    for (const row of rows) this.acked.set(`${row.pbx}\n${row.mailbox}`, row);
   }
 
   /** Subscription rows as the store keeps them, and the id of every row written, in order. */
@@ -179,7 +190,7 @@ async function startNode(opts: NodeOptions): Promise<MwiNode> {
     store: opts.store,
     logger,
     pbx: opts.targets ? [{ name: 'pbx', mwi: { targets: opts.targets }, auth: opts.pbxAuth }] : [],
-    resendOnStart: opts.resendOnStart ?? false,
+    resendOnStart: opts.resendOnStart ? 'unacknowledged' : undefined,
     ratePerSecond: opts.ratePerSecond,
     retryMinMs: opts.retryMinMs ?? 200,
   });
@@ -301,6 +312,45 @@ describe('unsolicited NOTIFY message-summary to the PBX', () => {
     const byBox = new Map(got.map((r) => [/^NOTIFY sip:(\d+)@/.exec(r.text)?.[1], parseMessageSummary(bodyOf(r.text))]));
     boxes.forEach((b, i) => expect(byBox.get(b)?.voice).toEqual({ new: i, saved: 1, urgentNew: 0, urgentSaved: 0 }));
     expect(got[got.length - 1]!.at - got[0]!.at).toBeGreaterThanOrEqual(400);
+  });
+
+  it('a new sender on the same store (a new leader) MUST send only the states the PBX has not acknowledged with a 2xx', async () => {
+    const peer = await RawUdpPeer.open();
+    peers.push(peer);
+    // The PBX refuses 27003 (404): a refusal is no acknowledgement.
+    let refuseNext = false;
+    answerNotifies(peer, () => (refuseNext ? 404 : 200));
+    const store = new FakeStore();
+    const boxes = ['27001', '27002', '27003', '27004', '27005', '27006'];
+    boxes.forEach((b, i) => store.add(b, { new: i, saved: 1, urgentNew: 0, urgentSaved: 0 }));
+    const target = `sip:127.0.0.1:${peer.port}`;
+    const first = await startNode({ store, targets: [target], resendOnStart: true, ratePerSecond: 100 });
+    await waitFor(() => notifies(peer).length === boxes.length, 'a NOTIFY for every mailbox', 5000);
+    await waitFor(() => first.notifier.stats().pending === 0, 'every delivery to end');
+    // The PBX refuses a resend of 27003 (answered while refuseNext is set: the only NOTIFY then).
+    refuseNext = true;
+    await first.notifier.resend('27003');
+    await waitFor(() => first.notifier.stats().pending === 0 && notifies(peer).length === boxes.length + 1, 'the refused resend');
+    refuseNext = false;
+    await first.stop();
+    // While no one sends: 27005 changes.
+    store.set('27005', { new: 9, saved: 0, urgentNew: 0, urgentSaved: 0 });
+
+    const mark = notifies(peer).length;
+    const second = await startNode({ store, targets: [target], resendOnStart: true, ratePerSecond: 100 });
+    await waitFor(() => notifies(peer).length >= mark + 2, 'the changed and the refused mailbox', 5000);
+    await waitFor(() => second.notifier.stats().pending === 0, 'the deliveries to end');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = notifies(peer).slice(mark).map((r) => [/^NOTIFY sip:(\d+)@/.exec(r.text)?.[1], parseMessageSummary(bodyOf(r.text))?.voice?.new]);
+    expect(sent.sort()).toEqual([
+      ['27003', 2],
+      ['27005', 9],
+    ]);
+
+    // A full resend sends every mailbox again, acknowledged or not.
+    const full = notifies(peer).length;
+    expect(await second.notifier.resendAll('all')).toBe(boxes.length);
+    await waitFor(() => notifies(peer).length === full + boxes.length, 'a NOTIFY for every mailbox', 5000);
   });
 
   it('MUST retry the delivery later when every target failed, until a target answers 2xx', async () => {

@@ -701,6 +701,13 @@ describe('PIN back-off and MWI subscription limits (issue 9 items 4 and 5)', () 
     expect(parseConfig('mwi: { maxSubscriptionsPerMailbox: 3 }', BASE).mwi).toMatchObject({ maxSubscriptions: 10_000, maxSubscriptionsPerSource: 1_000, maxSubscriptionsPerMailbox: 3 });
   });
 
+  it('mwi.resendOnStart: true by default, false, or "all"; nothing else', () => {
+    expect(parseConfig('', BASE).mwi.resendOnStart).toBe(true);
+    expect(parseConfig('mwi: { resendOnStart: all }', BASE).mwi.resendOnStart).toBe('all');
+    expect(parseConfig('mwi: { resendOnStart: false }', BASE).mwi.resendOnStart).toBe(false);
+    expect(onlyIssue('mwi: { resendOnStart: changed }\n').path).toBe('mwi.resendOnStart');
+  });
+
   it('rejects an unknown back-off key and a limit of 0', () => {
     const issues = issuesOf('voicemail: { pinBackoff: { lockForever: true } }\nmwi: { maxSubscriptions: 0 }\n');
     expect(issues.map((i) => i.path).sort()).toEqual(['mwi.maxSubscriptions', 'voicemail.pinBackoff.lockForever']);

@@ -1,7 +1,7 @@
 /**
  * A mailbox's message-waiting state as the PBX is told it (RFC 3842 message-summary: the lamp is on while
  * there are new messages), how many SUBSCRIBE dialogs watch it, and resending it: a PBX or phone that lost a
- * lamp gets one NOTIFY per MWI target now, without a message changing.
+ * lamp gets one NOTIFY per MWI target now, without a message changing; or every mailbox's (a PBX restarted).
  */
 import { z } from 'zod';
 import type { RoutePlugin } from '../context.js';
@@ -21,6 +21,8 @@ const mwiView = z.object({
 });
 
 type NumberParams = { Params: { number: string } };
+
+const NOTHING_TO_RESEND_TO = "nothing to resend to: no pbx has mwi.targets, or another host sends this site's NOTIFYs";
 
 export const mwiRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, api } = ctx;
@@ -45,8 +47,24 @@ export const mwiRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post<NumberParams>('/api/mailboxes/:number/mwi/resend', async (request, reply) => {
     const mailbox = await requireMailbox(store, request.params.number);
     if (!(await ctx.mwi?.resend(mailbox.number))) {
-      throw new HttpProblem(409, 'nothing to resend to: no pbx has mwi.targets, or another host sends this site\'s NOTIFYs');
+      throw new HttpProblem(409, NOTHING_TO_RESEND_TO);
     }
     return reply.code(202).send({ queued: true });
+  });
+
+  // A PBX that restarted has lost its lamps, and no 2xx told us: the refresh of a new leader or a restart sends
+  // only what the PBX has not acknowledged (mwi/ack-ledger.ts), so the operator asks for everything here.
+  api.describe({
+    method: 'POST',
+    path: '/api/mwi/resend',
+    tag,
+    summary: "send every mailbox's state to every PBX MWI target again, acknowledged or not (a PBX that lost its lamps)",
+    response: z.object({ mailboxes: z.number() }),
+    status: 202,
+  });
+  app.post('/api/mwi/resend', async (_request, reply) => {
+    const mailboxes = await ctx.mwi?.resendAll();
+    if (mailboxes === undefined) throw new HttpProblem(409, NOTHING_TO_RESEND_TO);
+    return reply.code(202).send({ mailboxes });
   });
 };

@@ -207,6 +207,16 @@ export const PG_MIGRATIONS: readonly string[] = [
     at  bigint NOT NULL
   );
   `,
+  // 5: the MWI state each PBX acknowledged per mailbox (SQLite's version 9; mwi/ack-ledger.ts).
+  `
+  CREATE TABLE mwi_acked (
+    pbx     text NOT NULL,
+    mailbox text NOT NULL,
+    counts  text,
+    at      bigint NOT NULL,
+    PRIMARY KEY (pbx, mailbox)
+  );
+  `,
 ];
 
 /** The schema version this program writes. */
