@@ -5,7 +5,8 @@
  *  - directory_owned: which mailboxes the directory sync owns (directory/ownership.ts).
  *  - imap_appends: the IMAP append queue (unified/imap-sync.ts). A claim is a lease taken inside an IMMEDIATE
  *    write transaction, as mail_queue's (mail-queue-table.ts says why that makes it exclusive): a lease that
- *    runs out (its holder died mid-append) frees the job for another claim. A second APPEND is harmless: the
+ *    runs out (its holder died mid-append: it renews a short lease while it works, append-drain.ts) frees the
+ *    job for another claim. A second APPEND is harmless: the
  *    sync searches the folder for the message's header before appending.
  */
 import type Database from 'better-sqlite3';
@@ -38,6 +39,8 @@ export const DUE_APPEND_SQL = 'SELECT message_id FROM imap_appends WHERE not_bef
 export const LEASE_APPEND_SQL =
   'UPDATE imap_appends SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE message_id = ? RETURNING message_id, mailbox, attempts';
 export const FINISH_APPEND_SQL = 'DELETE FROM imap_appends WHERE message_id = ?';
+/** Extends a lease its holder still has (args: until, message id, claimant). */
+export const RENEW_APPEND_SQL = 'UPDATE imap_appends SET claimed_until = ? WHERE message_id = ? AND claimed_by = ?';
 export const RETRY_APPEND_SQL = 'UPDATE imap_appends SET not_before = ?, claimed_by = NULL, claimed_until = 0, last_error = ? WHERE message_id = ?';
 export const COUNT_APPENDS_SQL = 'SELECT count(*) AS n FROM imap_appends';
 export const APPEND_QUEUE_STATS_SQL =
@@ -122,6 +125,10 @@ export class LeaderTables {
       if (!due) return undefined;
       return toAppendJob(this.sql(LEASE_APPEND_SQL).get(claimant, now + leaseMs, due.message_id) as ImapAppendRow);
     });
+  }
+
+  renewAppend(messageId: string, claimant: string, until: number): boolean {
+    return this.write(() => this.sql(RENEW_APPEND_SQL).run(until, messageId, claimant).changes > 0);
   }
 
   finishAppend(messageId: string): void {

@@ -731,6 +731,10 @@ export class PostgresStore implements MessageStore {
     return leaderTables.claimAppend(this.pool, claimant, now, leaseMs);
   }
 
+  async renewImapAppend(messageId: string, claimant: string, until: number): Promise<boolean> {
+    return leaderTables.renewAppend(this.pool, messageId, claimant, until);
+  }
+
   async finishImapAppend(messageId: string): Promise<void> {
     await leaderTables.finishAppend(this.pool, messageId);
   }

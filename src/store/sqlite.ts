@@ -605,6 +605,10 @@ export class SqliteStore implements MessageStore {
     return this.leaderTables.claimAppend(claimant, now, leaseMs);
   }
 
+  async renewImapAppend(messageId: string, claimant: string, until: number): Promise<boolean> {
+    return this.leaderTables.renewAppend(messageId, claimant, until);
+  }
+
   async finishImapAppend(messageId: string): Promise<void> {
     this.leaderTables.finishAppend(messageId);
   }

@@ -505,6 +505,11 @@ export interface MessageStore {
    * processes and hosts, as claimMail.
    */
   claimImapAppend(claimant: string, now: number, leaseMs: number): Promise<ImapAppendJob | undefined>;
+  /**
+   * Extends `claimant`'s lease on an append to `until` (ms since epoch), while it works on it; false when the
+   * lease is no longer its own (it ran out and another claimant took the append).
+   */
+  renewImapAppend(messageId: string, claimant: string, until: number): Promise<boolean>;
   /** Deletes an append: done, or given up (the caller logs why). */
   finishImapAppend(messageId: string): Promise<void>;
   /** Releases a claimed append to be tried again at `notBefore` (ms since epoch), noting the error. */

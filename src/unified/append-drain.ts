@@ -3,8 +3,9 @@
  * process queues a deposit's append (unified/configured.ts), so a restart, a crash or a change of leader loses
  * none; the site's leader drains it here, one append at a time.
  *
- *  - A claim is a lease (`leaseMs`): exactly one host works an append; one whose holder died is claimed again
- *    once its lease runs out.
+ *  - A claim is a short lease (`leaseMs`, 10 s) that the holder renews every third of it while its append runs
+ *    (a long message over a slow link keeps it): exactly one host works an append, and one whose holder died
+ *    (a leader killed mid-append) is claimed again by the next leader within the lease, not minutes later.
  *  - A failed append (server down, login refused) is put back, due again after a back-off that doubles per
  *    attempt up to maxRetryMs; after maxAttempts it is dropped (logged: the message stays in the store, only its
  *    email is missing). Other jobs are not held up by one mailbox's bad login, but each failure in a row also
@@ -22,7 +23,10 @@ import type { Logger } from 'pino';
 import type { ImapAppendJob, MessageStore } from '../store/types.js';
 import { opsCounters } from '../metrics/ops-counters.js';
 
-export type AppendQueueStore = Pick<MessageStore, 'claimImapAppend' | 'finishImapAppend' | 'retryImapAppend'>;
+export type AppendQueueStore = Pick<MessageStore, 'claimImapAppend' | 'renewImapAppend' | 'finishImapAppend' | 'retryImapAppend'>;
+
+/** The lease on a claimed append, renewed every third of it while the append runs. */
+export const APPEND_LEASE_MS = 10_000;
 
 export interface AppendDrainOptions {
   store: AppendQueueStore;
@@ -39,7 +43,7 @@ export interface AppendDrainOptions {
   maxAttempts: number;
   /** How often the queue is asked while nothing is due, ms. Default 1000. */
   pollMs?: number;
-  /** How long a claim holds an append, ms. Default 120 000 (an append of a long message over a slow link). */
+  /** How long a claim holds an append unless renewed, ms. Default APPEND_LEASE_MS. */
   leaseMs?: number;
 }
 
@@ -61,7 +65,7 @@ export class AppendDrain {
 
   constructor(private readonly opts: AppendDrainOptions) {
     this.pollMs = opts.pollMs ?? 1000;
-    this.leaseMs = opts.leaseMs ?? 120_000;
+    this.leaseMs = opts.leaseMs ?? APPEND_LEASE_MS;
     this.wait(0);
   }
 
@@ -115,10 +119,13 @@ export class AppendDrain {
     }
     if (!job) return this.pollMs;
     log.debug({ messageId: job.messageId, attempts: job.attempts }, 'IMAP append claimed');
+    const heartbeat = this.keepLease(job);
     try {
       await this.opts.append(job);
     } catch (err) {
       return this.failed(job, (err as Error).message);
+    } finally {
+      clearInterval(heartbeat);
     }
     this.failuresInARow = 0;
     this.appended++;
@@ -130,6 +137,22 @@ export class AppendDrain {
     });
     this.opts.onAppended?.(job);
     return 0;
+  }
+
+  /** Renews the lease while the append runs (one timer per append in progress, of which there is one). */
+  private keepLease(job: ImapAppendJob): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.opts.store.renewImapAppend(job.messageId, this.claimant, Date.now() + this.leaseMs).then(
+        (held) => {
+          // Another claimant has it (our renewals failed for a lease's length): its header search finds our copy
+          // if ours lands first.
+          if (!held) this.opts.logger.warn({ messageId: job.messageId }, 'IMAP append lease lost while appending');
+        },
+        (err: unknown) => this.opts.logger.warn({ err, messageId: job.messageId }, 'IMAP append lease could not be renewed'),
+      );
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    timer.unref();
+    return timer;
   }
 
   private async failed(job: ImapAppendJob, error: string): Promise<number> {

@@ -5,7 +5,7 @@
  *
  * Covers: ownership written, changed, removed, kept across a close and reopen and seen from another host;
  * an append queued once however often it is queued, claimed once under a lease, oldest first, a retry waiting
- * for its time, a lease that runs out freeing the job, the queue kept across a reopen, two instances claiming at
+ * for its time, a lease that runs out freeing the job, a lease renewed by its holder only, the queue kept across a reopen, two instances claiming at
  * once taking each append exactly once, a deposit queueing its append in its own commit (when opened so).
  * Does not cover the sync that uses them (test/integration/leader-jobs.test.ts, directory-sync.test.ts).
  */
@@ -93,6 +93,17 @@ describe.each(storeEngines())('the $name store\'s leader tables', (engine) => {
       await store.claimImapAppend('dead', now, 100);
       expect(await store.claimImapAppend('b', now + 99, LEASE)).toBeUndefined();
       expect(await store.claimImapAppend('b', now + 100, LEASE)).toMatchObject({ messageId: 'm1', attempts: 2 });
+    });
+
+    it('a holder that renews its lease keeps the append; a renewal by anyone else, or after another claimed it, fails', async () => {
+      await store.enqueueImapAppend('m1', '27000');
+      const now = Date.now();
+      await store.claimImapAppend('a', now, 100);
+      expect(await store.renewImapAppend('m1', 'b', now + 1000)).toBe(false);
+      expect(await store.renewImapAppend('m1', 'a', now + 1000)).toBe(true);
+      expect(await store.claimImapAppend('b', now + 500, LEASE)).toBeUndefined();
+      expect(await store.claimImapAppend('b', now + 1000, LEASE)).toMatchObject({ messageId: 'm1', attempts: 2 });
+      expect(await store.renewImapAppend('m1', 'a', now + 2000)).toBe(false);
     });
 
     it('keeps the queue across a close and reopen', async () => {

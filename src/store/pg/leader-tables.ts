@@ -13,6 +13,7 @@ import {
   LIST_OWNED_SQL,
   ownedValues,
   PUT_OWNED_SQL,
+  RENEW_APPEND_SQL,
   RETRY_APPEND_SQL,
   toAppendJob,
   toAppendQueueStats,
@@ -67,4 +68,8 @@ export async function countAppends(pool: pg.Pool): Promise<number> {
 
 export async function appendQueueStats(pool: pg.Pool): Promise<ImapAppendQueueStats> {
   return toAppendQueueStats((await pool.query<AppendQueueStatsRow>(APPEND_QUEUE_STATS_SQL)).rows[0]!);
+}
+
+export async function renewAppend(pool: pg.Pool, messageId: string, claimant: string, until: number): Promise<boolean> {
+  return ((await pool.query(numbered(RENEW_APPEND_SQL), [until, messageId, claimant])).rowCount ?? 0) > 0;
 }
