@@ -12,7 +12,6 @@
  * jobs' takeover (leader-jobs.test.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { MASTER_PASSWORD, MASTER_USER, startDovecot, untilImap, withImapUser, ty
 import { postgresPerFile } from '../helpers/postgres.js';
 import { reserveRtpPorts, type RtpRange } from '../helpers/rtp-range.js';
 import { newMessage } from '../helpers/store-fixture.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const ALICE = 'alice@example.com';
 const HEADER = 'X-Vmpilot-Message-Id';
@@ -33,10 +33,8 @@ let dir: string;
 let url: string;
 let dovecot: DovecotServer;
 /** A's way to Dovecot: passes everything until a client sends APPEND, then nothing more from any client. */
-let relay: Server;
-let relayPort: number;
+let relay: TcpRelay;
 let appendStuck = false;
-const relayed = new Set<Socket>();
 const servings: Serving[] = [];
 const ranges: RtpRange[] = [];
 let store: MessageStore | undefined;
@@ -80,39 +78,24 @@ async function aliceCopies(): Promise<Map<string, number>> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmpilot-append-takeover-'));
   [url, dovecot] = await Promise.all([postgres.createDatabase(), startDovecot([ALICE])]);
-  relay = createServer((client) => {
-    relayed.add(client);
-    const upstream = connect(dovecot.port, '127.0.0.1');
-    upstream.pipe(client);
-    client.on('data', (chunk: Buffer) => {
-      if (!appendStuck && / APPEND /i.test(chunk.toString('latin1'))) appendStuck = true;
-      if (!appendStuck) upstream.write(chunk);
-    });
-    const end = (): void => {
-      relayed.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+  relay = await startTcpRelay(dovecot.port, (chunk) => {
+    if (!appendStuck && / APPEND /i.test(chunk.toString('latin1'))) appendStuck = true;
+    return !appendStuck;
   });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  relayPort = (relay.address() as { port: number }).port;
 }, 60_000);
 
 afterAll(async () => {
   await store?.close();
   await Promise.all(servings.map((s) => stopServing(s)));
   for (const r of ranges) await r.release();
-  for (const s of relayed) s.destroy();
-  await new Promise((resolve) => relay?.close(resolve));
+  await relay?.close();
   await dovecot?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
 describe('the leader killed in the middle of an IMAP append', () => {
   it('the next leader appends the message within the lease, exactly once', async () => {
-    const fileA = await hostConfig('a', relayPort);
+    const fileA = await hostConfig('a', relay.port);
     const fileB = await hostConfig('b', dovecot.port);
     const a = serve(fileA);
     servings.push(a);

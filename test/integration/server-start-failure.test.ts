@@ -14,7 +14,7 @@
  * start and stop (leader-jobs.test.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -22,40 +22,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
 import { canBindTcp, canBindUdp, freeTcpPort, freeUdpPort } from '../helpers/cli-process.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { MASTER_PASSWORD, MASTER_USER, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { reserveRtpPorts } from '../helpers/rtp-range.js';
 
 const BOB = 'bob@example.com';
 let dovecot: DovecotServer;
 /** A relay to Dovecot that counts the connections the server opens. */
-let relay: Server;
-let relayPort: number;
-const relayed = new Set<Socket>();
-let relayedEver = 0;
+let relay: TcpRelay;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   dovecot = await startDovecot([BOB]);
-  relay = createServer((client) => {
-    relayed.add(client);
-    relayedEver++;
-    const upstream = connect(dovecot.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    const end = (): void => {
-      relayed.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  relayPort = (relay.address() as { port: number }).port;
+  relay = await startTcpRelay(dovecot.port);
 }, 30_000);
 
 afterAll(async () => {
-  for (const s of relayed) s.destroy();
-  await new Promise((resolve) => relay?.close(resolve));
+  await relay?.close();
   await dovecot?.destroy();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -97,7 +80,7 @@ async function config(udp: number, tcp: number): Promise<{ yaml: string; dir: st
     `  - { number: "27001", pin: "1234", name: "Bob Example", email: ${BOB}, imap: { user: ${BOB}, password: ${dovecot.password} } }`,
     'unifiedMessaging:',
     // A sweep every second: a sync left running after a failed start connects again at once.
-    `  imap: { host: 127.0.0.1, port: ${relayPort}, tls: none, master: { user: ${MASTER_USER}, password: ${MASTER_PASSWORD} }, maxConnections: 2, sweepSeconds: 1 }`,
+    `  imap: { host: 127.0.0.1, port: ${relay.port}, tls: none, master: { user: ${MASTER_USER}, password: ${MASTER_PASSWORD} }, maxConnections: 2, sweepSeconds: 1 }`,
   ].join('\n');
   return { yaml, dir, release: () => rtp.release() };
 }
@@ -113,11 +96,11 @@ describe('a start that fails', () => {
     const logger = pino({ level: process.env.VMPILOT_TEST_LOG ?? 'silent' });
     await expect(startServer(parseConfig(yaml, dir), logger)).rejects.toThrow(/EISDIR/);
     const left = await leftBeyond(before);
-    const connectionsAtFailure = relayedEver;
+    const connectionsAtFailure = relay.ever;
     // Two sweep periods: a sync still running would have connected again.
     await sleep(2500);
-    expect(relayed.size, 'IMAP connections still open').toBe(0);
-    expect(relayedEver, 'IMAP connections opened after the failed start').toBe(connectionsAtFailure);
+    expect(relay.open.size, 'IMAP connections still open').toBe(0);
+    expect(relay.ever, 'IMAP connections opened after the failed start').toBe(connectionsAtFailure);
     expect(left).toEqual({});
     expect(await canBindUdp(udp)).toBe(true);
     expect(await canBindTcp(tcp)).toBe(true);
@@ -127,8 +110,8 @@ describe('a start that fails', () => {
     rmSync(join(dir, 'subscriptions.json'), { recursive: true });
     const server = await startServer(parseConfig(yaml, dir), logger);
     try {
-      for (const end = Date.now() + 5000; Date.now() < end && relayedEver === connectionsAtFailure; ) await sleep(50);
-      expect(relayedEver).toBeGreaterThan(connectionsAtFailure);
+      for (const end = Date.now() + 5000; Date.now() < end && relay.ever === connectionsAtFailure; ) await sleep(50);
+      expect(relay.ever).toBeGreaterThan(connectionsAtFailure);
     } finally {
       await server.close();
       await release();
