@@ -48,6 +48,8 @@ interface Target {
   uri: SipUri;
 }
 
+const NO_MESSAGES: MessageCounts = { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 };
+
 /** Which mailboxes a bulk resend queues: every one, or those whose state a PBX has not acknowledged. */
 export type ResendScope = 'all' | 'unacknowledged';
 
@@ -148,8 +150,26 @@ export class MwiNotifier {
       }
       if (any) queued++;
     }
-    this.log.info({ scope: acked ? 'unacknowledged' : 'all', mailboxes: mailboxes.length, queued }, 'MWI states queued for the PBX');
+    const gone = acked && !this.stopped ? this.offForGone(acked, new Set(mailboxes.map((mb) => mb.number))) : 0;
+    this.log.info({ scope: acked ? 'unacknowledged' : 'all', mailboxes: mailboxes.length, queued, gone }, 'MWI states queued for the PBX');
     return queued;
+  }
+
+  /**
+   * Lamps of mailboxes that no longer exist (deleted or renumbered while no process sent, or whose lamp-off NOTIFY
+   * a dead leader had out): each PBX whose last acknowledged state for one was not all zero, or is unknown, is
+   * told zero. Returns how many such mailboxes.
+   */
+  private offForGone(acked: AckedState, exist: ReadonlySet<string>): number {
+    const gone = new Set<string>();
+    for (const { pbx, delivery } of this.deliveries) {
+      for (const [mailbox, counts] of acked.get(pbx) ?? []) {
+        if (exist.has(mailbox) || sameCounts(counts, NO_MESSAGES)) continue;
+        delivery.update(mailbox, NO_MESSAGES, 'bulk');
+        gone.add(mailbox);
+      }
+    }
+    return gone.size;
   }
 
   /**

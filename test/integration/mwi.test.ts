@@ -59,6 +59,12 @@ class FakeStore implements MwiStore {
     this.state.set(number, counts);
   }
 
+  /** Removes a mailbox without a word (deleted by a process whose change no sender heard). */
+  remove(number: string): void {
+    this.boxes.delete(number);
+    this.state.delete(number);
+  }
+
   /** Changes the counts and announces it, as the store does after a deposit or a message heard. */
   set(number: string, counts: MessageCounts): void {
     this.state.set(number, counts);
@@ -351,6 +357,35 @@ describe('unsolicited NOTIFY message-summary to the PBX', () => {
     const full = notifies(peer).length;
     expect(await second.notifier.resendAll('all')).toBe(boxes.length);
     await waitFor(() => notifies(peer).length === full + boxes.length, 'a NOTIFY for every mailbox', 5000);
+  });
+
+  it('a new sender MUST put out the lamp of a mailbox gone while no one sent, once', async () => {
+    const peer = await RawUdpPeer.open();
+    peers.push(peer);
+    answerNotifies(peer, () => 200);
+    const store = new FakeStore();
+    store.add('27001', TWO_NEW);
+    store.add('27002', { new: 0, saved: 0, urgentNew: 0, urgentSaved: 0 });
+    const target = `sip:127.0.0.1:${peer.port}`;
+    const sender = () => startNode({ store, targets: [target], resendOnStart: true, ratePerSecond: 100 });
+    const first = await sender();
+    await waitFor(() => notifies(peer).length === 2 && first.notifier.stats().pending === 0, 'both lamps delivered', 5000);
+    await first.stop();
+    store.remove('27001');
+
+    const mark = notifies(peer).length;
+    const second = await sender();
+    await waitFor(() => notifies(peer).length > mark && second.notifier.stats().pending === 0, 'the lamp put out', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = notifies(peer).slice(mark).map((r) => [/^NOTIFY sip:(\d+)@/.exec(r.text)?.[1], parseMessageSummary(bodyOf(r.text))?.waiting]);
+    expect(sent).toEqual([['27001', false]]);
+    await second.stop();
+
+    // Acknowledged off: the next sender has nothing to say.
+    const third = notifies(peer).length;
+    await sender();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(notifies(peer).length).toBe(third);
   });
 
   it('MUST retry the delivery later when every target failed, until a target answers 2xx', async () => {
