@@ -5,8 +5,10 @@
  *
  * Covers — unsolicited NOTIFY (RFC 3842 body, MX-ONE style): sent out of dialog to the PBX target with the
  * mailbox as Request-URI user over UDP and TCP and checked by SIPp; failover to the next target on 503; the
- * PBX's digest challenge answered with its credentials; resend of every mailbox at start-up, paced; retry
- * after every target failed until one answers.
+ * PBX's digest challenge answered with its credentials; resend of every mailbox at start-up, paced; a new
+ * sender on the same store (a new leader) sending only what the PBX did not acknowledge with a 2xx (a change
+ * while no one sent, a refused NOTIFY) and putting out the lamp of a mailbox gone meanwhile, and a full resend;
+ * retry after every target failed until one answers.
  * SUBSCRIBE (RFC 6665) — with SIPp over UDP and TCP: 200 (not 202), immediate NOTIFY, NOTIFY on a count
  * change, refresh, unsubscribe with a terminated NOTIFY; digest-challenged SUBSCRIBE (subscribeAuth). With a
  * raw peer: 489 for another package, a number with no mailbox answered exactly as an empty mailbox (issue 9
