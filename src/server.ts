@@ -13,7 +13,7 @@ import { AddressMatcher, LOOPBACK } from './sip/trust.js';
 import { localContact } from './sip/local-contact.js';
 import { RtpPortPool } from './media/ports.js';
 import { loadRtpIoBinding } from './media/native-rtp-io.js';
-import { setPacingThreadRealtime } from './media/realtime-priority.js';
+import { hasSingleThreadedGc, setPacingThreadRealtime } from './media/realtime-priority.js';
 import { CallRouter } from './call/router.js';
 import { MailboxNumbers } from './store/mailbox-numbers.js';
 import { Call } from './call/call.js';
@@ -393,7 +393,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       logger.warn({ reason: realtime.reason }, 'rtp.realtimePriority not applied: the RTP pacing thread stays an ordinary thread');
     } else {
       logger.info({ priority: config.rtp.realtimePriority }, 'the RTP pacing thread runs real-time (SCHED_FIFO)');
-      if (!process.execArgv.includes('--single-threaded-gc')) {
+      if (!hasSingleThreadedGc()) {
         logger.warn(
           { fix: 'node --single-threaded-gc $(which vmpilot) serve, or cluster.workers (the front door starts its workers so)' },
           "rtp.realtimePriority: V8's collector helper threads stay ordinary and the real-time thread may wait for them on a busy host",

@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { ClusterConfig, Config } from '../config/schema.js';
+import { hasSingleThreadedGc } from '../media/realtime-priority.js';
 
 export interface ServeOptions {
   config?: string;
@@ -67,5 +68,5 @@ export async function startServeRole(config: Config, logger: Logger, opts: Serve
  * to its workers; a single process is told in its log (media/realtime-priority.ts).
  */
 export function realtimeNodeFlags(config: Config): string[] {
-  return config.rtp.realtimePriority > 0 && !process.execArgv.includes('--single-threaded-gc') ? ['--single-threaded-gc'] : [];
+  return config.rtp.realtimePriority > 0 && !hasSingleThreadedGc() ? ['--single-threaded-gc'] : [];
 }

@@ -72,7 +72,8 @@ export class NativeSocketError extends Error {
 }
 
 export class NativeRtpIo {
-  private readonly io: object;
+  /** @internal the addon's handle, for NativeRtpSocket's calls. */
+  readonly io: object;
   private readonly ring: Buffer;
   private readonly rows: Uint32Array;
   private readonly rowU32: number;
@@ -108,11 +109,6 @@ export class NativeRtpIo {
   /** Closes every socket and stops polling (the thread's end; also on process exit by itself). */
   destroy(): void {
     this.binding.destroy(this.io);
-  }
-
-  /** @internal NativeRtpSocket's calls. */
-  call(): { io: object; binding: RtpIoBinding } {
-    return { io: this.io, binding: this.binding };
   }
 
   /** @internal */
@@ -180,7 +176,8 @@ export class NativeRtpSocket implements RtpSocket {
     private readonly id: number,
     readonly port: number,
   ) {
-    ({ io: this.io, binding: this.binding } = owner.call());
+    this.io = owner.io;
+    this.binding = owner.binding;
   }
 
   setHandler(handler: DatagramHandler | undefined): void {

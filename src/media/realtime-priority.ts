@@ -26,3 +26,8 @@ export function setPacingThreadRealtime(priority: number): RealtimeResult {
   }
   return { ok: false, reason: `sched_setscheduler failed (errno ${-result})` };
 }
+
+/** Whether this process was started with --single-threaded-gc (V8 takes it only at start: serve-role.ts). */
+export function hasSingleThreadedGc(): boolean {
+  return process.execArgv.includes('--single-threaded-gc');
+}

@@ -272,20 +272,20 @@ export class SqliteReplica implements StoreReplica {
   }
 
   async replaceImapAppends(appends: readonly QueuedImapAppend[], mailboxes?: readonly string[]): Promise<void> {
-    const { sql } = this.host;
-    this.host.write(() => {
-      if (mailboxes === undefined) sql(DELETE_QUEUED_APPENDS_SQL).run();
-      else for (const m of mailboxes) sql(DELETE_QUEUED_APPENDS_OF_SQL).run(m);
-      for (const a of ofMailboxes(appends, mailboxes)) sql(PUT_QUEUED_APPEND_SQL).run(...queuedAppendValues(a));
-    });
+    this.replaceQueue(ofMailboxes(appends, mailboxes), mailboxes, { all: DELETE_QUEUED_APPENDS_SQL, of: DELETE_QUEUED_APPENDS_OF_SQL, put: PUT_QUEUED_APPEND_SQL }, queuedAppendValues);
   }
 
   async replaceMailQueue(mails: readonly QueuedMail[], mailboxes?: readonly string[]): Promise<void> {
+    this.replaceQueue(ofMailboxes(mails, mailboxes), mailboxes, { all: DELETE_QUEUED_SQL, of: DELETE_QUEUED_OF_SQL, put: PUT_QUEUED_SQL }, queuedValues);
+  }
+
+  /** A queue table's rows of these mailboxes (all: every row) replaced by `rows`, in one transaction. */
+  private replaceQueue<T>(rows: readonly T[], mailboxes: readonly string[] | undefined, statements: { all: string; of: string; put: string }, values: (row: T) => unknown[]): void {
     const { sql } = this.host;
     this.host.write(() => {
-      if (mailboxes === undefined) sql(DELETE_QUEUED_SQL).run();
-      else for (const m of mailboxes) sql(DELETE_QUEUED_OF_SQL).run(m);
-      for (const m of ofMailboxes(mails, mailboxes)) sql(PUT_QUEUED_SQL).run(...queuedValues(m));
+      if (mailboxes === undefined) sql(statements.all).run();
+      else for (const m of mailboxes) sql(statements.of).run(m);
+      for (const row of rows) sql(statements.put).run(...values(row));
     });
   }
 
